@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* Layout shared by heap.c and heap-check.c only. */
+#ifndef LSASHM_HEAP_INTERNAL_H
+#define LSASHM_HEAP_INTERNAL_H
+
+#include "heap/heap.h"
+
+#define HEAP_FREE_BIT ((uint32_t)1 << 31)
+
+/* One per block, free or live, kept in the owner's private memory. Blocks are
+ * named by index, never by pointer, because the array moves when it grows. */
+struct heap_block {
+        uint32_t offset;    /* granules from the start of the range */
+        uint32_t size_flag; /* granules, | HEAP_FREE_BIT when free */
+        uint32_t prev_phys; /* neighbour below, 0 at the bottom */
+        uint32_t next_phys; /* neighbour above, 0 at the top */
+        uint32_t prev_free; /* free-list links while free; next_free also */
+        uint32_t next_free; /* chains recycled descriptors */
+};
+
+/* Offset index entry; block 0 marks an empty slot. */
+struct heap_slot {
+        uint32_t offset;
+        uint32_t block;
+};
+
+static inline uint32_t heap_block_granules(const struct heap_block *b)
+{
+        return b->size_flag & ~HEAP_FREE_BIT;
+}
+
+static inline bool heap_block_is_free(const struct heap_block *b)
+{
+        return (b->size_flag & HEAP_FREE_BIT) != 0;
+}
+
+/* Size class of a block of size granules (size >= 1). */
+static inline void heap_mapping(uint32_t size, uint32_t *fl, uint32_t *sl)
+{
+        if (size < HEAP_SL_COUNT) {
+                *fl = 0;
+                *sl = size;
+        } else {
+                uint32_t msb = 31u - (uint32_t)__builtin_clz(size);
+                *sl = (size >> (msb - HEAP_SL_SHIFT)) ^ HEAP_SL_COUNT;
+                *fl = msb - HEAP_SL_SHIFT + 1u;
+        }
+}
+
+/* Slot where the search for offset starts (Fibonacci hashing). */
+static inline uint32_t heap_index_home(const struct heap *h, uint32_t offset)
+{
+        return (uint32_t)(offset * 2654435769u) >> h->index_shift & h->index_mask;
+}
+
+uint32_t heap_index_lookup(const struct heap *h, uint32_t offset);
+
+#endif

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include "heap/heap-internal.h"
+
+#define INITIAL_BLOCKS 64u
+#define INITIAL_INDEX 64u
+
+_Static_assert(sizeof(struct heap_block) == 24, "descriptors stay small: one per block");
+_Static_assert(HEAP_MAX_GRANULES < HEAP_FREE_BIT, "sizes never reach the free flag");
+_Static_assert(HEAP_FL_COUNT <= 32, "first-level bitmap is one word");
+
+static void *mem_resize(struct heap *h, void *old, size_t size)
+{
+        return h->mem.resize(h->mem.ctx, old, size);
+}
+
+static unsigned log2_u32(uint32_t v)
+{
+        return 31u - (unsigned)__builtin_clz(v);
+}
+
+/* --- offset index: open addressing, linear probing, backward-shift delete --- */
+
+uint32_t heap_index_lookup(const struct heap *h, uint32_t offset)
+{
+        for (uint32_t i = heap_index_home(h, offset);; i = (i + 1) & h->index_mask) {
+                const struct heap_slot *s = &h->index[i];
+                if (s->block == 0)
+                        return 0;
+                if (s->offset == offset)
+                        return s->block;
+        }
+}
+
+static void index_put(struct heap_slot *slots, const struct heap *h, uint32_t offset, uint32_t block)
+{
+        uint32_t i = heap_index_home(h, offset);
+        while (slots[i].block != 0)
+                i = (i + 1) & h->index_mask;
+        slots[i] = (struct heap_slot){ .offset = offset, .block = block };
+}
+
+static void index_insert(struct heap *h, uint32_t offset, uint32_t block)
+{
+        index_put(h->index, h, offset, block);
+        h->index_count++;
+}
+
+/* Remove offset; returns its block or 0 when absent. Backward shifting keeps
+ * every probe chain unbroken without tombstones, so lookups stay short however
+ * long the heap lives. */
+static uint32_t index_remove(struct heap *h, uint32_t offset)
+{
+        uint32_t i = heap_index_home(h, offset);
+        for (;; i = (i + 1) & h->index_mask) {
+                if (h->index[i].block == 0)
+                        return 0;
+                if (h->index[i].offset == offset)
+                        break;
+        }
+        uint32_t block = h->index[i].block;
+        for (uint32_t j = (i + 1) & h->index_mask; h->index[j].block != 0; j = (j + 1) & h->index_mask) {
+                uint32_t home = heap_index_home(h, h->index[j].offset);
+                /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
+                bool home_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+                if (!home_between) {
+                        h->index[i] = h->index[j];
+                        i = j;
+                }
+        }
+        h->index[i].block = 0;
+        h->index_count--;
+        return block;
+}
+
+static int index_resize(struct heap *h, uint32_t capacity)
+{
+        struct heap_slot *slots = mem_resize(h, NULL, (size_t)capacity * sizeof(*slots));
+        if (!slots)
+                return -ENOMEM;
+        memset(slots, 0, (size_t)capacity * sizeof(*slots));
+        struct heap_slot *old = h->index;
+        uint32_t old_cap = h->index ? h->index_mask + 1 : 0;
+        h->index_mask = capacity - 1;
+        h->index_shift = 32u - log2_u32(capacity);
+        for (uint32_t i = 0; i < old_cap; i++)
+                if (old[i].block != 0)
+                        index_put(slots, h, old[i].offset, old[i].block);
+        h->index = slots;
+        mem_resize(h, old, 0);
+        return 0;
+}
+
+/* --- descriptors --- */
+
+static int blocks_resize(struct heap *h, uint32_t capacity)
+{
+        struct heap_block *b = mem_resize(h, h->blocks, (size_t)capacity * sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        h->blocks = b;
+        h->blocks_cap = capacity;
+        return 0;
+}
+
+static uint32_t take_descriptor(struct heap *h)
+{
+        uint32_t idx = h->spare;
+        if (idx != 0) {
+                h->spare = h->blocks[idx].next_free;
+                return idx;
+        }
+        assert(h->blocks_used < h->blocks_cap); /* heap_reserve() ran first */
+        return h->blocks_used++;
+}
+
+static void release_descriptor(struct heap *h, uint32_t idx)
+{
+        h->blocks[idx] = (struct heap_block){ .next_free = h->spare };
+        h->spare = idx;
+}
+
+int heap_reserve(struct heap *h)
+{
+        int r;
+        if (h->spare == 0 && h->blocks_used >= h->blocks_cap) {
+                if (h->blocks_cap > UINT32_MAX / 2)
+                        return -ENOMEM;
+                r = blocks_resize(h, h->blocks_cap * 2);
+                if (r < 0)
+                        return r;
+        }
+        /* Keep the index at most half full, so probes stay short. */
+        if ((h->index_count + 1u) * 2u > h->index_mask + 1u) {
+                if (h->index_mask + 1u > UINT32_MAX / 2)
+                        return -ENOMEM;
+                r = index_resize(h, (h->index_mask + 1u) * 2u);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* --- free lists --- */
+
+static void free_insert(struct heap *h, uint32_t idx)
+{
+        struct heap_block *b = &h->blocks[idx];
+        uint32_t fl, sl;
+        heap_mapping(heap_block_granules(b), &fl, &sl);
+        uint32_t head = h->heads[fl][sl];
+        b->size_flag |= HEAP_FREE_BIT;
+        b->prev_free = 0;
+        b->next_free = head;
+        if (head)
+                h->blocks[head].prev_free = idx;
+        h->heads[fl][sl] = idx;
+        h->sl_bitmap[fl] |= 1u << sl;
+        h->fl_bitmap |= 1u << fl;
+}
+
+static void free_remove(struct heap *h, uint32_t idx)
+{
+        struct heap_block *b = &h->blocks[idx];
+        uint32_t fl, sl;
+        heap_mapping(heap_block_granules(b), &fl, &sl);
+        if (b->prev_free)
+                h->blocks[b->prev_free].next_free = b->next_free;
+        else
+                h->heads[fl][sl] = b->next_free;
+        if (b->next_free)
+                h->blocks[b->next_free].prev_free = b->prev_free;
+        if (h->heads[fl][sl] == 0) {
+                h->sl_bitmap[fl] &= ~(1u << sl);
+                if (h->sl_bitmap[fl] == 0)
+                        h->fl_bitmap &= ~(1u << fl);
+        }
+        b->size_flag &= ~HEAP_FREE_BIT;
+        b->prev_free = b->next_free = 0;
+}
+
+/* A free block of at least need granules, or 0. */
+static uint32_t find_free(const struct heap *h, uint32_t need)
+{
+        uint32_t fl, sl;
+
+        /* The head of need's own class fits more often than not (always below
+         * 32 granules, where classes are exact). Taking it keeps big blocks
+         * whole: better fit for the same O(1). */
+        heap_mapping(need, &fl, &sl);
+        uint32_t head = h->heads[fl][sl];
+        if (head && heap_block_granules(&h->blocks[head]) >= need)
+                return head;
+
+        /* Otherwise any block of the next class up is large enough. */
+        uint32_t rounded = need;
+        if (need >= HEAP_SL_COUNT)
+                rounded += (1u << (log2_u32(need) - HEAP_SL_SHIFT)) - 1u;
+        heap_mapping(rounded, &fl, &sl);
+        uint32_t sl_map = sl < 32u ? h->sl_bitmap[fl] & (~0u << sl) : 0;
+        if (!sl_map) {
+                uint32_t fl_map = fl + 1u < 32u ? h->fl_bitmap & (~0u << (fl + 1u)) : 0;
+                if (!fl_map)
+                        return 0;
+                fl = (uint32_t)__builtin_ctz(fl_map);
+                sl_map = h->sl_bitmap[fl];
+        }
+        sl = (uint32_t)__builtin_ctz(sl_map);
+        return h->heads[fl][sl];
+}
+
+/* --- public --- */
+
+int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_bytes)
+{
+        if (!h || !mem || !mem->resize || capacity_bytes == 0 || capacity_bytes % HEAP_GRANULE ||
+            capacity_bytes > HEAP_MAX_BYTES)
+                return -EINVAL;
+        memset(h, 0, sizeof(*h));
+        h->mem = *mem;
+        h->capacity = (uint32_t)(capacity_bytes >> HEAP_GRANULE_SHIFT);
+        h->blocks_used = 1; /* index 0 means "none" */
+        int r = blocks_resize(h, INITIAL_BLOCKS);
+        if (r < 0)
+                return r;
+        r = index_resize(h, INITIAL_INDEX);
+        if (r < 0) {
+                mem_resize(h, h->blocks, 0);
+                h->blocks = NULL;
+                return r;
+        }
+        return 0;
+}
+
+void heap_destroy(struct heap *h)
+{
+        if (!h || !h->mem.resize)
+                return;
+        mem_resize(h, h->blocks, 0);
+        mem_resize(h, h->index, 0);
+        memset(h, 0, sizeof(*h));
+}
+
+int heap_extend(struct heap *h, uint64_t new_limit_bytes)
+{
+        if (new_limit_bytes % HEAP_GRANULE)
+                return -EINVAL;
+        uint64_t new_limit = new_limit_bytes >> HEAP_GRANULE_SHIFT;
+        if (new_limit <= h->limit || new_limit > h->capacity)
+                return -EINVAL;
+        uint32_t delta = (uint32_t)(new_limit - h->limit);
+
+        if (h->last && heap_block_is_free(&h->blocks[h->last])) {
+                /* Size class changes: reinsert. */
+                uint32_t idx = h->last;
+                free_remove(h, idx);
+                h->blocks[idx].size_flag += delta;
+                free_insert(h, idx);
+        } else {
+                int r = heap_reserve(h);
+                if (r < 0)
+                        return r;
+                uint32_t idx = take_descriptor(h);
+                h->blocks[idx] = (struct heap_block){
+                        .offset = h->limit,
+                        .size_flag = delta,
+                        .prev_phys = h->last,
+                };
+                if (h->last)
+                        h->blocks[h->last].next_phys = idx;
+                h->last = idx;
+                free_insert(h, idx);
+        }
+        h->limit = (uint32_t)new_limit;
+        return 0;
+}
+
+int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *ret_size)
+{
+        if (size == 0)
+                return -EINVAL;
+        if (size > ((uint64_t)h->capacity << HEAP_GRANULE_SHIFT))
+                return -E2BIG;
+        uint32_t need = (uint32_t)((size + HEAP_GRANULE - 1) >> HEAP_GRANULE_SHIFT);
+
+        /* Reserve before touching anything, so -ENOMEM leaves the heap as it was. */
+        int r = heap_reserve(h);
+        if (r < 0)
+                return r;
+        uint32_t idx = find_free(h, need);
+        if (!idx)
+                return -ENOSPC;
+
+        free_remove(h, idx);
+        struct heap_block *b = &h->blocks[idx];
+        uint32_t have = heap_block_granules(b);
+        if (have > need) {
+                uint32_t rest = take_descriptor(h);
+                b = &h->blocks[idx];
+                h->blocks[rest] = (struct heap_block){
+                        .offset = b->offset + need,
+                        .size_flag = have - need,
+                        .prev_phys = idx,
+                        .next_phys = b->next_phys,
+                };
+                if (b->next_phys)
+                        h->blocks[b->next_phys].prev_phys = rest;
+                else
+                        h->last = rest;
+                b->next_phys = rest;
+                b->size_flag = need;
+                free_insert(h, rest);
+        }
+        index_insert(h, b->offset, idx);
+        h->in_use += need;
+        h->live++;
+        if (h->in_use > h->peak_in_use)
+                h->peak_in_use = h->in_use;
+        *ret_offset = (uint64_t)b->offset << HEAP_GRANULE_SHIFT;
+        if (ret_size)
+                *ret_size = (uint64_t)need << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
+/* Fold the block above idx into idx, both being free and out of the lists. */
+static void absorb_next(struct heap *h, uint32_t idx)
+{
+        struct heap_block *b = &h->blocks[idx];
+        uint32_t next = b->next_phys;
+        struct heap_block *n = &h->blocks[next];
+        b->size_flag += heap_block_granules(n);
+        b->next_phys = n->next_phys;
+        if (n->next_phys)
+                h->blocks[n->next_phys].prev_phys = idx;
+        else
+                h->last = idx;
+        release_descriptor(h, next);
+}
+
+int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
+{
+        if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
+                return -EINVAL;
+        uint32_t idx = index_remove(h, (uint32_t)(offset >> HEAP_GRANULE_SHIFT));
+        if (!idx)
+                return -EINVAL;
+
+        uint32_t size = heap_block_granules(&h->blocks[idx]);
+        h->in_use -= size;
+        h->live--;
+
+        uint32_t prev = h->blocks[idx].prev_phys;
+        if (prev && heap_block_is_free(&h->blocks[prev])) {
+                free_remove(h, prev);
+                absorb_next(h, prev);
+                idx = prev;
+        }
+        uint32_t next = h->blocks[idx].next_phys;
+        if (next && heap_block_is_free(&h->blocks[next])) {
+                free_remove(h, next);
+                absorb_next(h, idx);
+        }
+        free_insert(h, idx);
+        if (ret_size)
+                *ret_size = (uint64_t)size << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
+int heap_block_size(const struct heap *h, uint64_t offset, uint64_t *ret_size)
+{
+        if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
+                return -EINVAL;
+        uint32_t idx = heap_index_lookup(h, (uint32_t)(offset >> HEAP_GRANULE_SHIFT));
+        if (!idx)
+                return -EINVAL;
+        *ret_size = (uint64_t)heap_block_granules(&h->blocks[idx]) << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
+uint64_t heap_extension_needed(const struct heap *h, uint64_t size)
+{
+        uint64_t need = (size + HEAP_GRANULE - 1) >> HEAP_GRANULE_SHIFT;
+        uint64_t tail = 0;
+        if (h->last && heap_block_is_free(&h->blocks[h->last]))
+                tail = heap_block_granules(&h->blocks[h->last]);
+        /* Extending reinserts the top block at the head of its list, where
+         * find_free() looks first, so reaching need is enough. */
+        return need > tail ? (need - tail) << HEAP_GRANULE_SHIFT : 0;
+}
+
+void heap_stats(const struct heap *h, struct heap_stats *ret)
+{
+        uint64_t largest = 0;
+        if (h->fl_bitmap) {
+                /* The top non-empty class holds the largest block, but a class
+                 * spans a range of sizes: look through that one list. */
+                uint32_t fl = log2_u32(h->fl_bitmap);
+                uint32_t sl = log2_u32(h->sl_bitmap[fl]);
+                for (uint32_t i = h->heads[fl][sl]; i; i = h->blocks[i].next_free)
+                        if (heap_block_granules(&h->blocks[i]) > largest)
+                                largest = heap_block_granules(&h->blocks[i]);
+        }
+        uint64_t tail = 0;
+        if (h->last && heap_block_is_free(&h->blocks[h->last]))
+                tail = heap_block_granules(&h->blocks[h->last]);
+        *ret = (struct heap_stats){
+                .managed = (uint64_t)h->limit << HEAP_GRANULE_SHIFT,
+                .in_use = h->in_use << HEAP_GRANULE_SHIFT,
+                .free = ((uint64_t)h->limit - h->in_use) << HEAP_GRANULE_SHIFT,
+                .largest_free = largest << HEAP_GRANULE_SHIFT,
+                .live_blocks = h->live,
+                .peak_in_use = h->peak_in_use << HEAP_GRANULE_SHIFT,
+                .tail_free = tail << HEAP_GRANULE_SHIFT,
+        };
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * heap: a two-level segregated-fit (TLSF) allocator over a range of offsets.
+ *
+ * It manages offsets, never memory: it does not read or write the range it
+ * hands out, makes no syscall, takes no lock and never logs. All of its
+ * metadata (block descriptors, free lists, bitmaps, the offset index) lives in
+ * arrays obtained through the caller's mem_ops, i.e. in private memory. That
+ * is the point: the section it manages may be written by hostile clients, and
+ * nothing they write can reach the allocator.
+ *
+ * Units: offsets and sizes are bytes at the API, granules (16 bytes) inside.
+ * Every operation is O(1), except when a metadata array doubles (amortised)
+ * and heap_check(), which walks everything.
+ */
+#ifndef LSASHM_HEAP_H
+#define LSASHM_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HEAP_GRANULE_SHIFT 4u
+#define HEAP_GRANULE ((uint64_t)1 << HEAP_GRANULE_SHIFT)
+/* Granule counts fit 30 bits, so the search-rounded size of any request
+ * still maps to a first-level class below HEAP_FL_COUNT. */
+#define HEAP_MAX_GRANULES ((uint32_t)1 << 30)
+#define HEAP_MAX_BYTES ((uint64_t)HEAP_MAX_GRANULES << HEAP_GRANULE_SHIFT)
+
+#define HEAP_SL_SHIFT 5u /* 32 second-level lists per first-level class */
+#define HEAP_SL_COUNT (1u << HEAP_SL_SHIFT)
+#define HEAP_FL_COUNT (32u - HEAP_SL_SHIFT)
+
+/* Where the heap gets its private metadata memory: resize(ctx, old, n) works
+ * like realloc(old, n) and frees for n == 0. Tests inject failures here. */
+struct heap_mem_ops {
+        void *(*resize)(void *ctx, void *old, size_t size);
+        void *ctx;
+};
+
+struct heap_block; /* descriptor, private to heap.c */
+struct heap_slot;  /* offset index slot, private to heap.c */
+
+struct heap {
+        struct heap_mem_ops mem;
+        struct heap_block *blocks; /* descriptor array; index 0 is never used */
+        uint32_t blocks_cap;       /* entries allocated in blocks[] */
+        uint32_t blocks_used;      /* high-water mark of indices handed out */
+        uint32_t spare;            /* chain of recycled descriptor indices */
+        uint32_t last;             /* descriptor of the highest block, 0 if none */
+
+        struct heap_slot *index; /* open-addressing map: live block offset -> descriptor */
+        uint32_t index_mask;     /* capacity - 1, capacity a power of two */
+        uint32_t index_shift;    /* 32 - log2(capacity), for Fibonacci hashing */
+        uint32_t index_count;
+
+        uint32_t fl_bitmap;
+        uint32_t sl_bitmap[HEAP_FL_COUNT];
+        uint32_t heads[HEAP_FL_COUNT][HEAP_SL_COUNT];
+
+        uint32_t limit;    /* granules managed: [0, limit) */
+        uint32_t capacity; /* granules the heap may ever be extended to */
+        uint64_t in_use;   /* granules in live blocks */
+        uint64_t peak_in_use;
+        uint64_t live;
+};
+
+struct heap_stats {
+        uint64_t managed;      /* bytes under management (the committed part) */
+        uint64_t in_use;       /* bytes in live blocks */
+        uint64_t free;         /* managed - in_use */
+        uint64_t largest_free; /* bytes in the largest free block */
+        uint64_t live_blocks;
+        uint64_t peak_in_use;
+        uint64_t tail_free; /* bytes of the free block that ends at the limit, if any */
+};
+
+/* capacity_bytes: the most the heap may ever manage (a multiple of 16,
+ * at most HEAP_MAX_BYTES). It starts with nothing under management.
+ * -EINVAL bad capacity; -ENOMEM metadata. */
+int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_bytes);
+void heap_destroy(struct heap *h);
+
+/* Make sure the next heap_extend() or heap_alloc() cannot fail for want of
+ * metadata. -ENOMEM leaves the heap unchanged. */
+int heap_reserve(struct heap *h);
+
+/* Bring [limit, new_limit) under management as free space. new_limit must be
+ * a multiple of 16 within capacity. -EINVAL out of range; -ENOMEM metadata. */
+int heap_extend(struct heap *h, uint64_t new_limit_bytes);
+
+/* Find a block of at least size bytes. -EINVAL size 0; -E2BIG beyond capacity;
+ * -ENOSPC nothing free fits (grow and retry); -ENOMEM metadata. Outputs the
+ * block's offset and its real size (a multiple of 16). */
+int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *ret_size);
+
+/* Release the live block that starts at offset. -EINVAL when no live block
+ * starts there (foreign, interior, already freed): the heap is unchanged.
+ * Outputs the size the block had. */
+int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size);
+
+/* The size of the live block at offset, or -EINVAL. */
+int heap_block_size(const struct heap *h, uint64_t offset, uint64_t *ret_size);
+
+/* Bytes heap_extend() must add so that heap_alloc(size) finds a block: the
+ * shortfall of the free block at the top, 0 when it is already big enough. */
+uint64_t heap_extension_needed(const struct heap *h, uint64_t size);
+
+void heap_stats(const struct heap *h, struct heap_stats *ret);
+
+/* heap-check.c: walk every structure; 0 or -EUCLEAN. */
+int heap_check(const struct heap *h);
+
+#endif

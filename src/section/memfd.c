@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* The memfd under a section: created, sized, committed, sealed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "section/section-internal.h"
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+int memfd_section_create(const char *name, uint64_t size, int *ret_fd)
+{
+        /* NOEXEC_SEAL: a section holds data; nobody should be able to exec it.
+         * Kernels before 6.3 reject the flag; they get a plain memfd. */
+        int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+        if (fd < 0 && errno == EINVAL)
+                fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        if (ftruncate(fd, (off_t)size) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int memfd_section_seal(int fd, bool readers_only)
+{
+        /* Once sized, nobody holding the fd may shrink it (the owner would take
+         * SIGBUS on its own mapping), grow it, or add seals of their own.
+         * FUTURE_WRITE must come after the owner's mapping exists: it forbids
+         * every new writable mapping, and keeps only the existing ones. */
+        int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+        if (readers_only)
+                seals |= F_SEAL_FUTURE_WRITE;
+        if (fcntl(fd, F_ADD_SEALS, seals) < 0)
+                return -errno;
+        return 0;
+}
+
+static int commit_with_fallocate(int fd, uint64_t offset, uint64_t len)
+{
+        if (fallocate(fd, 0, (off_t)offset, (off_t)len) < 0)
+                return -errno;
+        return 0;
+}
+
+int (*memfd_section_commit)(int fd, uint64_t offset, uint64_t len) = commit_with_fallocate;

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LSASHM_SECTION_INTERNAL_H
+#define LSASHM_SECTION_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "heap/heap.h"
+#include "lsashm/section.h"
+
+/*
+ * A section's handle. Handles are type-stable: once made, the struct is never
+ * returned to malloc, only to a pool for reuse, and its lock is initialised
+ * exactly once. A thread that still holds the address of a deleted section
+ * (a racing call, or the registry's per-thread cache) can therefore always
+ * take the lock and find live == false, instead of touching freed memory.
+ * Every field below the lock is read and written with the lock held.
+ */
+struct lsashm_section {
+        pthread_mutex_t lock;
+        bool live;
+        bool registered; /* named by LsaCreateSharedMemory's registry */
+        uint32_t flags;
+        int fd;
+        uint8_t *base;
+        uint64_t reserved;
+        uint64_t committed;
+        uint64_t peak_committed;
+        uint64_t refused_frees;
+        uint64_t failed_allocs;
+        struct heap heap;
+        struct lsashm_section *next_spare; /* guarded by the pool's lock */
+};
+
+/* memfd.c */
+int memfd_section_create(const char *name, uint64_t size, int *ret_fd);
+int memfd_section_seal(int fd, bool readers_only);
+/* Make [offset, offset+len) real pages, so a full tmpfs or a memory limit is
+ * an error now and never a SIGBUS later. Tests replace it to inject failure. */
+extern int (*memfd_section_commit)(int fd, uint64_t offset, uint64_t len);
+
+/* section.c: the same operations as the public API, on a section whose lock
+ * the caller holds and which it has seen live. */
+int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr);
+int section_free_locked(struct lsashm_section *s, void *ptr);
+void section_stats_locked(struct lsashm_section *s, struct lsashm_section_stats *ret);
+int section_check_locked(struct lsashm_section *s);
+/* Wipes, unmaps and closes; unlocks and returns the handle to the pool. */
+void section_delete_locked(struct lsashm_section *s);
+
+/* registry.c: base address -> section, for LsaCreateSharedMemory's sections. */
+int registry_add(struct lsashm_section *s);
+/* The live registered section whose base is exactly base, locked; or NULL. */
+struct lsashm_section *registry_acquire(const void *base);
+/* Same, and removed from the registry so no new call can find it. */
+struct lsashm_section *registry_take(const void *base);
+
+#endif

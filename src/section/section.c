@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sections: reserve, commit, grow, wipe, delete, and the native API.
+ *
+ * The whole reserved size is one MAP_SHARED mapping of the memfd. Only the
+ * committed prefix is accessible; the rest is PROT_NONE, so a stray access by
+ * the owner faults at once instead of silently allocating pages. Committing
+ * fallocates before it unprotects, so every accessible page is a real page.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "section/section-internal.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* The committed part grows by at least this much, or by 1/32 of what it
+ * already is, so growth costs few syscalls without much idle memory. */
+#define GROW_STEP_MIN ((uint64_t)64 << 10)
+#define GROW_STEP_SHIFT 5
+
+#define KNOWN_FLAGS (LSASHM_SECTION_NO_WIPE | LSASHM_SECTION_READERS_ONLY)
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lsashm_section *pool;
+
+static void *metadata_resize(void *ctx, void *old, size_t size)
+{
+        (void)ctx;
+        if (size == 0) {
+                free(old);
+                return NULL;
+        }
+        return realloc(old, size);
+}
+
+static const struct heap_mem_ops private_metadata = { .resize = metadata_resize };
+
+static uint64_t page_size(void)
+{
+        static uint64_t cached;
+        uint64_t p = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+        if (!p) {
+                p = (uint64_t)sysconf(_SC_PAGESIZE);
+                __atomic_store_n(&cached, p, __ATOMIC_RELAXED);
+        }
+        return p;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+        return (v + to - 1) / to * to;
+}
+
+static struct lsashm_section *handle_get(void)
+{
+        pthread_mutex_lock(&pool_lock);
+        struct lsashm_section *s = pool;
+        if (s)
+                pool = s->next_spare;
+        pthread_mutex_unlock(&pool_lock);
+        if (s)
+                return s;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return NULL;
+        if (pthread_mutex_init(&s->lock, NULL) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static void handle_put(struct lsashm_section *s)
+{
+        pthread_mutex_lock(&pool_lock);
+        s->next_spare = pool;
+        pool = s;
+        pthread_mutex_unlock(&pool_lock);
+}
+
+static bool wipes(const struct lsashm_section *s)
+{
+        return !(s->flags & LSASHM_SECTION_NO_WIPE);
+}
+
+/* Make [committed, new_committed) accessible, real and known to the heap. */
+static int commit_to(struct lsashm_section *s, uint64_t new_committed)
+{
+        uint64_t delta = new_committed - s->committed;
+        uint8_t *start = s->base + s->committed;
+
+        /* Metadata first: after the pages are committed nothing may fail. */
+        int r = heap_reserve(&s->heap);
+        if (r < 0)
+                return r;
+        r = memfd_section_commit(s->fd, s->committed, delta);
+        if (r < 0)
+                return r == -EFBIG ? -ENOSPC : r;
+        if (mprotect(start, delta, PROT_READ | PROT_WRITE) < 0)
+                return -errno;
+        /* Map the pages now, on this slow path, rather than one fault at a
+         * time inside later allocations. Best effort: older kernels lack it. */
+        (void)madvise(start, delta, MADV_POPULATE_WRITE);
+        r = heap_extend(&s->heap, new_committed);
+        if (r < 0)
+                return r;
+        s->committed = new_committed;
+        if (new_committed > s->peak_committed)
+                s->peak_committed = new_committed;
+        return 0;
+}
+
+static int grow_for(struct lsashm_section *s, uint64_t size)
+{
+        uint64_t page = page_size();
+        uint64_t room = s->reserved - s->committed;
+        uint64_t need = round_up(heap_extension_needed(&s->heap, size), page);
+        if (need == 0 || need > room)
+                return -ENOSPC;
+        uint64_t want = s->committed >> GROW_STEP_SHIFT;
+        if (want < GROW_STEP_MIN)
+                want = GROW_STEP_MIN;
+        want = round_up(want, page);
+        if (want < need)
+                want = need;
+        if (want > room)
+                want = room;
+        int r = commit_to(s, s->committed + want);
+        /* Under memory pressure settle for exactly what this request needs. */
+        if (r < 0 && want > need)
+                r = commit_to(s, s->committed + need);
+        return r;
+}
+
+int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr)
+{
+        uint64_t offset, block_size;
+        int r;
+
+        if (size == 0) {
+                r = -EINVAL;
+                goto fail;
+        }
+        if (size > s->reserved) {
+                r = -E2BIG;
+                goto fail;
+        }
+        r = heap_alloc(&s->heap, size, &offset, &block_size);
+        if (r == -ENOSPC) {
+                r = grow_for(s, size);
+                if (r == 0)
+                        r = heap_alloc(&s->heap, size, &offset, &block_size);
+        }
+        if (r < 0)
+                goto fail;
+        /* Zero the whole block: it may hold what a client wrote into free
+         * space, and the caller was promised zeros. */
+        memset(s->base + offset, 0, block_size);
+        *ret_ptr = s->base + offset;
+        return 0;
+fail:
+        s->failed_allocs++;
+        return r;
+}
+
+int section_free_locked(struct lsashm_section *s, void *ptr)
+{
+        if (!ptr)
+                return 0;
+        uintptr_t p = (uintptr_t)ptr, base = (uintptr_t)s->base;
+        uint64_t size;
+        if (p < base || p - base >= s->committed || heap_free(&s->heap, p - base, &size) < 0) {
+                s->refused_frees++;
+                return -EINVAL;
+        }
+        /* The heap already counts the block as free, but the lock is still
+         * held, so no allocation can hand it out before it is wiped. */
+        if (wipes(s))
+                explicit_bzero(s->base + (p - base), size);
+        return 0;
+}
+
+void section_stats_locked(struct lsashm_section *s, struct lsashm_section_stats *ret)
+{
+        struct heap_stats hs;
+        heap_stats(&s->heap, &hs);
+        *ret = (struct lsashm_section_stats){
+                .reserved = s->reserved,
+                .committed = s->committed,
+                .in_use = hs.in_use,
+                .free = s->committed - hs.in_use,
+                .largest_free = hs.largest_free,
+                .live_blocks = hs.live_blocks,
+                .peak_in_use = hs.peak_in_use,
+                .peak_committed = s->peak_committed,
+                .refused_frees = s->refused_frees,
+                .failed_allocs = s->failed_allocs,
+        };
+}
+
+int section_check_locked(struct lsashm_section *s)
+{
+        int r = heap_check(&s->heap);
+        if (r < 0)
+                return r;
+        struct heap_stats hs;
+        heap_stats(&s->heap, &hs);
+        if (hs.managed != s->committed || s->committed > s->reserved)
+                return -EUCLEAN;
+        return 0;
+}
+
+/* Undo whatever part of a section exists. Lock held, or not yet shared. */
+static void section_release(struct lsashm_section *s)
+{
+        if (s->base) {
+                /* Clients may keep their mappings after we let go: what they
+                 * can still read must be zeros, not the package's data. */
+                if (wipes(s) && s->committed)
+                        explicit_bzero(s->base, s->committed);
+                munmap(s->base, s->reserved);
+        }
+        if (s->fd >= 0)
+                close(s->fd);
+        heap_destroy(&s->heap);
+        s->live = false;
+        s->registered = false;
+        s->base = NULL;
+        s->fd = -1;
+}
+
+void section_delete_locked(struct lsashm_section *s)
+{
+        section_release(s);
+        pthread_mutex_unlock(&s->lock);
+        handle_put(s);
+}
+
+static int validate_config(const struct lsashm_section_config *cfg)
+{
+        if (!cfg || cfg->max_size == 0 || cfg->initial_size > cfg->max_size || (cfg->flags & ~KNOWN_FLAGS))
+                return -EINVAL;
+        if (cfg->name && (strlen(cfg->name) > LSASHM_SECTION_NAME_MAX || strchr(cfg->name, '/')))
+                return -EINVAL;
+        if (cfg->max_size > LSASHM_SECTION_MAX_SIZE)
+                return -EFBIG;
+        return 0;
+}
+
+int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_section_t **ret)
+{
+        int r = validate_config(cfg);
+        if (r < 0)
+                return r;
+        if (!ret)
+                return -EINVAL;
+
+        uint64_t page = page_size();
+        uint64_t reserved = round_up(cfg->max_size, page);
+        uint64_t initial = round_up(cfg->initial_size, page);
+        struct lsashm_section *s = handle_get();
+        if (!s)
+                return -ENOMEM;
+
+        pthread_mutex_lock(&s->lock);
+        s->flags = cfg->flags;
+        s->reserved = reserved;
+        s->committed = s->peak_committed = 0;
+        s->refused_frees = s->failed_allocs = 0;
+        s->fd = -1;
+        s->base = NULL;
+        r = heap_init(&s->heap, &private_metadata, reserved);
+        if (r < 0)
+                goto fail;
+        r = memfd_section_create(cfg->name ? cfg->name : "lsashm", reserved, &s->fd);
+        if (r < 0)
+                goto fail;
+        void *base = mmap(NULL, reserved, PROT_NONE, MAP_SHARED, s->fd, 0);
+        if (base == MAP_FAILED) {
+                r = -errno;
+                goto fail;
+        }
+        s->base = base;
+        if (initial) {
+                r = commit_to(s, initial);
+                if (r < 0)
+                        goto fail;
+        }
+        /* Seal only now that the owner's mapping exists: FUTURE_WRITE refuses
+         * every writable mapping made after it, the owner's included. */
+        r = memfd_section_seal(s->fd, cfg->flags & LSASHM_SECTION_READERS_ONLY);
+        if (r < 0)
+                goto fail;
+        s->live = true;
+        pthread_mutex_unlock(&s->lock);
+        *ret = s;
+        return 0;
+fail:
+        section_release(s);
+        pthread_mutex_unlock(&s->lock);
+        handle_put(s);
+        return r;
+}
+
+/* Lock s and make sure it is live; on failure it is left unlocked. */
+static int lock_live(struct lsashm_section *s)
+{
+        if (!s)
+                return -EINVAL;
+        pthread_mutex_lock(&s->lock);
+        if (!s->live) {
+                pthread_mutex_unlock(&s->lock);
+                return -ESTALE;
+        }
+        return 0;
+}
+
+int lsashm_section_delete(lsashm_section_t *s)
+{
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        section_delete_locked(s);
+        return 0;
+}
+
+int lsashm_section_alloc(lsashm_section_t *s, size_t size, void **ret_ptr)
+{
+        if (!ret_ptr)
+                return -EINVAL;
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        r = section_alloc_locked(s, size, ret_ptr);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+int lsashm_section_free(lsashm_section_t *s, void *ptr)
+{
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        r = section_free_locked(s, ptr);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+void *lsashm_section_base(lsashm_section_t *s)
+{
+        if (lock_live(s) < 0)
+                return NULL;
+        void *base = s->base;
+        pthread_mutex_unlock(&s->lock);
+        return base;
+}
+
+int lsashm_section_offset(lsashm_section_t *s, const void *ptr, uint64_t *ret_offset)
+{
+        if (!ret_offset)
+                return -EINVAL;
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        uintptr_t p = (uintptr_t)ptr, base = (uintptr_t)s->base;
+        if (p < base || p - base >= s->committed)
+                r = -ERANGE;
+        else
+                *ret_offset = p - base;
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+void *lsashm_section_ptr(lsashm_section_t *s, uint64_t offset, size_t len)
+{
+        if (lock_live(s) < 0)
+                return NULL;
+        uint64_t end;
+        void *p = NULL;
+        if (!__builtin_add_overflow(offset, (uint64_t)len, &end) && end <= s->committed &&
+            offset < s->committed)
+                p = s->base + offset;
+        pthread_mutex_unlock(&s->lock);
+        return p;
+}
+
+int lsashm_section_fd(lsashm_section_t *s)
+{
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        r = s->fd;
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+int lsashm_section_stats(lsashm_section_t *s, struct lsashm_section_stats *ret)
+{
+        if (!ret)
+                return -EINVAL;
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        section_stats_locked(s, ret);
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+int lsashm_section_check(lsashm_section_t *s)
+{
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        r = section_check_locked(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the lsashm test programs. Header-only so that every test
+ * stays a single translation unit, as tests/CMakeLists.txt builds them.
+ */
+#ifndef LSASHM_TEST_UTIL_H
+#define LSASHM_TEST_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Open descriptors of this process, not counting the one used to list them. */
+static inline int tu_count_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((e = readdir(d)) != NULL)
+                if (e->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n - 1;
+}
+
+static inline size_t tu_page_size(void)
+{
+        return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static inline uint64_t tu_round_up(uint64_t v, uint64_t to)
+{
+        return (v + to - 1) / to * to;
+}
+
+/* xorshift64*: reproducible sequences from a fixed seed, so that a failing
+ * run can be replayed exactly. */
+struct tu_rng {
+        uint64_t s;
+};
+
+static inline uint64_t tu_rng_next(struct tu_rng *r)
+{
+        r->s ^= r->s >> 12;
+        r->s ^= r->s << 25;
+        r->s ^= r->s >> 27;
+        return r->s * UINT64_C(2685821657736338717);
+}
+
+static inline uint64_t tu_rng_range(struct tu_rng *r, uint64_t lo, uint64_t hi)
+{
+        return lo + tu_rng_next(r) % (hi - lo + 1);
+}
+
+static inline void tu_rng_fill(struct tu_rng *r, void *buf, size_t len)
+{
+        unsigned char *p = buf;
+
+        while (len >= 8) {
+                uint64_t v = tu_rng_next(r);
+                memcpy(p, &v, 8);
+                p += 8;
+                len -= 8;
+        }
+        while (len--)
+                *p++ = (unsigned char)tu_rng_next(r);
+}
+
+/* True when every byte of [p, p+len) is zero. */
+static inline bool tu_all_zero(const void *p, size_t len)
+{
+        const unsigned char *c = p;
+
+        for (size_t i = 0; i < len; i++)
+                if (c[i])
+                        return false;
+        return true;
+}
+
+/*
+ * Reports from forked children: a child must never run cmocka's assertions
+ * (they would longjmp into a copy of the runner), so it prints what failed and
+ * exits with a non-zero status that the parent asserts on.
+ */
+#define CHILD_CHECK(cond)                                                          \
+        do {                                                                       \
+                if (!(cond)) {                                                     \
+                        fprintf(stderr, "child %d: check failed at %s:%d: %s\n", \
+                                (int)getpid(), __FILE__, __LINE__, #cond);         \
+                        fflush(stderr);                                            \
+                        _exit(100);                                                \
+                }                                                                  \
+        } while (0)
+
+/* Put the signals cmocka (and sanitizers) catch back to their defaults, so a
+ * child that faults dies of the signal and the parent can see which one. */
+static inline void tu_child_default_signals(void)
+{
+        static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS };
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+                sigaction(sigs[i], &sa, NULL);
+}
+
+/* fork() with buffers flushed, so that the child cannot print the parent's
+ * pending output a second time. */
+static inline pid_t tu_fork(void)
+{
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        if (pid == 0)
+                tu_child_default_signals();
+        return pid;
+}
+
+/*
+ * Wait for pid for at most timeout_s seconds; kill it after that. Returns the
+ * wait status, or -1 when it had to be killed (*timed_out set).
+ */
+static inline int tu_wait(pid_t pid, int timeout_s, bool *timed_out)
+{
+        struct timespec nap = { 0, 10 * 1000 * 1000 };
+        int status = 0;
+        long waited_ms = 0;
+
+        if (timed_out)
+                *timed_out = false;
+        for (;;) {
+                pid_t r = waitpid(pid, &status, WNOHANG);
+                if (r == pid)
+                        return status;
+                if (r < 0 && errno != EINTR)
+                        return -1;
+                if (waited_ms >= (long)timeout_s * 1000) {
+                        if (timed_out)
+                                *timed_out = true;
+                        kill(pid, SIGKILL);
+                        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                                ;
+                        return -1;
+                }
+                nanosleep(&nap, NULL);
+                waited_ms += 10;
+        }
+}
+
+/* A human-readable account of a wait status, for failure messages. */
+static inline const char *tu_describe_status(int status, char *buf, size_t len)
+{
+        if (status == -1)
+                snprintf(buf, len, "timed out");
+        else if (WIFEXITED(status))
+                snprintf(buf, len, "exited with %d", WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+                snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+                         strsignal(WTERMSIG(status)));
+        else
+                snprintf(buf, len, "status 0x%x", (unsigned)status);
+        return buf;
+}
+
+/* Blocking pipe I/O of one byte, used to put parent and child in lockstep. */
+static inline bool tu_pipe_send(int fd)
+{
+        char c = 'x';
+        ssize_t n;
+
+        do
+                n = write(fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        return n == 1;
+}
+
+static inline bool tu_pipe_recv(int fd)
+{
+        char c;
+        ssize_t n;
+
+        do
+                n = read(fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        return n == 1;
+}
+
+/* Does /proc/self/maps mention needle? */
+static inline bool tu_maps_contain(const char *needle)
+{
+        FILE *f = fopen("/proc/self/maps", "re");
+        char line[4096];
+        bool found = false;
+
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof(line), f))
+                if (strstr(line, needle))
+                        found = true;
+        fclose(f);
+        return found;
+}
+
+/*
+ * The permission string ("rw-s", "---s", ...) of the mapping that holds addr
+ * in /proc/self/maps; false when no mapping holds it.
+ */
+static inline bool tu_maps_perms(const void *addr, char perms[5])
+{
+        FILE *f = fopen("/proc/self/maps", "re");
+        char line[4096];
+        uintptr_t a = (uintptr_t)addr;
+        bool found = false;
+
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof(line), f)) {
+                unsigned long lo, hi;
+                char p[5];
+                if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 && a >= lo && a < hi) {
+                        memcpy(perms, p, 5);
+                        found = true;
+                }
+        }
+        fclose(f);
+        return found;
+}
+
+#endif
