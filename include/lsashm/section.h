@@ -105,7 +105,7 @@ LSASHM_PUBLIC int lsashm_section_delete(lsashm_section_t *s);
  * Allocate a zero-filled, 16-byte-aligned block of at least size bytes.
  * The committed part grows on demand up to the reserved size.
  *   -EINVAL  s or ret_ptr NULL, size 0
- *   -E2BIG   size larger than the section's reserved size
+ *   -E2BIG   size larger than the section's max_size
  *   -ENOSPC  no free range large enough, even at the reserved size
  *   -ENOMEM  the pages or the private metadata could not be had
  *   -ESTALE  the section was deleted

@@ -144,9 +144,13 @@ int heap_reserve(struct heap *h)
         return 0;
 }
 
-/* --- free lists --- */
+/* --- free lists ---
+ * A free block's list is chosen by its size. Blocks change size in place as
+ * they are split and merged; most of the time they stay in the same class,
+ * and then they keep their place in the list: relist() only moves a block
+ * whose class has changed. */
 
-static void free_insert(struct heap *h, uint32_t idx)
+static void list_insert(struct heap *h, uint32_t idx)
 {
         struct heap_block *b = &h->blocks[idx];
         uint32_t fl, sl;
@@ -162,11 +166,13 @@ static void free_insert(struct heap *h, uint32_t idx)
         h->fl_bitmap |= 1u << fl;
 }
 
-static void free_remove(struct heap *h, uint32_t idx)
+/* Unlink idx from the list of a block of size granules (its size when it
+ * was listed, which may no longer be its size). */
+static void list_remove(struct heap *h, uint32_t idx, uint32_t size)
 {
         struct heap_block *b = &h->blocks[idx];
         uint32_t fl, sl;
-        heap_mapping(heap_block_granules(b), &fl, &sl);
+        heap_mapping(size, &fl, &sl);
         if (b->prev_free)
                 h->blocks[b->prev_free].next_free = b->next_free;
         else
@@ -178,8 +184,18 @@ static void free_remove(struct heap *h, uint32_t idx)
                 if (h->sl_bitmap[fl] == 0)
                         h->fl_bitmap &= ~(1u << fl);
         }
-        b->size_flag &= ~HEAP_FREE_BIT;
         b->prev_free = b->next_free = 0;
+}
+
+static void relist(struct heap *h, uint32_t idx, uint32_t old_size)
+{
+        uint32_t old_fl, old_sl, fl, sl;
+        heap_mapping(old_size, &old_fl, &old_sl);
+        heap_mapping(heap_block_granules(&h->blocks[idx]), &fl, &sl);
+        if (fl == old_fl && sl == old_sl)
+                return;
+        list_remove(h, idx, old_size);
+        list_insert(h, idx);
 }
 
 /* A free block of at least need granules, or 0. */
@@ -254,11 +270,12 @@ int heap_extend(struct heap *h, uint64_t new_limit_bytes)
         uint32_t delta = (uint32_t)(new_limit - h->limit);
 
         if (h->last && heap_block_is_free(&h->blocks[h->last])) {
-                /* Size class changes: reinsert. */
+                /* Move it to the head of its list even when its class stays:
+                 * heap_extension_needed() relies on find_free() seeing it. */
                 uint32_t idx = h->last;
-                free_remove(h, idx);
+                list_remove(h, idx, heap_block_granules(&h->blocks[idx]));
                 h->blocks[idx].size_flag += delta;
-                free_insert(h, idx);
+                list_insert(h, idx);
         } else {
                 int r = heap_reserve(h);
                 if (r < 0)
@@ -272,7 +289,7 @@ int heap_extend(struct heap *h, uint64_t new_limit_bytes)
                 if (h->last)
                         h->blocks[h->last].next_phys = idx;
                 h->last = idx;
-                free_insert(h, idx);
+                list_insert(h, idx);
         }
         h->limit = (uint32_t)new_limit;
         return 0;
@@ -294,25 +311,30 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
         if (!idx)
                 return -ENOSPC;
 
-        free_remove(h, idx);
         struct heap_block *b = &h->blocks[idx];
         uint32_t have = heap_block_granules(b);
-        if (have > need) {
-                uint32_t rest = take_descriptor(h);
-                b = &h->blocks[idx];
-                h->blocks[rest] = (struct heap_block){
-                        .offset = b->offset + need,
-                        .size_flag = have - need,
-                        .prev_phys = idx,
-                        .next_phys = b->next_phys,
-                };
-                if (b->next_phys)
-                        h->blocks[b->next_phys].prev_phys = rest;
-                else
-                        h->last = rest;
-                b->next_phys = rest;
+        if (have == need) {
+                list_remove(h, idx, have);
                 b->size_flag = need;
-                free_insert(h, rest);
+        } else {
+                /* Carve the bottom of the free block into a new descriptor; the
+                 * free rest keeps its descriptor and, usually, its list. */
+                uint32_t used = take_descriptor(h);
+                b = &h->blocks[idx];
+                h->blocks[used] = (struct heap_block){
+                        .offset = b->offset,
+                        .size_flag = need,
+                        .prev_phys = b->prev_phys,
+                        .next_phys = idx,
+                };
+                if (b->prev_phys)
+                        h->blocks[b->prev_phys].next_phys = used;
+                b->prev_phys = used;
+                b->offset += need;
+                b->size_flag = (have - need) | HEAP_FREE_BIT;
+                relist(h, idx, have);
+                idx = used;
+                b = &h->blocks[idx];
         }
         index_insert(h, b->offset, idx);
         h->in_use += need;
@@ -325,19 +347,17 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
         return 0;
 }
 
-/* Fold the block above idx into idx, both being free and out of the lists. */
-static void absorb_next(struct heap *h, uint32_t idx)
+/* Take block out of the physical chain; its neighbours now touch. */
+static void unlink_phys(struct heap *h, uint32_t idx)
 {
         struct heap_block *b = &h->blocks[idx];
-        uint32_t next = b->next_phys;
-        struct heap_block *n = &h->blocks[next];
-        b->size_flag += heap_block_granules(n);
-        b->next_phys = n->next_phys;
-        if (n->next_phys)
-                h->blocks[n->next_phys].prev_phys = idx;
+        if (b->prev_phys)
+                h->blocks[b->prev_phys].next_phys = b->next_phys;
+        if (b->next_phys)
+                h->blocks[b->next_phys].prev_phys = b->prev_phys;
         else
-                h->last = idx;
-        release_descriptor(h, next);
+                h->last = b->prev_phys;
+        release_descriptor(h, idx);
 }
 
 int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
@@ -348,22 +368,37 @@ int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
         if (!idx)
                 return -EINVAL;
 
-        uint32_t size = heap_block_granules(&h->blocks[idx]);
+        struct heap_block *b = &h->blocks[idx];
+        uint32_t size = heap_block_granules(b);
+        uint32_t prev = b->prev_phys, next = b->next_phys;
+        bool prev_free = prev && heap_block_is_free(&h->blocks[prev]);
+        bool next_free = next && heap_block_is_free(&h->blocks[next]);
         h->in_use -= size;
         h->live--;
 
-        uint32_t prev = h->blocks[idx].prev_phys;
-        if (prev && heap_block_is_free(&h->blocks[prev])) {
-                free_remove(h, prev);
-                absorb_next(h, prev);
-                idx = prev;
+        /* Merge into a free neighbour's descriptor rather than listing a new
+         * one: the neighbour keeps its list unless its class changes. */
+        if (prev_free) {
+                struct heap_block *p = &h->blocks[prev];
+                uint32_t old = heap_block_granules(p);
+                p->size_flag += size;
+                unlink_phys(h, idx);
+                if (next_free) {
+                        list_remove(h, next, heap_block_granules(&h->blocks[next]));
+                        p->size_flag += heap_block_granules(&h->blocks[next]);
+                        unlink_phys(h, next);
+                }
+                relist(h, prev, old);
+        } else if (next_free) {
+                struct heap_block *n = &h->blocks[next];
+                uint32_t old = heap_block_granules(n);
+                n->offset = b->offset;
+                n->size_flag += size;
+                unlink_phys(h, idx);
+                relist(h, next, old);
+        } else {
+                list_insert(h, idx);
         }
-        uint32_t next = h->blocks[idx].next_phys;
-        if (next && heap_block_is_free(&h->blocks[next])) {
-                free_remove(h, next);
-                absorb_next(h, idx);
-        }
-        free_insert(h, idx);
         if (ret_size)
                 *ret_size = (uint64_t)size << HEAP_GRANULE_SHIFT;
         return 0;

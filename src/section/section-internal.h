@@ -24,7 +24,8 @@ struct lsashm_section {
         uint32_t flags;
         int fd;
         uint8_t *base;
-        uint64_t reserved;
+        uint64_t max_size; /* as asked; no block may be larger */
+        uint64_t reserved; /* max_size rounded up to pages */
         uint64_t committed;
         uint64_t peak_committed;
         uint64_t refused_frees;

@@ -147,7 +147,7 @@ int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr
                 r = -EINVAL;
                 goto fail;
         }
-        if (size > s->reserved) {
+        if (size > s->max_size) {
                 r = -E2BIG;
                 goto fail;
         }
@@ -270,6 +270,7 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
 
         pthread_mutex_lock(&s->lock);
         s->flags = cfg->flags;
+        s->max_size = cfg->max_size;
         s->reserved = reserved;
         s->committed = s->peak_committed = 0;
         s->refused_frees = s->failed_allocs = 0;
