@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "section/section-internal.h"
@@ -24,7 +25,9 @@ int memfd_section_create(const char *name, uint64_t size, int *ret_fd)
                 fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return -errno;
-        if (ftruncate(fd, (off_t)size) < 0) {
+        /* Owner-only mode: clients get descriptors passed to them, and must
+         * not be able to reopen one for writing through /proc/PID/fd. */
+        if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0) {
                 int r = -errno;
                 close(fd);
                 return r;

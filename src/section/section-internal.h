@@ -17,9 +17,20 @@
  * take the lock and find live == false, instead of touching freed memory.
  * Every field below the lock is read and written with the lock held.
  */
+#define SECTION_MAX_WATCHERS 8
+
+/* Called with the section's lock held while the section is being deleted;
+ * it may take only leaf locks and must not call back into the section. */
+typedef void (*section_watch_fn)(void *ctx, uint64_t section_id);
+
 struct lsashm_section {
         pthread_mutex_t lock;
         bool live;
+        uint64_t id; /* unique in this process, never reused */
+        struct {
+                section_watch_fn fn;
+                void *ctx;
+        } watchers[SECTION_MAX_WATCHERS];
         bool registered; /* named by LsaCreateSharedMemory's registry */
         uint32_t flags;
         int fd;
@@ -49,6 +60,24 @@ void section_stats_locked(struct lsashm_section *s, struct lsashm_section_stats 
 int section_check_locked(struct lsashm_section *s);
 /* Wipes, unmaps and closes; unlocks and returns the handle to the pool. */
 void section_delete_locked(struct lsashm_section *s);
+
+/* What a client needs to map a section. */
+struct section_share {
+        int fd;             /* a new descriptor, close-on-exec, the caller's to close */
+        uint64_t size;      /* the committed part: what may be mapped and read */
+        unsigned int seals; /* as F_GET_SEALS reports them */
+};
+
+/* All of these fail with -ESTALE unless s is live and still has identity id:
+ * handles are type-stable, so a caller may hold one that was deleted (and
+ * reused) meanwhile. */
+int section_identity(struct lsashm_section *s, uint64_t *ret_id);
+int section_watch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx);
+void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx);
+/* A descriptor for a client: read-only ones are opened O_RDONLY anew, so
+ * they cannot be turned into a writable mapping. */
+int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct section_share *ret);
+int section_root_in_range(struct lsashm_section *s, uint64_t id, uint64_t root);
 
 /* registry.c: base address -> section, for LsaCreateSharedMemory's sections. */
 int registry_add(struct lsashm_section *s);

@@ -8,6 +8,8 @@
  * fallocates before it unprotects, so every accessible page is a real page.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -237,6 +239,11 @@ static void section_release(struct lsashm_section *s)
 
 void section_delete_locked(struct lsashm_section *s)
 {
+        /* Watchers learn of it before the handle can be reused. */
+        for (unsigned i = 0; i < SECTION_MAX_WATCHERS; i++)
+                if (s->watchers[i].fn)
+                        s->watchers[i].fn(s->watchers[i].ctx, s->id);
+        memset(s->watchers, 0, sizeof(s->watchers));
         section_release(s);
         pthread_mutex_unlock(&s->lock);
         handle_put(s);
@@ -269,6 +276,9 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
                 return -ENOMEM;
 
         pthread_mutex_lock(&s->lock);
+        static uint64_t next_id;
+        s->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+        memset(s->watchers, 0, sizeof(s->watchers));
         s->flags = cfg->flags;
         s->max_size = cfg->max_size;
         s->reserved = reserved;
@@ -419,6 +429,98 @@ int lsashm_section_check(lsashm_section_t *s)
         if (r < 0)
                 return r;
         r = section_check_locked(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+/* --- for the sharing server --- */
+
+static int lock_identity(struct lsashm_section *s, uint64_t id)
+{
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        if (s->id != id) {
+                pthread_mutex_unlock(&s->lock);
+                return -ESTALE;
+        }
+        return 0;
+}
+
+int section_identity(struct lsashm_section *s, uint64_t *ret_id)
+{
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        *ret_id = s->id;
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+int section_watch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx)
+{
+        int r = lock_identity(s, id);
+        if (r < 0)
+                return r;
+        r = -ENOSPC;
+        for (unsigned i = 0; i < SECTION_MAX_WATCHERS; i++)
+                if (!s->watchers[i].fn) {
+                        s->watchers[i].fn = fn;
+                        s->watchers[i].ctx = ctx;
+                        r = 0;
+                        break;
+                }
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx)
+{
+        if (lock_identity(s, id) < 0)
+                return;
+        for (unsigned i = 0; i < SECTION_MAX_WATCHERS; i++)
+                if (s->watchers[i].fn == fn && s->watchers[i].ctx == ctx) {
+                        s->watchers[i].fn = NULL;
+                        s->watchers[i].ctx = NULL;
+                }
+        pthread_mutex_unlock(&s->lock);
+}
+
+int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct section_share *ret)
+{
+        int r = lock_identity(s, id);
+        if (r < 0)
+                return r;
+        int fd;
+        if (writable) {
+                fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
+        } else {
+                /* A new open file description, read-only: mmap(PROT_WRITE,
+                 * MAP_SHARED), mprotect, write and fallocate all need a
+                 * writable one, and the inode's mode (0600) keeps other users
+                 * from reopening it for writing through /proc. */
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        }
+        if (fd < 0) {
+                r = -errno;
+        } else {
+                int seals = fcntl(s->fd, F_GET_SEALS);
+                *ret = (struct section_share){ .fd = fd, .size = s->committed,
+                                               .seals = seals < 0 ? 0u : (unsigned)seals };
+        }
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+int section_root_in_range(struct lsashm_section *s, uint64_t id, uint64_t root)
+{
+        int r = lock_identity(s, id);
+        if (r < 0)
+                return r;
+        if (root >= s->reserved)
+                r = -ERANGE;
         pthread_mutex_unlock(&s->lock);
         return r;
 }

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sharing sections with client processes.
+ *
+ * The owner runs a server on an AF_UNIX SOCK_SEQPACKET socket and publishes
+ * sections under names, each with a policy saying which uids and gids may map
+ * it read-only or read-write (default: deny). A client connects, is identified
+ * by the kernel (SO_PEERCRED, SO_PEERGROUPS, SO_PEERPIDFD where there is one:
+ * never by anything it sends), opens a section by name and receives its memfd
+ * over SCM_RIGHTS: read-only clients get a second descriptor opened O_RDONLY,
+ * which cannot be turned into a writable mapping. Processes exchange offsets,
+ * never pointers: each maps the section at its own address.
+ *
+ * Deleting or unpublishing a section revokes it: every client holding a view
+ * gets a notice and its view reports -ESTALE; the mapping itself stays valid
+ * (a sealed memfd is never truncated, so nobody takes SIGBUS) and reads zeros
+ * where the owner wiped.
+ *
+ * Errors are negative errno values; ret_* outputs are untouched on failure.
+ * The wire protocol is described in docs/protocol.md.
+ */
+#ifndef LSASHM_SHARE_H
+#define LSASHM_SHARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lsashm/section.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where the host daemon listens unless told otherwise. */
+#define LSASHM_DEFAULT_SOCKET "/run/lsashm/lsashm.sock"
+/* Longest section name on the wire (bytes, no NUL, no '/'). */
+#define LSASHM_NAME_MAX 255u
+
+/* ---- server (owner) side ---- */
+
+typedef struct lsashm_server lsashm_server_t;
+
+enum lsashm_access {
+        LSASHM_ACCESS_NONE = 0,
+        LSASHM_ACCESS_READ = 1,
+        LSASHM_ACCESS_READ_WRITE = 2,
+};
+
+enum lsashm_rule_kind {
+        LSASHM_RULE_UID = 1,    /* the peer's uid is id */
+        LSASHM_RULE_GID = 2,    /* id is the peer's gid or one of its supplementary groups */
+        LSASHM_RULE_ANYONE = 3, /* every peer; id is ignored */
+};
+
+struct lsashm_rule {
+        enum lsashm_rule_kind kind;
+        uint32_t id;
+        enum lsashm_access access;
+};
+
+/* A peer gets the widest access of all the rules that match it; no match
+ * means deny. The rules are copied at publish time. */
+struct lsashm_policy {
+        const struct lsashm_rule *rules;
+        size_t n_rules;
+};
+
+/* Zero fields take the defaults given. */
+struct lsashm_server_limits {
+        uint32_t connections_per_uid; /* 64: one more is refused at accept */
+        uint32_t views_per_connection; /* 256: one more open gets -EMFILE */
+        uint32_t queued_per_connection; /* 64 messages: a peer that lets more pile up is dropped */
+        uint32_t connections;          /* 4096 in all */
+};
+
+struct lsashm_server_config {
+        const char *path;   /* socket path; an existing socket file there is replaced */
+        uint32_t mode;      /* socket file mode, the first gate; 0 means 0666 */
+        int listen_fd;      /* >= 0: serve this bound, listening socket instead (socket activation) */
+        struct lsashm_server_limits limits;
+        /* One line per event (connect refusals, protocol errors, disconnects).
+         * NULL logs to stderr. */
+        void (*log)(void *ctx, const char *line);
+        void *log_ctx;
+};
+
+struct lsashm_server_stats {
+        uint64_t connections;      /* open now */
+        uint64_t views;            /* open now, over all connections */
+        uint64_t published;        /* sections published now */
+        uint64_t accepted;         /* connections accepted since creation */
+        uint64_t refused;          /* connections refused by a limit */
+        uint64_t dropped;          /* peers disconnected for a protocol error or a limit */
+        uint64_t denied;           /* opens refused by policy */
+        uint64_t revocations;      /* notices sent */
+};
+
+/*
+ * Create a server listening at cfg->path (or on cfg->listen_fd).
+ *   -EINVAL  cfg or ret NULL, no path and no listen_fd, path too long
+ *   other    from socket, bind, listen, epoll_create1, eventfd
+ */
+LSASHM_PUBLIC int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t **ret);
+
+/* Disconnect everybody, unlink the socket file it created, free everything.
+ * Published sections are not deleted: they belong to the caller. */
+LSASHM_PUBLIC void lsashm_server_destroy(lsashm_server_t *srv);
+
+/* One descriptor to poll for POLLIN; then call lsashm_server_dispatch(). */
+LSASHM_PUBLIC int lsashm_server_fd(lsashm_server_t *srv);
+
+/* Handle every event that is ready, without blocking on any client.
+ * Returns the number of events handled, or -errno for a server failure. */
+LSASHM_PUBLIC int lsashm_server_dispatch(lsashm_server_t *srv);
+
+/* Dispatch until lsashm_server_stop(). 0, or -errno. */
+LSASHM_PUBLIC int lsashm_server_run(lsashm_server_t *srv);
+
+/* Make lsashm_server_run() return. Async-signal-safe. */
+LSASHM_PUBLIC void lsashm_server_stop(lsashm_server_t *srv);
+
+/*
+ * Publish s under name. The section must stay alive while published; deleting
+ * it unpublishes it and revokes every view, as lsashm_server_unpublish does.
+ *   -EINVAL  NULL arguments, name empty, too long or containing '/', a rule
+ *            with an unknown kind or access
+ *   -EEXIST  name already published
+ *   -ESTALE  s deleted
+ *   -ENOMEM
+ */
+LSASHM_PUBLIC int lsashm_server_publish(lsashm_server_t *srv, const char *name, lsashm_section_t *s,
+                                        const struct lsashm_policy *policy);
+
+/* Unpublish and revoke every view of it.  -ENOENT unknown name. */
+LSASHM_PUBLIC int lsashm_server_unpublish(lsashm_server_t *srv, const char *name);
+
+/* The offset clients receive on open, to find the section's data.
+ *   -ENOENT unknown name;  -ERANGE offset outside the section */
+LSASHM_PUBLIC int lsashm_server_set_root(lsashm_server_t *srv, const char *name, uint64_t root);
+
+LSASHM_PUBLIC int lsashm_server_stats(lsashm_server_t *srv, struct lsashm_server_stats *ret);
+
+/* ---- client side ---- */
+
+typedef struct lsashm_client lsashm_client_t;
+typedef struct lsashm_view lsashm_view_t;
+
+/*
+ * Connect to the server at path and exchange hellos.
+ *   -EINVAL  NULL arguments or path too long
+ *   -EPROTO  the server spoke something else, or an unknown version
+ *   other    from socket, connect (-ENOENT, -ECONNREFUSED, -EACCES), recv
+ */
+LSASHM_PUBLIC int lsashm_client_connect(const char *path, lsashm_client_t **ret);
+
+/*
+ * Open the section published as name, with the widest access the policy
+ * grants this client, and map it.
+ *   -EINVAL  NULL arguments, bad name
+ *   -ENOENT  no section of that name
+ *   -EACCES  the policy denies this client
+ *   -EMFILE  this connection has too many views open
+ *   -EPROTO  the server sent something malformed or an fd that is not the
+ *            sealed memfd it announced; nothing was mapped
+ *   -ECONNRESET  the server went away
+ */
+LSASHM_PUBLIC int lsashm_client_open(lsashm_client_t *c, const char *name, lsashm_view_t **ret);
+
+/* Same, asking for read-only access even when read-write would be granted. */
+LSASHM_PUBLIC int lsashm_client_open_readonly(lsashm_client_t *c, const char *name, lsashm_view_t **ret);
+
+/* The client's socket, to poll for POLLIN (revocation notices). */
+LSASHM_PUBLIC int lsashm_client_fd(const lsashm_client_t *c);
+
+/* Read every pending notice without blocking. Returns how many were
+ * handled, or -ECONNRESET once the server is gone (every view is then stale). */
+LSASHM_PUBLIC int lsashm_client_dispatch(lsashm_client_t *c);
+
+/* Close the connection. Views stay mapped until closed, and become stale. */
+LSASHM_PUBLIC void lsashm_client_close(lsashm_client_t *c);
+
+/* [offset, offset+len) inside the view, or NULL (overflow-safe). */
+LSASHM_PUBLIC const void *lsashm_view_ptr(const lsashm_view_t *v, uint64_t offset, size_t len);
+/* The same for writing; NULL also when the view is read-only. */
+LSASHM_PUBLIC void *lsashm_view_ptr_mut(const lsashm_view_t *v, uint64_t offset, size_t len);
+LSASHM_PUBLIC size_t lsashm_view_size(const lsashm_view_t *v);
+LSASHM_PUBLIC uint64_t lsashm_view_root(const lsashm_view_t *v);
+LSASHM_PUBLIC bool lsashm_view_writable(const lsashm_view_t *v);
+/* 0 while valid; -ESTALE once revoked or once the server is gone. Reads any
+ * pending notice first, so no separate dispatch call is needed to see it. */
+LSASHM_PUBLIC int lsashm_view_state(const lsashm_view_t *v);
+LSASHM_PUBLIC void lsashm_view_close(lsashm_view_t *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

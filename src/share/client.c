@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client library: connect, open by name, map, and keep track of
+ * revocations. The server is trusted no further than the kernel makes it:
+ * every reply is decoded and checked, and a descriptor is mapped only after
+ * it has proven to be the sealed memfd, with the access and size, that the
+ * reply announced.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "share/fdpass.h"
+#include "share/wire.h"
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+#define REQUIRED_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+struct lsashm_client {
+        int fd;
+        uint32_t next_request;
+        bool gone;
+        struct lsashm_view *views;
+};
+
+struct lsashm_view {
+        struct lsashm_client *client; /* NULL once the client is closed */
+        struct lsashm_view *prev, *next;
+        uint32_t id;
+        uint8_t *base;
+        size_t size;
+        uint64_t root;
+        bool writable;
+        bool stale;
+};
+
+static void mark_all_stale(struct lsashm_client *c)
+{
+        c->gone = true;
+        for (struct lsashm_view *v = c->views; v; v = v->next)
+                v->stale = true;
+}
+
+static void handle_revoked(struct lsashm_client *c, uint32_t view)
+{
+        for (struct lsashm_view *v = c->views; v; v = v->next)
+                if (v->id == view)
+                        v->stale = true;
+}
+
+/* Receive one message; notices are handled on the way. A reply (anything but
+ * a notice) is returned in *ret with its fd, if any, in *ret_fd. */
+static int receive(struct lsashm_client *c, bool nonblocking, struct wire_message *ret, int *ret_fd)
+{
+        for (;;) {
+                uint8_t buf[WIRE_MAX_MESSAGE + 1];
+                int fd = -1;
+                ssize_t n = fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, nonblocking);
+                if (n == -EAGAIN)
+                        return -EAGAIN;
+                if (n <= 0) {
+                        mark_all_stale(c);
+                        return n == 0 || n == -ECONNRESET ? -ECONNRESET : -EPROTO;
+                }
+                struct wire_message m;
+                if (wire_decode(buf, (size_t)n, 0, &m) < 0 || (fd >= 0 && m.type != WIRE_OPEN_REPLY)) {
+                        if (fd >= 0)
+                                close(fd);
+                        mark_all_stale(c);
+                        return -EPROTO;
+                }
+                if (m.type == WIRE_REVOKED) {
+                        handle_revoked(c, m.revoked.view);
+                        if (nonblocking)
+                                return 1;
+                        continue;
+                }
+                *ret = m;
+                *ret_fd = fd;
+                return 0;
+        }
+}
+
+static int connect_to(const char *path, int *ret_fd)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return -EINVAL;
+        strcpy(addr.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int lsashm_client_connect(const char *path, lsashm_client_t **ret)
+{
+        if (!path || !ret)
+                return -EINVAL;
+        struct lsashm_client *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->next_request = 1;
+        int r = connect_to(path, &c->fd);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        struct wire_message hello = { .type = WIRE_HELLO };
+        hello.hello.version = WIRE_VERSION;
+        hello.hello.features = WIRE_FEATURES;
+        uint8_t buf[WIRE_MAX_MESSAGE];
+        r = fdpass_send(c->fd, buf, wire_encode(&hello, buf), -1, false);
+        struct wire_message reply;
+        int fd = -1;
+        if (r == 0)
+                r = receive(c, false, &reply, &fd);
+        if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION))
+                r = -EPROTO;
+        if (fd >= 0)
+                close(fd);
+        if (r < 0) {
+                close(c->fd);
+                free(c);
+                return r == -EPIPE ? -ECONNRESET : r;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Everything about the descriptor must match the reply before it is mapped. */
+static int check_descriptor(int fd, const struct wire_open_reply *r)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return -EPROTO;
+        int seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0 || (seals & REQUIRED_SEALS) != REQUIRED_SEALS || (unsigned)seals != r->seals)
+                return -EPROTO;
+        if (r->size == 0 || r->size > (uint64_t)st.st_size || r->size > SIZE_MAX || r->root > r->size)
+                return -EPROTO;
+        int mode = fcntl(fd, F_GETFL);
+        if (mode < 0)
+                return -EPROTO;
+        mode &= O_ACCMODE;
+        if (r->access == LSASHM_ACCESS_READ_WRITE && (mode != O_RDWR || (seals & F_SEAL_FUTURE_WRITE)))
+                return -EPROTO;
+        if (r->access == LSASHM_ACCESS_READ && mode != O_RDONLY)
+                return -EPROTO;
+        return 0;
+}
+
+static int open_view(lsashm_client_t *c, const char *name, uint32_t flags, lsashm_view_t **ret)
+{
+        if (!c || !name || !ret || wire_check_name(name, strlen(name)) < 0)
+                return -EINVAL;
+        if (c->gone)
+                return -ECONNRESET;
+        struct lsashm_view *v = calloc(1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+
+        struct wire_message req = { .type = WIRE_OPEN };
+        req.open.request = c->next_request++;
+        req.open.flags = flags;
+        req.open.name_len = (uint8_t)strlen(name);
+        memcpy(req.open.name, name, req.open.name_len);
+        uint8_t buf[WIRE_MAX_MESSAGE];
+        int r = fdpass_send(c->fd, buf, wire_encode(&req, buf), -1, false);
+        if (r < 0) {
+                mark_all_stale(c);
+                free(v);
+                return -ECONNRESET;
+        }
+        struct wire_message m;
+        int fd = -1;
+        r = receive(c, false, &m, &fd);
+        if (r == 0 && (m.type != WIRE_OPEN_REPLY || m.open_reply.request != req.open.request))
+                r = -EPROTO;
+        else if (r == 0 && m.open_reply.status < 0)
+                r = fd >= 0 ? -EPROTO : m.open_reply.status;
+        else if (r == 0 && fd < 0)
+                r = -EPROTO;
+        else if (r == 0)
+                r = check_descriptor(fd, &m.open_reply);
+        if (r == 0) {
+                bool writable = m.open_reply.access == LSASHM_ACCESS_READ_WRITE;
+                void *base = mmap(NULL, (size_t)m.open_reply.size, PROT_READ | (writable ? PROT_WRITE : 0),
+                                  MAP_SHARED, fd, 0);
+                if (base == MAP_FAILED) {
+                        r = -errno;
+                } else {
+                        *v = (struct lsashm_view){ .client = c, .id = m.open_reply.view, .base = base,
+                                                   .size = (size_t)m.open_reply.size,
+                                                   .root = m.open_reply.root, .writable = writable };
+                }
+        }
+        /* The mapping holds the section; no descriptor is kept per view. */
+        if (fd >= 0)
+                close(fd);
+        if (r < 0) {
+                if (r == -EPROTO)
+                        mark_all_stale(c);
+                free(v);
+                return r;
+        }
+        v->next = c->views;
+        if (c->views)
+                c->views->prev = v;
+        c->views = v;
+        *ret = v;
+        return 0;
+}
+
+int lsashm_client_open(lsashm_client_t *c, const char *name, lsashm_view_t **ret)
+{
+        return open_view(c, name, 0, ret);
+}
+
+int lsashm_client_open_readonly(lsashm_client_t *c, const char *name, lsashm_view_t **ret)
+{
+        return open_view(c, name, WIRE_OPEN_READONLY, ret);
+}
+
+int lsashm_client_fd(const lsashm_client_t *c)
+{
+        return c ? c->fd : -EINVAL;
+}
+
+int lsashm_client_dispatch(lsashm_client_t *c)
+{
+        if (!c)
+                return -EINVAL;
+        if (c->gone)
+                return -ECONNRESET;
+        int handled = 0;
+        for (;;) {
+                struct wire_message m;
+                int fd = -1;
+                int r = receive(c, true, &m, &fd);
+                if (r == -EAGAIN)
+                        return handled;
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        /* A reply nobody waits for is a protocol error. */
+                        if (fd >= 0)
+                                close(fd);
+                        mark_all_stale(c);
+                        return -EPROTO;
+                }
+                handled++;
+        }
+}
+
+void lsashm_client_close(lsashm_client_t *c)
+{
+        if (!c)
+                return;
+        for (struct lsashm_view *v = c->views; v; v = v->next) {
+                v->client = NULL;
+                v->stale = true;
+        }
+        close(c->fd);
+        free(c);
+}
+
+const void *lsashm_view_ptr(const lsashm_view_t *v, uint64_t offset, size_t len)
+{
+        uint64_t end;
+        if (!v || __builtin_add_overflow(offset, (uint64_t)len, &end) || end > v->size || offset >= v->size)
+                return NULL;
+        return v->base + offset;
+}
+
+void *lsashm_view_ptr_mut(const lsashm_view_t *v, uint64_t offset, size_t len)
+{
+        if (!v || !v->writable)
+                return NULL;
+        return (void *)(uintptr_t)lsashm_view_ptr(v, offset, len);
+}
+
+size_t lsashm_view_size(const lsashm_view_t *v)
+{
+        return v ? v->size : 0;
+}
+
+uint64_t lsashm_view_root(const lsashm_view_t *v)
+{
+        return v ? v->root : 0;
+}
+
+bool lsashm_view_writable(const lsashm_view_t *v)
+{
+        return v && v->writable;
+}
+
+int lsashm_view_state(const lsashm_view_t *v)
+{
+        if (!v)
+                return -EINVAL;
+        if (v->client && !v->client->gone)
+                (void)lsashm_client_dispatch(v->client);
+        return v->stale ? -ESTALE : 0;
+}
+
+void lsashm_view_close(lsashm_view_t *v)
+{
+        if (!v)
+                return;
+        struct lsashm_client *c = v->client;
+        if (c) {
+                if (!c->gone && !v->stale) {
+                        struct wire_message m = { .type = WIRE_CLOSE };
+                        m.close.view = v->id;
+                        uint8_t buf[WIRE_MAX_MESSAGE];
+                        (void)fdpass_send(c->fd, buf, wire_encode(&m, buf), -1, true);
+                }
+                if (v->prev)
+                        v->prev->next = v->next;
+                else
+                        c->views = v->next;
+                if (v->next)
+                        v->next->prev = v->prev;
+        }
+        munmap(v->base, v->size);
+        free(v);
+}

@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sharing server: accepts clients on a SOCK_SEQPACKET socket, learns who
+ * they are from the kernel, and answers HELLO, OPEN and CLOSE from a table
+ * that says what each request needs. Nothing a client sends is trusted: every
+ * packet goes through wire_decode() first, and a client that breaks the
+ * protocol is disconnected with one log line; the others never notice.
+ *
+ * Locks: srv->lock guards everything below it and is taken by dispatch and by
+ * the publish API; a section's lock may be taken with it held, never the
+ * other way round. srv->pending_lock is a leaf: sections being deleted call
+ * note_deleted() with their own lock held, and it takes only that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "section/section-internal.h"
+#include "share/fdpass.h"
+#include "share/wire.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+#define DEFAULT_PER_UID 64u
+#define DEFAULT_VIEWS 256u
+#define DEFAULT_QUEUE 64u
+#define DEFAULT_CONNECTIONS 4096u
+#define MAX_EVENTS 64
+#define MAX_GROUPS 65536u
+#define OUT_MESSAGE_MAX 48u /* the largest message the server sends */
+
+struct published {
+        struct published *next;
+        char name[LSASHM_NAME_MAX + 1];
+        lsashm_section_t *section;
+        uint64_t section_id;
+        struct lsashm_rule *rules;
+        size_t n_rules;
+        uint64_t root;
+};
+
+struct view_ref {
+        uint32_t view;
+        uint64_t section_id;
+};
+
+struct queued {
+        uint8_t buf[OUT_MESSAGE_MAX];
+        uint8_t len;
+        int fd;
+};
+
+struct conn {
+        struct conn *prev, *next;
+        int fd;
+        int pidfd; /* -1 where the kernel has no SO_PEERPIDFD */
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        uint32_t n_groups;
+        bool greeted;
+        struct view_ref *views;
+        uint32_t n_views, cap_views;
+        uint32_t next_view;
+        struct queued *queue; /* ring, allocated the first time a send would block */
+        uint32_t q_head, q_len;
+        bool want_out;
+        bool closed;
+};
+
+struct lsashm_server {
+        pthread_mutex_t lock;
+        int listen_fd, epoll_fd, wake_fd;
+        char *path; /* the socket file we made, to unlink */
+        struct lsashm_server_limits limits;
+        void (*log)(void *ctx, const char *line);
+        void *log_ctx;
+        struct conn *conns;
+        struct conn *closed; /* freed at the end of a dispatch round: epoll
+                              * events already fetched may still name them */
+        struct published *pubs;
+        struct lsashm_server_stats stats;
+        int stop;
+
+        pthread_mutex_t pending_lock;
+        uint64_t *pending; /* ids of sections deleted, not yet revoked */
+        size_t n_pending, cap_pending;
+};
+
+/* epoll tags for the two descriptors that are not connections */
+static char listen_tag, wake_tag;
+
+static void logf_(struct lsashm_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct lsashm_server *srv, const char *fmt, ...)
+{
+        char line[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        if (srv->log)
+                srv->log(srv->log_ctx, line);
+        else
+                fprintf(stderr, "lsashm: %s\n", line);
+}
+
+/* ---- sending ---- */
+
+static void close_conn(struct lsashm_server *srv, struct conn *c, const char *why);
+
+static int queue_message(struct lsashm_server *srv, struct conn *c, const uint8_t *buf, size_t len, int fd)
+{
+        if (!c->queue) {
+                c->queue = calloc(srv->limits.queued_per_connection, sizeof(*c->queue));
+                if (!c->queue)
+                        return -ENOMEM;
+        }
+        if (c->q_len >= srv->limits.queued_per_connection)
+                return -ENOBUFS;
+        struct queued *q = &c->queue[(c->q_head + c->q_len) % srv->limits.queued_per_connection];
+        memcpy(q->buf, buf, len);
+        q->len = (uint8_t)len;
+        q->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+        if (fd >= 0 && q->fd < 0)
+                return -errno;
+        c->q_len++;
+        if (!c->want_out) {
+                struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+                epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+                c->want_out = true;
+        }
+        return 0;
+}
+
+/* Send now if the peer has room, else queue; a peer whose queue is full is
+ * not reading, and is dropped rather than allowed to hold server memory. */
+static int send_message(struct lsashm_server *srv, struct conn *c, const struct wire_message *m, int fd)
+{
+        uint8_t buf[WIRE_MAX_MESSAGE];
+        size_t len = wire_encode(m, buf);
+        int r = -EAGAIN;
+        if (c->q_len == 0)
+                r = fdpass_send(c->fd, buf, len, fd, true);
+        if (r == -EAGAIN)
+                r = queue_message(srv, c, buf, len, fd);
+        if (r < 0) {
+                close_conn(srv, c, r == -ENOBUFS ? "too many queued messages" : "send failed");
+                return -ECONNRESET;
+        }
+        return 0;
+}
+
+static int flush_queue(struct lsashm_server *srv, struct conn *c)
+{
+        while (c->q_len) {
+                struct queued *q = &c->queue[c->q_head];
+                int r = fdpass_send(c->fd, q->buf, q->len, q->fd, true);
+                if (r == -EAGAIN)
+                        return 0;
+                if (q->fd >= 0)
+                        close(q->fd);
+                q->fd = -1;
+                c->q_head = (c->q_head + 1) % srv->limits.queued_per_connection;
+                c->q_len--;
+                if (r < 0) {
+                        close_conn(srv, c, "send failed");
+                        return -ECONNRESET;
+                }
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+        epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+        c->want_out = false;
+        return 0;
+}
+
+/* ---- connections ---- */
+
+static void close_conn(struct lsashm_server *srv, struct conn *c, const char *why)
+{
+        if (why) {
+                logf_(srv, "disconnecting pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid, why);
+                srv->stats.dropped++;
+        }
+        epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        if (c->pidfd >= 0)
+                close(c->pidfd);
+        for (uint32_t i = 0; c->queue && i < c->q_len; i++) {
+                struct queued *q = &c->queue[(c->q_head + i) % srv->limits.queued_per_connection];
+                if (q->fd >= 0)
+                        close(q->fd);
+        }
+        srv->stats.views -= c->n_views;
+        srv->stats.connections--;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                srv->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        free(c->queue);
+        free(c->views);
+        free(c->groups);
+        c->queue = NULL;
+        c->views = NULL;
+        c->groups = NULL;
+        c->closed = true;
+        c->next = srv->closed;
+        srv->closed = c;
+}
+
+static void free_closed(struct lsashm_server *srv)
+{
+        while (srv->closed) {
+                struct conn *c = srv->closed;
+                srv->closed = c->next;
+                free(c);
+        }
+}
+
+static int peer_groups(int fd, gid_t **ret, uint32_t *ret_n)
+{
+        socklen_t len = 64 * sizeof(gid_t);
+        for (;;) {
+                gid_t *g = malloc(len ? len : sizeof(gid_t));
+                if (!g)
+                        return -ENOMEM;
+                socklen_t got = len;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &got) == 0) {
+                        *ret = g;
+                        *ret_n = got / sizeof(gid_t);
+                        return 0;
+                }
+                int e = errno;
+                free(g);
+                if (e != ERANGE || got <= len || got > MAX_GROUPS * sizeof(gid_t))
+                        return -e;
+                len = got;
+        }
+}
+
+static uint32_t connections_of(struct lsashm_server *srv, uid_t uid)
+{
+        uint32_t n = 0;
+        for (struct conn *c = srv->conns; c; c = c->next)
+                n += c->uid == uid;
+        return n;
+}
+
+static void accept_one(struct lsashm_server *srv)
+{
+        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                close(fd);
+                return;
+        }
+        if (srv->stats.connections >= srv->limits.connections ||
+            connections_of(srv, cred.uid) >= srv->limits.connections_per_uid) {
+                logf_(srv, "refusing pid %d uid %u: connection limit", (int)cred.pid, (unsigned)cred.uid);
+                srv->stats.refused++;
+                close(fd);
+                return;
+        }
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(fd);
+                return;
+        }
+        c->fd = fd;
+        c->pid = cred.pid;
+        c->uid = cred.uid;
+        c->gid = cred.gid;
+        c->next_view = 1;
+        /* The pidfd pins the process the credentials describe, so a recycled
+         * pid can never be mistaken for this peer. */
+        len = sizeof(c->pidfd);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &c->pidfd, &len) < 0)
+                c->pidfd = -1;
+        if (peer_groups(fd, &c->groups, &c->n_groups) < 0) {
+                if (c->pidfd >= 0)
+                        close(c->pidfd);
+                close(fd);
+                free(c);
+                return;
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+        if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                if (c->pidfd >= 0)
+                        close(c->pidfd);
+                close(fd);
+                free(c->groups);
+                free(c);
+                return;
+        }
+        c->next = srv->conns;
+        if (srv->conns)
+                srv->conns->prev = c;
+        srv->conns = c;
+        srv->stats.connections++;
+        srv->stats.accepted++;
+}
+
+/* ---- policy ---- */
+
+static bool in_groups(const struct conn *c, uint32_t gid)
+{
+        if (c->gid == gid)
+                return true;
+        for (uint32_t i = 0; i < c->n_groups; i++)
+                if (c->groups[i] == gid)
+                        return true;
+        return false;
+}
+
+static enum lsashm_access access_for(const struct published *p, const struct conn *c)
+{
+        enum lsashm_access best = LSASHM_ACCESS_NONE;
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const struct lsashm_rule *r = &p->rules[i];
+                bool match = r->kind == LSASHM_RULE_ANYONE || (r->kind == LSASHM_RULE_UID && r->id == c->uid) ||
+                             (r->kind == LSASHM_RULE_GID && in_groups(c, r->id));
+                if (match && r->access > best)
+                        best = r->access;
+        }
+        return best;
+}
+
+static struct published *find_by_name(struct lsashm_server *srv, const char *name)
+{
+        for (struct published *p = srv->pubs; p; p = p->next)
+                if (strcmp(p->name, name) == 0)
+                        return p;
+        return NULL;
+}
+
+/* ---- requests ---- */
+
+static int handle_hello(struct lsashm_server *srv, struct conn *c, const struct wire_message *m)
+{
+        if (m->hello.version != WIRE_VERSION || (m->hello.features & ~WIRE_FEATURES)) {
+                close_conn(srv, c, "unknown protocol version or features");
+                return -ECONNRESET;
+        }
+        c->greeted = true;
+        struct wire_message reply = { .type = WIRE_HELLO_REPLY };
+        reply.hello_reply.version = WIRE_VERSION;
+        reply.hello_reply.features = WIRE_FEATURES;
+        reply.hello_reply.max_views = srv->limits.views_per_connection;
+        return send_message(srv, c, &reply, -1);
+}
+
+static int open_view(struct lsashm_server *srv, struct conn *c, const struct wire_open *req,
+                     struct wire_open_reply *reply, struct section_share *share)
+{
+        struct published *p = find_by_name(srv, req->name);
+        if (!p)
+                return -ENOENT;
+        enum lsashm_access access = access_for(p, c);
+        if (access == LSASHM_ACCESS_NONE) {
+                srv->stats.denied++;
+                return -EACCES;
+        }
+        if (req->flags & WIRE_OPEN_READONLY)
+                access = LSASHM_ACCESS_READ;
+        if (c->n_views >= srv->limits.views_per_connection)
+                return -EMFILE;
+        if (c->n_views == c->cap_views) {
+                uint32_t cap = c->cap_views ? c->cap_views * 2 : 4;
+                struct view_ref *v = realloc(c->views, cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                c->views = v;
+                c->cap_views = cap;
+        }
+        int r = section_share(p->section, p->section_id, access == LSASHM_ACCESS_READ_WRITE, share);
+        if (r < 0)
+                return r == -ESTALE ? -ENOENT : r; /* deleted; its revocation is on the way */
+        uint32_t view = c->next_view++;
+        c->views[c->n_views++] = (struct view_ref){ .view = view, .section_id = p->section_id };
+        srv->stats.views++;
+        reply->view = view;
+        reply->access = access;
+        reply->size = share->size;
+        reply->root = p->root;
+        reply->seals = share->seals;
+        return 0;
+}
+
+static int handle_open(struct lsashm_server *srv, struct conn *c, const struct wire_message *m)
+{
+        struct wire_message reply = { .type = WIRE_OPEN_REPLY };
+        struct section_share share = { .fd = -1 };
+        reply.open_reply.request = m->open.request;
+        reply.open_reply.status = open_view(srv, c, &m->open, &reply.open_reply, &share);
+        int r = send_message(srv, c, &reply, share.fd);
+        /* SCM_RIGHTS gave the client its own reference: keep none per view. */
+        if (share.fd >= 0)
+                close(share.fd);
+        return r;
+}
+
+static void drop_view(struct lsashm_server *srv, struct conn *c, uint32_t i)
+{
+        c->views[i] = c->views[--c->n_views];
+        srv->stats.views--;
+}
+
+static int handle_close(struct lsashm_server *srv, struct conn *c, const struct wire_message *m)
+{
+        for (uint32_t i = 0; i < c->n_views; i++)
+                if (c->views[i].view == m->close.view) {
+                        drop_view(srv, c, i);
+                        return 0;
+                }
+        return 0; /* already revoked: the notice and the close crossed */
+}
+
+/* What each request needs, and who answers it. */
+static const struct {
+        enum wire_type type;
+        bool needs_hello;
+        int (*handle)(struct lsashm_server *, struct conn *, const struct wire_message *);
+} handlers[] = {
+        { WIRE_HELLO, false, handle_hello },
+        { WIRE_OPEN, true, handle_open },
+        { WIRE_CLOSE, true, handle_close },
+};
+
+static void handle_readable(struct lsashm_server *srv, struct conn *c)
+{
+        /* A bounded number of packets per wakeup keeps one busy client from
+         * starving the others; epoll will report it again. */
+        for (int budget = 16; budget > 0; budget--) {
+                uint8_t buf[WIRE_MAX_MESSAGE + 1];
+                int fd = -1;
+                ssize_t n = fdpass_recv(c->fd, buf, sizeof(buf), &fd, false, true);
+                if (n == -EAGAIN)
+                        return;
+                if (n == 0) {
+                        close_conn(srv, c, NULL);
+                        return;
+                }
+                if (n < 0) {
+                        close_conn(srv, c, n == -EBADMSG ? "descriptors, truncated or foreign control data"
+                                                         : "receive failed");
+                        return;
+                }
+                struct wire_message m;
+                int r = wire_decode(buf, (size_t)n, 1, &m);
+                if (r < 0) {
+                        close_conn(srv, c, "malformed or oversized message");
+                        return;
+                }
+                size_t i = 0;
+                while (i < sizeof(handlers) / sizeof(handlers[0]) && handlers[i].type != m.type)
+                        i++;
+                if (i == sizeof(handlers) / sizeof(handlers[0]) || (handlers[i].needs_hello && !c->greeted) ||
+                    (!handlers[i].needs_hello && c->greeted)) {
+                        close_conn(srv, c, "message out of sequence");
+                        return;
+                }
+                if (handlers[i].handle(srv, c, &m) < 0)
+                        return; /* the connection is gone */
+        }
+}
+
+/* ---- revocation ---- */
+
+static void revoke_views(struct lsashm_server *srv, uint64_t section_id)
+{
+        for (struct conn *c = srv->conns, *next; c; c = next) {
+                next = c->next;
+                for (uint32_t i = 0; i < c->n_views;) {
+                        if (c->views[i].section_id != section_id) {
+                                i++;
+                                continue;
+                        }
+                        struct wire_message m = { .type = WIRE_REVOKED };
+                        m.revoked.view = c->views[i].view;
+                        drop_view(srv, c, i);
+                        srv->stats.revocations++;
+                        if (send_message(srv, c, &m, -1) < 0)
+                                break; /* c is gone */
+                }
+        }
+}
+
+static void note_deleted(void *ctx, uint64_t section_id);
+
+static void unpublish(struct lsashm_server *srv, struct published *p, bool watching)
+{
+        struct published **pp = &srv->pubs;
+        while (*pp != p)
+                pp = &(*pp)->next;
+        *pp = p->next;
+        if (watching)
+                section_unwatch(p->section, p->section_id, note_deleted, srv);
+        revoke_views(srv, p->section_id);
+        srv->stats.published--;
+        free(p->rules);
+        free(p);
+}
+
+/* A published section is being deleted (its lock is held): note it for the
+ * dispatch loop, which revokes, and wake it. */
+static void note_deleted(void *ctx, uint64_t section_id)
+{
+        struct lsashm_server *srv = ctx;
+        pthread_mutex_lock(&srv->pending_lock);
+        if (srv->n_pending == srv->cap_pending) {
+                size_t cap = srv->cap_pending ? srv->cap_pending * 2 : 8;
+                uint64_t *p = realloc(srv->pending, cap * sizeof(*p));
+                if (p) {
+                        srv->pending = p;
+                        srv->cap_pending = cap;
+                }
+        }
+        /* Without room the dispatch loop still finds the section dead at its
+         * next open; only the prompt notice is lost. */
+        if (srv->n_pending < srv->cap_pending)
+                srv->pending[srv->n_pending++] = section_id;
+        pthread_mutex_unlock(&srv->pending_lock);
+        uint64_t one = 1;
+        (void)!write(srv->wake_fd, &one, sizeof(one));
+}
+
+static void revoke_pending(struct lsashm_server *srv)
+{
+        uint64_t ids[64];
+        for (;;) {
+                pthread_mutex_lock(&srv->pending_lock);
+                size_t n = srv->n_pending < 64 ? srv->n_pending : 64;
+                memcpy(ids, srv->pending + srv->n_pending - n, n * sizeof(*ids));
+                srv->n_pending -= n;
+                pthread_mutex_unlock(&srv->pending_lock);
+                if (n == 0)
+                        return;
+                for (size_t i = 0; i < n; i++)
+                        for (struct published *p = srv->pubs; p; p = p->next)
+                                if (p->section_id == ids[i]) {
+                                        unpublish(srv, p, false);
+                                        break;
+                                }
+        }
+}
+
+/* ---- public API ---- */
+
+static int make_listener(const char *path, uint32_t mode, int *ret_fd)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return -EINVAL;
+        strcpy(addr.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+                unlink(path); /* a previous run's socket */
+        if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, mode ? mode : 0666) < 0 ||
+            listen(fd, 128) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t **ret)
+{
+        if (!cfg || !ret || (!cfg->path && cfg->listen_fd < 0))
+                return -EINVAL;
+        struct lsashm_server *srv = calloc(1, sizeof(*srv));
+        if (!srv)
+                return -ENOMEM;
+        srv->listen_fd = srv->epoll_fd = srv->wake_fd = -1;
+        pthread_mutex_init(&srv->lock, NULL);
+        pthread_mutex_init(&srv->pending_lock, NULL);
+        srv->limits = cfg->limits;
+        if (!srv->limits.connections_per_uid)
+                srv->limits.connections_per_uid = DEFAULT_PER_UID;
+        if (!srv->limits.views_per_connection)
+                srv->limits.views_per_connection = DEFAULT_VIEWS;
+        if (!srv->limits.queued_per_connection)
+                srv->limits.queued_per_connection = DEFAULT_QUEUE;
+        if (!srv->limits.connections)
+                srv->limits.connections = DEFAULT_CONNECTIONS;
+        srv->log = cfg->log;
+        srv->log_ctx = cfg->log_ctx;
+
+        int r;
+        if (cfg->listen_fd >= 0) {
+                srv->listen_fd = cfg->listen_fd;
+                int flags = fcntl(srv->listen_fd, F_GETFL);
+                if (flags < 0 || fcntl(srv->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+        } else {
+                r = make_listener(cfg->path, cfg->mode, &srv->listen_fd);
+                if (r < 0)
+                        goto fail;
+                srv->path = strdup(cfg->path);
+                if (!srv->path) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (srv->epoll_fd < 0 || srv->wake_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &listen_tag };
+        struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &wake_tag };
+        if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->listen_fd, &ev) < 0 ||
+            epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->wake_fd, &wev) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        *ret = srv;
+        return 0;
+fail:
+        lsashm_server_destroy(srv);
+        return r;
+}
+
+void lsashm_server_destroy(lsashm_server_t *srv)
+{
+        if (!srv)
+                return;
+        pthread_mutex_lock(&srv->lock);
+        while (srv->pubs) {
+                unpublish(srv, srv->pubs, true);
+        }
+        while (srv->conns)
+                close_conn(srv, srv->conns, NULL);
+        free_closed(srv);
+        pthread_mutex_unlock(&srv->lock);
+        if (srv->listen_fd >= 0)
+                close(srv->listen_fd);
+        if (srv->path)
+                unlink(srv->path);
+        if (srv->epoll_fd >= 0)
+                close(srv->epoll_fd);
+        if (srv->wake_fd >= 0)
+                close(srv->wake_fd);
+        pthread_mutex_destroy(&srv->lock);
+        pthread_mutex_destroy(&srv->pending_lock);
+        free(srv->pending);
+        free(srv->path);
+        free(srv);
+}
+
+int lsashm_server_fd(lsashm_server_t *srv)
+{
+        return srv ? srv->epoll_fd : -EINVAL;
+}
+
+int lsashm_server_dispatch(lsashm_server_t *srv)
+{
+        if (!srv)
+                return -EINVAL;
+        struct epoll_event events[MAX_EVENTS];
+        int n = epoll_wait(srv->epoll_fd, events, MAX_EVENTS, 0);
+        if (n < 0)
+                return errno == EINTR ? 0 : -errno;
+        pthread_mutex_lock(&srv->lock);
+        for (int i = 0; i < n; i++) {
+                void *tag = events[i].data.ptr;
+                if (tag == &listen_tag) {
+                        for (int k = 0; k < 32; k++)
+                                accept_one(srv);
+                } else if (tag == &wake_tag) {
+                        uint64_t v;
+                        (void)!read(srv->wake_fd, &v, sizeof(v));
+                        revoke_pending(srv);
+                } else {
+                        struct conn *c = tag;
+                        if (c->closed)
+                                continue;
+                        if (events[i].events & EPOLLOUT && flush_queue(srv, c) < 0)
+                                continue;
+                        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                                handle_readable(srv, c);
+                }
+        }
+        free_closed(srv);
+        pthread_mutex_unlock(&srv->lock);
+        return n;
+}
+
+int lsashm_server_run(lsashm_server_t *srv)
+{
+        if (!srv)
+                return -EINVAL;
+        while (!__atomic_load_n(&srv->stop, __ATOMIC_ACQUIRE)) {
+                struct pollfd pfd = { .fd = srv->epoll_fd, .events = POLLIN };
+                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                        return -errno;
+                int r = lsashm_server_dispatch(srv);
+                if (r < 0)
+                        return r;
+        }
+        __atomic_store_n(&srv->stop, 0, __ATOMIC_RELEASE);
+        return 0;
+}
+
+void lsashm_server_stop(lsashm_server_t *srv)
+{
+        if (!srv)
+                return;
+        __atomic_store_n(&srv->stop, 1, __ATOMIC_RELEASE);
+        uint64_t one = 1;
+        (void)!write(srv->wake_fd, &one, sizeof(one));
+}
+
+static int copy_policy(const struct lsashm_policy *policy, struct lsashm_rule **ret, size_t *ret_n)
+{
+        size_t n = policy ? policy->n_rules : 0;
+        if (n && !policy->rules)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                const struct lsashm_rule *r = &policy->rules[i];
+                if ((r->kind != LSASHM_RULE_UID && r->kind != LSASHM_RULE_GID && r->kind != LSASHM_RULE_ANYONE) ||
+                    (r->access != LSASHM_ACCESS_NONE && r->access != LSASHM_ACCESS_READ &&
+                     r->access != LSASHM_ACCESS_READ_WRITE))
+                        return -EINVAL;
+        }
+        struct lsashm_rule *copy = NULL;
+        if (n) {
+                copy = malloc(n * sizeof(*copy));
+                if (!copy)
+                        return -ENOMEM;
+                memcpy(copy, policy->rules, n * sizeof(*copy));
+        }
+        *ret = copy;
+        *ret_n = n;
+        return 0;
+}
+
+int lsashm_server_publish(lsashm_server_t *srv, const char *name, lsashm_section_t *s,
+                          const struct lsashm_policy *policy)
+{
+        if (!srv || !name || !s || wire_check_name(name, strlen(name)) < 0)
+                return -EINVAL;
+        struct published *p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        int r = copy_policy(policy, &p->rules, &p->n_rules);
+        if (r < 0) {
+                free(p);
+                return r;
+        }
+        strcpy(p->name, name);
+        p->section = s;
+        pthread_mutex_lock(&srv->lock);
+        if (find_by_name(srv, name)) {
+                r = -EEXIST;
+                goto fail;
+        }
+        r = section_identity(s, &p->section_id);
+        if (r < 0)
+                goto fail;
+        r = section_watch(s, p->section_id, note_deleted, srv);
+        if (r < 0)
+                goto fail;
+        p->next = srv->pubs;
+        srv->pubs = p;
+        srv->stats.published++;
+        pthread_mutex_unlock(&srv->lock);
+        return 0;
+fail:
+        pthread_mutex_unlock(&srv->lock);
+        free(p->rules);
+        free(p);
+        return r;
+}
+
+int lsashm_server_unpublish(lsashm_server_t *srv, const char *name)
+{
+        if (!srv || !name)
+                return -EINVAL;
+        pthread_mutex_lock(&srv->lock);
+        struct published *p = find_by_name(srv, name);
+        if (p)
+                unpublish(srv, p, true);
+        pthread_mutex_unlock(&srv->lock);
+        return p ? 0 : -ENOENT;
+}
+
+int lsashm_server_set_root(lsashm_server_t *srv, const char *name, uint64_t root)
+{
+        if (!srv || !name)
+                return -EINVAL;
+        pthread_mutex_lock(&srv->lock);
+        struct published *p = find_by_name(srv, name);
+        int r = p ? section_root_in_range(p->section, p->section_id, root) : -ENOENT;
+        if (r == -ESTALE)
+                r = -ENOENT;
+        if (r == 0)
+                p->root = root;
+        pthread_mutex_unlock(&srv->lock);
+        return r;
+}
+
+int lsashm_server_stats(lsashm_server_t *srv, struct lsashm_server_stats *ret)
+{
+        if (!srv || !ret)
+                return -EINVAL;
+        pthread_mutex_lock(&srv->lock);
+        *ret = srv->stats;
+        pthread_mutex_unlock(&srv->lock);
+        return 0;
+}
