@@ -106,7 +106,10 @@ LSASHM_PUBLIC int lsashm_section_delete(lsashm_section_t *s);
  * The committed part grows on demand up to the reserved size.
  *   -EINVAL  s or ret_ptr NULL, size 0
  *   -E2BIG   size larger than the section's max_size
- *   -ENOSPC  no free range large enough, even at the reserved size
+ *   -ENOSPC  no free range large enough was found, even at the reserved
+ *            size. The search is O(1) by size class: a free block within
+ *            1/32 of the request's size may go unused when more than 16
+ *            blocks of that class sit in front of it.
  *   -ENOMEM  the pages or the private metadata could not be had
  *   -ESTALE  the section was deleted
  */

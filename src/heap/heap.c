@@ -7,6 +7,8 @@
 
 #define INITIAL_BLOCKS 64u
 #define INITIAL_INDEX 64u
+/* How far find_free() looks down one list before it reports no fit. */
+#define HEAP_CLASS_PROBES 16u
 
 _Static_assert(sizeof(struct heap_block) == 24, "descriptors stay small: one per block");
 _Static_assert(HEAP_MAX_GRANULES < HEAP_FREE_BIT, "sizes never reach the free flag");
@@ -215,17 +217,27 @@ static uint32_t find_free(const struct heap *h, uint32_t need)
         uint32_t rounded = need;
         if (need >= HEAP_SL_COUNT)
                 rounded += (1u << (log2_u32(need) - HEAP_SL_SHIFT)) - 1u;
-        heap_mapping(rounded, &fl, &sl);
-        uint32_t sl_map = sl < 32u ? h->sl_bitmap[fl] & (~0u << sl) : 0;
+        uint32_t rfl, rsl;
+        heap_mapping(rounded, &rfl, &rsl);
+        uint32_t sl_map = h->sl_bitmap[rfl] & (~0u << rsl);
         if (!sl_map) {
-                uint32_t fl_map = fl + 1u < 32u ? h->fl_bitmap & (~0u << (fl + 1u)) : 0;
-                if (!fl_map)
-                        return 0;
-                fl = (uint32_t)__builtin_ctz(fl_map);
-                sl_map = h->sl_bitmap[fl];
+                uint32_t fl_map = rfl + 1u < 32u ? h->fl_bitmap & (~0u << (rfl + 1u)) : 0;
+                if (fl_map) {
+                        rfl = (uint32_t)__builtin_ctz(fl_map);
+                        sl_map = h->sl_bitmap[rfl];
+                }
         }
-        sl = (uint32_t)__builtin_ctz(sl_map);
-        return h->heads[fl][sl];
+        if (sl_map)
+                return h->heads[rfl][(uint32_t)__builtin_ctz(sl_map)];
+
+        /* Nothing bigger anywhere: before the caller grows the section or
+         * gives up, look a bounded way down need's own list, which may hold
+         * a block that fits behind its head. Bounded, so still O(1). */
+        uint32_t i = head ? h->blocks[head].next_free : 0;
+        for (unsigned n = 0; i && n < HEAP_CLASS_PROBES; n++, i = h->blocks[i].next_free)
+                if (heap_block_granules(&h->blocks[i]) >= need)
+                        return i;
+        return 0;
 }
 
 /* --- public --- */

@@ -1,0 +1,732 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a hostile or careless client can do to a section, and what the owner
+ * promises anyway: the heap never reads the section, so overwriting all of it
+ * changes nothing; freed and deleted data is wiped; uncommitted pages fault;
+ * the seals hold against every holder of the fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lsashm/ntsecpkg.h"
+#include "lsashm/section.h"
+#include "test-util.h"
+
+#define KiB ((uint64_t)1024)
+#define MiB (1024 * KiB)
+#define CANARY_LEN 64
+
+static lsashm_section_t *make(uint64_t max, uint64_t initial, uint32_t flags)
+{
+        struct lsashm_section_config cfg = {
+                .max_size = max, .initial_size = initial, .flags = flags, .name = "hardening",
+        };
+        lsashm_section_t *s = NULL;
+
+        assert_int_equal(lsashm_section_create(&cfg, &s), 0);
+        return s;
+}
+
+static struct lsashm_section_stats stats_of(lsashm_section_t *s)
+{
+        struct lsashm_section_stats st;
+
+        assert_int_equal(lsashm_section_stats(s, &st), 0);
+        return st;
+}
+
+static uint64_t round16(uint64_t v)
+{
+        return (v + 15) & ~(uint64_t)15;
+}
+
+/* ---- the hostile writer ---------------------------------------------- */
+
+/* Random garbage, produced once: copying it is much cheaper than generating
+ * fresh bytes for every overwrite of a whole section. */
+static unsigned char *garbage;
+static size_t garbage_len;
+
+static int setup_garbage(void **state)
+{
+        struct tu_rng r = { 0x9e3779b97f4a7c15u };
+
+        (void)state;
+        garbage_len = 8 * MiB;
+        garbage = malloc(garbage_len);
+        if (!garbage)
+                return -1;
+        tu_rng_fill(&r, garbage, garbage_len);
+        return 0;
+}
+
+static int teardown_garbage(void **state)
+{
+        (void)state;
+        free(garbage);
+        garbage = NULL;
+        return 0;
+}
+
+/* Overwrite the whole committed range: mode 0 random, 1 zeros, 2 ones. */
+static void clobber(void *base, uint64_t committed, unsigned mode, struct tu_rng *r)
+{
+        unsigned char *b = base;
+
+        switch (mode % 3) {
+        case 0:
+                for (uint64_t done = 0; done < committed;) {
+                        uint64_t from = tu_rng_range(r, 0, garbage_len / 2);
+                        uint64_t n = committed - done;
+                        if (n > garbage_len / 2)
+                                n = garbage_len / 2;
+                        memcpy(b + done, garbage + from, n);
+                        done += n;
+                }
+                break;
+        case 1:
+                memset(b, 0x00, committed);
+                break;
+        default:
+                memset(b, 0xff, committed);
+                break;
+        }
+}
+
+struct live {
+        unsigned char *p;
+        size_t size;
+};
+
+/* The block [p, p+size) must lie in the committed part and overlap none of
+ * the blocks the test holds. */
+static void assert_fresh_block(lsashm_section_t *s, const struct live *held, size_t n,
+                               unsigned char *p, size_t size)
+{
+        unsigned char *base = lsashm_section_base(s);
+        uint64_t committed = stats_of(s).committed;
+
+        assert_true((uintptr_t)p % LSASHM_SECTION_ALIGNMENT == 0);
+        assert_true(p >= base && p + size <= base + committed);
+        for (size_t i = 0; i < n; i++)
+                if (p < held[i].p + held[i].size && held[i].p < p + size)
+                        fail_msg("new block %p+%zu overlaps live block %p+%zu", (void *)p, size,
+                                 (void *)held[i].p, held[i].size);
+}
+
+static void assert_stats_match(lsashm_section_t *s, const struct live *held, size_t n)
+{
+        struct lsashm_section_stats st = stats_of(s);
+        uint64_t in_use = 0;
+
+        for (size_t i = 0; i < n; i++)
+                in_use += round16(held[i].size);
+        assert_true(st.live_blocks == n);
+        assert_true(st.in_use == in_use);
+        assert_true(st.free == st.committed - st.in_use);
+        assert_true(st.committed <= st.reserved);
+        assert_true(st.largest_free <= st.free);
+        assert_true(st.refused_frees == 0);
+}
+
+static void test_hostile_overwrite_random_ops(void **state)
+{
+        (void)state;
+        enum { OPS = 20000, MAX_LIVE = 96 };
+        struct tu_rng r = { 20240601 };
+        int fds = tu_count_fds();
+        lsashm_section_t *s = make(256 * KiB, 16 * KiB, 0);
+        unsigned char *base = lsashm_section_base(s);
+        struct live held[MAX_LIVE];
+        size_t n = 0;
+
+        for (unsigned op = 0; op < OPS; op++) {
+                bool do_alloc = n == 0 || (n < MAX_LIVE && tu_rng_range(&r, 0, 99) < 55);
+
+                if (do_alloc) {
+                        size_t size = (size_t)tu_rng_range(&r, 1, op % 10 == 0 ? 16384 : 2048);
+                        void *p = NULL;
+                        int ret = lsashm_section_alloc(s, size, &p);
+                        /* fragmentation may refuse a large one; that is allowed */
+                        if (ret != -ENOSPC) {
+                                assert_int_equal(ret, 0);
+                                assert_fresh_block(s, held, n, p, size);
+                                held[n++] = (struct live){ p, size };
+                        }
+                } else {
+                        size_t i = (size_t)tu_rng_range(&r, 0, n - 1);
+                        assert_int_equal(lsashm_section_free(s, held[i].p), 0);
+                        held[i] = held[--n];
+                }
+                clobber(base, stats_of(s).committed, op, &r);
+                assert_int_equal(lsashm_section_check(s), 0);
+                if (op % 16 == 0)
+                        assert_stats_match(s, held, n);
+        }
+        assert_stats_match(s, held, n);
+        /* the workload must have pushed the section to grow */
+        assert_true(stats_of(s).peak_committed > 16 * KiB);
+
+        while (n > 0) {
+                assert_int_equal(lsashm_section_free(s, held[--n].p), 0);
+                clobber(base, stats_of(s).committed, n, &r);
+        }
+        assert_int_equal(lsashm_section_check(s), 0);
+        assert_stats_match(s, held, 0);
+        /* every free range coalesced back, whatever the section now holds */
+        struct lsashm_section_stats st = stats_of(s);
+        assert_true(st.largest_free == st.committed);
+        void *all = NULL;
+        assert_int_equal(lsashm_section_alloc(s, st.reserved, &all), 0);
+        assert_ptr_equal(all, base);
+        clobber(base, st.reserved, 0, &r);
+        assert_int_equal(lsashm_section_delete(s), 0);
+        assert_int_equal(tu_count_fds(), fds);
+}
+
+static void test_hostile_overwrite_while_growing(void **state)
+{
+        (void)state;
+        enum { MAX_LIVE = 4096 };
+        struct tu_rng r = { 77 };
+        lsashm_section_t *s = make(4 * MiB, 0, 0);
+        unsigned char *base = lsashm_section_base(s);
+        struct live *held = calloc(MAX_LIVE, sizeof(*held));
+        size_t n = 0;
+        uint64_t prev_committed = stats_of(s).committed;
+        unsigned growths = 0;
+        int ret = 0;
+
+        assert_non_null(held);
+        for (unsigned step = 0; n < MAX_LIVE; step++) {
+                size_t size = (size_t)tu_rng_range(&r, 16, 8192);
+                void *p = NULL;
+
+                ret = lsashm_section_alloc(s, size, &p);
+                if (ret != 0)
+                        break;
+                assert_fresh_block(s, held, n, p, size);
+                held[n++] = (struct live){ p, size };
+                uint64_t c = stats_of(s).committed;
+                if (c != prev_committed) {
+                        growths++;
+                        prev_committed = c;
+                }
+                /* every third step gives one back, so holes come and go */
+                if (step % 3 == 2) {
+                        size_t i = (size_t)tu_rng_range(&r, 0, n - 1);
+                        assert_int_equal(lsashm_section_free(s, held[i].p), 0);
+                        held[i] = held[--n];
+                }
+                clobber(base, c, step, &r);
+                assert_int_equal(lsashm_section_check(s), 0);
+        }
+        assert_int_equal(ret, -ENOSPC);
+        assert_true(growths >= 2);
+        assert_stats_match(s, held, n);
+        /* -ENOSPC means no room even at the reserved size: whatever is left
+         * uncommitted is too small for the request (at most 8 KiB) */
+        assert_true(4 * MiB - stats_of(s).committed < 8192 + tu_page_size());
+        while (n > 0) {
+                assert_int_equal(lsashm_section_free(s, held[--n].p), 0);
+                if (n % 64 == 0)
+                        clobber(base, 4 * MiB, n / 64, &r);
+        }
+        assert_int_equal(lsashm_section_check(s), 0);
+        void *all = NULL;
+        assert_int_equal(lsashm_section_alloc(s, 4 * MiB, &all), 0);
+        assert_ptr_equal(all, base);
+        free(held);
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
+static void test_hostile_alloc_still_zero_filled(void **state)
+{
+        (void)state;
+        const uint32_t flags[] = { 0, LSASHM_SECTION_NO_WIPE };
+        struct tu_rng r = { 5 };
+
+        /* "Zero-filled" is a promise about what the caller receives, so it
+         * cannot rest on what the section is believed to hold. */
+        for (size_t f = 0; f < 2; f++) {
+                lsashm_section_t *s = make(1 * MiB, 64 * KiB, flags[f]);
+                unsigned char *base = lsashm_section_base(s);
+                for (unsigned round = 0; round < 30; round++) {
+                        clobber(base, stats_of(s).committed, round, &r);
+                        size_t size = (size_t)tu_rng_range(&r, 1, 40000);
+                        unsigned char *p = NULL;
+                        assert_int_equal(lsashm_section_alloc(s, size, (void **)&p), 0);
+                        if (!tu_all_zero(p, size))
+                                fail_msg("flags %u round %u: block of %zu bytes not zero-filled "
+                                         "after the section was overwritten",
+                                         flags[f], round, size);
+                        assert_int_equal(lsashm_section_free(s, p), 0);
+                }
+                assert_int_equal(lsashm_section_delete(s), 0);
+        }
+}
+
+static void test_hostile_overwrite_lsa(void **state)
+{
+        (void)state;
+        struct tu_rng r = { 99 };
+        PVOID base = LsaCreateSharedMemory(512 * 1024, 4096);
+        PVOID blocks[64] = { 0 };
+        struct lsashm_section_stats st;
+
+        assert_non_null(base);
+        for (unsigned op = 0; op < 3000; op++) {
+                unsigned i = (unsigned)tu_rng_range(&r, 0, 63);
+                if (blocks[i]) {
+                        LsaFreeSharedMemory(base, blocks[i]);
+                        blocks[i] = NULL;
+                } else {
+                        blocks[i] = LsaAllocateSharedMemory(base, (ULONG)tu_rng_range(&r, 1, 6000));
+                        assert_non_null(blocks[i]);
+                }
+                assert_int_equal(lsashm_shared_memory_stats(base, &st), 0);
+                clobber(base, st.committed, op, &r);
+                assert_int_equal(lsashm_shared_memory_check(base), 0);
+        }
+        uint64_t held = 0;
+        for (unsigned i = 0; i < 64; i++)
+                held += blocks[i] != NULL;
+        assert_int_equal(lsashm_shared_memory_stats(base, &st), 0);
+        assert_true(st.live_blocks == held);
+        assert_true(st.refused_frees == 0);
+        /* the section's own first bytes are garbage too: the name still works */
+        memset(base, 0xff, 64);
+        assert_int_equal(LsaDeleteSharedMemory(base), TRUE);
+        assert_int_equal(LsaDeleteSharedMemory(base), FALSE);
+}
+
+static void test_hostile_delete_after_overwrite(void **state)
+{
+        (void)state;
+        struct tu_rng r = { 3 };
+        int fds = tu_count_fds();
+
+        for (unsigned mode = 0; mode < 3; mode++) {
+                lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0);
+                for (int i = 0; i < 20; i++) {
+                        void *p;
+                        assert_int_equal(lsashm_section_alloc(s, 3000, &p), 0);
+                }
+                clobber(lsashm_section_base(s), stats_of(s).committed, mode, &r);
+                assert_int_equal(lsashm_section_check(s), 0);
+                assert_int_equal(lsashm_section_delete(s), 0);
+        }
+        assert_int_equal(tu_count_fds(), fds);
+}
+
+static void test_hostile_client_punches_holes(void **state)
+{
+        (void)state;
+        lsashm_section_t *s = make(1 * MiB, 256 * KiB, 0);
+        unsigned char *base = lsashm_section_base(s);
+        int fd = lsashm_section_fd(s);
+        uint64_t reserved = stats_of(s).reserved;
+        unsigned char *p;
+        char why[64];
+
+        assert_int_equal(lsashm_section_alloc(s, 100 * KiB, (void **)&p), 0);
+        memset(p, 0x77, 100 * KiB);
+
+        /* A client can give the pages back to the kernel, and write through
+         * the fd; neither may cost the owner a SIGBUS or its heap. */
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                CHILD_CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                                      (off_t)reserved) == 0);
+                static const char junk[4096] = { 1, 2, 3 };
+                for (off_t off = 0; off < (off_t)reserved; off += (off_t)sizeof(junk))
+                        CHILD_CHECK(pwrite(fd, junk, sizeof(junk), off) == (ssize_t)sizeof(junk));
+                CHILD_CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                                      (off_t)(reserved / 2)) == 0);
+                _exit(0);
+        }
+        int status = tu_wait(pid, 30, NULL);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("client %s", tu_describe_status(status, why, sizeof(why)));
+
+        assert_int_equal(lsashm_section_check(s), 0);
+        assert_int_equal(lsashm_section_free(s, p), 0);
+        void *blocks[200];
+        for (int i = 0; i < 200; i++) {
+                assert_int_equal(lsashm_section_alloc(s, 4096, &blocks[i]), 0);
+                memset(blocks[i], 0x31, 4096);
+        }
+        for (int i = 0; i < 200; i++)
+                assert_int_equal(lsashm_section_free(s, blocks[i]), 0);
+        memset(base, 0, stats_of(s).committed);
+        assert_int_equal(lsashm_section_check(s), 0);
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
+/* ---- wiping ------------------------------------------------------------ */
+
+static void make_canary(unsigned char canary[CANARY_LEN], uint64_t seed)
+{
+        struct tu_rng r = { seed | 1 };
+
+        tu_rng_fill(&r, canary, CANARY_LEN);
+}
+
+static bool section_holds(const void *base, uint64_t len, const unsigned char *canary)
+{
+        return memmem(base, len, canary, CANARY_LEN) != NULL;
+}
+
+/* Plant the canary at the start, in the middle (straddling a page boundary
+ * when the block has one) and at the end of a block. */
+static void plant(unsigned char *p, size_t size, const unsigned char *canary)
+{
+        memcpy(p, canary, CANARY_LEN);
+        memcpy(p + size / 2 - CANARY_LEN / 2, canary, CANARY_LEN);
+        memcpy(p + size - CANARY_LEN, canary, CANARY_LEN);
+}
+
+static void test_wipe_freed_block(void **state)
+{
+        (void)state;
+        const size_t sizes[] = { 64, 100, 4096, 10000, 300000 };
+        unsigned char canary[CANARY_LEN];
+
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+                lsashm_section_t *s = make(1 * MiB, 4 * KiB, 0);
+                unsigned char *base = lsashm_section_base(s);
+                unsigned char *keep, *p;
+
+                make_canary(canary, 1000 + k);
+                assert_int_equal(lsashm_section_alloc(s, 32, (void **)&keep), 0);
+                assert_int_equal(lsashm_section_alloc(s, sizes[k], (void **)&p), 0);
+                plant(p, sizes[k], canary);
+                uint64_t committed = stats_of(s).committed;
+                assert_true(section_holds(base, committed, canary));
+                assert_int_equal(lsashm_section_free(s, p), 0);
+                assert_false(section_holds(base, committed, canary));
+                assert_true(tu_all_zero(p, sizes[k]));
+
+                /* and not through the file either, where a client would look */
+                unsigned char *file = malloc(committed);
+                assert_non_null(file);
+                assert_true(pread(lsashm_section_fd(s), file, committed, 0) == (ssize_t)committed);
+                assert_false(section_holds(file, committed, canary));
+                free(file);
+                assert_int_equal(lsashm_section_delete(s), 0);
+        }
+}
+
+static void test_wipe_freed_block_lsa(void **state)
+{
+        (void)state;
+        unsigned char canary[CANARY_LEN];
+        struct lsashm_section_stats st;
+        PVOID base = LsaCreateSharedMemory(256 * 1024, 4096);
+
+        assert_non_null(base);
+        make_canary(canary, 42);
+        unsigned char *p = LsaAllocateSharedMemory(base, 5000);
+        assert_non_null(p);
+        plant(p, 5000, canary);
+        assert_int_equal(lsashm_shared_memory_stats(base, &st), 0);
+        assert_true(section_holds(base, st.committed, canary));
+        LsaFreeSharedMemory(base, p);
+        assert_false(section_holds(base, st.committed, canary));
+        assert_int_equal(LsaDeleteSharedMemory(base), TRUE);
+}
+
+static void test_wipe_no_wipe_keeps_freed_canary(void **state)
+{
+        (void)state;
+        unsigned char canary[CANARY_LEN];
+        lsashm_section_t *s = make(1 * MiB, 4 * KiB, LSASHM_SECTION_NO_WIPE);
+        unsigned char *base = lsashm_section_base(s);
+        unsigned char *p;
+
+        /* The control: without wiping the canary survives the free, which
+         * shows that the scan in the wiping tests can see it. */
+        make_canary(canary, 7);
+        assert_int_equal(lsashm_section_alloc(s, 10000, (void **)&p), 0);
+        plant(p, 10000, canary);
+        uint64_t committed = stats_of(s).committed;
+        assert_int_equal(lsashm_section_free(s, p), 0);
+        assert_true(section_holds(base, committed, canary));
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
+/*
+ * The parent owns a section, a forked child keeps both the inherited mapping
+ * and the inherited fd. After the parent deletes, the child looks for the
+ * canary in both.
+ */
+static void delete_seen_by_child(uint32_t flags, bool expect_wiped)
+{
+        unsigned char canary[CANARY_LEN];
+        lsashm_section_t *s = make(2 * MiB, 64 * KiB, flags);
+        unsigned char *base = lsashm_section_base(s);
+        unsigned char *small, *big, *freed;
+        int to_child[2], to_parent[2];
+        char why[64];
+
+        make_canary(canary, 0xc0ffee + flags);
+        assert_int_equal(lsashm_section_alloc(s, 200, (void **)&small), 0);
+        assert_int_equal(lsashm_section_alloc(s, 300 * KiB, (void **)&big), 0);
+        assert_int_equal(lsashm_section_alloc(s, 1000, (void **)&freed), 0);
+        const uint64_t committed = stats_of(s).committed;
+        const uint64_t reserved = stats_of(s).reserved;
+        const int fd = lsashm_section_fd(s);
+        assert_int_equal(pipe(to_child), 0);
+        assert_int_equal(pipe(to_parent), 0);
+
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(to_child[1]);
+                close(to_parent[0]);
+                CHILD_CHECK(tu_pipe_recv(to_child[0]));
+                /* the mapping is shared with the parent, not a copy */
+                CHILD_CHECK(section_holds(base, committed, canary));
+                CHILD_CHECK(tu_pipe_send(to_parent[1]));
+                CHILD_CHECK(tu_pipe_recv(to_child[0]));
+
+                bool in_old = section_holds(base, committed, canary);
+                unsigned char *view = mmap(NULL, reserved, PROT_READ, MAP_SHARED, fd, 0);
+                CHILD_CHECK(view != MAP_FAILED);
+                bool in_new = section_holds(view, reserved, canary);
+                if (expect_wiped) {
+                        CHILD_CHECK(!in_old);
+                        CHILD_CHECK(!in_new);
+                        CHILD_CHECK(tu_all_zero(base, committed));
+                        CHILD_CHECK(tu_all_zero(view, reserved));
+                } else {
+                        CHILD_CHECK(in_old);
+                        CHILD_CHECK(in_new);
+                }
+                _exit(0);
+        }
+        close(to_child[0]);
+        close(to_parent[1]);
+        plant(small, 200, canary);
+        plant(big, 300 * KiB, canary);
+        plant(freed, 1000, canary);
+        assert_int_equal(lsashm_section_free(s, freed), 0);
+        /* Anyone with the fd may write into free space too: delete has to
+         * wipe every committed page, not only the blocks it knows of. */
+        memcpy(freed, canary, CANARY_LEN);
+        assert_true(tu_pipe_send(to_child[1]));
+        assert_true(tu_pipe_recv(to_parent[0]));
+        assert_int_equal(lsashm_section_delete(s), 0);
+        assert_true(tu_pipe_send(to_child[1]));
+        int status = tu_wait(pid, 60, NULL);
+        close(to_child[1]);
+        close(to_parent[0]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("child %s", tu_describe_status(status, why, sizeof(why)));
+}
+
+static void test_wipe_delete_seen_by_forked_child(void **state)
+{
+        (void)state;
+        delete_seen_by_child(0, true);
+}
+
+static void test_wipe_delete_no_wipe_control(void **state)
+{
+        (void)state;
+        delete_seen_by_child(LSASHM_SECTION_NO_WIPE, false);
+}
+
+static void test_wipe_delete_lsa(void **state)
+{
+        (void)state;
+        unsigned char canary[CANARY_LEN];
+        PVOID base = LsaCreateSharedMemory(1024 * 1024, 4096);
+        struct lsashm_section_stats st;
+
+        assert_non_null(base);
+        make_canary(canary, 4242);
+        unsigned char *p = LsaAllocateSharedMemory(base, 50000);
+        assert_non_null(p);
+        plant(p, 50000, canary);
+        assert_int_equal(lsashm_shared_memory_stats(base, &st), 0);
+        int fd = dup(lsashm_shared_memory_fd(base));
+        assert_true(fd >= 0);
+        assert_int_equal(LsaDeleteSharedMemory(base), TRUE);
+        /* our own dup keeps the file alive after the section let go of it */
+        unsigned char *view = mmap(NULL, st.reserved, PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(view != MAP_FAILED);
+        assert_false(section_holds(view, st.reserved, canary));
+        assert_true(tu_all_zero(view, st.reserved));
+        munmap(view, st.reserved);
+        close(fd);
+}
+
+/* ---- uncommitted pages and seals ------------------------------------ */
+
+static int touch_in_child(volatile unsigned char *addr, bool write)
+{
+        pid_t pid = tu_fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (write)
+                        *addr = 1;
+                else
+                        (void)*addr;
+                _exit(0);
+        }
+        return tu_wait(pid, 30, NULL);
+}
+
+static void test_seal_uncommitted_is_prot_none(void **state)
+{
+        (void)state;
+        const uint64_t pg = tu_page_size();
+        lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0);
+        unsigned char *base = lsashm_section_base(s);
+        uint64_t committed = stats_of(s).committed;
+        char why[64];
+
+        assert_true(committed < 1 * MiB);
+        /* in the committed part a touch is fine, so the child itself works */
+        int st = touch_in_child(base + committed - 1, true);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+        volatile unsigned char *const targets[] = { base + committed, base + committed + pg,
+                                                    base + 1 * MiB - 1 };
+        for (size_t i = 0; i < 3; i++) {
+                for (int w = 0; w < 2; w++) {
+                        st = touch_in_child(targets[i], w);
+                        /* SIGSEGV: no access; SIGBUS would mean accessible but
+                         * beyond the file, and success means committed */
+                        if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV)
+                                fail_msg("%s at base+%#llx: child %s, want SIGSEGV",
+                                         w ? "write" : "read",
+                                         (unsigned long long)(targets[i] - base),
+                                         tu_describe_status(st, why, sizeof(why)));
+                }
+        }
+
+        /* after growth the old boundary is accessible */
+        void *p;
+        assert_int_equal(lsashm_section_alloc(s, 512 * KiB, &p), 0);
+        uint64_t grown = stats_of(s).committed;
+        assert_true(grown > committed);
+        st = touch_in_child(base + committed, true);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        if (grown < 1 * MiB) {
+                st = touch_in_child(base + grown, false);
+                assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        }
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
+/* Every way of resizing or resealing the file must be refused with EPERM. */
+static int try_resize_and_reseal(int fd, uint64_t reserved, const char **what)
+{
+        const uint64_t pg = tu_page_size();
+
+        *what = "ftruncate smaller";
+        if (ftruncate(fd, (off_t)(reserved - pg)) == 0 || errno != EPERM)
+                return -1;
+        *what = "ftruncate to zero";
+        if (ftruncate(fd, 0) == 0 || errno != EPERM)
+                return -1;
+        *what = "ftruncate bigger";
+        if (ftruncate(fd, (off_t)(reserved + pg)) == 0 || errno != EPERM)
+                return -1;
+        *what = "fallocate beyond the end";
+        if (fallocate(fd, 0, (off_t)reserved, (off_t)pg) == 0 || errno != EPERM)
+                return -1;
+        *what = "F_ADD_SEALS F_SEAL_WRITE";
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == 0 || errno != EPERM)
+                return -1;
+        *what = "F_ADD_SEALS F_SEAL_FUTURE_WRITE";
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) == 0 || errno != EPERM)
+                return -1;
+        *what = "size unchanged";
+        struct stat sb;
+        if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != reserved)
+                return -1;
+        return 0;
+}
+
+static void test_seal_resize_refused(void **state)
+{
+        (void)state;
+        lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0);
+        int fd = lsashm_section_fd(s);
+        uint64_t reserved = stats_of(s).reserved;
+        const char *what = "";
+        char why[64], path[64];
+
+        if (try_resize_and_reseal(fd, reserved, &what) != 0)
+                fail_msg("owner: %s was not refused with EPERM (errno %d)", what, errno);
+
+        /* a descriptor opened afresh is a new file description, same inode */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        int fd2 = open(path, O_RDWR | O_CLOEXEC);
+        assert_true(fd2 >= 0);
+        if (try_resize_and_reseal(fd2, reserved, &what) != 0)
+                fail_msg("reopened fd: %s was not refused with EPERM (errno %d)", what, errno);
+        close(fd2);
+
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (try_resize_and_reseal(fd, reserved, &what) != 0) {
+                        fprintf(stderr, "child: %s was not refused with EPERM (errno %d)\n", what,
+                                errno);
+                        _exit(1);
+                }
+                _exit(0);
+        }
+        int status = tu_wait(pid, 30, NULL);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("child %s", tu_describe_status(status, why, sizeof(why)));
+
+        /* and the owner fills the whole section without a SIGBUS */
+        void *p;
+        assert_int_equal(lsashm_section_alloc(s, reserved, &p), 0);
+        memset(p, 0x5a, reserved);
+        assert_int_equal(lsashm_section_check(s), 0);
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_hostile_overwrite_random_ops),
+                cmocka_unit_test(test_hostile_overwrite_while_growing),
+                cmocka_unit_test(test_hostile_alloc_still_zero_filled),
+                cmocka_unit_test(test_hostile_overwrite_lsa),
+                cmocka_unit_test(test_hostile_delete_after_overwrite),
+                cmocka_unit_test(test_hostile_client_punches_holes),
+                cmocka_unit_test(test_wipe_freed_block),
+                cmocka_unit_test(test_wipe_freed_block_lsa),
+                cmocka_unit_test(test_wipe_no_wipe_keeps_freed_canary),
+                cmocka_unit_test(test_wipe_delete_seen_by_forked_child),
+                cmocka_unit_test(test_wipe_delete_no_wipe_control),
+                cmocka_unit_test(test_wipe_delete_lsa),
+                cmocka_unit_test(test_seal_uncommitted_is_prot_none),
+                cmocka_unit_test(test_seal_resize_refused),
+        };
+
+        return cmocka_run_group_tests(tests, setup_garbage, teardown_garbage);
+}
