@@ -101,7 +101,8 @@ uint64_t boost_peak_committed(void *ctx)
 
 extern "C" const struct bench_impl bench_boost_impl = {
         "boost.interprocess",
-        "managed_shared_memory, locked, no zero-fill",
+        "managed_shared_memory allocate/deallocate (rbtree best fit, interprocess mutex), "
+        "no zero-fill",
         0,
         "resident pages",
         boost_create,

@@ -682,10 +682,15 @@ int lsashm_server_dispatch(lsashm_server_t *srv)
         if (!srv)
                 return -EINVAL;
         struct epoll_event events[MAX_EVENTS];
-        int n = epoll_wait(srv->epoll_fd, events, MAX_EVENTS, 0);
-        if (n < 0)
-                return errno == EINTR ? 0 : -errno;
+        /* Fetch events under the lock: connections closed by another thread
+         * are only freed at the end of a dispatch round, so every event
+         * fetched here names a struct that still exists. */
         pthread_mutex_lock(&srv->lock);
+        int n = epoll_wait(srv->epoll_fd, events, MAX_EVENTS, 0);
+        if (n < 0) {
+                pthread_mutex_unlock(&srv->lock);
+                return errno == EINTR ? 0 : -errno;
+        }
         for (int i = 0; i < n; i++) {
                 void *tag = events[i].data.ptr;
                 if (tag == &listen_tag) {
