@@ -57,7 +57,7 @@ static uint64_t rng(void)
         return rng_state;
 }
 
-static void die(const char *what, int err)
+static _Noreturn void die(const char *what, int err)
 {
         fprintf(stderr, "bench-share: %s: %s\n", what, strerror(err));
         exit(1);

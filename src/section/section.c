@@ -71,7 +71,14 @@ static struct lsashm_section *handle_get(void)
         s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
-        if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        /* Critical sections are short (an O(1) heap step and a memset), so a
+         * waiter does better spinning briefly than sleeping in the kernel. */
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+        int r = pthread_mutex_init(&s->lock, &attr);
+        pthread_mutexattr_destroy(&attr);
+        if (r != 0) {
                 free(s);
                 return NULL;
         }
