@@ -137,7 +137,8 @@ LSASHM_PUBLIC int lsashm_server_publish(lsashm_server_t *srv, const char *name, 
 LSASHM_PUBLIC int lsashm_server_unpublish(lsashm_server_t *srv, const char *name);
 
 /* The offset clients receive on open, to find the section's data.
- *   -ENOENT unknown name;  -ERANGE offset outside the section */
+ *   -ENOENT unknown name;  -ERANGE offset outside the committed part, the
+ *   only part a view covers */
 LSASHM_PUBLIC int lsashm_server_set_root(lsashm_server_t *srv, const char *name, uint64_t root);
 
 LSASHM_PUBLIC int lsashm_server_stats(lsashm_server_t *srv, struct lsashm_server_stats *ret);

@@ -66,6 +66,7 @@ struct section_share {
         int fd;             /* a new descriptor, close-on-exec, the caller's to close */
         uint64_t size;      /* the committed part: what may be mapped and read */
         unsigned int seals; /* as F_GET_SEALS reports them */
+        bool writable;      /* false for readers-only sections, whatever was asked */
 };
 
 /* All of these fail with -ESTALE unless s is live and still has identity id:

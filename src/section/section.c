@@ -489,6 +489,7 @@ void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn,
                 if (s->watchers[i].fn == fn && s->watchers[i].ctx == ctx) {
                         s->watchers[i].fn = NULL;
                         s->watchers[i].ctx = NULL;
+                        break; /* one registration: the section may be published under other names */
                 }
         pthread_mutex_unlock(&s->lock);
 }
@@ -498,24 +499,25 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
         int r = lock_identity(s, id);
         if (r < 0)
                 return r;
-        int fd;
-        if (writable) {
-                fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
-        } else {
-                /* A new open file description, read-only: mmap(PROT_WRITE,
-                 * MAP_SHARED), mprotect, write and fallocate all need a
-                 * writable one, and the inode's mode (0600) keeps other users
-                 * from reopening it for writing through /proc. */
-                char path[64];
-                snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-        }
+        /* Readers-only sections carry F_SEAL_FUTURE_WRITE: nobody may get a
+         * writable view of one, whatever the policy says. */
+        if (s->flags & LSASHM_SECTION_READERS_ONLY)
+                writable = false;
+        /* Always a new open file description, never a dup of ours: the client
+         * must not share our file status flags. A read-only one cannot become
+         * a writable mapping (mmap PROT_WRITE, mprotect, write and fallocate
+         * all need a writable description), and the inode's mode (0600) keeps
+         * other users from reopening it for writing through /proc. */
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+        int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
         if (fd < 0) {
                 r = -errno;
         } else {
                 int seals = fcntl(s->fd, F_GET_SEALS);
                 *ret = (struct section_share){ .fd = fd, .size = s->committed,
-                                               .seals = seals < 0 ? 0u : (unsigned)seals };
+                                               .seals = seals < 0 ? 0u : (unsigned)seals,
+                                               .writable = writable };
         }
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -526,7 +528,7 @@ int section_root_in_range(struct lsashm_section *s, uint64_t id, uint64_t root)
         int r = lock_identity(s, id);
         if (r < 0)
                 return r;
-        if (root >= s->reserved)
+        if (root >= s->committed)
                 r = -ERANGE;
         pthread_mutex_unlock(&s->lock);
         return r;

@@ -46,6 +46,7 @@ struct published {
         char name[LSASHM_NAME_MAX + 1];
         lsashm_section_t *section;
         uint64_t section_id;
+        uint64_t pub_id; /* unique per publication: views belong to it */
         struct lsashm_rule *rules;
         size_t n_rules;
         uint64_t root;
@@ -53,7 +54,7 @@ struct published {
 
 struct view_ref {
         uint32_t view;
-        uint64_t section_id;
+        uint64_t pub_id;
 };
 
 struct queued {
@@ -393,10 +394,10 @@ static int open_view(struct lsashm_server *srv, struct conn *c, const struct wir
         if (r < 0)
                 return r == -ESTALE ? -ENOENT : r; /* deleted; its revocation is on the way */
         uint32_t view = c->next_view++;
-        c->views[c->n_views++] = (struct view_ref){ .view = view, .section_id = p->section_id };
+        c->views[c->n_views++] = (struct view_ref){ .view = view, .pub_id = p->pub_id };
         srv->stats.views++;
         reply->view = view;
-        reply->access = access;
+        reply->access = share->writable ? LSASHM_ACCESS_READ_WRITE : LSASHM_ACCESS_READ;
         reply->size = share->size;
         reply->root = p->root;
         reply->seals = share->seals;
@@ -483,12 +484,12 @@ static void handle_readable(struct lsashm_server *srv, struct conn *c)
 
 /* ---- revocation ---- */
 
-static void revoke_views(struct lsashm_server *srv, uint64_t section_id)
+static void revoke_views(struct lsashm_server *srv, uint64_t pub_id)
 {
         for (struct conn *c = srv->conns, *next; c; c = next) {
                 next = c->next;
                 for (uint32_t i = 0; i < c->n_views;) {
-                        if (c->views[i].section_id != section_id) {
+                        if (c->views[i].pub_id != pub_id) {
                                 i++;
                                 continue;
                         }
@@ -512,7 +513,7 @@ static void unpublish(struct lsashm_server *srv, struct published *p, bool watch
         *pp = p->next;
         if (watching)
                 section_unwatch(p->section, p->section_id, note_deleted, srv);
-        revoke_views(srv, p->section_id);
+        revoke_views(srv, p->pub_id);
         srv->stats.published--;
         free(p->rules);
         free(p);
@@ -547,7 +548,8 @@ static void revoke_pending(struct lsashm_server *srv)
         for (;;) {
                 pthread_mutex_lock(&srv->pending_lock);
                 size_t n = srv->n_pending < 64 ? srv->n_pending : 64;
-                memcpy(ids, srv->pending + srv->n_pending - n, n * sizeof(*ids));
+                if (n) /* pending is NULL until the first deletion */
+                        memcpy(ids, srv->pending + srv->n_pending - n, n * sizeof(*ids));
                 srv->n_pending -= n;
                 pthread_mutex_unlock(&srv->pending_lock);
                 if (n == 0)
@@ -790,6 +792,8 @@ int lsashm_server_publish(lsashm_server_t *srv, const char *name, lsashm_section
         r = section_watch(s, p->section_id, note_deleted, srv);
         if (r < 0)
                 goto fail;
+        static uint64_t next_pub_id; /* shared by every server in the process */
+        p->pub_id = __atomic_add_fetch(&next_pub_id, 1, __ATOMIC_RELAXED);
         p->next = srv->pubs;
         srv->pubs = p;
         srv->stats.published++;
