@@ -130,7 +130,8 @@ int lsashm_client_connect(const char *path, lsashm_client_t **ret)
         int fd = -1;
         if (r == 0)
                 r = receive(c, false, &reply, &fd);
-        if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION))
+        if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION ||
+                       (reply.hello_reply.features & ~hello.hello.features)))
                 r = -EPROTO;
         if (fd >= 0)
                 close(fd);
@@ -158,7 +159,7 @@ static int check_descriptor(int fd, const struct wire_open_reply *r)
         if (mode < 0)
                 return -EPROTO;
         mode &= O_ACCMODE;
-        if (r->access == LSASHM_ACCESS_READ_WRITE && (mode != O_RDWR || (seals & F_SEAL_FUTURE_WRITE)))
+        if (r->access == LSASHM_ACCESS_READ_WRITE && (mode != O_RDWR || (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))))
                 return -EPROTO;
         if (r->access == LSASHM_ACCESS_READ && mode != O_RDONLY)
                 return -EPROTO;

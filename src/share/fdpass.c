@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +39,14 @@ int fdpass_send(int sock, const void *buf, size_t len, int fd, bool nonblocking)
         return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
+/* recvmsg() returns 0 both at the end of the stream and for a zero-length
+ * packet; only the former leaves the socket shut down for reading. */
+static bool peer_gone(int sock)
+{
+        struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+        return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
 ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd, bool nonblocking)
 {
         struct iovec iov = { .iov_base = buf, .iov_len = cap };
@@ -70,7 +79,7 @@ ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd,
                         memcpy(&got[n_got++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
         }
         bool bad = foreign || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n_got > 1 ||
-                   (n_got == 1 && !allow_fd);
+                   (n_got == 1 && !allow_fd) || (n == 0 && (n_got > 0 || !peer_gone(sock)));
         if (bad) {
                 for (int i = 0; i < n_got; i++)
                         close(got[i]);

@@ -122,6 +122,12 @@ static void logf_(struct lsashm_server *srv, const char *fmt, ...)
 
 static void close_conn(struct lsashm_server *srv, struct conn *c, const char *why);
 
+/* A peer that went away is no protocol error: no log line, not "dropped". */
+static const char *hangup_reason(int err, const char *why)
+{
+        return err == -EPIPE || err == -ECONNRESET || err == -ECONNREFUSED ? NULL : why;
+}
+
 static int queue_message(struct lsashm_server *srv, struct conn *c, const uint8_t *buf, size_t len, int fd)
 {
         if (!c->queue) {
@@ -158,7 +164,7 @@ static int send_message(struct lsashm_server *srv, struct conn *c, const struct 
         if (r == -EAGAIN)
                 r = queue_message(srv, c, buf, len, fd);
         if (r < 0) {
-                close_conn(srv, c, r == -ENOBUFS ? "too many queued messages" : "send failed");
+                close_conn(srv, c, hangup_reason(r, r == -ENOBUFS ? "too many queued messages" : "send failed"));
                 return -ECONNRESET;
         }
         return 0;
@@ -177,7 +183,7 @@ static int flush_queue(struct lsashm_server *srv, struct conn *c)
                 c->q_head = (c->q_head + 1) % srv->limits.queued_per_connection;
                 c->q_len--;
                 if (r < 0) {
-                        close_conn(srv, c, "send failed");
+                        close_conn(srv, c, hangup_reason(r, "send failed"));
                         return -ECONNRESET;
                 }
         }
