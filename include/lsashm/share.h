@@ -81,7 +81,8 @@ struct lsashm_server_config {
         int listen_fd;      /* >= 0: serve this bound, listening socket instead (socket activation) */
         struct lsashm_server_limits limits;
         /* One line per event (connect refusals, protocol errors, disconnects).
-         * NULL logs to stderr. */
+         * NULL logs to stderr. It runs with the server's lock held: it must
+         * not call back into the server. */
         void (*log)(void *ctx, const char *line);
         void *log_ctx;
 };
@@ -98,7 +99,9 @@ struct lsashm_server_stats {
 };
 
 /*
- * Create a server listening at cfg->path (or on cfg->listen_fd).
+ * Create a server listening at cfg->path (or on cfg->listen_fd). It raises
+ * the process's soft RLIMIT_NOFILE to the hard limit: every client costs a
+ * socket and a pidfd, and the server polls with epoll, never select().
  *   -EINVAL  cfg or ret NULL, no path and no listen_fd, path too long
  *   other    from socket, bind, listen, epoll_create1, eventfd
  */
@@ -128,7 +131,12 @@ LSASHM_PUBLIC void lsashm_server_stop(lsashm_server_t *srv);
  *            with an unknown kind or access
  *   -EEXIST  name already published
  *   -ESTALE  s deleted
+ *   -ENOSPC  s is already published under 8 names
  *   -ENOMEM
+ * Read-write access lets a client write anywhere in the section and also
+ * punch holes in it (fallocate): the owner then reads zeros there, and the
+ * pages come back, charged to its memory, when touched. Grant it only to
+ * peers trusted that far; everything the owner reads back must be checked.
  */
 LSASHM_PUBLIC int lsashm_server_publish(lsashm_server_t *srv, const char *name, lsashm_section_t *s,
                                         const struct lsashm_policy *policy);
@@ -163,6 +171,8 @@ LSASHM_PUBLIC int lsashm_client_connect(const char *path, lsashm_client_t **ret)
  *   -ENOENT  no section of that name
  *   -EACCES  the policy denies this client
  *   -EMFILE  this connection has too many views open
+ *   -ENODATA nothing of the section is committed yet: there is no view to map
+ *   -ENFILE  the server is short of descriptors for the moment
  *   -EPROTO  the server sent something malformed or an fd that is not the
  *            sealed memfd it announced; nothing was mapped
  *   -ECONNRESET  the server went away

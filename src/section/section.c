@@ -499,6 +499,11 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
         int r = lock_identity(s, id);
         if (r < 0)
                 return r;
+        if (s->committed == 0) {
+                /* Nothing to map yet: mmap of zero bytes is no view. */
+                pthread_mutex_unlock(&s->lock);
+                return -ENODATA;
+        }
         /* Readers-only sections carry F_SEAL_FUTURE_WRITE: nobody may get a
          * writable view of one, whatever the policy says. */
         if (s->flags & LSASHM_SECTION_READERS_ONLY)

@@ -330,7 +330,9 @@ void lsashm_view_close(lsashm_view_t *v)
                         struct wire_message m = { .type = WIRE_CLOSE };
                         m.close.view = v->id;
                         uint8_t buf[WIRE_MAX_MESSAGE];
-                        (void)fdpass_send(c->fd, buf, wire_encode(&m, buf), -1, true);
+                        /* Blocking: a CLOSE lost to a full buffer would leave the
+                         * view counted against this connection's limit. */
+                        (void)fdpass_send(c->fd, buf, wire_encode(&m, buf), -1, false);
                 }
                 if (v->prev)
                         v->prev->next = v->next;

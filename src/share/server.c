@@ -19,6 +19,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,6 +41,11 @@
 #define MAX_EVENTS 64
 #define MAX_GROUPS 65536u
 #define OUT_MESSAGE_MAX 48u /* the largest message the server sends */
+/* Descriptors in flight are charged to the server's user by the kernel, and
+ * queued ones hold a slot in its fd table: a peer that does not read its
+ * replies may tie up only this many of each. */
+#define QUEUED_FDS_MAX 4u
+#define PEER_SNDBUF 4096
 
 struct published {
         struct published *next;
@@ -78,6 +84,7 @@ struct conn {
         uint32_t next_view;
         struct queued *queue; /* ring, allocated the first time a send would block */
         uint32_t q_head, q_len;
+        uint32_t q_fds; /* queued messages that carry a descriptor */
         bool want_out;
         bool closed;
 };
@@ -135,7 +142,7 @@ static int queue_message(struct lsashm_server *srv, struct conn *c, const uint8_
                 if (!c->queue)
                         return -ENOMEM;
         }
-        if (c->q_len >= srv->limits.queued_per_connection)
+        if (c->q_len >= srv->limits.queued_per_connection || (fd >= 0 && c->q_fds >= QUEUED_FDS_MAX))
                 return -ENOBUFS;
         struct queued *q = &c->queue[(c->q_head + c->q_len) % srv->limits.queued_per_connection];
         memcpy(q->buf, buf, len);
@@ -143,6 +150,7 @@ static int queue_message(struct lsashm_server *srv, struct conn *c, const uint8_
         q->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
         if (fd >= 0 && q->fd < 0)
                 return -errno;
+        c->q_fds += q->fd >= 0;
         c->q_len++;
         if (!c->want_out) {
                 struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
@@ -177,8 +185,10 @@ static int flush_queue(struct lsashm_server *srv, struct conn *c)
                 int r = fdpass_send(c->fd, q->buf, q->len, q->fd, true);
                 if (r == -EAGAIN)
                         return 0;
-                if (q->fd >= 0)
+                if (q->fd >= 0) {
                         close(q->fd);
+                        c->q_fds--;
+                }
                 q->fd = -1;
                 c->q_head = (c->q_head + 1) % srv->limits.queued_per_connection;
                 c->q_len--;
@@ -285,6 +295,9 @@ static void accept_one(struct lsashm_server *srv)
                 close(fd);
                 return;
         }
+        /* A small send buffer bounds how many replies, each with a
+         * descriptor, can sit unread in the peer's queue. */
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ PEER_SNDBUF }, sizeof(int));
         struct conn *c = calloc(1, sizeof(*c));
         if (!c) {
                 close(fd);
@@ -373,6 +386,12 @@ static int handle_hello(struct lsashm_server *srv, struct conn *c, const struct 
         return send_message(srv, c, &reply, -1);
 }
 
+static void drop_view(struct lsashm_server *srv, struct conn *c, uint32_t i)
+{
+        c->views[i] = c->views[--c->n_views];
+        srv->stats.views--;
+}
+
 static int open_view(struct lsashm_server *srv, struct conn *c, const struct wire_open *req,
                      struct wire_open_reply *reply, struct section_share *share)
 {
@@ -416,17 +435,31 @@ static int handle_open(struct lsashm_server *srv, struct conn *c, const struct w
         struct section_share share = { .fd = -1 };
         reply.open_reply.request = m->open.request;
         reply.open_reply.status = open_view(srv, c, &m->open, &reply.open_reply, &share);
+        if (share.fd >= 0 && c->q_len == 0) {
+                /* Too many descriptors in flight for the server's user is the
+                 * server's shortage, not this peer's fault: refuse the open,
+                 * keep the peer. */
+                uint8_t buf[WIRE_MAX_MESSAGE];
+                int sent = fdpass_send(c->fd, buf, wire_encode(&reply, buf), share.fd, true);
+                if (sent == 0 || (sent != -ETOOMANYREFS && sent != -EAGAIN)) {
+                        close(share.fd);
+                        if (sent < 0)
+                                close_conn(srv, c, hangup_reason(sent, "send failed"));
+                        return sent < 0 ? -ECONNRESET : 0;
+                }
+                if (sent == -ETOOMANYREFS) {
+                        close(share.fd);
+                        share.fd = -1;
+                        drop_view(srv, c, c->n_views - 1);
+                        reply.open_reply = (struct wire_open_reply){ .request = m->open.request,
+                                                                     .status = -ENFILE };
+                }
+        }
         int r = send_message(srv, c, &reply, share.fd);
         /* SCM_RIGHTS gave the client its own reference: keep none per view. */
         if (share.fd >= 0)
                 close(share.fd);
         return r;
-}
-
-static void drop_view(struct lsashm_server *srv, struct conn *c, uint32_t i)
-{
-        c->views[i] = c->views[--c->n_views];
-        srv->stats.views--;
 }
 
 static int handle_close(struct lsashm_server *srv, struct conn *c, const struct wire_message *m)
@@ -615,6 +648,15 @@ int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t
         srv->log = cfg->log;
         srv->log_ctx = cfg->log_ctx;
 
+        /* Each client costs a socket and a pidfd, and descriptors in flight
+         * count against this limit too. We poll with epoll, never select(),
+         * so the soft limit can safely go up to the hard one. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+
         int r;
         if (cfg->listen_fd >= 0) {
                 srv->listen_fd = cfg->listen_fd;
@@ -788,6 +830,7 @@ int lsashm_server_publish(lsashm_server_t *srv, const char *name, lsashm_section
         strcpy(p->name, name);
         p->section = s;
         pthread_mutex_lock(&srv->lock);
+        revoke_pending(srv); /* a deleted section must not block its name */
         if (find_by_name(srv, name)) {
                 r = -EEXIST;
                 goto fail;
@@ -817,6 +860,7 @@ int lsashm_server_unpublish(lsashm_server_t *srv, const char *name)
         if (!srv || !name)
                 return -EINVAL;
         pthread_mutex_lock(&srv->lock);
+        revoke_pending(srv); /* a deleted section must not block its name */
         struct published *p = find_by_name(srv, name);
         if (p)
                 unpublish(srv, p, true);
@@ -829,6 +873,7 @@ int lsashm_server_set_root(lsashm_server_t *srv, const char *name, uint64_t root
         if (!srv || !name)
                 return -EINVAL;
         pthread_mutex_lock(&srv->lock);
+        revoke_pending(srv); /* a deleted section must not block its name */
         struct published *p = find_by_name(srv, name);
         int r = p ? section_root_in_range(p->section, p->section_id, root) : -ENOENT;
         if (r == -ESTALE)
