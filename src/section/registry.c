@@ -68,7 +68,7 @@ int registry_add(struct lsashm_section *s)
         if (!slots || (slot_count + 1) * 2 > slot_mask + 1)
                 r = grow();
         if (r == 0) {
-                pthread_mutex_lock(&s->lock);
+                section_lock(s);
                 uintptr_t base = (uintptr_t)s->base;
                 slots[find_slot(base)] = (struct registry_slot){ .base = base, .section = s };
                 slot_count++;
@@ -107,7 +107,7 @@ static struct lsashm_section *lookup_locked_registry(const void *base, bool take
         struct lsashm_section *s = slots[i].section;
         if (!slots[i].base)
                 return NULL;
-        pthread_mutex_lock(&s->lock);
+        section_lock(s);
         if (take) {
                 remove_slot(i);
                 s->registered = false;
@@ -121,7 +121,7 @@ struct lsashm_section *registry_acquire(const void *base)
                 return NULL;
         struct lsashm_section *s = cached_section;
         if (s && cached_base == base) {
-                pthread_mutex_lock(&s->lock);
+                section_lock(s);
                 if (usable(s, base))
                         return s;
                 pthread_mutex_unlock(&s->lock);

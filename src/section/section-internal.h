@@ -45,6 +45,31 @@ struct lsashm_section {
         struct lsashm_section *next_spare; /* guarded by the pool's lock */
 };
 
+/* Take a section's lock. Critical sections are short (an O(1) heap step and
+ * a memset), so a waiter spins briefly before it sleeps: sleeping and waking
+ * through the kernel costs far more than the wait. Uncontended, this is the
+ * plain mutex's single atomic. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+}
+
+static inline void section_lock(struct lsashm_section *s)
+{
+        if (pthread_mutex_trylock(&s->lock) == 0)
+                return;
+        for (int spins = 0; spins < 200; spins++) {
+                cpu_relax();
+                if (pthread_mutex_trylock(&s->lock) == 0)
+                        return;
+        }
+        pthread_mutex_lock(&s->lock);
+}
+
 /* memfd.c */
 int memfd_section_create(const char *name, uint64_t size, int *ret_fd);
 int memfd_section_seal(int fd, bool readers_only);

@@ -71,14 +71,7 @@ static struct lsashm_section *handle_get(void)
         s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
-        /* Critical sections are short (an O(1) heap step and a memset), so a
-         * waiter does better spinning briefly than sleeping in the kernel. */
-        pthread_mutexattr_t attr;
-        pthread_mutexattr_init(&attr);
-        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-        int r = pthread_mutex_init(&s->lock, &attr);
-        pthread_mutexattr_destroy(&attr);
-        if (r != 0) {
+        if (pthread_mutex_init(&s->lock, NULL) != 0) {
                 free(s);
                 return NULL;
         }
@@ -282,7 +275,7 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         if (!s)
                 return -ENOMEM;
 
-        pthread_mutex_lock(&s->lock);
+        section_lock(s);
         static uint64_t next_id;
         s->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
         memset(s->watchers, 0, sizeof(s->watchers));
@@ -331,7 +324,7 @@ static int lock_live(struct lsashm_section *s)
 {
         if (!s)
                 return -EINVAL;
-        pthread_mutex_lock(&s->lock);
+        section_lock(s);
         if (!s->live) {
                 pthread_mutex_unlock(&s->lock);
                 return -ESTALE;
