@@ -52,6 +52,78 @@ typedef char16_t WCHAR;
 #endif
 typedef WCHAR *PWCHAR, *PWSTR;
 typedef LONG NTSTATUS, *PNTSTATUS;
+typedef uint8_t BYTE, *PBYTE, *LPBYTE;
+typedef uint64_t ULONG64;
+typedef void *LPVOID;
+typedef CHAR *PSTR, *LPSTR;
+typedef const CHAR *PCSTR;
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *PCWSTR, *LPCWSTR;
+
+/* A locally unique identifier: 64 bits as two 32-bit halves. */
+typedef struct _LUID {
+        ULONG LowPart;
+        LONG HighPart;
+} LUID, *PLUID;
+
+/* A 64-bit signed integer, also reachable as two 32-bit halves
+ * (little-endian, as on every Windows target). */
+typedef union _LARGE_INTEGER {
+        struct {
+                ULONG LowPart;
+                LONG HighPart;
+        } u;
+        LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef struct _FILETIME {
+        DWORD dwLowDateTime;
+        DWORD dwHighDateTime;
+} FILETIME, *PFILETIME, *LPFILETIME;
+
+typedef struct _GUID {
+        ULONG Data1;
+        USHORT Data2;
+        USHORT Data3;
+        UCHAR Data4[8];
+} GUID, *PGUID;
+
+/* Counted strings: Length and MaximumLength are in bytes, and Buffer need not
+ * be NUL-terminated. */
+typedef struct _UNICODE_STRING {
+        USHORT Length;
+        USHORT MaximumLength;
+        PWSTR Buffer;
+} UNICODE_STRING, *PUNICODE_STRING;
+typedef const UNICODE_STRING *PCUNICODE_STRING;
+
+typedef struct _STRING {
+        USHORT Length;
+        USHORT MaximumLength;
+        PCHAR Buffer;
+} STRING, *PSTRING, ANSI_STRING, *PANSI_STRING;
+
+typedef STRING LSA_STRING, *PLSA_STRING;
+typedef UNICODE_STRING LSA_UNICODE_STRING, *PLSA_UNICODE_STRING;
+
+/* Security identifiers are variable-length records; packages only pass them
+ * through, so a SID is reached by an untyped pointer. */
+typedef PVOID PSID;
+
+typedef enum _SECURITY_IMPERSONATION_LEVEL {
+        SecurityAnonymous,
+        SecurityIdentification,
+        SecurityImpersonation,
+        SecurityDelegation
+} SECURITY_IMPERSONATION_LEVEL, *PSECURITY_IMPERSONATION_LEVEL;
+
+/* Windows structures that lsashm's prototypes name but never look into. */
+typedef struct _SECURITY_ATTRIBUTES SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+typedef struct _TOKEN_SOURCE TOKEN_SOURCE, *PTOKEN_SOURCE;
+typedef struct _TOKEN_GROUPS TOKEN_GROUPS, *PTOKEN_GROUPS;
+
+typedef DWORD (WINAPI *PTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
+typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;
 
 #ifndef TRUE
 #define TRUE 1
@@ -59,6 +131,28 @@ typedef LONG NTSTATUS, *PNTSTATUS;
 #ifndef FALSE
 #define FALSE 0
 #endif
+
+/* NTSTATUS: severity in the top two bits, so every error is negative. */
+#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
+
+#define STATUS_SUCCESS                ((NTSTATUS)0x00000000L)
+#define STATUS_PENDING                ((NTSTATUS)0x00000103L)
+#define STATUS_UNSUCCESSFUL           ((NTSTATUS)0xC0000001L)
+#define STATUS_NOT_IMPLEMENTED        ((NTSTATUS)0xC0000002L)
+#define STATUS_ACCESS_VIOLATION       ((NTSTATUS)0xC0000005L)
+#define STATUS_INVALID_HANDLE         ((NTSTATUS)0xC0000008L)
+#define STATUS_INVALID_PARAMETER      ((NTSTATUS)0xC000000DL)
+#define STATUS_NO_MEMORY              ((NTSTATUS)0xC0000017L)
+#define STATUS_ACCESS_DENIED          ((NTSTATUS)0xC0000022L)
+#define STATUS_BUFFER_TOO_SMALL       ((NTSTATUS)0xC0000023L)
+#define STATUS_NO_SUCH_LOGON_SESSION  ((NTSTATUS)0xC000005FL)
+#define STATUS_LOGON_FAILURE          ((NTSTATUS)0xC000006DL)
+#define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
+#define STATUS_NOT_SUPPORTED          ((NTSTATUS)0xC00000BBL)
+#define STATUS_INTERNAL_ERROR         ((NTSTATUS)0xC00000E5L)
+#define STATUS_NO_SUCH_PACKAGE        ((NTSTATUS)0xC00000FEL)
+#define STATUS_NAME_TOO_LONG          ((NTSTATUS)0xC0000106L)
+#define STATUS_NOT_FOUND              ((NTSTATUS)0xC0000225L)
 
 #ifdef __cplusplus
 #define LSASHM_STATIC_ASSERT static_assert
@@ -80,5 +174,16 @@ LSASHM_STATIC_ASSERT(sizeof(ULONGLONG) == 8, "ULONGLONG is 64-bit");
 LSASHM_STATIC_ASSERT(sizeof(PVOID) == sizeof(void *), "PVOID is a pointer");
 LSASHM_STATIC_ASSERT(sizeof(HANDLE) == sizeof(void *), "HANDLE is a pointer");
 LSASHM_STATIC_ASSERT(sizeof(ULONG_PTR) == sizeof(void *), "ULONG_PTR holds a pointer");
+LSASHM_STATIC_ASSERT(sizeof(LUID) == 8, "LUID is 64-bit");
+LSASHM_STATIC_ASSERT(sizeof(LARGE_INTEGER) == 8, "LARGE_INTEGER is 64-bit");
+LSASHM_STATIC_ASSERT(sizeof(GUID) == 16, "GUID is 16 bytes");
+LSASHM_STATIC_ASSERT(sizeof(FILETIME) == 8, "FILETIME is 64-bit");
+LSASHM_STATIC_ASSERT(sizeof(SECURITY_IMPERSONATION_LEVEL) == 4, "enums are 32-bit");
+#if UINTPTR_MAX == UINT64_MAX
+LSASHM_STATIC_ASSERT(sizeof(UNICODE_STRING) == 16, "UNICODE_STRING is 16 bytes on 64-bit targets");
+LSASHM_STATIC_ASSERT(offsetof(UNICODE_STRING, Buffer) == 8, "UNICODE_STRING.Buffer at 8");
+LSASHM_STATIC_ASSERT(sizeof(STRING) == 16, "STRING is 16 bytes on 64-bit targets");
+LSASHM_STATIC_ASSERT(offsetof(STRING, Buffer) == 8, "STRING.Buffer at 8");
+#endif
 
 #endif
