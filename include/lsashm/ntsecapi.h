@@ -9,11 +9,11 @@
  * result says whether the message was delivered, *ProtocolStatus how the
  * package handled it.
  *
- * This release declares the functions with their Windows prototypes and links
- * them, but the host daemon that serves them is not part of it: after
- * checking their arguments they return STATUS_NOT_IMPLEMENTED (except
- * LsaFreeReturnBuffer(NULL), which succeeds). lsashm's real implementation
- * comes with the package host.
+ * The LSA is lsashmd, the package host. Its socket is $LSASHM_SOCKET, else
+ * /run/lsashm/lsashm.sock. Return buffers live in a per-connection reply
+ * section that the client maps read-only; pointers a package embeds in them
+ * are valid in the client. Status codes beyond Windows' own (the host cannot
+ * be reached, went away) are listed in the README.
  */
 #ifndef LSASHM_NTSECAPI_H
 #define LSASHM_NTSECAPI_H
@@ -88,6 +88,25 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaFreeReturnBuffer(PVOID Buffer);
 
 /* Closes a handle from LsaConnectUntrusted or LsaRegisterLogonProcess. */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaDeregisterLogonProcess(HANDLE LsaHandle);
+
+/* ---- lsashm extensions: not part of Windows ----
+ * Map a section a package made with CreateSharedMemory, by the id the
+ * package told this client (LsashmSectionId on its side). A client may map
+ * the sections made during its own calls (read-write) and those the package
+ * shared with LsashmShareSection. *ViewSize is the section's committed size
+ * when mapped; offsets the package gives are relative to *BaseAddress.
+ *   STATUS_INVALID_HANDLE   LsaHandle is not a live handle
+ *   STATUS_INVALID_PARAMETER  SectionId 0, NULL out pointers
+ *   STATUS_NOT_FOUND        no live section has that id
+ *   STATUS_ACCESS_DENIED    the section exists but is not this client's to map
+ * The mapping outlives a delete of the section (it then reads zeros) and the
+ * handle; it ends with LsashmUnmapSection. */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId,
+                                                     PVOID *BaseAddress, PULONG ViewSize);
+
+/* Unmap a view from LsashmMapSection: STATUS_SUCCESS, or
+ * STATUS_NOT_MAPPED_VIEW for any other address. */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmUnmapSection(PVOID BaseAddress);
 
 #ifdef __cplusplus
 }

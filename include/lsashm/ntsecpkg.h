@@ -66,8 +66,8 @@ LSASHM_WINAPI_EXPORT LSA_DELETE_SHARED_MEMORY LsaDeleteSharedMemory;
  * LSA offers a package (LSA_SECPKG_FUNCTION_TABLE), the entry points a package
  * offers the LSA (SECPKG_FUNCTION_TABLE) and the types they use. Windows
  * structures that lsashm only passes along are declared as incomplete types.
- * Only the four shared-memory callbacks above are implemented in this
- * release; the host that fills the whole table comes later.
+ * lsashmd, the package host, fills every member of the table; the README
+ * lists the members that answer STATUS_NOT_IMPLEMENTED.
  */
 
 /* ---- SSPI types (Windows' sspi.h) ---- */
@@ -950,6 +950,31 @@ LSASHM_STATIC_ASSERT(sizeof(SecBuffer) == 16, "SecBuffer is 16 bytes");
 LSASHM_STATIC_ASSERT(sizeof(SecBufferDesc) == 16, "SecBufferDesc is 16 bytes");
 LSASHM_STATIC_ASSERT(sizeof(SecHandle) == 16, "SecHandle is 16 bytes");
 #endif
+
+/* ---- lsashm extensions: not part of Windows ----
+ *
+ * Windows gives a client no documented way to reach a section made with
+ * CreateSharedMemory. lsashm adds one: the package tells its client a
+ * section's id (in an ordinary reply), and the client maps it with
+ * LsashmMapSection (ntsecapi.h). These are resolved from the host process
+ * (lsashmd) when the package is loaded. */
+
+/* The id of a live section made through the function table's
+ * CreateSharedMemory, or 0 for anything else (NULL, a block, a deleted
+ * section). Ids are unguessable and never reused during the host's life. */
+LSASHM_WINAPI_EXPORT ULONGLONG NTAPI LsashmSectionId(PVOID SharedMem);
+
+/* Who may map a section besides the client during whose call it was made
+ * (that client may always map it read-write). */
+#define LSASHM_SHARE_NONE       0u /* nobody else (the default) */
+#define LSASHM_SHARE_READ       1u /* every connected client, read-only */
+#define LSASHM_SHARE_READ_WRITE 2u /* every connected client, read-write */
+
+/* Set who may map SharedMem (a section this package made). Read-only
+ * clients get a descriptor that cannot be made writable. STATUS_SUCCESS,
+ * STATUS_INVALID_PARAMETER (unknown Access), STATUS_NOT_FOUND (not a live
+ * section), STATUS_ACCESS_DENIED (another package's section). */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Access);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Package calls and the client buffers they use.
+ *
+ * A client's call runs the package's CallPackage or CallPackageUntrusted with
+ * a private copy of the submit buffer. Client buffers live in the
+ * connection's reply section, which the client maps read-only over a region
+ * it reserved at connect time: AllocateClientBuffer can therefore return
+ * the address the buffer will have in the client before the client has
+ * mapped anything, and pointers a package embeds work there.
+ *
+ * Every client address a package hands back is checked against what this
+ * call may touch: CopyToClientBuffer only inside a buffer allocated during
+ * this call, CopyFromClientBuffer inside the submit buffer (read from our
+ * copy) or any live buffer of the connection. Anything else is
+ * STATUS_ACCESS_VIOLATION, never a wild write.
+ *
+ * Buffers allocated during one call form a group; the one the package
+ * returns carries the group to the client, and LsaFreeReturnBuffer frees the
+ * group. A call that returns no buffer (or fails, or returns one outside its
+ * buffers) has its group freed when it ends.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/host-internal.h"
+#include "section/section-internal.h"
+
+_Thread_local struct host_package *host_active_package;
+static _Thread_local struct host_call *current_call;
+
+struct host_call *host_call_current(void)
+{
+        return current_call;
+}
+
+/* The call a PLSA_CLIENT_REQUEST names, if it is one in progress on this
+ * thread; a stale or forged request finds nothing. */
+static struct host_call *resolve(PLSA_CLIENT_REQUEST req)
+{
+        for (struct host_call *c = current_call; c; c = c->outer)
+                if ((void *)req == (void *)&c->self)
+                        return c;
+        return NULL;
+}
+
+static void call_enter(struct host_call *call, struct host_package *p)
+{
+        call->self = call;
+        call->outer = current_call;
+        call->package = p;
+        call->caller = host_active_package;
+        current_call = call;
+        host_active_package = p;
+}
+
+static void call_leave(struct host_call *call)
+{
+        current_call = call->outer;
+        host_active_package = call->caller;
+}
+
+/* ---- the connection's client buffers ---- */
+
+static struct client_buffer *find_block(struct host_conn *c, uint64_t offset, uint64_t len, int64_t group)
+{
+        for (unsigned i = 0; i < c->nbuffers; i++) {
+                struct client_buffer *b = &c->buffers[i];
+                if (group >= 0 && b->group != (uint64_t)group)
+                        continue;
+                if (offset >= b->offset && len <= b->length && offset - b->offset <= b->length - len)
+                        return b;
+        }
+        return NULL;
+}
+
+static void remove_block(struct host_conn *c, unsigned i)
+{
+        void *p = lsashm_section_ptr(c->reply, c->buffers[i].offset, 1);
+        if (p)
+                lsashm_section_free(c->reply, p); /* the section wipes it */
+        c->buffers[i] = c->buffers[--c->nbuffers];
+}
+
+static void free_group(struct host_conn *c, uint64_t group)
+{
+        for (unsigned i = c->nbuffers; i-- > 0;)
+                if (c->buffers[i].group == group)
+                        remove_block(c, i);
+}
+
+NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset)
+{
+        for (unsigned i = 0; i < c->nbuffers; i++) {
+                struct client_buffer *b = &c->buffers[i];
+                if (b->head && b->returned && b->return_offset == offset) {
+                        free_group(c, b->group);
+                        return STATUS_SUCCESS;
+                }
+        }
+        return STATUS_INVALID_PARAMETER;
+}
+
+void host_conn_release_buffers(struct host_conn *c)
+{
+        if (c->reply)
+                lsashm_section_delete(c->reply); /* wiped: secrets do not outlive the connection */
+        c->reply = NULL;
+        free(c->buffers);
+        c->buffers = NULL;
+        c->nbuffers = 0;
+}
+
+int host_reply_section_fd(struct host_conn *c, int *ret_fd, uint64_t *ret_size)
+{
+        uint64_t id;
+        int r = section_identity(c->reply, &id);
+        if (r < 0)
+                return r;
+        struct section_share sh;
+        r = section_share(c->reply, id, false, &sh);
+        if (r < 0)
+                return r;
+        *ret_fd = sh.fd;
+        *ret_size = c->reply_size;
+        return 0;
+}
+
+static NTSTATUS reply_section_ready(struct host_conn *c)
+{
+        if (c->reply)
+                return STATUS_SUCCESS;
+        if (!c->buffers) {
+                c->buffers = calloc(HOST_MAX_CLIENT_BUFFERS, sizeof(*c->buffers));
+                if (!c->buffers)
+                        return STATUS_NO_MEMORY;
+        }
+        /* Readers-only: after this, only our own mapping can write to it. */
+        struct lsashm_section_config cfg = {
+                .max_size = c->reply_size,
+                .initial_size = c->reply_size < 65536 ? c->reply_size : 65536,
+                .flags = LSASHM_SECTION_READERS_ONLY,
+                .name = "lsashm-reply",
+        };
+        int r = lsashm_section_create(&cfg, &c->reply);
+        if (r < 0)
+                return r == -ENOMEM || r == -ENOSPC ? STATUS_NO_MEMORY : STATUS_INSUFFICIENT_RESOURCES;
+        return STATUS_SUCCESS;
+}
+
+NTSTATUS NTAPI host_AllocateClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULONG LengthRequired,
+                                         PVOID *ClientBaseAddress)
+{
+        struct host_call *call = resolve(ClientRequest);
+        if (!call || !ClientBaseAddress)
+                return STATUS_INVALID_PARAMETER;
+        *ClientBaseAddress = NULL;
+        ULONG len = LengthRequired ? LengthRequired : 1;
+        if (!call->conn) {
+                /* Package to package: the "client" is in this process. */
+                void *p = calloc(1, len);
+                if (!p)
+                        return STATUS_NO_MEMORY;
+                *ClientBaseAddress = p;
+                return STATUS_SUCCESS;
+        }
+        struct host_conn *c = call->conn;
+        NTSTATUS st = reply_section_ready(c);
+        if (st != STATUS_SUCCESS)
+                return st;
+        if (c->nbuffers >= HOST_MAX_CLIENT_BUFFERS || len > c->reply_size)
+                return STATUS_NO_MEMORY;
+        void *p;
+        if (lsashm_section_alloc(c->reply, len, &p) < 0)
+                return STATUS_NO_MEMORY; /* the client's quota: its reply section is full */
+        uint64_t off;
+        lsashm_section_offset(c->reply, p, &off);
+        c->buffers[c->nbuffers++] = (struct client_buffer){ .offset = off, .length = len, .group = call->group };
+        *ClientBaseAddress = (PVOID)(uintptr_t)(c->reply_base + off);
+        return STATUS_SUCCESS;
+}
+
+/* A client address as an offset into the reply region; false if outside. */
+static bool reply_offset(const struct host_conn *c, const void *addr, uint64_t len, uint64_t *ret)
+{
+        uint64_t a = (uint64_t)(uintptr_t)addr;
+        if (a < c->reply_base || a - c->reply_base > c->reply_size || len > c->reply_size - (a - c->reply_base))
+                return false;
+        *ret = a - c->reply_base;
+        return true;
+}
+
+NTSTATUS NTAPI host_FreeClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, PVOID ClientBaseAddress)
+{
+        struct host_call *call = resolve(ClientRequest);
+        if (!call)
+                return STATUS_INVALID_PARAMETER;
+        if (!ClientBaseAddress)
+                return STATUS_SUCCESS;
+        if (!call->conn) {
+                free(ClientBaseAddress);
+                return STATUS_SUCCESS;
+        }
+        struct host_conn *c = call->conn;
+        uint64_t off;
+        if (!reply_offset(c, ClientBaseAddress, 0, &off))
+                return STATUS_INVALID_PARAMETER;
+        for (unsigned i = 0; i < c->nbuffers; i++) {
+                /* Only this call's own buffers: returned ones are the client's. */
+                if (c->buffers[i].offset == off && c->buffers[i].group == call->group) {
+                        remove_block(c, i);
+                        return STATUS_SUCCESS;
+                }
+        }
+        return STATUS_INVALID_PARAMETER;
+}
+
+NTSTATUS NTAPI host_CopyToClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULONG Length,
+                                       PVOID ClientBaseAddress, PVOID BufferToCopy)
+{
+        struct host_call *call = resolve(ClientRequest);
+        if (!call)
+                return STATUS_INVALID_PARAMETER;
+        if (Length == 0)
+                return STATUS_SUCCESS;
+        if (!BufferToCopy)
+                return STATUS_INVALID_PARAMETER;
+        if (!call->conn) {
+                if (!ClientBaseAddress)
+                        return STATUS_ACCESS_VIOLATION;
+                memmove(ClientBaseAddress, BufferToCopy, Length);
+                return STATUS_SUCCESS;
+        }
+        struct host_conn *c = call->conn;
+        uint64_t off;
+        if (!c->reply || !reply_offset(c, ClientBaseAddress, Length, &off) ||
+            !find_block(c, off, Length, (int64_t)call->group))
+                return STATUS_ACCESS_VIOLATION;
+        void *dst = lsashm_section_ptr(c->reply, off, Length);
+        if (!dst)
+                return STATUS_ACCESS_VIOLATION;
+        memmove(dst, BufferToCopy, Length);
+        return STATUS_SUCCESS;
+}
+
+NTSTATUS NTAPI host_CopyFromClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULONG Length,
+                                         PVOID BufferToCopy, PVOID ClientBaseAddress)
+{
+        struct host_call *call = resolve(ClientRequest);
+        if (!call)
+                return STATUS_INVALID_PARAMETER;
+        if (Length == 0)
+                return STATUS_SUCCESS;
+        if (!BufferToCopy)
+                return STATUS_INVALID_PARAMETER;
+        if (!call->conn) {
+                if (!ClientBaseAddress)
+                        return STATUS_ACCESS_VIOLATION;
+                memmove(BufferToCopy, ClientBaseAddress, Length);
+                return STATUS_SUCCESS;
+        }
+        /* The submit buffer, from the copy we took when the call arrived:
+         * the client cannot change it under the package. */
+        uint64_t a = (uint64_t)(uintptr_t)ClientBaseAddress;
+        if (a >= call->submit_base && a - call->submit_base <= call->submit_len &&
+            Length <= call->submit_len - (a - call->submit_base)) {
+                memcpy(BufferToCopy, call->submit + (a - call->submit_base), Length);
+                return STATUS_SUCCESS;
+        }
+        struct host_conn *c = call->conn;
+        uint64_t off;
+        if (c->reply && reply_offset(c, ClientBaseAddress, Length, &off) && find_block(c, off, Length, -1)) {
+                const void *src = lsashm_section_ptr(c->reply, off, Length);
+                if (src) {
+                        memcpy(BufferToCopy, src, Length);
+                        return STATUS_SUCCESS;
+                }
+        }
+        return STATUS_ACCESS_VIOLATION;
+}
+
+/* ---- who is calling ---- */
+
+NTSTATUS NTAPI host_GetClientInfo(PSECPKG_CLIENT_INFO ClientInfo)
+{
+        if (!ClientInfo)
+                return STATUS_INVALID_PARAMETER;
+        memset(ClientInfo, 0, sizeof(*ClientInfo));
+        struct host_call *call = current_call;
+        ClientInfo->ImpersonationLevel = SecurityImpersonation;
+        if (call && call->conn) {
+                /* Linux has no logon session per process: the LUID carries
+                 * the client's uid, so a package can tell users apart. */
+                ClientInfo->LogonId.LowPart = (ULONG)call->conn->uid;
+                ClientInfo->ProcessID = (ULONG)call->conn->pid;
+                ClientInfo->ThreadID = call->thread_id;
+                ClientInfo->HasTcbPrivilege = call->trusted;
+                ClientInfo->Restricted = !call->trusted;
+        } else {
+                /* In-process (package to package, or outside any call): the
+                 * host itself, which is as trusted as it gets. */
+                ClientInfo->LogonId.LowPart = (ULONG)geteuid();
+                ClientInfo->ProcessID = (ULONG)getpid();
+                ClientInfo->ThreadID = (ULONG)gettid();
+                ClientInfo->HasTcbPrivilege = TRUE;
+        }
+        return STATUS_SUCCESS;
+}
+
+BOOLEAN NTAPI host_GetCallInfo(PSECPKG_CALL_INFO Info)
+{
+        struct host_call *call = current_call;
+        if (!Info || !call)
+                return FALSE;
+        memset(Info, 0, sizeof(*Info));
+        Info->ProcessId = call->conn ? (ULONG)call->conn->pid : (ULONG)getpid();
+        Info->ThreadId = call->conn ? call->thread_id : (ULONG)gettid();
+        Info->Attributes = call->attributes;
+        Info->CallCount = call->call_count;
+        return TRUE;
+}
+
+/* ---- a client's call ---- */
+
+void host_call_from_client(struct host *h, struct host_conn *c, struct host_package *p,
+                           uint32_t thread_id, uint64_t submit_base, const uint8_t *submit,
+                           uint32_t submit_len, struct lsa_wire_call_reply *reply)
+{
+        memset(reply, 0, sizeof(*reply));
+        bool trusted = c->mode == LSA_WIRE_MODE_LOGON;
+        PLSA_AP_CALL_PACKAGE fn = trusted ? p->table.CallPackage : p->table.CallPackageUntrusted;
+        c->calls++;
+        p->calls++;
+        h->calls++;
+        if (!fn) {
+                reply->status = STATUS_NOT_SUPPORTED;
+                reply->protocol_status = STATUS_NOT_SUPPORTED;
+                return;
+        }
+        /* The package gets a private copy: it may keep pointers into it for
+         * the call, write to it, and the client cannot change it meanwhile. */
+        uint8_t *copy = malloc(submit_len ? submit_len : 1);
+        if (!copy) {
+                reply->status = STATUS_NO_MEMORY;
+                reply->protocol_status = STATUS_NO_MEMORY;
+                return;
+        }
+        if (submit_len)
+                memcpy(copy, submit, submit_len);
+        struct host_call call = {
+                .conn = c,
+                .group = ++c->next_group,
+                .submit_base = submit_base,
+                .submit_len = submit_len,
+                .submit = copy,
+                .thread_id = thread_id,
+                .trusted = trusted,
+                .attributes = trusted ? SECPKG_CALL_IS_TCB : 0,
+                .call_count = (ULONG)c->calls,
+        };
+        PVOID ret = NULL;
+        ULONG ret_len = 0;
+        NTSTATUS proto = STATUS_SUCCESS;
+        call_enter(&call, p);
+        NTSTATUS st = fn(&call.self, copy, (PVOID)(uintptr_t)submit_base, submit_len, &ret, &ret_len, &proto);
+        call_leave(&call);
+        explicit_bzero(copy, submit_len);
+        free(copy);
+
+        reply->status = st;
+        reply->protocol_status = proto;
+        if (!NT_SUCCESS(st))
+                p->failed_calls++;
+        uint64_t off = 0;
+        struct client_buffer *b = NULL;
+        if (ret && NT_SUCCESS(st) && ret_len > 0) {
+                if (c->reply && reply_offset(c, ret, ret_len, &off))
+                        b = find_block(c, off, ret_len, (int64_t)call.group);
+                if (!b) {
+                        host_logf(h, "package %s returned a buffer outside its client buffers "
+                                     "(length %u); call refused", p->name, (unsigned)ret_len);
+                        reply->status = STATUS_INTERNAL_ERROR;
+                        reply->protocol_status = STATUS_INTERNAL_ERROR;
+                        p->failed_calls++;
+                }
+        }
+        if (!b) {
+                free_group(c, call.group);
+                return;
+        }
+        for (unsigned i = 0; i < c->nbuffers; i++)
+                if (c->buffers[i].group == call.group)
+                        c->buffers[i].returned = true;
+        b->head = true;
+        b->return_offset = off;
+        reply->flags |= LSA_WIRE_REPLY_HAS_BUFFER;
+        reply->return_offset = off;
+        reply->return_length = ret_len;
+}
+
+/* ---- package to package ---- */
+
+enum pkg_entry { ENTRY_CALL, ENTRY_PASSTHROUGH };
+
+static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID client_base, PVOID submit,
+                             ULONG submit_len, PVOID *ret, PULONG ret_len, PNTSTATUS proto)
+{
+        if (!ret || !ret_len || !proto || (submit_len && !submit))
+                return STATUS_INVALID_PARAMETER;
+        *ret = NULL;
+        *ret_len = 0;
+        struct host *h = host_global;
+        struct host_package *p = h ? host_find_package_utf16(h, name) : NULL;
+        if (!p)
+                return STATUS_NO_SUCH_PACKAGE;
+        unsigned depth = 0;
+        for (struct host_call *c = current_call; c; c = c->outer)
+                depth++;
+        if (depth >= HOST_MAX_CALL_DEPTH)
+                return STATUS_INSUFFICIENT_RESOURCES;
+        PLSA_AP_CALL_PACKAGE fn = entry == ENTRY_CALL ? p->table.CallPackage : p->table.CallPackagePassthrough;
+        if (!fn)
+                return STATUS_NOT_SUPPORTED;
+        struct host_call call = {
+                .conn = NULL,
+                .submit_base = (uint64_t)(uintptr_t)client_base,
+                .submit_len = submit_len,
+                .submit = submit,
+                .trusted = true,
+                .attributes = SECPKG_CALL_IN_PROC | SECPKG_CALL_IS_TCB |
+                              (current_call ? SECPKG_CALL_RECURSIVE : 0),
+                .call_count = 1,
+        };
+        p->calls++;
+        call_enter(&call, p);
+        NTSTATUS st = fn(&call.self, submit, client_base, submit_len, ret, ret_len, proto);
+        call_leave(&call);
+        if (!NT_SUCCESS(st))
+                p->failed_calls++;
+        return st;
+}
+
+NTSTATUS NTAPI host_CallPackage(PUNICODE_STRING AuthenticationPackage, PVOID ProtocolSubmitBuffer,
+                                ULONG SubmitBufferLength, PVOID *ProtocolReturnBuffer,
+                                PULONG ReturnBufferLength, PNTSTATUS ProtocolStatus)
+{
+        return call_package(ENTRY_CALL, AuthenticationPackage, ProtocolSubmitBuffer, ProtocolSubmitBuffer,
+                            SubmitBufferLength, ProtocolReturnBuffer, ReturnBufferLength, ProtocolStatus);
+}
+
+NTSTATUS NTAPI host_CallPackageEx(PUNICODE_STRING AuthenticationPackage, PVOID ClientBufferBase,
+                                  PVOID ProtocolSubmitBuffer, ULONG SubmitBufferLength,
+                                  PVOID *ProtocolReturnBuffer, PULONG ReturnBufferLength,
+                                  PNTSTATUS ProtocolStatus)
+{
+        return call_package(ENTRY_CALL, AuthenticationPackage, ClientBufferBase, ProtocolSubmitBuffer,
+                            SubmitBufferLength, ProtocolReturnBuffer, ReturnBufferLength, ProtocolStatus);
+}
+
+NTSTATUS NTAPI host_CallPackagePassthrough(PUNICODE_STRING AuthenticationPackage, PVOID ClientBufferBase,
+                                           PVOID ProtocolSubmitBuffer, ULONG SubmitBufferLength,
+                                           PVOID *ProtocolReturnBuffer, PULONG ReturnBufferLength,
+                                           PNTSTATUS ProtocolStatus)
+{
+        return call_package(ENTRY_PASSTHROUGH, AuthenticationPackage, ClientBufferBase, ProtocolSubmitBuffer,
+                            SubmitBufferLength, ProtocolReturnBuffer, ReturnBufferLength, ProtocolStatus);
+}
+
+/* Return buffers of package-to-package calls are LSA heap: wiped, freed. */
+VOID NTAPI host_FreeReturnBuffer(PVOID Base)
+{
+        if (!Base)
+                return;
+        explicit_bzero(Base, malloc_usable_size(Base));
+        free(Base);
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the host's files share. The host is one per process (the function
+ * table has no context argument, so table members find it through
+ * host_global); connections, packages and calls are served on the host's
+ * thread, and the state that a package's own threads can reach through the
+ * table (sections, logon sessions) has its own lock.
+ */
+#ifndef LSASHM_HOST_INTERNAL_H
+#define LSASHM_HOST_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "host/host.h"
+#include "lsa/lsa-wire.h"
+#include "lsashm/ntsecpkg.h"
+#include "lsashm/section.h"
+
+#define HOST_MAX_PACKAGES 64u
+#define HOST_MAX_CLIENT_BUFFERS 1024u /* per connection, live at once */
+#define HOST_MAX_MAPPINGS 64u         /* distinct sections one connection maps */
+#define HOST_MAX_SECTIONS 4096u       /* sections all packages hold at once */
+#define HOST_MAX_CALL_DEPTH 4u        /* package-to-package nesting */
+
+struct host_package {
+        unsigned id;                 /* the AuthenticationPackage number clients use */
+        char name[LSA_WIRE_MAX_NAME + 1]; /* from GetInfo, as UTF-8 */
+        char path[4096];
+        void *dl;
+        ULONG version;               /* what SpLsaModeInitialize returned */
+        SECPKG_FUNCTION_TABLE table; /* our copy; members past version cleared */
+        SecPkgInfoW info;
+        PLSA_STRING ap_name;         /* from InitializePackage, freed with FreeLsaHeap */
+        uint64_t calls;
+        uint64_t failed_calls;
+};
+
+/* One client buffer in a connection's reply section. Blocks allocated during
+ * one call form a group: the one returned to the client owns the group, and
+ * LsaFreeReturnBuffer releases it whole. */
+struct client_buffer {
+        uint64_t offset;
+        uint32_t length;
+        uint64_t group;
+        bool returned;          /* its group went to the client as a return buffer */
+        uint64_t return_offset; /* of the return buffer, when this block holds it */
+        bool head;              /* this block holds the return buffer */
+};
+
+struct conn_mapping {
+        uint64_t section_id;
+        uint32_t count;
+};
+
+struct host_conn {
+        struct host_conn *prev, *next;
+        int fd;
+        uint64_t serial;              /* never reused within the host's life */
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+        int pidfd;
+        int mode;                     /* enum lsa_wire_mode, valid once connected */
+        bool connected;
+        char name[128];               /* logon process name */
+        uint64_t reply_base;          /* the client's reserved region */
+        uint64_t reply_size;          /* what the host uses of it */
+        lsashm_section_t *reply;      /* created on the first client buffer */
+        bool reply_announced;         /* its fd has gone to the client */
+        struct client_buffer *buffers;
+        unsigned nbuffers;
+        uint64_t next_group;
+        uint64_t calls;
+        struct conn_mapping maps[HOST_MAX_MAPPINGS];
+        unsigned nmaps;
+};
+
+/* One package call in progress. PLSA_CLIENT_REQUEST is &call->self: a
+ * package hands it back and we find the call by checking it against the
+ * calls actually in progress on this thread. */
+struct host_call {
+        void *self;                    /* = this call; &self is the PLSA_CLIENT_REQUEST */
+        struct host_call *outer;
+        struct host_conn *conn;        /* NULL: a package-to-package call */
+        struct host_package *package;  /* the package being called */
+        struct host_package *caller;   /* for package-to-package calls */
+        uint64_t group;
+        uint64_t submit_base;          /* the client's address of its submit buffer */
+        uint32_t submit_len;
+        const uint8_t *submit;         /* our private copy */
+        uint32_t thread_id;
+        bool trusted;
+        ULONG attributes;              /* SECPKG_CALL_* */
+        ULONG call_count;
+};
+
+struct host_section {
+        struct host_section *next;
+        void *base;                    /* as CreateSharedMemory returned it */
+        uint64_t id;                   /* LsashmSectionId: unguessable, never reused */
+        struct host_package *owner;    /* NULL if made outside any package entry point */
+        uint64_t creator_serial;       /* connection whose call made it; 0: none */
+        uint32_t share;                /* LSASHM_SHARE_* given by LsashmShareSection */
+        uint32_t mappings;             /* clients mapping it now */
+        uint64_t max_size;
+};
+
+struct host {
+        struct host_config cfg;
+        char *socket_path;            /* ours to unlink, or NULL */
+        int listen_fd;
+        int epoll_fd;
+        volatile int stop;            /* set from a signal handler */
+        struct host_package *packages[HOST_MAX_PACKAGES];
+        unsigned npackages;
+        struct host_conn *conns;
+        unsigned nconns;
+        uint64_t next_serial;
+        uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes */
+        uint64_t calls;
+        uint64_t dropped;
+
+        pthread_mutex_t sections_lock; /* sections, from any thread */
+        struct host_section *sections;
+        unsigned nsections;
+        uint64_t section_counter;
+        uint8_t section_key[16];
+};
+
+/* The one host of this process (table members have no context argument). */
+extern struct host *host_global;
+/* The package whose entry point this thread is running, or NULL. */
+extern _Thread_local struct host_package *host_active_package;
+
+void host_logf(struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- calls.c: call contexts, client buffers, package-to-package calls ---- */
+struct host_call *host_call_current(void);
+/* Run a client's call to a package (trusted selects CallPackage). Fills the
+ * reply (status, protocol status, return buffer) for the connection. */
+void host_call_from_client(struct host *h, struct host_conn *c, struct host_package *p,
+                           uint32_t thread_id, uint64_t submit_base, const uint8_t *submit,
+                           uint32_t submit_len, struct lsa_wire_call_reply *reply);
+/* Release a group by its head's offset (LsaFreeReturnBuffer). NTSTATUS. */
+NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset);
+/* A read-only descriptor of c's reply section for the client. */
+int host_reply_section_fd(struct host_conn *c, int *ret_fd, uint64_t *ret_size);
+/* Drop all client buffers and the reply section of a closing connection. */
+void host_conn_release_buffers(struct host_conn *c);
+struct host_package *host_find_package_utf16(struct host *h, const UNICODE_STRING *name);
+struct host_package *host_find_package_name(struct host *h, const char *name);
+
+LSA_ALLOCATE_CLIENT_BUFFER host_AllocateClientBuffer;
+LSA_FREE_CLIENT_BUFFER host_FreeClientBuffer;
+LSA_COPY_TO_CLIENT_BUFFER host_CopyToClientBuffer;
+LSA_COPY_FROM_CLIENT_BUFFER host_CopyFromClientBuffer;
+LSA_GET_CLIENT_INFO host_GetClientInfo;
+LSA_GET_CALL_INFO host_GetCallInfo;
+LSA_CALL_PACKAGE host_CallPackage;
+LSA_CALL_PACKAGEEX host_CallPackageEx;
+LSA_CALL_PACKAGE_PASSTHROUGH host_CallPackagePassthrough;
+LSA_FREE_LSA_HEAP host_FreeReturnBuffer;
+LSA_GET_EXTENDED_CALL_FLAGS host_GetExtendedCallFlags;
+
+/* ---- sections.c: sections packages make, ids, mapping by clients ---- */
+LSA_CREATE_SHARED_MEMORY host_CreateSharedMemory;
+LSA_ALLOCATE_SHARED_MEMORY host_AllocateSharedMemory;
+LSA_FREE_SHARED_MEMORY host_FreeSharedMemory;
+LSA_DELETE_SHARED_MEMORY host_DeleteSharedMemory;
+int host_sections_init(struct host *h);
+/* Delete every section p owns (p NULL: every section). */
+void host_sections_release(struct host *h, struct host_package *p);
+/* MAP for a client: a new descriptor and what to tell it. NTSTATUS. */
+NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int *ret_fd,
+                          struct lsa_wire_map_reply *reply);
+NTSTATUS host_section_unmap(struct host *h, struct host_conn *c, uint64_t id);
+/* A connection closes: forget its mappings. */
+void host_sections_conn_closed(struct host *h, struct host_conn *c);
+
+/* ---- table.c: the LSA_SECPKG_FUNCTION_TABLE every package gets ---- */
+/* Fill t; every member non-NULL. */
+void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t);
+/* Per-process secrets for LsaProtectMemory; 0 or -errno. */
+int host_protect_init(void);
+/* Forget every logon session (host shutdown). */
+void host_logon_sessions_clear(void);
+
+/* ---- packages.c ---- */
+void host_package_unload(struct host *h, struct host_package *p);
+
+/* ---- report.c: the admin status report ---- */
+/* Write the report into a new sealed memfd; returns it and its length. */
+int host_report(struct host *h, int json, int *ret_fd, uint64_t *ret_len);
+
+#endif

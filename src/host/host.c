@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host's socket: accept, identify, read one request at a time, answer
+ * it. Every packet goes through lsa_wire_decode; a client that sends
+ * something malformed, or a request out of order, is dropped with one log
+ * line naming its pid and uid. Replies are sent without blocking: a client
+ * that does not read its replies is dropped rather than allowed to stall
+ * everyone else.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "host/host-internal.h"
+#include "share/fdpass.h"
+
+struct host *host_global;
+
+/* Requests served from one connection per dispatch: fairness between a busy
+ * client and the rest. */
+#define REQUESTS_PER_TURN 16
+
+void host_logf(struct host *h, const char *fmt, ...)
+{
+        char line[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        if (h && h->cfg.log)
+                h->cfg.log(h->cfg.log_ctx, line);
+        else
+                fprintf(stderr, "lsashmd: %s\n", line);
+}
+
+static int bind_socket(struct host *h, const char *path, mode_t mode)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+                return -EINVAL;
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        /* A socket file left by a previous run that nobody listens on any
+         * more is replaced; a live one is not. */
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+                int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                if (probe >= 0) {
+                        int live = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+                        close(probe);
+                        if (live) {
+                                close(fd);
+                                return -EADDRINUSE;
+                        }
+                        unlink(path);
+                }
+        }
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
+            listen(fd, 128) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        h->socket_path = strdup(path);
+        if (!h->socket_path) {
+                unlink(path);
+                close(fd);
+                return -ENOMEM;
+        }
+        h->listen_fd = fd;
+        return 0;
+}
+
+int host_create(const struct host_config *cfg, struct host **ret)
+{
+        if (!cfg || !ret)
+                return -EINVAL;
+        if (host_global)
+                return -EBUSY; /* the table has no context: one host per process */
+        struct host *h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->cfg = *cfg;
+        if (!h->cfg.socket_mode)
+                h->cfg.socket_mode = 0666;
+        if (!h->cfg.reply_max)
+                h->cfg.reply_max = 1u << 20;
+        if (h->cfg.reply_max < LSA_WIRE_REPLY_MIN)
+                h->cfg.reply_max = LSA_WIRE_REPLY_MIN;
+        if (h->cfg.reply_max > LSA_WIRE_REPLY_MAX)
+                h->cfg.reply_max = LSA_WIRE_REPLY_MAX;
+        h->cfg.reply_max &= ~(uint64_t)(LSA_WIRE_REPLY_ALIGN - 1);
+        if (!h->cfg.max_connections)
+                h->cfg.max_connections = 1024;
+        if (!h->cfg.max_connections_per_uid)
+                h->cfg.max_connections_per_uid = 64;
+        h->cfg.socket_path = NULL; /* not ours to keep */
+        h->listen_fd = -1;
+        h->epoll_fd = -1;
+        h->next_serial = 1;
+        pthread_mutex_init(&h->sections_lock, NULL);
+
+        int r = -ENOMEM;
+        h->rx = malloc(LSA_WIRE_MAX_MESSAGE);
+        if (!h->rx)
+                goto fail;
+        if ((r = host_protect_init()) < 0 || (r = host_sections_init(h)) < 0)
+                goto fail;
+        if (cfg->listen_fd >= 0) {
+                h->listen_fd = cfg->listen_fd;
+                int fl = fcntl(h->listen_fd, F_GETFL);
+                if (fl < 0 || fcntl(h->listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+        } else if ((r = bind_socket(h, cfg->socket_path, h->cfg.socket_mode)) < 0) {
+                goto fail;
+        }
+        h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (h->epoll_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->listen_fd, &ev) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        host_global = h;
+        *ret = h;
+        return 0;
+fail:
+        if (h->epoll_fd >= 0)
+                close(h->epoll_fd);
+        if (h->socket_path) {
+                unlink(h->socket_path);
+                close(h->listen_fd);
+                free(h->socket_path);
+        }
+        free(h->rx);
+        pthread_mutex_destroy(&h->sections_lock);
+        free(h);
+        return r;
+}
+
+unsigned host_package_count(const struct host *h)
+{
+        return h ? h->npackages : 0;
+}
+
+int host_fd(const struct host *h)
+{
+        return h ? h->epoll_fd : -EINVAL;
+}
+
+void host_stop(struct host *h)
+{
+        if (h)
+                h->stop = 1;
+}
+
+/* ---- connections ---- */
+
+static unsigned conns_of_uid(const struct host *h, uid_t uid)
+{
+        unsigned n = 0;
+        for (const struct host_conn *c = h->conns; c; c = c->next)
+                n += c->uid == uid;
+        return n;
+}
+
+static void conn_close(struct host *h, struct host_conn *c)
+{
+        epoll_ctl(h->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        host_conn_release_buffers(c);
+        host_sections_conn_closed(h, c);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                h->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        h->nconns--;
+        free(c);
+}
+
+static void conn_drop(struct host *h, struct host_conn *c, const char *why)
+{
+        host_logf(h, "dropped client pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid, why);
+        h->dropped++;
+        conn_close(h, c);
+}
+
+static void accept_one(struct host *h, int fd)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                close(fd);
+                return;
+        }
+        if (h->nconns >= h->cfg.max_connections ||
+            conns_of_uid(h, cred.uid) >= h->cfg.max_connections_per_uid) {
+                host_logf(h, "refused client pid %d uid %u: too many connections", (int)cred.pid,
+                          (unsigned)cred.uid);
+                close(fd);
+                return;
+        }
+        struct host_conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(fd);
+                return;
+        }
+        c->fd = fd;
+        c->serial = h->next_serial++;
+        c->pid = cred.pid;
+        c->uid = cred.uid;
+        c->gid = cred.gid;
+        c->pidfd = -1;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                close(fd);
+                free(c);
+                return;
+        }
+        c->next = h->conns;
+        if (h->conns)
+                h->conns->prev = c;
+        h->conns = c;
+        h->nconns++;
+}
+
+static void accept_all(struct host *h)
+{
+        for (int i = 0; i < 64; i++) {
+                int fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0) {
+                        if (errno == EMFILE || errno == ENFILE)
+                                host_logf(h, "accept: %s", strerror(errno));
+                        return;
+                }
+                accept_one(h, fd);
+        }
+}
+
+/* Is the peer root or in gid (primary or supplementary group)? */
+static bool peer_in_group(const struct host_conn *c, gid_t gid)
+{
+        if (c->uid == 0)
+                return true;
+        if (gid == (gid_t)-1)
+                return false;
+        if (c->gid == gid)
+                return true;
+        gid_t groups[256];
+        socklen_t len = sizeof(groups);
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+                return false;
+        for (size_t i = 0; i < len / sizeof(gid_t); i++)
+                if (groups[i] == gid)
+                        return true;
+        return false;
+}
+
+/* Send a reply (and maybe an fd, which we close either way). */
+static int send_reply(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int fd)
+{
+        uint8_t buf[128];
+        size_t len = lsa_wire_encode(m, buf);
+        int r = len ? fdpass_send(c->fd, buf, len, fd, true) : -EINVAL;
+        if (fd >= 0)
+                close(fd);
+        if (r < 0) {
+                conn_drop(h, c, r == -EAGAIN ? "not reading its replies" : "could not send a reply");
+                return -1;
+        }
+        return 0;
+}
+
+static struct host_package *package_by_id(struct host *h, uint32_t id)
+{
+        for (unsigned i = 0; i < h->npackages; i++)
+                if (h->packages[i]->id == id)
+                        return h->packages[i];
+        return NULL;
+}
+
+static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_wire_connect *m)
+{
+        struct lsa_wire_message r = { .type = LSA_WIRE_CONNECT_REPLY };
+        NTSTATUS st = STATUS_SUCCESS;
+        if (m->mode == LSA_WIRE_MODE_LOGON && !peer_in_group(c, h->cfg.logon_gid))
+                st = STATUS_PORT_CONNECTION_REFUSED;
+        else if (m->mode == LSA_WIRE_MODE_ADMIN && !peer_in_group(c, h->cfg.admin_gid))
+                st = STATUS_ACCESS_DENIED;
+        r.connect_reply.status = st;
+        if (st != STATUS_SUCCESS) {
+                host_logf(h, "refused %s connection from pid %d uid %u",
+                          m->mode == LSA_WIRE_MODE_LOGON ? "logon process" : "admin", (int)c->pid,
+                          (unsigned)c->uid);
+                if (send_reply(h, c, &r, -1) == 0)
+                        conn_close(h, c);
+                return -1;
+        }
+        c->connected = true;
+        c->mode = (int)m->mode;
+        memcpy(c->name, m->name, m->name_len);
+        c->name[m->name_len] = '\0';
+        c->reply_base = m->reply_base;
+        c->reply_size = m->reply_size < h->cfg.reply_max ? m->reply_size : h->cfg.reply_max;
+        r.connect_reply.reply_size = c->reply_size;
+        return send_reply(h, c, &r, -1);
+}
+
+static int handle_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m)
+{
+        if (m->type == LSA_WIRE_CONNECT) {
+                if (c->connected) {
+                        conn_drop(h, c, "second CONNECT");
+                        return -1;
+                }
+                return handle_connect(h, c, &m->connect);
+        }
+        if (!c->connected) {
+                conn_drop(h, c, "request before CONNECT");
+                return -1;
+        }
+        /* Admin connections ask for status and nothing else; clients never
+         * for status. */
+        if ((c->mode == LSA_WIRE_MODE_ADMIN) != (m->type == LSA_WIRE_STATUS)) {
+                conn_drop(h, c, "request not allowed on this connection");
+                return -1;
+        }
+        struct lsa_wire_message r = { .type = lsa_wire_reply_type(m->type) };
+        int fd = -1;
+        switch (m->type) {
+        case LSA_WIRE_LOOKUP: {
+                struct host_package *p = host_find_package_name(h, m->lookup.name);
+                r.lookup_reply.status = p ? STATUS_SUCCESS : STATUS_NO_SUCH_PACKAGE;
+                r.lookup_reply.package = p ? p->id : 0;
+                break;
+        }
+        case LSA_WIRE_CALL: {
+                struct host_package *p = package_by_id(h, m->call.package);
+                if (!p) {
+                        r.call_reply.status = STATUS_NO_SUCH_PACKAGE;
+                        r.call_reply.protocol_status = STATUS_NO_SUCH_PACKAGE;
+                        break;
+                }
+                host_call_from_client(h, c, p, m->call.thread_id, m->call.submit_base, m->call.data,
+                                      m->call.length, &r.call_reply);
+                if (c->reply && !c->reply_announced) {
+                        /* The first reply after the reply section exists
+                         * carries it: read-only, for the client to map over
+                         * the region it reserved. */
+                        int sfd = -1;
+                        uint64_t size = 0;
+                        if (host_reply_section_fd(c, &sfd, &size) == 0) {
+                                fd = sfd;
+                                r.call_reply.flags |= LSA_WIRE_REPLY_SECTION;
+                                c->reply_announced = true;
+                        } else if (r.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER) {
+                                host_free_return_buffer(c, r.call_reply.return_offset);
+                                r.call_reply.flags = 0;
+                                r.call_reply.return_offset = 0;
+                                r.call_reply.return_length = 0;
+                                r.call_reply.status = STATUS_INSUFFICIENT_RESOURCES;
+                        }
+                }
+                break;
+        }
+        case LSA_WIRE_FREE:
+                r.free_reply.status = host_free_return_buffer(c, m->free.offset);
+                break;
+        case LSA_WIRE_MAP:
+                r.map_reply.status = host_section_map(h, c, m->map.section_id, &fd, &r.map_reply);
+                break;
+        case LSA_WIRE_UNMAP:
+                r.unmap_reply.status = host_section_unmap(h, c, m->unmap.section_id);
+                break;
+        case LSA_WIRE_STATUS: {
+                uint64_t len = 0;
+                int e = host_report(h, m->status.format == LSA_WIRE_STATUS_JSON, &fd, &len);
+                r.status_reply.status = e < 0 ? STATUS_INSUFFICIENT_RESOURCES : STATUS_SUCCESS;
+                r.status_reply.length = len;
+                break;
+        }
+        default:
+                conn_drop(h, c, "unexpected message");
+                return -1;
+        }
+        return send_reply(h, c, &r, fd);
+}
+
+/* Serve up to REQUESTS_PER_TURN packets from c; -1 once c is gone. */
+static int serve_conn(struct host *h, struct host_conn *c)
+{
+        for (int i = 0; i < REQUESTS_PER_TURN; i++) {
+                int no_fd = -1; /* clients never send descriptors: one is a violation */
+                ssize_t n = fdpass_recv(c->fd, h->rx, LSA_WIRE_MAX_MESSAGE, &no_fd, false, true);
+                if (n == -EAGAIN)
+                        return 0;
+                if (n == 0) {
+                        conn_close(h, c); /* hung up: the usual end */
+                        return -1;
+                }
+                if (n < 0) {
+                        conn_drop(h, c, n == -EBADMSG ? "sent a descriptor or truncated packet"
+                                                      : "receive failed");
+                        return -1;
+                }
+                struct lsa_wire_message m;
+                int r = lsa_wire_decode(h->rx, (size_t)n, 1, &m);
+                if (r < 0) {
+                        conn_drop(h, c, r == -EPROTONOSUPPORT ? "wrong protocol version or direction"
+                                                              : "malformed message");
+                        return -1;
+                }
+                if (handle_request(h, c, &m) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int host_dispatch(struct host *h)
+{
+        if (!h)
+                return -EINVAL;
+        struct epoll_event evs[32];
+        int n = epoll_wait(h->epoll_fd, evs, 32, 0);
+        if (n < 0)
+                return errno == EINTR ? 0 : -errno;
+        for (int i = 0; i < n; i++) {
+                struct host_conn *c = evs[i].data.ptr;
+                if (!c) {
+                        accept_all(h);
+                        continue;
+                }
+                /* A connection closed earlier in this batch cannot appear:
+                 * epoll reports each fd once per wait, and closing removes
+                 * only the connection being served. */
+                if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                        serve_conn(h, c);
+        }
+        return 0;
+}
+
+int host_run(struct host *h)
+{
+        if (!h)
+                return -EINVAL;
+        while (!h->stop) {
+                struct epoll_event ev;
+                int n = epoll_wait(h->epoll_fd, &ev, 1, -1);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n > 0) {
+                        int r = host_dispatch(h);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+void host_destroy(struct host *h)
+{
+        if (!h)
+                return;
+        while (h->conns)
+                conn_close(h, h->conns);
+        /* Unload in reverse order of loading, as dependencies go. */
+        while (h->npackages)
+                host_package_unload(h, h->packages[h->npackages - 1]);
+        host_sections_release(h, NULL);
+        host_logon_sessions_clear();
+        if (h->epoll_fd >= 0)
+                close(h->epoll_fd);
+        if (h->socket_path) {
+                unlink(h->socket_path);
+                free(h->socket_path);
+        }
+        if (h->listen_fd >= 0)
+                close(h->listen_fd);
+        free(h->rx);
+        pthread_mutex_destroy(&h->sections_lock);
+        if (host_global == h)
+                host_global = NULL;
+        free(h);
+}

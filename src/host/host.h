@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The package host: loads security packages, hands each the LSA function
+ * table, and serves client connections on one SOCK_SEQPACKET socket. lsashmd
+ * is a thin main() around this; the tests drive it in-process too.
+ *
+ * One thread: host_dispatch() serves whatever is ready and returns; package
+ * entry points are called on that thread, one call at a time. Functions
+ * return 0 or -errno.
+ */
+#ifndef LSASHM_HOST_H
+#define LSASHM_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct host;
+
+typedef void (*host_log_fn)(void *ctx, const char *line);
+
+struct host_config {
+        const char *socket_path; /* bound here unless listen_fd >= 0 */
+        int listen_fd;           /* an inherited listening SEQPACKET socket, or -1 */
+        mode_t socket_mode;      /* 0 means 0666: anyone may connect untrusted */
+        gid_t logon_gid;         /* may LsaRegisterLogonProcess besides root; (gid_t)-1: none */
+        gid_t admin_gid;         /* may ask for status besides root; (gid_t)-1: none */
+        uint64_t reply_max;      /* per connection reply section cap; 0 means 1 MiB */
+        uint32_t max_connections;/* 0 means 1024 */
+        uint32_t max_connections_per_uid; /* 0 means 64 */
+        host_log_fn log;         /* NULL: one line per event on stderr */
+        void *log_ctx;
+};
+
+int host_create(const struct host_config *cfg, struct host **ret);
+
+/* Load one package (.so path): dlopen, SpLsaModeInitialize, InitializePackage,
+ * SpInitialize, GetInfo. A failure is logged with the reason and returned;
+ * the host goes on serving the packages that did load. */
+int host_load_package(struct host *h, const char *path);
+unsigned host_package_count(const struct host *h);
+
+/* An fd to poll for input; then call host_dispatch. */
+int host_fd(const struct host *h);
+/* Serve what is ready without blocking. */
+int host_dispatch(struct host *h);
+/* Serve until host_stop (async-signal-safe). */
+int host_run(struct host *h);
+void host_stop(struct host *h);
+
+/* Shutdown and dlclose every package (deleting the sections each owns),
+ * close every connection, unlink the socket we bound. */
+void host_destroy(struct host *h);
+
+#endif

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading and unloading packages, in Windows' order: dlopen,
+ * SpLsaModeInitialize(SECPKG_INTERFACE_VERSION), then for each table it
+ * returns InitializePackage (if present) with the full function table,
+ * SpInitialize exactly once with real parameters, and GetInfo for the name
+ * clients look up. Unloading calls Shutdown, deletes the package's sections
+ * and dlcloses the library once its last package is gone.
+ *
+ * A package's table is copied, and only the members that exist in the
+ * version the package returned: a package built for an older interface has
+ * a shorter table, and reading past it would read someone else's memory.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "host/host-internal.h"
+
+static LSA_SECPKG_FUNCTION_TABLE function_table;
+static bool function_table_ready;
+
+/* SECPKG_PARAMETERS point at strings the package may keep: they live as
+ * long as the process. */
+static WCHAR domain_name[256];
+static WCHAR dns_domain_name[256];
+static SECPKG_PARAMETERS parameters;
+
+/* Members of SECPKG_FUNCTION_TABLE that exist in each interface version. */
+static unsigned members_for_version(ULONG version)
+{
+        static const struct {
+                ULONG version;
+                unsigned members;
+        } known[] = {
+                { SECPKG_INTERFACE_VERSION_11, 43 }, { SECPKG_INTERFACE_VERSION_10, 42 },
+                { SECPKG_INTERFACE_VERSION_9, 39 },  { SECPKG_INTERFACE_VERSION_8, 38 },
+                { SECPKG_INTERFACE_VERSION_7, 36 },  { SECPKG_INTERFACE_VERSION_6, 35 },
+                { SECPKG_INTERFACE_VERSION_5, 34 },  { SECPKG_INTERFACE_VERSION_4, 30 },
+                { SECPKG_INTERFACE_VERSION_3, 29 },  { SECPKG_INTERFACE_VERSION_2, 28 },
+                { SECPKG_INTERFACE_VERSION, 27 },
+        };
+        /* The highest version bit the package claims decides; a version
+         * newer than ours gets every member we know. */
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                if (version >= known[i].version)
+                        return known[i].members;
+        return 0;
+}
+
+static size_t ascii_to_utf16(const char *s, WCHAR *out, size_t cap)
+{
+        size_t n = 0;
+        for (; s[n] && n + 1 < cap; n++)
+                out[n] = (WCHAR)(unsigned char)s[n];
+        out[n] = 0;
+        return n;
+}
+
+static void parameters_init(void)
+{
+        char host[256] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        host[sizeof(host) - 1] = '\0';
+        size_t n = ascii_to_utf16(host, domain_name, 256);
+        size_t m = ascii_to_utf16(host, dns_domain_name, 256);
+        parameters = (SECPKG_PARAMETERS){
+                .Version = 2,
+                .MachineState = SECPKG_STATE_STANDALONE | SECPKG_STATE_ENCRYPTION_PERMITTED |
+                                SECPKG_STATE_STRONG_ENCRYPTION_PERMITTED,
+                .SetupMode = 0,
+                .DomainSid = NULL,
+                .DomainName = { (USHORT)(n * 2), (USHORT)(n * 2 + 2), domain_name },
+                .DnsDomainName = { (USHORT)(m * 2), (USHORT)(m * 2 + 2), dns_domain_name },
+        };
+}
+
+/* UTF-16 (n units) to UTF-8 in out (cap bytes incl. NUL); -1 if it does
+ * not fit or is not valid UTF-16. */
+static int utf16_to_utf8(const WCHAR *s, size_t n, char *out, size_t cap)
+{
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+                uint32_t cp = s[i];
+                if (cp >= 0xD800 && cp < 0xDC00) {
+                        if (i + 1 >= n || s[i + 1] < 0xDC00 || s[i + 1] >= 0xE000)
+                                return -1;
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (s[++i] - 0xDC00u);
+                } else if (cp >= 0xDC00 && cp < 0xE000) {
+                        return -1;
+                }
+                if (cp == 0)
+                        return -1;
+                unsigned len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+                if (o + len >= cap)
+                        return -1;
+                if (len == 1) {
+                        out[o++] = (char)cp;
+                } else {
+                        static const uint8_t lead[] = { 0, 0, 0xC0, 0xE0, 0xF0 };
+                        for (unsigned k = len; k-- > 1;) {
+                                out[o + k] = (char)(0x80 | (cp & 0x3F));
+                                cp >>= 6;
+                        }
+                        out[o] = (char)(lead[len] | cp);
+                        o += len;
+                }
+        }
+        out[o] = '\0';
+        return 0;
+}
+
+struct host_package *host_find_package_name(struct host *h, const char *name)
+{
+        /* Windows looks package names up without regard to case. */
+        for (unsigned i = 0; i < h->npackages; i++)
+                if (strcasecmp(h->packages[i]->name, name) == 0)
+                        return h->packages[i];
+        return NULL;
+}
+
+struct host_package *host_find_package_utf16(struct host *h, const UNICODE_STRING *name)
+{
+        char utf8[LSA_WIRE_MAX_NAME + 1];
+        if (!name || !name->Buffer || name->Length % 2 || name->Length > name->MaximumLength ||
+            utf16_to_utf8(name->Buffer, name->Length / 2, utf8, sizeof(utf8)) < 0)
+                return NULL;
+        return host_find_package_name(h, utf8);
+}
+
+static void package_free(struct host_package *p)
+{
+        if (p->ap_name) {
+                if (p->ap_name->Buffer)
+                        function_table.FreeLsaHeap(p->ap_name->Buffer);
+                function_table.FreeLsaHeap(p->ap_name);
+        }
+        free(p);
+}
+
+/* Is another package still using this library? */
+static bool library_in_use(const struct host *h, const void *dl, const struct host_package *except)
+{
+        for (unsigned i = 0; i < h->npackages; i++)
+                if (h->packages[i] != except && h->packages[i]->dl == dl)
+                        return true;
+        return false;
+}
+
+void host_package_unload(struct host *h, struct host_package *p)
+{
+        if (p->table.Shutdown) {
+                struct host_package *outer = host_active_package;
+                host_active_package = p;
+                NTSTATUS st = p->table.Shutdown();
+                host_active_package = outer;
+                if (!NT_SUCCESS(st))
+                        host_logf(h, "package %s: Shutdown returned 0x%08X", p->name, (unsigned)st);
+        }
+        host_sections_release(h, p);
+        for (unsigned i = 0; i < h->npackages; i++) {
+                if (h->packages[i] == p) {
+                        memmove(&h->packages[i], &h->packages[i + 1],
+                                (h->npackages - i - 1) * sizeof(h->packages[0]));
+                        h->npackages--;
+                        break;
+                }
+        }
+        void *dl = p->dl;
+        host_logf(h, "unloaded package %s", p->name);
+        package_free(p);
+        if (dl && !library_in_use(h, dl, NULL))
+                dlclose(dl);
+}
+
+/* Bring up one table of a library; the package is in h->packages on success. */
+static int init_package(struct host *h, const char *path, void *dl, ULONG version,
+                        const SECPKG_FUNCTION_TABLE *table, unsigned members)
+{
+        static unsigned next_id;
+        if (h->npackages >= HOST_MAX_PACKAGES) {
+                host_logf(h, "package %s: not loaded: %u packages already", path, HOST_MAX_PACKAGES);
+                return -ENOSPC;
+        }
+        struct host_package *p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->id = next_id;
+        p->dl = dl;
+        p->version = version;
+        snprintf(p->path, sizeof(p->path), "%s", path);
+        memcpy(&p->table, table, members * sizeof(void *));
+        snprintf(p->name, sizeof(p->name), "(loading %s)", path);
+
+        struct host_package *outer = host_active_package;
+        host_active_package = p;
+        NTSTATUS st = STATUS_SUCCESS;
+        const char *step = "";
+        if (p->table.InitializePackage) {
+                step = "InitializePackage";
+                /* The full table, not just its 11-member prefix: some
+                 * packages use members past the dispatch table. */
+                st = p->table.InitializePackage(p->id, (PLSA_DISPATCH_TABLE)&function_table, NULL, NULL,
+                                                &p->ap_name);
+        }
+        if (NT_SUCCESS(st) && p->table.Initialize) {
+                step = "SpInitialize";
+                st = p->table.Initialize(p->id, &parameters, &function_table);
+        }
+        SecPkgInfoW info;
+        memset(&info, 0, sizeof(info));
+        bool named = false;
+        if (NT_SUCCESS(st) && p->table.GetInfo) {
+                step = "GetInfo";
+                st = p->table.GetInfo(&info);
+                if (NT_SUCCESS(st) && info.Name) {
+                        size_t n = 0;
+                        while (n < 256 && info.Name[n])
+                                n++;
+                        named = n > 0 && n < 256 &&
+                                utf16_to_utf8(info.Name, n, p->name, sizeof(p->name)) == 0;
+                }
+        }
+        if (NT_SUCCESS(st) && !named && p->ap_name && p->ap_name->Buffer && p->ap_name->Length > 0 &&
+            p->ap_name->Length <= LSA_WIRE_MAX_NAME && !memchr(p->ap_name->Buffer, 0, p->ap_name->Length)) {
+                memcpy(p->name, p->ap_name->Buffer, p->ap_name->Length);
+                p->name[p->ap_name->Length] = '\0';
+                named = true;
+        }
+        host_active_package = outer;
+        const char *why = NULL;
+        char status[64];
+        if (!NT_SUCCESS(st)) {
+                snprintf(status, sizeof(status), "%s returned 0x%08X", step, (unsigned)st);
+                why = status;
+        } else if (!named) {
+                why = "no name (GetInfo gave none, nor did InitializePackage)";
+        } else if (host_find_package_name(h, p->name)) {
+                why = "a package of that name is already loaded";
+        }
+        if (why) {
+                host_logf(h, "package %s: not loaded: %s", path, why);
+                /* Initialised far enough to own something: let it clean up. */
+                if (NT_SUCCESS(st) && p->table.Shutdown) {
+                        host_active_package = p;
+                        p->table.Shutdown();
+                        host_active_package = outer;
+                }
+                host_sections_release(h, p);
+                package_free(p);
+                return -EINVAL;
+        }
+        p->info = info;
+        p->info.Name = NULL; /* the package's memory: we keep our copy of the name */
+        p->info.Comment = NULL;
+        next_id++;
+        h->packages[h->npackages++] = p;
+        host_logf(h, "loaded package %s (id %u, version 0x%08X) from %s", p->name, p->id,
+                  (unsigned)version, path);
+        return 0;
+}
+
+int host_load_package(struct host *h, const char *path)
+{
+        if (!h || !path)
+                return -EINVAL;
+        if (!function_table_ready) {
+                host_table_fill(&function_table);
+                parameters_init();
+                function_table_ready = true;
+        }
+        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!dl) {
+                const char *e = dlerror();
+                host_logf(h, "package %s: not loaded: %s", path, e ? e : "dlopen failed");
+                return -ENOENT;
+        }
+        SpLsaModeInitializeFn init;
+        *(void **)&init = dlsym(dl, SECPKG_LSAMODEINIT_NAME);
+        if (!init) {
+                host_logf(h, "package %s: not loaded: no %s", path, SECPKG_LSAMODEINIT_NAME);
+                dlclose(dl);
+                return -ENOEXEC;
+        }
+        ULONG version = 0, count = 0;
+        PSECPKG_FUNCTION_TABLE tables = NULL;
+        NTSTATUS st = init(SECPKG_INTERFACE_VERSION, &version, &tables, &count);
+        unsigned members = members_for_version(version);
+        const char *why = NULL;
+        char buf[96];
+        if (!NT_SUCCESS(st)) {
+                snprintf(buf, sizeof(buf), "%s returned 0x%08X", SECPKG_LSAMODEINIT_NAME, (unsigned)st);
+                why = buf;
+        } else if (!tables || count == 0) {
+                why = "it returned no function table";
+        } else if (count > HOST_MAX_PACKAGES) {
+                why = "it returned too many function tables";
+        } else if (members == 0) {
+                snprintf(buf, sizeof(buf), "unsupported interface version 0x%08X", (unsigned)version);
+                why = buf;
+        }
+        if (why) {
+                host_logf(h, "package %s: not loaded: %s", path, why);
+                dlclose(dl);
+                return -EINVAL;
+        }
+        int loaded = 0, r = 0;
+        for (ULONG i = 0; i < count; i++) {
+                int e = init_package(h, path, dl, version, &tables[i], members);
+                if (e == 0)
+                        loaded++;
+                else
+                        r = e;
+        }
+        if (!loaded) {
+                dlclose(dl);
+                return r;
+        }
+        return 0;
+}

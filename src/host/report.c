@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The admin status report (`lsashm status`): packages, sections and
+ * connections, as text for people or JSON for scripts. It is written into a
+ * sealed memfd handed to the admin client, so its size is not bounded by a
+ * packet.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "host/host-internal.h"
+
+static const char *mode_name(int mode)
+{
+        return mode == LSA_WIRE_MODE_LOGON ? "logon" : mode == LSA_WIRE_MODE_ADMIN ? "admin" : "untrusted";
+}
+
+/* A JSON string: names and paths come from packages and clients. */
+static void json_str(FILE *f, const char *s)
+{
+        fputc('"', f);
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char)*s;
+                if (ch == '"' || ch == '\\')
+                        fprintf(f, "\\%c", ch);
+                else if (ch < 0x20 || ch == 0x7f)
+                        fprintf(f, "\\u%04x", ch);
+                else
+                        fputc(ch, f);
+        }
+        fputc('"', f);
+}
+
+/* Text fields, padded to width: anything unprintable shown as '?', so a
+ * client's chosen logon process name cannot forge report lines. */
+static void text_str(FILE *f, const char *s, int width)
+{
+        int n = 0;
+        if (!*s) {
+                fputc('-', f);
+                n = 1;
+        }
+        for (; *s; s++, n++) {
+                unsigned char ch = (unsigned char)*s;
+                fputc(ch < 0x21 || ch == 0x7f ? '?' : ch, f);
+        }
+        for (; n < width; n++)
+                fputc(' ', f);
+}
+
+static const char *owner_name(const struct host_section *s)
+{
+        return s->owner ? s->owner->name : "";
+}
+
+static void report_json(struct host *h, FILE *f)
+{
+        fprintf(f, "{\"packages\":[");
+        for (unsigned i = 0; i < h->npackages; i++) {
+                const struct host_package *p = h->packages[i];
+                fprintf(f, "%s{\"id\":%u,\"name\":", i ? "," : "", p->id);
+                json_str(f, p->name);
+                fprintf(f, ",\"version\":%u,\"path\":", (unsigned)p->version);
+                json_str(f, p->path);
+                fprintf(f, ",\"calls\":%" PRIu64 ",\"failed_calls\":%" PRIu64 "}", p->calls, p->failed_calls);
+        }
+        fprintf(f, "],\"sections\":[");
+        pthread_mutex_lock(&h->sections_lock);
+        bool first = true;
+        for (const struct host_section *s = h->sections; s; s = s->next) {
+                struct lsashm_section_stats st;
+                if (lsashm_shared_memory_stats(s->base, &st) < 0)
+                        continue;
+                /* Ids as the hex strings clients print: a 64-bit number is
+                 * more than a JSON reader's double can hold exactly. */
+                fprintf(f, "%s{\"id\":\"%016" PRIX64 "\",\"package\":", first ? "" : ",", s->id);
+                json_str(f, owner_name(s));
+                fprintf(f, ",\"max\":%" PRIu64 ",\"committed\":%" PRIu64 ",\"in_use\":%" PRIu64
+                           ",\"live_blocks\":%" PRIu64 ",\"clients_mapping\":%u,\"shared\":\"%s\"}",
+                        s->max_size, st.committed, st.in_use, st.live_blocks, s->mappings,
+                        s->share == LSASHM_SHARE_READ_WRITE ? "read-write"
+                        : s->share == LSASHM_SHARE_READ    ? "read"
+                                                           : "creator");
+                first = false;
+        }
+        pthread_mutex_unlock(&h->sections_lock);
+        fprintf(f, "],\"connections\":[");
+        first = true;
+        for (const struct host_conn *c = h->conns; c; c = c->next) {
+                struct lsashm_section_stats st = { 0 };
+                if (c->reply)
+                        lsashm_section_stats(c->reply, &st);
+                fprintf(f, "%s{\"id\":%" PRIu64 ",\"pid\":%d,\"uid\":%u,\"mode\":\"%s\",\"name\":",
+                        first ? "" : ",", c->serial, (int)c->pid, (unsigned)c->uid,
+                        c->connected ? mode_name(c->mode) : "connecting");
+                json_str(f, c->name);
+                fprintf(f, ",\"calls\":%" PRIu64 ",\"client_buffers\":%u,\"reply_committed\":%" PRIu64
+                           ",\"reply_in_use\":%" PRIu64 ",\"sections_mapped\":%u}",
+                        c->calls, c->nbuffers, st.committed, st.in_use, c->nmaps);
+                first = false;
+        }
+        fprintf(f, "],\"totals\":{\"calls\":%" PRIu64 ",\"connections\":%u,\"dropped\":%" PRIu64 "}}\n",
+                h->calls, h->nconns, h->dropped);
+}
+
+static void report_text(struct host *h, FILE *f)
+{
+        fprintf(f, "Packages: %u\n", h->npackages);
+        if (h->npackages)
+                fprintf(f, "  %-4s %-24s %-10s %10s %8s  %s\n", "ID", "NAME", "VERSION", "CALLS", "FAILED", "PATH");
+        for (unsigned i = 0; i < h->npackages; i++) {
+                const struct host_package *p = h->packages[i];
+                fprintf(f, "  %-4u ", p->id);
+                text_str(f, p->name, 24);
+                fprintf(f, " 0x%08X %10" PRIu64 " %8" PRIu64 "  ", (unsigned)p->version, p->calls,
+                        p->failed_calls);
+                text_str(f, p->path, 0);
+                fputc('\n', f);
+        }
+        pthread_mutex_lock(&h->sections_lock);
+        fprintf(f, "\nSections: %u\n", h->nsections);
+        if (h->nsections)
+                fprintf(f, "  %-16s %-20s %12s %12s %12s %8s %8s  %s\n", "ID", "PACKAGE", "MAX", "COMMITTED",
+                        "IN USE", "BLOCKS", "CLIENTS", "SHARED");
+        for (const struct host_section *s = h->sections; s; s = s->next) {
+                struct lsashm_section_stats st;
+                if (lsashm_shared_memory_stats(s->base, &st) < 0)
+                        continue;
+                fprintf(f, "  %016" PRIX64 " %-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8" PRIu64
+                           " %8u  %s\n",
+                        s->id, s->owner ? s->owner->name : "-", s->max_size, st.committed, st.in_use,
+                        st.live_blocks, s->mappings,
+                        s->share == LSASHM_SHARE_READ_WRITE ? "read-write"
+                        : s->share == LSASHM_SHARE_READ    ? "read"
+                                                           : "creator");
+        }
+        pthread_mutex_unlock(&h->sections_lock);
+        fprintf(f, "\nConnections: %u\n", h->nconns);
+        if (h->nconns)
+                fprintf(f, "  %-6s %-8s %-6s %-10s %-20s %8s %8s %12s %12s\n", "ID", "PID", "UID", "MODE",
+                        "NAME", "CALLS", "BUFFERS", "REPLY COMM", "REPLY USED");
+        for (const struct host_conn *c = h->conns; c; c = c->next) {
+                struct lsashm_section_stats st = { 0 };
+                if (c->reply)
+                        lsashm_section_stats(c->reply, &st);
+                fprintf(f, "  %-6" PRIu64 " %-8d %-6u %-10s ", c->serial, (int)c->pid, (unsigned)c->uid,
+                        c->connected ? mode_name(c->mode) : "connecting");
+                text_str(f, c->name, 20);
+                fprintf(f, " %8" PRIu64 " %8u %12" PRIu64 " %12" PRIu64 "\n", c->calls, c->nbuffers,
+                        st.committed, st.in_use);
+        }
+        fprintf(f, "\nCalls served: %" PRIu64 ", clients dropped: %" PRIu64 "\n", h->calls, h->dropped);
+}
+
+int host_report(struct host *h, int json, int *ret_fd, uint64_t *ret_len)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        if (json)
+                report_json(h, f);
+        else
+                report_text(h, f);
+        if (fclose(f) != 0) {
+                free(text);
+                return -ENOMEM;
+        }
+        int fd = memfd_create("lsashm-status", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        int r = 0;
+        if (fd < 0) {
+                r = -errno;
+        } else {
+                for (size_t off = 0; off < len && r == 0;) {
+                        ssize_t n = write(fd, text + off, len - off);
+                        if (n < 0 && errno != EINTR)
+                                r = -errno;
+                        else if (n > 0)
+                                off += (size_t)n;
+                }
+                if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                        r = -errno;
+                if (r < 0)
+                        close(fd);
+        }
+        free(text);
+        if (r < 0)
+                return r;
+        *ret_fd = fd;
+        *ret_len = len;
+        return 0;
+}

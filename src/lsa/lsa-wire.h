@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lsa-wire: the package host's protocol (client API <-> lsashmd), encoded and
+ * decoded, no I/O.
+ *
+ * Every message is one SOCK_SEQPACKET packet: an 8-byte header (version u16,
+ * type u16, total length u32) and a body of fixed-width little-endian fields,
+ * some followed by a variable part (a name, the submit buffer). Requests go
+ * from the client, each answered by exactly one reply of the matching type,
+ * in order. Decoding copies the packet's fields once into a private struct
+ * and checks every one of them: the packet's length against the body,
+ * the direction, known modes and flags, zero reserved fields, name and data
+ * lengths. Handlers see only checked structs; docs/protocol.md has a table
+ * per message.
+ */
+#ifndef LSASHM_LSA_WIRE_H
+#define LSASHM_LSA_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LSA_WIRE_VERSION 1u
+#define LSA_WIRE_HEADER_SIZE 8u
+/* Submit buffers travel inside the CALL packet: at most this many bytes. */
+#define LSA_WIRE_MAX_SUBMIT (64u * 1024u)
+#define LSA_WIRE_MAX_NAME 127u /* LSA_STRING names, as Windows limits them */
+/* Larger than any valid message: receive buffers are this big. */
+#define LSA_WIRE_MAX_MESSAGE (LSA_WIRE_HEADER_SIZE + 64u + LSA_WIRE_MAX_SUBMIT)
+/* The reply region a client reserves, and its alignment. */
+#define LSA_WIRE_REPLY_ALIGN 4096u
+#define LSA_WIRE_REPLY_MIN (64u * 1024u)
+#define LSA_WIRE_REPLY_MAX (256u * 1024u * 1024u)
+
+enum lsa_wire_type {
+        LSA_WIRE_CONNECT = 1, /* client -> host, first and only once */
+        LSA_WIRE_CONNECT_REPLY = 2,
+        LSA_WIRE_LOOKUP = 3,
+        LSA_WIRE_LOOKUP_REPLY = 4,
+        LSA_WIRE_CALL = 5,
+        LSA_WIRE_CALL_REPLY = 6,  /* may carry the reply section's fd */
+        LSA_WIRE_FREE = 7,
+        LSA_WIRE_FREE_REPLY = 8,
+        LSA_WIRE_MAP = 9,
+        LSA_WIRE_MAP_REPLY = 10,  /* carries the section's fd on success */
+        LSA_WIRE_UNMAP = 11,
+        LSA_WIRE_UNMAP_REPLY = 12,
+        LSA_WIRE_STATUS = 13,
+        LSA_WIRE_STATUS_REPLY = 14, /* carries a sealed memfd with the report */
+};
+
+/* What a connection is, chosen at CONNECT. */
+enum lsa_wire_mode {
+        LSA_WIRE_MODE_UNTRUSTED = 0, /* LsaConnectUntrusted */
+        LSA_WIRE_MODE_LOGON = 1,     /* LsaRegisterLogonProcess: root or the logon group */
+        LSA_WIRE_MODE_ADMIN = 2,     /* the lsashm command: root or the admin group */
+};
+
+enum lsa_wire_status_format {
+        LSA_WIRE_STATUS_TEXT = 0,
+        LSA_WIRE_STATUS_JSON = 1,
+};
+
+/* CALL_REPLY flags */
+#define LSA_WIRE_REPLY_SECTION 1u /* the reply section's fd is attached: map it now */
+
+struct lsa_wire_connect {
+        uint32_t mode;        /* enum lsa_wire_mode */
+        uint64_t reply_base;  /* where the client reserved its reply region (page aligned, or 0 for admin) */
+        uint64_t reply_size;  /* its size: LSA_WIRE_REPLY_MIN..MAX, page multiple (0 for admin) */
+        uint8_t name_len;     /* logon process name, 0..LSA_WIRE_MAX_NAME bytes */
+        char name[LSA_WIRE_MAX_NAME + 1]; /* NUL-terminated after decoding */
+};
+
+struct lsa_wire_connect_reply {
+        int32_t status;       /* NTSTATUS */
+        uint32_t security_mode;
+        uint64_t reply_size;  /* bytes of the reply region the host will use (<= asked) */
+};
+
+struct lsa_wire_lookup {
+        uint8_t name_len;     /* 1..LSA_WIRE_MAX_NAME */
+        char name[LSA_WIRE_MAX_NAME + 1];
+};
+
+struct lsa_wire_lookup_reply {
+        int32_t status;
+        uint32_t package;
+};
+
+struct lsa_wire_call {
+        uint32_t package;
+        uint32_t thread_id;   /* the calling thread, as the client says: informative only */
+        uint64_t submit_base; /* the submit buffer's address in the client (ClientBufferBase) */
+        uint32_t length;      /* 0..LSA_WIRE_MAX_SUBMIT */
+        const uint8_t *data;  /* points into the decoded packet buffer */
+};
+
+struct lsa_wire_call_reply {
+        int32_t status;           /* the call's NTSTATUS */
+        int32_t protocol_status;  /* the package's *ProtocolStatus */
+        uint64_t return_offset;   /* in the reply region; meaningful when return_length or has_buffer */
+        uint32_t return_length;
+        uint32_t flags;           /* LSA_WIRE_REPLY_SECTION; bit 1: a return buffer is present */
+};
+#define LSA_WIRE_REPLY_HAS_BUFFER 2u
+
+struct lsa_wire_free {
+        uint64_t offset;          /* of a return buffer in the reply region */
+};
+
+struct lsa_wire_map {
+        uint64_t section_id;
+};
+
+struct lsa_wire_map_reply {
+        int32_t status;
+        uint32_t writable;        /* 0 or 1 */
+        uint64_t size;            /* bytes to map */
+        uint32_t seals;           /* as F_GET_SEALS will show them */
+};
+
+struct lsa_wire_unmap {
+        uint64_t section_id;
+};
+
+struct lsa_wire_status {
+        uint32_t format;          /* enum lsa_wire_status_format */
+};
+
+struct lsa_wire_status_reply {
+        int32_t status;
+        uint64_t length;          /* bytes of report in the attached memfd */
+};
+
+/* FREE_REPLY and UNMAP_REPLY carry only a status. */
+struct lsa_wire_status_only {
+        int32_t status;
+};
+
+struct lsa_wire_message {
+        enum lsa_wire_type type;
+        union {
+                struct lsa_wire_connect connect;
+                struct lsa_wire_connect_reply connect_reply;
+                struct lsa_wire_lookup lookup;
+                struct lsa_wire_lookup_reply lookup_reply;
+                struct lsa_wire_call call;
+                struct lsa_wire_call_reply call_reply;
+                struct lsa_wire_free free;
+                struct lsa_wire_status_only free_reply;
+                struct lsa_wire_map map;
+                struct lsa_wire_map_reply map_reply;
+                struct lsa_wire_unmap unmap;
+                struct lsa_wire_status_only unmap_reply;
+                struct lsa_wire_status status;
+                struct lsa_wire_status_reply status_reply;
+        };
+};
+
+/* Encode m into buf (at least LSA_WIRE_MAX_MESSAGE bytes); returns the
+ * length, or 0 if m cannot be encoded (a length past its limit). */
+size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf);
+
+/* Decode one packet from a client (to_host) or from the host. -EBADMSG for
+ * anything malformed, -EPROTONOSUPPORT for a well-formed message that is not
+ * allowed in that direction or a version we do not speak. A CALL's data
+ * points into buf, which must outlive the decoded message. */
+int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire_message *ret);
+
+/* The reply type that answers a request type (0 for a reply type). */
+enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request);
+
+#endif
