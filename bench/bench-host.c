@@ -12,6 +12,7 @@
  * production; this program is the client and uses only ntsecapi.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -119,6 +120,7 @@ static int lookup_once(HANDLE h, ULONG pkg, unsigned i)
 }
 
 struct table_view {
+        PVOID view;            /* as LsashmMapSection gave it, for the unmap */
         const uint8_t *base;
         ULONG size;
         ULONG table_offset, records_offset, capacity, record_size;
@@ -160,7 +162,7 @@ static void map_table(HANDLE h, ULONG pkg, struct table_view *t)
         if (r.RecordSize != sizeof(RECORDS_RECORD) || r.TableOffset > size - sizeof(RECORDS_TABLE_HEADER) ||
             r.RecordsOffset > size || (uint64_t)r.Capacity * r.RecordSize > size - r.RecordsOffset)
                 die("table layout", STATUS_INTERNAL_ERROR);
-        *t = (struct table_view){ base, size, r.TableOffset, r.RecordsOffset, r.Capacity, r.RecordSize };
+        *t = (struct table_view){ base, base, size, r.TableOffset, r.RecordsOffset, r.Capacity, r.RecordSize };
 }
 
 /* The floor: a 64-byte request and reply between two processes over a
@@ -197,7 +199,7 @@ static pid_t start_host(const char *sock)
 {
         pid_t pid = fork();
         if (pid == 0) {
-                int null = open("/dev/null", 1);
+                int null = open("/dev/null", O_WRONLY);
                 if (null >= 0)
                         dup2(null, 2);
                 execl(LSASHMD_PATH, "lsashmd", "--socket", sock, "--package", RECORDS_PACKAGE_PATH,
@@ -291,7 +293,7 @@ int main(int argc, char **argv)
         }
         double connect_ns = (double)(now_ns() - t0) / (double)conns;
 
-        LsashmUnmapSection((PVOID)t.base);
+        LsashmUnmapSection(t.view);
         LsaDeregisterLogonProcess(h);
         kill(host, SIGTERM);
         int status = 0;

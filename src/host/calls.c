@@ -24,6 +24,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "host/host-internal.h"
@@ -42,14 +43,42 @@ struct host_call *host_call_current(void)
 static struct host_call *resolve(PLSA_CLIENT_REQUEST req)
 {
         for (struct host_call *c = current_call; c; c = c->outer)
-                if ((void *)req == (void *)&c->self)
+                if (req && req == c->request)
                         return c;
         return NULL;
 }
 
+/*
+ * Requests are opaque to packages, but a package may keep one past its call
+ * (a bug we must survive). The call's own address would come back for the
+ * next call on the same stack, and a kept request would then reach another
+ * client's buffers. So each call gets the next 8-byte slot of a reserved,
+ * inaccessible region: a request recurs only after 2^27 calls, and a
+ * package that dereferences one faults at once instead of reading
+ * something.
+ */
+#define REQUEST_REGION (1ul << 30)
+static uint8_t *request_region;
+static uint64_t request_seq;
+static pthread_mutex_t request_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static PLSA_CLIENT_REQUEST next_request(void)
+{
+        pthread_mutex_lock(&request_lock);
+        if (!request_region) {
+                void *r = mmap(NULL, REQUEST_REGION, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                request_region = r == MAP_FAILED ? NULL : r;
+        }
+        uint64_t seq = ++request_seq;
+        pthread_mutex_unlock(&request_lock);
+        if (!request_region)
+                return NULL; /* no request: every client-buffer call is refused */
+        return (PLSA_CLIENT_REQUEST)(void *)(request_region + (seq % (REQUEST_REGION / 8)) * 8);
+}
+
 static void call_enter(struct host_call *call, struct host_package *p)
 {
-        call->self = call;
+        call->request = next_request();
         call->outer = current_call;
         call->package = p;
         call->caller = host_active_package;
@@ -365,7 +394,7 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
         ULONG ret_len = 0;
         NTSTATUS proto = STATUS_SUCCESS;
         call_enter(&call, p);
-        NTSTATUS st = fn(&call.self, copy, (PVOID)(uintptr_t)submit_base, submit_len, &ret, &ret_len, &proto);
+        NTSTATUS st = fn(call.request, copy, (PVOID)(uintptr_t)submit_base, submit_len, &ret, &ret_len, &proto);
         call_leave(&call);
         explicit_bzero(copy, submit_len);
         free(copy);
@@ -436,7 +465,7 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
         };
         p->calls++;
         call_enter(&call, p);
-        NTSTATUS st = fn(&call.self, submit, client_base, submit_len, ret, ret_len, proto);
+        NTSTATUS st = fn(call.request, submit, client_base, submit_len, ret, ret_len, proto);
         call_leave(&call);
         if (!NT_SUCCESS(st))
                 p->failed_calls++;

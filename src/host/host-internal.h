@@ -78,11 +78,13 @@ struct host_conn {
         unsigned nmaps;
 };
 
-/* One package call in progress. PLSA_CLIENT_REQUEST is &call->self: a
- * package hands it back and we find the call by checking it against the
- * calls actually in progress on this thread. */
+/* One package call in progress. Its PLSA_CLIENT_REQUEST is an address that
+ * no other call gets for a long time (see calls.c): a package hands it back
+ * and we find the call by checking it against the calls actually in
+ * progress on this thread, so a request kept from a finished call is
+ * refused. */
 struct host_call {
-        void *self;                    /* = this call; &self is the PLSA_CLIENT_REQUEST */
+        PLSA_CLIENT_REQUEST request;
         struct host_call *outer;
         struct host_conn *conn;        /* NULL: a package-to-package call */
         struct host_package *package;  /* the package being called */
@@ -179,6 +181,14 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
 NTSTATUS host_section_unmap(struct host *h, struct host_conn *c, uint64_t id);
 /* A connection closes: forget its mappings. */
 void host_sections_conn_closed(struct host *h, struct host_conn *c);
+
+/* ---- logon-sessions.c, protect.c, failure-reason.c: table members ---- */
+LSA_CREATE_LOGON_SESSION host_CreateLogonSession;
+LSA_DELETE_LOGON_SESSION host_DeleteLogonSession;
+LSA_PROTECT_MEMORY host_LsaProtectMemory;
+LSA_PROTECT_MEMORY host_LsaUnprotectMemory;
+LSA_GET_SECPKG_FAILURE_REASON host_GetSecpkgFailureReason;
+LSA_SET_SECPKG_FAILURE_REASON host_SetSecpkgFailureReason;
 
 /* ---- table.c: the LSA_SECPKG_FUNCTION_TABLE every package gets ---- */
 /* Fill t; every member non-NULL. */

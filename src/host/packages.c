@@ -279,6 +279,14 @@ int host_load_package(struct host *h, const char *path)
                 host_logf(h, "package %s: not loaded: %s", path, e ? e : "dlopen failed");
                 return -ENOENT;
         }
+        /* dlopen hands back the library already loaded under another path
+         * or the same one: initialising it again would reset the state of
+         * the package that is serving. */
+        if (library_in_use(h, dl, NULL)) {
+                host_logf(h, "package %s: not loaded: that library is already loaded", path);
+                dlclose(dl);
+                return -EEXIST;
+        }
         SpLsaModeInitializeFn init;
         *(void **)&init = dlsym(dl, SECPKG_LSAMODEINIT_NAME);
         if (!init) {

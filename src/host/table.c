@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The LSA_SECPKG_FUNCTION_TABLE every package gets, and the members that
- * need no connection or section: the LSA and private heaps, logon sessions,
- * LsaProtectMemory, the failure-reason ledger, the extended call flags and
- * GetClientInfoEx. Client buffers, package-to-package calls and client info
- * are calls.c's; the four shared-memory members are sections.c's.
+ * The LSA_SECPKG_FUNCTION_TABLE every package gets, and the small members:
+ * the LSA and private heaps, the extended call flags, GetClientInfoEx and
+ * the ones not implemented. Logon sessions, LsaProtectMemory and the
+ * failure-reason ledger have a file each; client buffers, package-to-package
+ * calls and client info are calls.c's; the shared-memory members sections.c's.
  *
  * No slot is NULL: packages call members without checking them. Members
  * that need Windows tokens, SAM, the credential manager or LSA internals
@@ -30,8 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "host/host-internal.h"
 
@@ -77,410 +75,6 @@ static PVOID NTAPI table_AllocateLsaHeap(ULONG Length) { return heap_alloc(Lengt
 static VOID NTAPI table_FreeLsaHeap(PVOID Base) { heap_free(Base); }
 static PVOID NTAPI table_AllocatePrivateHeap(SIZE_T Length) { return heap_alloc(Length); }
 static VOID NTAPI table_FreePrivateHeap(PVOID Base) { heap_free(Base); }
-
-/* ---- logon sessions ----
- *
- * A set of LUIDs: open addressing with linear probing, at most half full,
- * deletion by backward shift (no tombstones to accumulate). Packages may
- * call from their own threads, hence the lock. */
-
-#define SESSIONS_MAX 65536u
-#define SESSIONS_MIN_SLOTS 64u
-
-struct session_slot {
-        uint64_t luid;
-        bool used; /* every 64-bit value, 0 included, is a valid LUID */
-};
-
-static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct session_slot *sessions;
-static size_t sessions_slots; /* a power of two, or 0 */
-static size_t sessions_count;
-
-static uint64_t luid_key(const LUID *luid)
-{
-        return (uint64_t)(uint32_t)luid->HighPart << 32 | luid->LowPart;
-}
-
-/* LUIDs are often sequential: mix them (splitmix64's finaliser) so that
- * neighbours do not form one long probe run. */
-static size_t session_home(uint64_t k, size_t mask)
-{
-        k ^= k >> 30;
-        k *= UINT64_C(0xbf58476d1ce4e5b9);
-        k ^= k >> 27;
-        k *= UINT64_C(0x94d049bb133111eb);
-        k ^= k >> 31;
-        return (size_t)k & mask;
-}
-
-/* The slot holding k, or the empty slot where it would go. */
-static size_t session_probe(const struct session_slot *s, size_t slots, uint64_t k)
-{
-        size_t mask = slots - 1;
-        size_t i = session_home(k, mask);
-        while (s[i].used && s[i].luid != k)
-                i = (i + 1) & mask;
-        return i;
-}
-
-static int sessions_grow(void)
-{
-        size_t slots = sessions_slots ? sessions_slots * 2 : SESSIONS_MIN_SLOTS;
-        struct session_slot *s = calloc(slots, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        for (size_t i = 0; i < sessions_slots; i++)
-                if (sessions[i].used)
-                        s[session_probe(s, slots, sessions[i].luid)] = sessions[i];
-        free(sessions);
-        sessions = s;
-        sessions_slots = slots;
-        return 0;
-}
-
-static void session_remove(size_t i)
-{
-        size_t mask = sessions_slots - 1;
-        /* Pull back every later member of the probe run that may sit at i
-         * (its home is not in (i, j]), so that lookups never meet a hole
-         * before the key they look for. */
-        for (size_t j = (i + 1) & mask; sessions[j].used; j = (j + 1) & mask) {
-                size_t home = session_home(sessions[j].luid, mask);
-                if (((j - home) & mask) >= ((j - i) & mask)) {
-                        sessions[i] = sessions[j];
-                        i = j;
-                }
-        }
-        sessions[i].used = false;
-}
-
-static LSA_CREATE_LOGON_SESSION table_CreateLogonSession;
-static LSA_DELETE_LOGON_SESSION table_DeleteLogonSession;
-
-static NTSTATUS NTAPI table_CreateLogonSession(PLUID LogonId)
-{
-        if (!LogonId)
-                return STATUS_INVALID_PARAMETER;
-        uint64_t k = luid_key(LogonId);
-        NTSTATUS st = STATUS_SUCCESS;
-        pthread_mutex_lock(&sessions_lock);
-        if (sessions_slots && sessions[session_probe(sessions, sessions_slots, k)].used) {
-                st = STATUS_LOGON_SESSION_COLLISION;
-        } else if (sessions_count >= SESSIONS_MAX) {
-                st = STATUS_INSUFFICIENT_RESOURCES;
-        } else if ((sessions_count + 1) * 2 > sessions_slots && sessions_grow() < 0) {
-                st = STATUS_INSUFFICIENT_RESOURCES;
-        } else {
-                struct session_slot *s = &sessions[session_probe(sessions, sessions_slots, k)];
-                s->luid = k;
-                s->used = true;
-                sessions_count++;
-        }
-        pthread_mutex_unlock(&sessions_lock);
-        return st;
-}
-
-static NTSTATUS NTAPI table_DeleteLogonSession(PLUID LogonId)
-{
-        if (!LogonId)
-                return STATUS_INVALID_PARAMETER;
-        uint64_t k = luid_key(LogonId);
-        NTSTATUS st = STATUS_NO_SUCH_LOGON_SESSION;
-        pthread_mutex_lock(&sessions_lock);
-        if (sessions_slots) {
-                size_t i = session_probe(sessions, sessions_slots, k);
-                if (sessions[i].used) {
-                        session_remove(i);
-                        sessions_count--;
-                        st = STATUS_SUCCESS;
-                }
-        }
-        pthread_mutex_unlock(&sessions_lock);
-        return st;
-}
-
-void host_logon_sessions_clear(void)
-{
-        pthread_mutex_lock(&sessions_lock);
-        free(sessions);
-        sessions = NULL;
-        sessions_slots = 0;
-        sessions_count = 0;
-        pthread_mutex_unlock(&sessions_lock);
-}
-
-/* ---- LsaProtectMemory / LsaUnprotectMemory ----
- *
- * A keyed, length-preserving permutation of the buffer, in place, under keys
- * drawn once per process. It keeps secrets a package holds for a long time
- * (passwords, keys) unreadable in a core dump, a swapped-out page, or memory
- * another process manages to read, unless the keys are read too: they live
- * in their own locked page, excluded from core dumps and read-only.
- * It is not encryption against anyone who can run code in this process, and
- * it is deterministic: equal buffers of equal size protect to equal bytes,
- * which reveals equality. No keystream is reused, though: buffers that
- * differ anywhere protect to bytes whose XOR says nothing of theirs.
- *
- * 17 bytes and more: a three-round unbalanced Feistel network over
- * L (the first 16 bytes) and R (the rest):
- *     R ^= XChaCha20(K1, nonce = L || length)
- *     L ^= BLAKE2b-128(K2, R)
- *     R ^= XChaCha20(K3, nonce = L || length)
- * Each round is its own inverse given the other half, so unprotecting runs
- * the same rounds in reverse order. The first round alone would reuse a
- * keystream for buffers sharing L; the second makes L depend on all of R and
- * the third uses the new L, so a change anywhere changes the whole output.
- * 1 to 16 bytes: too short to split as above, so a balanced Feistel network
- * of SMALL_ROUNDS rounds over nibbles: the two halves are 4n bits each
- * (an odd-length buffer splits inside its middle byte), the round function
- * a keyed BLAKE2b of the round number, the length and the other half. As in
- * NIST's FF1 format-preserving encryption, ten rounds. */
-
-#define WIDE_HALF 16u
-#define SMALL_ROUNDS 10u
-
-struct protect_keys {
-        uint8_t round1[crypto_stream_xchacha20_KEYBYTES];
-        uint8_t round2[crypto_generichash_KEYBYTES];
-        uint8_t round3[crypto_stream_xchacha20_KEYBYTES];
-        uint8_t small[crypto_generichash_KEYBYTES];
-};
-
-_Static_assert(crypto_stream_xchacha20_NONCEBYTES == WIDE_HALF + 8, "nonce is L and a 64-bit length");
-_Static_assert(crypto_generichash_BYTES_MIN <= WIDE_HALF, "BLAKE2b gives 16 bytes");
-
-static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
-static const struct protect_keys *keys;
-static int keys_error;
-
-static void keys_setup(void)
-{
-        if (sodium_init() < 0) {
-                keys_error = -EIO;
-                return;
-        }
-        /* Guard pages, mlock (when RLIMIT_MEMLOCK allows) and MADV_DONTDUMP.
-         * Never freed: the keys are needed until the process ends. */
-        struct protect_keys *k = sodium_malloc(sizeof(*k));
-        if (!k) {
-                keys_error = -ENOMEM;
-                return;
-        }
-        randombytes_buf(k, sizeof(*k));
-        sodium_mprotect_readonly(k);
-        keys = k;
-}
-
-int host_protect_init(void)
-{
-        pthread_once(&keys_once, keys_setup);
-        return keys ? 0 : keys_error;
-}
-
-static const struct protect_keys *keys_get(void)
-{
-        if (host_protect_init() < 0) {
-                /* The host refuses to start without keys (host_create), so
-                 * only a process that skipped it gets here. Returning the
-                 * buffer unchanged would be a silent no-op on secrets. */
-                fputs("lsashm: LsaProtectMemory: no keys (libsodium failed to initialise)\n", stderr);
-                abort();
-        }
-        return keys;
-}
-
-static void wide_stream(uint8_t *buf, size_t n, const uint8_t *key)
-{
-        uint8_t nonce[crypto_stream_xchacha20_NONCEBYTES];
-        uint64_t len = n;
-        memcpy(nonce, buf, WIDE_HALF);
-        for (unsigned i = 0; i < 8; i++)
-                nonce[WIDE_HALF + i] = (uint8_t)(len >> (8 * i));
-        crypto_stream_xchacha20_xor(buf + WIDE_HALF, buf + WIDE_HALF, n - WIDE_HALF, nonce, key);
-        sodium_memzero(nonce, sizeof(nonce));
-}
-
-static void wide_hash(uint8_t *buf, size_t n, const uint8_t *key)
-{
-        uint8_t h[WIDE_HALF];
-        crypto_generichash(h, sizeof(h), buf + WIDE_HALF, n - WIDE_HALF, key, crypto_generichash_KEYBYTES);
-        for (unsigned i = 0; i < WIDE_HALF; i++)
-                buf[i] ^= h[i];
-        sodium_memzero(h, sizeof(h));
-}
-
-static void wide_transform(uint8_t *buf, size_t n, bool protect)
-{
-        const struct protect_keys *k = keys_get();
-        wide_stream(buf, n, protect ? k->round1 : k->round3);
-        wide_hash(buf, n, k->round2);
-        wide_stream(buf, n, protect ? k->round3 : k->round1);
-}
-
-/* count nibbles of buf from nibble first, as one number; nibble 0 is the
- * high nibble of byte 0. */
-static uint64_t nibbles_get(const uint8_t *buf, unsigned first, unsigned count)
-{
-        uint64_t v = 0;
-        for (unsigned i = first; i < first + count; i++)
-                v = v << 4 | (uint64_t)((buf[i / 2] >> (i % 2 ? 0 : 4)) & 0xF);
-        return v;
-}
-
-static void nibbles_put(uint8_t *buf, unsigned first, unsigned count, uint64_t v)
-{
-        for (unsigned i = first + count; i-- > first;) {
-                unsigned shift = i % 2 ? 0 : 4;
-                buf[i / 2] = (uint8_t)((buf[i / 2] & ~(0xFu << shift)) | (unsigned)(v & 0xF) << shift);
-                v >>= 4;
-        }
-}
-
-static uint64_t small_round(const struct protect_keys *k, unsigned round, unsigned n, uint64_t half,
-                            uint64_t mask)
-{
-        uint8_t in[10], out[crypto_generichash_BYTES_MIN];
-        in[0] = (uint8_t)round;
-        in[1] = (uint8_t)n;
-        for (unsigned i = 0; i < 8; i++)
-                in[2 + i] = (uint8_t)(half >> (8 * i));
-        crypto_generichash(out, sizeof(out), in, sizeof(in), k->small, sizeof(k->small));
-        uint64_t f = 0;
-        for (unsigned i = 0; i < 8; i++)
-                f |= (uint64_t)out[i] << (8 * i);
-        sodium_memzero(in, sizeof(in));
-        sodium_memzero(out, sizeof(out));
-        return f & mask;
-}
-
-static void small_transform(uint8_t *buf, unsigned n, bool protect)
-{
-        const struct protect_keys *k = keys_get();
-        /* n nibbles a half: at most 64 bits, for n <= 16. */
-        uint64_t mask = n == 16 ? UINT64_MAX : (UINT64_C(1) << (4 * n)) - 1;
-        uint64_t half[2] = { nibbles_get(buf, 0, n), nibbles_get(buf, n, n) };
-        for (unsigned i = 0; i < SMALL_ROUNDS; i++) {
-                unsigned round = protect ? i : SMALL_ROUNDS - 1 - i;
-                /* Even rounds change the left half, odd ones the right. */
-                half[round % 2] ^= small_round(k, round, n, half[1 - round % 2], mask);
-        }
-        nibbles_put(buf, 0, n, half[0]);
-        nibbles_put(buf, n, n, half[1]);
-        sodium_memzero(half, sizeof(half));
-}
-
-static void protect_transform(PVOID Buffer, ULONG BufferSize, bool protect)
-{
-        if (!Buffer || BufferSize == 0)
-                return;
-        if (BufferSize > WIDE_HALF)
-                wide_transform(Buffer, BufferSize, protect);
-        else
-                small_transform(Buffer, BufferSize, protect);
-}
-
-static LSA_PROTECT_MEMORY table_LsaProtectMemory;
-static LSA_PROTECT_MEMORY table_LsaUnprotectMemory;
-
-static VOID NTAPI table_LsaProtectMemory(PVOID Buffer, ULONG BufferSize)
-{
-        protect_transform(Buffer, BufferSize, true);
-}
-
-static VOID NTAPI table_LsaUnprotectMemory(PVOID Buffer, ULONG BufferSize)
-{
-        protect_transform(Buffer, BufferSize, false);
-}
-
-/* ---- the failure-reason ledger ----
- *
- * Windows' contract (ntsecpkg.h): when Negotiate tries packages in turn, a
- * package that fails may record why with SetSecpkgFailureReason, and the
- * next one reads it with GetSecpkgFailureReason, naming the package that
- * failed. So a reason belongs to the package that set it (the one whose
- * entry point is running) and lives as long as the client call in which it
- * was set: a later call, even on the same thread, does not see it. Calls run
- * on one thread, so the ledger is per thread and needs no lock. */
-
-struct ledger_entry {
-        bool used;
-        ULONG_PTR package;
-        uint64_t conn_serial; /* the client call: its connection and ... */
-        ULONG call_count;     /* ... its number there; 0 and 0 outside any */
-        SECPKG_FAILURE_REASON reason;
-};
-
-static _Thread_local struct {
-        struct ledger_entry e[HOST_MAX_PACKAGES];
-        unsigned next_evict;
-} ledger;
-
-/* Which client call this thread is in: the outermost call of the chain
- * (package-to-package calls share their client's ledger). */
-static void ledger_epoch(uint64_t *serial, ULONG *count)
-{
-        struct host_call *c = host_call_current();
-        while (c && c->outer)
-                c = c->outer;
-        *serial = c && c->conn ? c->conn->serial : 0;
-        *count = c && c->conn ? c->call_count : 0;
-}
-
-static bool ledger_current(const struct ledger_entry *e, uint64_t serial, ULONG count)
-{
-        return e->used && e->conn_serial == serial && e->call_count == count;
-}
-
-static LSA_GET_SECPKG_FAILURE_REASON table_GetSecpkgFailureReason;
-static LSA_SET_SECPKG_FAILURE_REASON table_SetSecpkgFailureReason;
-
-static NTSTATUS NTAPI table_SetSecpkgFailureReason(const SECPKG_FAILURE_REASON Reason)
-{
-        struct host_package *p = host_active_package;
-        if (!p)
-                return STATUS_NO_SUCH_PACKAGE; /* not called from a package's entry point */
-        uint64_t serial;
-        ULONG count;
-        ledger_epoch(&serial, &count);
-        struct ledger_entry *slot = NULL;
-        for (unsigned i = 0; i < HOST_MAX_PACKAGES && !slot; i++)
-                if (ledger.e[i].used && ledger.e[i].package == p->id)
-                        slot = &ledger.e[i];
-        for (unsigned i = 0; i < HOST_MAX_PACKAGES && !slot; i++)
-                if (!ledger_current(&ledger.e[i], serial, count))
-                        slot = &ledger.e[i];
-        if (!slot) /* as many reasons in this call as packages: recycle */
-                slot = &ledger.e[ledger.next_evict++ % HOST_MAX_PACKAGES];
-        *slot = (struct ledger_entry){
-                .used = true,
-                .package = p->id,
-                .conn_serial = serial,
-                .call_count = count,
-                .reason = Reason,
-        };
-        return STATUS_SUCCESS;
-}
-
-/* Nothing recorded: STATUS_NOT_FOUND, so a caller can tell it from a
- * recorded reason, and a zeroed *Reason for one that does not check. */
-static NTSTATUS NTAPI table_GetSecpkgFailureReason(const ULONG_PTR PackageID, SECPKG_FAILURE_REASON *Reason)
-{
-        if (!Reason)
-                return STATUS_INVALID_PARAMETER;
-        memset(Reason, 0, sizeof(*Reason));
-        uint64_t serial;
-        ULONG count;
-        ledger_epoch(&serial, &count);
-        for (unsigned i = 0; i < HOST_MAX_PACKAGES; i++) {
-                const struct ledger_entry *e = &ledger.e[i];
-                if (ledger_current(e, serial, count) && e->package == PackageID) {
-                        *Reason = e->reason;
-                        return STATUS_SUCCESS;
-                }
-        }
-        return STATUS_NOT_FOUND;
-}
 
 /* ---- the call in progress ---- */
 
@@ -752,8 +346,8 @@ void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t)
         /* A compound literal: a member added to the struct but forgotten
          * here would be NULL, which the test catches. */
         *t = (LSA_SECPKG_FUNCTION_TABLE){
-                .CreateLogonSession = table_CreateLogonSession,
-                .DeleteLogonSession = table_DeleteLogonSession,
+                .CreateLogonSession = host_CreateLogonSession,
+                .DeleteLogonSession = host_DeleteLogonSession,
                 .AddCredential = table_AddCredential,
                 .GetCredentials = table_GetCredentials,
                 .DeleteCredential = table_DeleteCredential,
@@ -796,8 +390,8 @@ void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t)
                 .DummyFunction1 = table_DummyFunction,
                 .DummyFunction2 = table_DummyFunction,
                 .DummyFunction3 = table_DummyFunction,
-                .LsaProtectMemory = table_LsaProtectMemory,
-                .LsaUnprotectMemory = table_LsaUnprotectMemory,
+                .LsaProtectMemory = host_LsaProtectMemory,
+                .LsaUnprotectMemory = host_LsaUnprotectMemory,
                 .OpenTokenByLogonId = table_OpenTokenByLogonId,
                 .ExpandAuthDataForDomain = table_ExpandAuthDataForDomain,
                 .AllocatePrivateHeap = table_AllocatePrivateHeap,
@@ -816,7 +410,7 @@ void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t)
                 .GetAppModeInfo = table_GetAppModeInfo,
                 .SetAppModeInfo = table_SetAppModeInfo,
                 .GetClientInfoEx = table_GetClientInfoEx,
-                .GetSecpkgFailureReason = table_GetSecpkgFailureReason,
-                .SetSecpkgFailureReason = table_SetSecpkgFailureReason,
+                .GetSecpkgFailureReason = host_GetSecpkgFailureReason,
+                .SetSecpkgFailureReason = host_SetSecpkgFailureReason,
         };
 }
