@@ -3,9 +3,11 @@
  * The security-package side of the LSA interfaces, as a package written for
  * Windows' ntsecpkg.h expects them: Windows names, prototypes and widths.
  *
- * Every type and table a package uses is declared here; of the table's
- * members, this release implements the four shared-memory callbacks. The
- * host that fills the whole table and calls packages is not here yet.
+ * Every type and table a package uses is declared here. lsashmd, the
+ * package host, loads a package built against this header and hands it the
+ * whole LSA_SECPKG_FUNCTION_TABLE (README: which members are implemented).
+ * The four shared-memory functions are also exported under their Lsa names
+ * for programs that use sections without the host.
  *
  * Shared-memory semantics (lsashm, consistent with Microsoft's documentation):
  *   LsaCreateSharedMemory(MaxSize, InitialSize)

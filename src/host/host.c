@@ -382,14 +382,16 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 break;
         }
         case LSA_WIRE_FREE:
-                r.free_reply.status = host_free_return_buffer(c, m->free.offset);
-                break;
+                /* A notice: an offset that is no return buffer frees
+                 * nothing (the library never sends one). */
+                host_free_return_buffer(c, m->free.offset);
+                return 0;
         case LSA_WIRE_MAP:
                 r.map_reply.status = host_section_map(h, c, m->map.section_id, &fd, &r.map_reply);
                 break;
         case LSA_WIRE_UNMAP:
-                r.unmap_reply.status = host_section_unmap(h, c, m->unmap.section_id);
-                break;
+                host_section_unmap(h, c, m->unmap.section_id); /* a notice, too */
+                return 0;
         case LSA_WIRE_STATUS: {
                 uint64_t len = 0;
                 int e = host_report(h, m->status.format == LSA_WIRE_STATUS_JSON, &fd, &len);

@@ -229,6 +229,21 @@ broken:
         return -1;
 }
 
+/* Under c->lock: a notice (FREE, UNMAP), which the host does not answer.
+ * 0, or -1 when the connection is (now) broken. */
+static int conn_notify(struct lsa_conn *c, const struct lsa_wire_message *req)
+{
+        if (c->broken)
+                return -1;
+        size_t len = lsa_wire_encode(req, c->msg);
+        assert(len > 0 && lsa_wire_reply_type(req->type) == 0);
+        if (len == 0 || fdpass_send(c->fd, c->msg, len, -1, false) < 0) {
+                conn_break(c);
+                return -1;
+        }
+        return 0;
+}
+
 /* ---- connect ---- */
 
 static NTSTATUS status_from_errno(int e)
@@ -637,14 +652,13 @@ NTSTATUS NTAPI LsaFreeReturnBuffer(PVOID Buffer)
                         conn_destroy(owner);
                 return STATUS_SUCCESS;
         }
-        struct lsa_wire_message req = { .type = LSA_WIRE_FREE }, m;
+        struct lsa_wire_message req = { .type = LSA_WIRE_FREE };
         req.free.offset = offset;
-        int fd;
         pthread_mutex_lock(&owner->lock);
-        int r = conn_transact(owner, &req, &m, &fd);
+        int r = conn_notify(owner, &req);
         pthread_mutex_unlock(&owner->lock);
         conn_put(owner);
-        return r < 0 ? STATUS_PORT_DISCONNECTED : m.free_reply.status;
+        return r < 0 ? STATUS_PORT_DISCONNECTED : STATUS_SUCCESS;
 }
 
 NTSTATUS NTAPI LsaDeregisterLogonProcess(HANDLE LsaHandle)
@@ -696,14 +710,13 @@ static bool map_fd_ok(int fd, const struct lsa_wire_map_reply *r)
         return fl >= 0 && (fl & O_ACCMODE) == (r->writable ? O_RDWR : O_RDONLY);
 }
 
-/* Under c->lock. The reply's status is ignored: the view is gone either way. */
+/* Under c->lock: tell the host, which keeps count of who maps what. */
 static void section_unmap_request(struct lsa_conn *c, uint64_t id)
 {
-        struct lsa_wire_message req = { .type = LSA_WIRE_UNMAP }, m;
-        int fd;
+        struct lsa_wire_message req = { .type = LSA_WIRE_UNMAP };
 
         req.unmap.section_id = id;
-        (void)conn_transact(c, &req, &m, &fd);
+        (void)conn_notify(c, &req);
 }
 
 /* Under c->lock: the MAP_REPLY and its descriptor (closed here) into v. */

@@ -69,14 +69,17 @@ enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request)
         case LSA_WIRE_CONNECT:
         case LSA_WIRE_LOOKUP:
         case LSA_WIRE_CALL:
-        case LSA_WIRE_FREE:
         case LSA_WIRE_MAP:
-        case LSA_WIRE_UNMAP:
         case LSA_WIRE_STATUS:
                 return (enum lsa_wire_type)(request + 1);
         default:
                 return 0;
         }
+}
+
+int lsa_wire_from_client(enum lsa_wire_type type)
+{
+        return type == LSA_WIRE_FREE || type == LSA_WIRE_UNMAP || lsa_wire_reply_type(type) != 0;
 }
 
 size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
@@ -131,9 +134,6 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
         case LSA_WIRE_FREE:
                 p = put64(p, m->free.offset);
                 break;
-        case LSA_WIRE_FREE_REPLY:
-                p = put32(p, (uint32_t)m->free_reply.status);
-                break;
         case LSA_WIRE_MAP:
                 p = put64(p, m->map.section_id);
                 break;
@@ -145,9 +145,6 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 break;
         case LSA_WIRE_UNMAP:
                 p = put64(p, m->unmap.section_id);
-                break;
-        case LSA_WIRE_UNMAP_REPLY:
-                p = put32(p, (uint32_t)m->unmap_reply.status);
                 break;
         case LSA_WIRE_STATUS:
                 p = put32(p, m->status.format);
@@ -168,11 +165,6 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
         return len;
 }
 
-static int is_request(uint16_t type)
-{
-        return lsa_wire_reply_type((enum lsa_wire_type)type) != 0;
-}
-
 int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire_message *ret)
 {
         if (!buf || !ret || len < LSA_WIRE_HEADER_SIZE || len > LSA_WIRE_MAX_MESSAGE)
@@ -187,7 +179,9 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 return -EPROTONOSUPPORT;
         if (type < LSA_WIRE_CONNECT || type > LSA_WIRE_STATUS_REPLY)
                 return -EBADMSG;
-        if (!!to_host != !!is_request(type))
+        if (type == 8 || type == 12)
+                return -EBADMSG; /* never used: FREE and UNMAP have no reply */
+        if (!!to_host != !!lsa_wire_from_client((enum lsa_wire_type)type))
                 return -EPROTONOSUPPORT;
 
         struct lsa_wire_message m;
@@ -260,9 +254,6 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
         case LSA_WIRE_FREE:
                 m.free.offset = get64(&c);
                 break;
-        case LSA_WIRE_FREE_REPLY:
-                m.free_reply.status = (int32_t)get32(&c);
-                break;
         case LSA_WIRE_MAP:
                 m.map.section_id = get64(&c);
                 break;
@@ -276,9 +267,6 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 break;
         case LSA_WIRE_UNMAP:
                 m.unmap.section_id = get64(&c);
-                break;
-        case LSA_WIRE_UNMAP_REPLY:
-                m.unmap_reply.status = (int32_t)get32(&c);
                 break;
         case LSA_WIRE_STATUS:
                 m.status.format = get32(&c);

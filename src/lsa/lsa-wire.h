@@ -7,7 +7,9 @@
  * type u16, total length u32) and a body of fixed-width little-endian fields,
  * some followed by a variable part (a name, the submit buffer). Requests go
  * from the client, each answered by exactly one reply of the matching type,
- * in order. Decoding copies the packet's fields once into a private struct
+ * in order, except FREE and UNMAP: notices that need no answer (the client
+ * library checks them before sending, and a round trip per
+ * LsaFreeReturnBuffer would double the cost of every call). Decoding copies the packet's fields once into a private struct
  * and checks every one of them: the packet's length against the body,
  * the direction, known modes and flags, zero reserved fields, name and data
  * lengths. Handlers see only checked structs; docs/protocol.md has a table
@@ -38,12 +40,10 @@ enum lsa_wire_type {
         LSA_WIRE_LOOKUP_REPLY = 4,
         LSA_WIRE_CALL = 5,
         LSA_WIRE_CALL_REPLY = 6,  /* may carry the reply section's fd */
-        LSA_WIRE_FREE = 7,
-        LSA_WIRE_FREE_REPLY = 8,
+        LSA_WIRE_FREE = 7,        /* no reply; 8 is not used */
         LSA_WIRE_MAP = 9,
         LSA_WIRE_MAP_REPLY = 10,  /* carries the section's fd on success */
-        LSA_WIRE_UNMAP = 11,
-        LSA_WIRE_UNMAP_REPLY = 12,
+        LSA_WIRE_UNMAP = 11,      /* no reply; 12 is not used */
         LSA_WIRE_STATUS = 13,
         LSA_WIRE_STATUS_REPLY = 14, /* carries a sealed memfd with the report */
 };
@@ -132,11 +132,6 @@ struct lsa_wire_status_reply {
         uint64_t length;          /* bytes of report in the attached memfd */
 };
 
-/* FREE_REPLY and UNMAP_REPLY carry only a status. */
-struct lsa_wire_status_only {
-        int32_t status;
-};
-
 struct lsa_wire_message {
         enum lsa_wire_type type;
         union {
@@ -147,11 +142,9 @@ struct lsa_wire_message {
                 struct lsa_wire_call call;
                 struct lsa_wire_call_reply call_reply;
                 struct lsa_wire_free free;
-                struct lsa_wire_status_only free_reply;
                 struct lsa_wire_map map;
                 struct lsa_wire_map_reply map_reply;
                 struct lsa_wire_unmap unmap;
-                struct lsa_wire_status_only unmap_reply;
                 struct lsa_wire_status status;
                 struct lsa_wire_status_reply status_reply;
         };
@@ -167,7 +160,10 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf);
  * points into buf, which must outlive the decoded message. */
 int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire_message *ret);
 
-/* The reply type that answers a request type (0 for a reply type). */
+/* The reply type that answers a request type; 0 for a reply type and for
+ * the notices (FREE, UNMAP), which get none. */
 enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request);
+/* Is this a message clients send? */
+int lsa_wire_from_client(enum lsa_wire_type type);
 
 #endif

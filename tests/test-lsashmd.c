@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lsashmd and the lsashm command as the processes they are: the daemon
+ * started with its command line (or by systemd-socket-activate), the example
+ * records client and the admin command run against it as root and as
+ * nobody, readiness through sd_notify, shutdown on SIGTERM.
+ *
+ * The programs come from the build (compile definitions set by
+ * tests/CMakeLists.txt), or from the environment: LSASHMD, LSASHM_CLI,
+ * LSASHM_RECORDS_PACKAGE, LSASHM_RECORDS_CLIENT, TEST_PACKAGE_DIR. A test
+ * whose programs are unknown is skipped and says which.
+ *
+ * Every daemon is started with its own temporary socket, an empty
+ * configuration file (the machine's /etc/lsashm is not the test's) and a
+ * NOTIFY_SOCKET, and the test waits for READY=1 before using it. Every wait
+ * is bounded; a daemon left behind by a failed assertion is killed by the
+ * next setup or the group teardown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lsashm/ntsecapi.h"
+#include "packages/test-package-protocol.h"
+#include "test-util.h"
+
+#ifndef LSASHMD_PATH
+#define LSASHMD_PATH NULL
+#endif
+#ifndef LSASHM_CLI_PATH
+#define LSASHM_CLI_PATH NULL
+#endif
+#ifndef RECORDS_PACKAGE_PATH
+#define RECORDS_PACKAGE_PATH NULL
+#endif
+#ifndef RECORDS_CLIENT_PATH
+#define RECORDS_CLIENT_PATH NULL
+#endif
+#ifndef TEST_PACKAGE_DIR
+#define TEST_PACKAGE_DIR NULL
+#endif
+
+#define NOBODY 65534u
+/* Generous: sanitizer builds on a busy machine. */
+#define START_S 30
+#define RUN_S 60
+
+static char g_dir[64];
+static char g_empty_conf[128];
+static char g_tp_log[128];
+
+/* ---- where the programs are ---- */
+
+static const char *program(const char *env, const char *built)
+{
+        const char *p = getenv(env);
+        if (p && *p)
+                return p;
+        return built && *built ? built : NULL;
+}
+
+static const char *lsashmd_path(void) { return program("LSASHMD", LSASHMD_PATH); }
+static const char *cli_path(void) { return program("LSASHM_CLI", LSASHM_CLI_PATH); }
+static const char *records_package_path(void) { return program("LSASHM_RECORDS_PACKAGE", RECORDS_PACKAGE_PATH); }
+static const char *records_client_path(void) { return program("LSASHM_RECORDS_CLIENT", RECORDS_CLIENT_PATH); }
+static const char *test_package_dir(void) { return program("TEST_PACKAGE_DIR", TEST_PACKAGE_DIR); }
+
+static bool need(const char *what, const char *path)
+{
+        if (path && access(path, R_OK) == 0)
+                return true;
+        print_message("skipped: %s not available (%s)\n", what, path ? path : "not built, not in the environment");
+        return false;
+}
+
+static void test_package(char *out, size_t len, const char *variant)
+{
+        snprintf(out, len, "%s/test-pkg-%s.so", test_package_dir(), variant);
+}
+
+/* A copy of a program that anyone may run, in our 0755 directory: the build
+ * tree may sit under a directory nobody cannot enter. */
+static void copy_for_everyone(const char *from, const char *name, char *out, size_t len)
+{
+        snprintf(out, len, "%s/%s", g_dir, name);
+        int in = open(from, O_RDONLY | O_CLOEXEC);
+        assert_true(in >= 0);
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        assert_true(o >= 0);
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                assert_int_equal(write(o, buf, (size_t)n), n);
+        assert_int_equal(n, 0);
+        close(in);
+        assert_int_equal(fchmod(o, 0755), 0);
+        assert_int_equal(close(o), 0);
+}
+
+/* ---- small helpers ---- */
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+}
+
+/* The whole file as a string ("" if absent). */
+static char *slurp(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        assert_non_null(m);
+        if (f) {
+                char buf[4096];
+                size_t n;
+                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                        fwrite(buf, 1, n, m);
+                fclose(f);
+        }
+        fclose(m);
+        return text;
+}
+
+static unsigned count_lines_with(const char *text, const char *needle)
+{
+        unsigned n = 0;
+        for (const char *line = text; *line;) {
+                const char *end = strchr(line, '\n');
+                size_t len = end ? (size_t)(end - line) : strlen(line);
+                const char *hit = strstr(line, needle);
+                if (hit && hit < line + len)
+                        n++;
+                line += len + (end ? 1 : 0);
+        }
+        return n;
+}
+
+static bool connectable(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return false;
+        bool ok = connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        close(s);
+        return ok;
+}
+
+/* A datagram socket for sd_notify, bound at path. */
+static int notify_socket(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        unlink(path);
+        int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(s >= 0);
+        assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        return s;
+}
+
+/* Wait up to timeout_ms for a notification containing want; everything
+ * received is appended to log (if given, cap bytes). */
+static bool notify_wait(int s, const char *want, int timeout_ms, char *log, size_t cap)
+{
+        int64_t end = now_ms() + timeout_ms;
+        for (;;) {
+                int64_t left = end - now_ms();
+                if (left <= 0)
+                        return false;
+                struct pollfd p = { .fd = s, .events = POLLIN };
+                int r = poll(&p, 1, (int)left);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        return false;
+                char buf[4096];
+                ssize_t n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                if (log && strlen(log) + (size_t)n + 2 < cap) {
+                        strcat(log, buf);
+                        strcat(log, "|");
+                }
+                if (strstr(buf, want))
+                        return true;
+        }
+}
+
+/* ---- processes ---- */
+
+struct creds {
+        uid_t uid;
+        gid_t gid;
+};
+
+static void become(const struct creds *cr)
+{
+        if (setgroups(0, NULL) < 0 || setresgid(cr->gid, cr->gid, cr->gid) < 0 ||
+            setresuid(cr->uid, cr->uid, cr->uid) < 0) {
+                perror("dropping privileges");
+                _exit(126);
+        }
+}
+
+/* Start argv[0] with stdout and stderr in files (out/err, may be NULL),
+ * extra environment "NAME=VALUE" strings (NULL-terminated, may be NULL),
+ * as cr (NULL: as we are). */
+static pid_t spawn(char *const argv[], const char *out, const char *err, const char *const *env,
+                   const struct creds *cr)
+{
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid != 0)
+                return pid;
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : null;
+        int e = err ? open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : null;
+        if (null < 0 || o < 0 || e < 0 || dup2(null, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+                _exit(126);
+        close_range(3, ~0u, 0);
+        for (const char *const *v = env; v && *v; v++)
+                putenv((char *)(uintptr_t)*v);
+        if (cr)
+                become(cr);
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+}
+
+/* Run a program to its end (RUN_S at most); its wait status, stdout and
+ * stderr (freed by the caller). */
+static int run(char *const argv[], const char *const *env, const struct creds *cr, char **ret_out, char **ret_err)
+{
+        static unsigned seq;
+        char out[160], err[160];
+        snprintf(out, sizeof(out), "%s/run-%u.out", g_dir, seq);
+        snprintf(err, sizeof(err), "%s/run-%u.err", g_dir, seq++);
+        pid_t pid = spawn(argv, out, err, env, cr);
+        int status = tu_wait(pid, RUN_S, NULL);
+        *ret_out = slurp(out);
+        *ret_err = slurp(err);
+        unlink(out);
+        unlink(err);
+        return status;
+}
+
+static bool exited(int status, int code)
+{
+        return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+static void expect_exit(int status, int code, const char *what, const char *out, const char *err)
+{
+        if (exited(status, code))
+                return;
+        char why[96];
+        print_message("%s: stdout:\n%s\n%s: stderr:\n%s\n", what, out, what, err);
+        fail_msg("%s %s, expected exit %d", what, tu_describe_status(status, why, sizeof(why)), code);
+}
+
+/* ---- the daemon ---- */
+
+struct daemon {
+        pid_t pid;
+        char sock[100];
+        char notify[128];
+        char err[128];
+        int notify_fd;
+        char notes[4096]; /* every notification received, '|'-separated */
+};
+
+/* The one daemon a test runs at a time; the teardown kills it if the test
+ * failed before stopping it. */
+static struct daemon g_daemon = { .pid = -1, .notify_fd = -1 };
+
+static void daemon_kill(struct daemon *d)
+{
+        if (d->pid == 0)
+                d->pid = -1;
+        if (d->pid > 0) {
+                kill(d->pid, SIGKILL);
+                tu_wait(d->pid, 10, NULL);
+        }
+        d->pid = -1;
+        if (d->notify_fd >= 0)
+                close(d->notify_fd);
+        d->notify_fd = -1;
+}
+
+/* lsashmd --config EMPTY --socket SOCK --package P... with TP_LOG and
+ * NOTIFY_SOCKET set; returns once it said READY=1. */
+static void daemon_start(struct daemon *d, const char *name, const char *const *packages)
+{
+        memset(d, 0, sizeof(*d));
+        d->notify_fd = -1;
+        snprintf(d->sock, sizeof(d->sock), "%s/%s.sock", g_dir, name);
+        snprintf(d->notify, sizeof(d->notify), "%s/%s.notify", g_dir, name);
+        snprintf(d->err, sizeof(d->err), "%s/%s.err", g_dir, name);
+        d->notify_fd = notify_socket(d->notify);
+        char *argv[40];
+        int n = 0;
+        argv[n++] = (char *)(uintptr_t)lsashmd_path();
+        argv[n++] = "--config";
+        argv[n++] = g_empty_conf;
+        argv[n++] = "--socket";
+        argv[n++] = d->sock;
+        for (const char *const *p = packages; *p && n < 36; p++) {
+                argv[n++] = "--package";
+                argv[n++] = (char *)(uintptr_t)*p;
+        }
+        argv[n] = NULL;
+        char notify_env[160], log_env[160];
+        snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", d->notify);
+        snprintf(log_env, sizeof(log_env), "%s=%s", TP_LOG_ENV, g_tp_log);
+        const char *env[] = { notify_env, log_env, NULL };
+        d->pid = spawn(argv, NULL, d->err, env, NULL);
+        if (!notify_wait(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
+                char *err = slurp(d->err);
+                print_message("lsashmd stderr:\n%s\n", err);
+                free(err);
+                fail_msg("lsashmd did not say READY=1 in %d s", START_S);
+        }
+        assert_true(connectable(d->sock));
+}
+
+/* SIGTERM (or sig); its wait status. */
+static int daemon_stop(struct daemon *d, int sig)
+{
+        kill(d->pid, sig);
+        int status = tu_wait(d->pid, RUN_S, NULL);
+        d->pid = -1;
+        if (d->notify_fd >= 0)
+                notify_wait(d->notify_fd, "STOPPING=1", 1000, d->notes, sizeof(d->notes));
+        if (d->notify_fd >= 0)
+                close(d->notify_fd);
+        d->notify_fd = -1;
+        return status;
+}
+
+/* ---- a client in a child, with the client API ---- */
+
+#define CHECK(cond) CHILD_CHECK(cond)
+
+/* Connect to sock (untrusted or as a logon process), look up TestPkg, echo;
+ * an unknown package is not there. Exit status 0 when all went well. */
+static pid_t client_echo_spawn(const char *sock, bool trusted)
+{
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid != 0)
+                return pid;
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        setenv("LSASHM_SOCKET", sock, 1);
+        HANDLE h = NULL;
+        if (trusted) {
+                CHAR name[] = "test-lsashmd";
+                LSA_STRING s = { sizeof(name) - 1, sizeof(name), name };
+                LSA_OPERATIONAL_MODE mode;
+                CHECK(LsaRegisterLogonProcess(&s, &h, &mode) == STATUS_SUCCESS);
+        } else {
+                CHECK(LsaConnectUntrusted(&h) == STATUS_SUCCESS);
+        }
+        CHAR pkg[] = TP_NAME_OK;
+        LSA_STRING ps = { sizeof(pkg) - 1, sizeof(pkg), pkg };
+        ULONG id;
+        CHECK(LsaLookupAuthenticationPackage(h, &ps, &id) == STATUS_SUCCESS);
+        CHAR none[] = "TestInitFails";
+        LSA_STRING ns = { sizeof(none) - 1, sizeof(none), none };
+        ULONG other;
+        CHECK(LsaLookupAuthenticationPackage(h, &ns, &other) == STATUS_NO_SUCH_PACKAGE);
+        struct {
+                TP_REQUEST m;
+                UCHAR data[64];
+        } e;
+        memset(&e, 0x3C, sizeof(e));
+        e.m = (TP_REQUEST){ .MessageType = TpClientInfo };
+        PVOID buf = NULL;
+        ULONG len = 0;
+        NTSTATUS proto;
+        CHECK(LsaCallAuthenticationPackage(h, id, &e, sizeof(e), &buf, &len, &proto) == STATUS_SUCCESS);
+        CHECK(proto == STATUS_SUCCESS && buf && len >= sizeof(TP_CLIENT_INFO_REPLY));
+        TP_CLIENT_INFO_REPLY ci;
+        memcpy(&ci, buf, sizeof(ci));
+        CHECK(ci.Entry == (trusted ? TP_ENTRY_CALL : TP_ENTRY_UNTRUSTED));
+        CHECK(ci.ProcessID == (ULONG)getpid());
+        CHECK(LsaFreeReturnBuffer(buf) == STATUS_SUCCESS);
+        e.m = (TP_REQUEST){ .MessageType = TpEcho };
+        CHECK(LsaCallAuthenticationPackage(h, id, &e, sizeof(e), &buf, &len, &proto) == STATUS_SUCCESS);
+        CHECK(proto == STATUS_SUCCESS && len == sizeof(e) && memcmp(buf, &e, sizeof(e)) == 0);
+        CHECK(LsaFreeReturnBuffer(buf) == STATUS_SUCCESS);
+        CHECK(LsaDeregisterLogonProcess(h) == STATUS_SUCCESS);
+        _exit(0);
+}
+
+static void expect_client_echo(const char *sock, bool trusted)
+{
+        pid_t pid = client_echo_spawn(sock, trusted);
+        int status = tu_wait(pid, RUN_S, NULL);
+        char why[96];
+        if (!exited(status, 0))
+                fail_msg("client against %s %s", sock, tu_describe_status(status, why, sizeof(why)));
+}
+
+/* ---- fixtures ---- */
+
+static int group_setup(void **state)
+{
+        (void)state;
+        signal(SIGPIPE, SIG_IGN);
+        snprintf(g_dir, sizeof(g_dir), "/tmp/lsashm-test-lsashmd-XXXXXX");
+        if (!mkdtemp(g_dir) || chmod(g_dir, 0755) < 0)
+                return -1;
+        snprintf(g_empty_conf, sizeof(g_empty_conf), "%s/empty.conf", g_dir);
+        snprintf(g_tp_log, sizeof(g_tp_log), "%s/packages.log", g_dir);
+        int fd = open(g_empty_conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -1;
+        close(fd);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        daemon_kill(&g_daemon);
+        return 0;
+}
+
+static int group_teardown(void **state)
+{
+        teardown(state);
+        char cmd[128];
+        /* Sockets, logs, copies of programs: all ours, all in g_dir. */
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+        if (strncmp(g_dir, "/tmp/lsashm-test-lsashmd-", 25) == 0 && system(cmd) != 0)
+                return -1;
+        return 0;
+}
+
+/* ---- tests ---- */
+
+/* A package that fails SpInitialize is logged once and skipped; the good one
+ * serves; SIGTERM stops lsashmd cleanly: exit 0, packages shut down, its
+ * socket removed. */
+static void test_lsashmd_skips_bad_package_and_stops_on_sigterm(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char ok[512], bad[512];
+        test_package(ok, sizeof(ok), "ok");
+        test_package(bad, sizeof(bad), "init-fails");
+        const char *pkgs[] = { ok, bad, NULL };
+        unlink(g_tp_log);
+        struct daemon *d = &g_daemon;
+        daemon_start(d, "bad-package", pkgs);
+        assert_non_null(strstr(d->notes, "READY=1"));
+
+        char *err = slurp(d->err);
+        if (count_lines_with(err, "test-pkg-init-fails.so") != 1 || count_lines_with(err, "not loaded") != 1 ||
+            count_lines_with(err, "test-pkg-ok.so") != 1) {
+                print_message("lsashmd stderr:\n%s\n", err);
+                fail_msg("expected one line naming the refused package, one naming the loaded one");
+        }
+        free(err);
+
+        expect_client_echo(d->sock, false);
+        expect_client_echo(d->sock, true);
+
+        int status = daemon_stop(d, SIGTERM);
+        err = slurp(d->err);
+        expect_exit(status, 0, "lsashmd after SIGTERM", "", err);
+        free(err);
+        struct stat st;
+        assert_int_equal(lstat(d->sock, &st), -1);
+        assert_int_equal(errno, ENOENT);
+        char *log = slurp(g_tp_log);
+        assert_int_equal(count_lines_with(log, "shutdown " TP_NAME_OK), 1);
+        free(log);
+        assert_non_null(strstr(d->notes, "STOPPING=1"));
+}
+
+static void test_lsashmd_stops_on_sigint(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char ok[512];
+        test_package(ok, sizeof(ok), "ok");
+        const char *pkgs[] = { ok, NULL };
+        struct daemon *d = &g_daemon;
+        daemon_start(d, "sigint", pkgs);
+        expect_client_echo(d->sock, false);
+        int status = daemon_stop(d, SIGINT);
+        char *err = slurp(d->err);
+        expect_exit(status, 0, "lsashmd after SIGINT", "", err);
+        free(err);
+        struct stat st;
+        assert_int_equal(lstat(d->sock, &st), -1);
+}
+
+/* READY=1 reaches NOTIFY_SOCKET within 5 s of the start. */
+static void test_lsashmd_sd_notify_ready(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char ok[512], notify[128], sock[100], err[128];
+        test_package(ok, sizeof(ok), "ok");
+        snprintf(notify, sizeof(notify), "%s/ready.notify", g_dir);
+        snprintf(sock, sizeof(sock), "%s/ready.sock", g_dir);
+        snprintf(err, sizeof(err), "%s/ready.err", g_dir);
+        int ns = notify_socket(notify);
+        char *argv[] = { (char *)(uintptr_t)lsashmd_path(), "--config", g_empty_conf, "--socket", sock,
+                         "--package", ok, NULL };
+        char notify_env[160];
+        snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", notify);
+        const char *env[] = { notify_env, NULL };
+        struct daemon *d = &g_daemon;
+        d->pid = spawn(argv, NULL, err, env, NULL);
+        char notes[1024] = "";
+        bool ready = notify_wait(ns, "READY=1", 5000, notes, sizeof(notes));
+        close(ns);
+        /* Ready means serving: the package is there. */
+        if (ready)
+                expect_client_echo(sock, false);
+        kill(d->pid, SIGTERM);
+        int status = tu_wait(d->pid, RUN_S, NULL);
+        d->pid = -1;
+        if (!ready) {
+                char *text = slurp(err);
+                print_message("lsashmd stderr:\n%s\nnotifications: %s\n", text, notes);
+                free(text);
+                fail_msg("no READY=1 on NOTIFY_SOCKET within 5 s");
+        }
+        assert_true(exited(status, 0));
+}
+
+/* The example: the records client against lsashmd with the records
+ * package, as root (adds, looks up, lists) and as nobody (untrusted: adding
+ * refused, the rest works). */
+static void test_lsashmd_records_example(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("the records package", records_package_path()) ||
+            !need("the records client", records_client_path()))
+                skip();
+        const char *pkgs[] = { records_package_path(), NULL };
+        struct daemon *d = &g_daemon;
+        daemon_start(d, "records", pkgs);
+        char env_sock[160];
+        assert_true(snprintf(env_sock, sizeof(env_sock), "LSASHM_SOCKET=%s", d->sock) < (int)sizeof(env_sock));
+        const char *env[] = { env_sock, NULL };
+        char client[160];
+        copy_for_everyone(records_client_path(), "records-client", client, sizeof(client));
+        const struct creds nobody = { NOBODY, NOBODY };
+        char *out, *err;
+
+        /* As root: a trusted connection; the demo adds its records. */
+        char *demo[] = { client, NULL };
+        int status = run(demo, env, NULL, &out, &err);
+        expect_exit(status, 0, "records-client (root)", out, err);
+        assert_non_null(strstr(out, "records-client: ok"));
+        assert_non_null(strstr(out, "added alpha"));
+        free(out);
+        free(err);
+
+        /* As nobody: untrusted; adding is refused, as it should be, and the
+         * demo still passes. */
+        status = run(demo, env, &nobody, &out, &err);
+        expect_exit(status, 0, "records-client (nobody)", out, err);
+        assert_non_null(strstr(out, "records-client: ok"));
+        assert_non_null(strstr(out, "untrusted"));
+        assert_null(strstr(out, "added "));
+        free(out);
+        free(err);
+
+        char *add[] = { client, "add", "delta", "from nobody", NULL };
+        status = run(add, env, &nobody, &out, &err);
+        expect_exit(status, 1, "records-client add (nobody)", out, err);
+        assert_non_null(strstr(err, "trusted"));
+        free(out);
+        free(err);
+
+        char *lookup[] = { client, "lookup", "alpha", NULL };
+        status = run(lookup, env, &nobody, &out, &err);
+        expect_exit(status, 0, "records-client lookup (nobody)", out, err);
+        assert_non_null(strstr(out, "alpha=the first record"));
+        free(out);
+        free(err);
+
+        char *list[] = { client, "list", NULL };
+        status = run(list, env, &nobody, &out, &err);
+        expect_exit(status, 0, "records-client list (nobody)", out, err);
+        assert_non_null(strstr(out, "alpha=the first record"));
+        assert_non_null(strstr(out, "gamma=the third record"));
+        assert_null(strstr(out, "delta"));
+        free(out);
+        free(err);
+
+        status = daemon_stop(d, SIGTERM);
+        err = slurp(d->err);
+        expect_exit(status, 0, "lsashmd after SIGTERM", "", err);
+        free(err);
+}
+
+/* lsashm status, as text and JSON, for root; refused for nobody. */
+static void test_lsashm_cli_status(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("lsashm", cli_path()) ||
+            !need("test packages", test_package_dir()))
+                skip();
+        char ok[512], peer[512];
+        test_package(ok, sizeof(ok), "ok");
+        test_package(peer, sizeof(peer), "peer");
+        const char *pkgs[] = { ok, peer, NULL };
+        struct daemon *d = &g_daemon;
+        daemon_start(d, "cli", pkgs);
+        char cli[160];
+        copy_for_everyone(cli_path(), "lsashm", cli, sizeof(cli));
+        char *out, *err;
+
+        char *text[] = { cli, "--socket", d->sock, "status", NULL };
+        int status = run(text, NULL, NULL, &out, &err);
+        expect_exit(status, 0, "lsashm status", out, err);
+        assert_non_null(strstr(out, TP_NAME_OK));
+        assert_non_null(strstr(out, TP_NAME_PEER));
+        assert_non_null(strstr(out, "test-pkg-ok.so"));
+        free(out);
+        free(err);
+
+        char *json[] = { cli, "--socket", d->sock, "status", "--json", NULL };
+        status = run(json, NULL, NULL, &out, &err);
+        expect_exit(status, 0, "lsashm status --json", out, err);
+        assert_true(out[0] == '{');
+        assert_non_null(strstr(out, "\"packages\""));
+        assert_non_null(strstr(out, "\"name\":\"" TP_NAME_OK "\""));
+        assert_non_null(strstr(out, "\"connections\""));
+        /* Braces and brackets balance, outside strings. */
+        int depth = 0;
+        bool in_string = false;
+        for (const char *p = out; *p; p++) {
+                if (in_string) {
+                        if (*p == '\\' && p[1])
+                                p++;
+                        else if (*p == '"')
+                                in_string = false;
+                } else if (*p == '"') {
+                        in_string = true;
+                } else if (*p == '{' || *p == '[') {
+                        depth++;
+                } else if (*p == '}' || *p == ']') {
+                        assert_true(--depth >= 0);
+                }
+        }
+        assert_int_equal(depth, 0);
+        assert_false(in_string);
+        free(out);
+        free(err);
+
+        /* The socket from the environment. */
+        char env_sock[160];
+        assert_true(snprintf(env_sock, sizeof(env_sock), "LSASHM_SOCKET=%s", d->sock) < (int)sizeof(env_sock));
+        const char *env[] = { env_sock, NULL };
+        char *plain[] = { cli, "status", NULL };
+        status = run(plain, env, NULL, &out, &err);
+        expect_exit(status, 0, "lsashm status ($LSASHM_SOCKET)", out, err);
+        assert_non_null(strstr(out, TP_NAME_OK));
+        free(out);
+        free(err);
+
+        /* Not for nobody: exit 1 and a message. */
+        const struct creds nobody = { NOBODY, NOBODY };
+        status = run(text, NULL, &nobody, &out, &err);
+        expect_exit(status, 1, "lsashm status (nobody)", out, err);
+        assert_true(strlen(err) > 0);
+        assert_null(strstr(out, TP_NAME_OK));
+        free(out);
+        free(err);
+
+        status = daemon_stop(d, SIGTERM);
+        err = slurp(d->err);
+        expect_exit(status, 0, "lsashmd after SIGTERM", "", err);
+        free(err);
+
+        /* Nobody listening: exit 1 and a message. */
+        status = run(text, NULL, NULL, &out, &err);
+        expect_exit(status, 1, "lsashm status (no lsashmd)", out, err);
+        assert_true(strlen(err) > 0);
+        free(out);
+        free(err);
+}
+
+/* Started by systemd-socket-activate on the first connection, lsashmd
+ * serves on the socket it was given, and leaves it in place at exit. */
+static void test_lsashmd_socket_activation(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char ssa[512] = "";
+        const char *path = getenv("PATH");
+        for (const char *p = path ? path : "/usr/bin:/bin"; p && *p;) {
+                const char *colon = strchr(p, ':');
+                size_t len = colon ? (size_t)(colon - p) : strlen(p);
+                snprintf(ssa, sizeof(ssa), "%.*s/systemd-socket-activate", (int)len, p);
+                if (access(ssa, X_OK) == 0)
+                        break;
+                ssa[0] = '\0';
+                p = colon ? colon + 1 : NULL;
+        }
+        if (!ssa[0]) {
+                print_message("skipped: no systemd-socket-activate in PATH\n");
+                skip();
+        }
+        char ok[512], sock[100], notify[128], err[128], listen_arg[128], notify_arg[160], log_arg[160];
+        test_package(ok, sizeof(ok), "ok");
+        snprintf(sock, sizeof(sock), "%s/activated->sock", g_dir);
+        snprintf(notify, sizeof(notify), "%s/activated.notify", g_dir);
+        snprintf(err, sizeof(err), "%s/activated->err", g_dir);
+        snprintf(listen_arg, sizeof(listen_arg), "--listen=%s", sock);
+        snprintf(notify_arg, sizeof(notify_arg), "--setenv=NOTIFY_SOCKET=%s", notify);
+        snprintf(log_arg, sizeof(log_arg), "--setenv=%s=%s", TP_LOG_ENV, g_tp_log);
+        int ns = notify_socket(notify);
+        char *argv[] = { ssa, "--seqpacket", listen_arg, notify_arg, log_arg,
+                         (char *)(uintptr_t)lsashmd_path(), "--config", g_empty_conf, "--package", ok, NULL };
+        struct daemon *d = &g_daemon;
+        d->notify_fd = ns;
+        d->pid = spawn(argv, NULL, err, NULL, NULL);
+        /* It listens first, and starts lsashmd on the first connection. */
+        int64_t end = now_ms() + START_S * 1000;
+        struct stat st;
+        while (lstat(sock, &st) < 0 && now_ms() < end)
+                sleep_ms(10);
+        if (lstat(sock, &st) < 0) {
+                char *text = slurp(err);
+                print_message("systemd-socket-activate stderr:\n%s\n", text);
+                free(text);
+                fail_msg("systemd-socket-activate never listened on %s", sock);
+        }
+        expect_client_echo(sock, false);
+        char notes[1024] = "";
+        assert_true(notify_wait(ns, "READY=1", START_S * 1000, notes, sizeof(notes)));
+        expect_client_echo(sock, true);
+        char *text = slurp(err);
+        if (!strstr(text, "the socket systemd passed")) {
+                print_message("stderr:\n%s\n", text);
+                fail_msg("lsashmd did not use the socket it was passed");
+        }
+        free(text);
+        int status = daemon_stop(d, SIGTERM);
+        text = slurp(err);
+        expect_exit(status, 0, "socket-activated lsashmd after SIGTERM", "", text);
+        free(text);
+        /* Not its socket to remove. */
+        assert_int_equal(lstat(sock, &st), 0);
+        unlink(sock);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_lsashmd_skips_bad_package_and_stops_on_sigterm, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_stops_on_sigint, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_sd_notify_ready, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_records_example, teardown),
+                cmocka_unit_test_teardown(test_lsashm_cli_status, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_socket_activation, teardown),
+        };
+        if (geteuid() != 0) {
+                /* Running the clients as nobody, and trusted connections,
+                 * need root. */
+                printf("test-lsashmd: skipped: needs root\n");
+                return 77;
+        }
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
