@@ -304,8 +304,8 @@ static uint64_t ask(uint32_t code, uint64_t arg)
         return a;
 }
 
-/* Ask until the answer is want (the host serves hang-ups asynchronously);
- * returns the last answer. */
+/* Ask until the answer is want (the host serves hang-ups, and the FREE and
+ * UNMAP notices, asynchronously); returns the last answer. */
 static uint64_t ask_until(uint32_t code, uint64_t arg, uint64_t want)
 {
         int64_t end = now_ms() + STEP_MS;
@@ -1002,7 +1002,7 @@ static void child_two_level(void *arg, int index)
          * host frees it and hands none. */
         r = c_msg(h, id, TpFailureStatus, (ULONG)STATUS_LOGON_FAILURE, 0, 0, 0);
         c_expect_no_buffer(r, STATUS_LOGON_FAILURE, STATUS_LOGON_FAILURE);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 0);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
 
         /* Only the package's answer fails: the buffer comes along, as on
          * Windows, and is the client's to free. */
@@ -1011,9 +1011,9 @@ static void child_two_level(void *arg, int index)
         CHECK_ST(r.proto, STATUS_LOGON_FAILURE);
         CHECK(r.buf != NULL);
         CHECK_EQ(r.len, sizeof(TP_REQUEST));
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 1);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 1), 1);
         c_free(r.buf);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 0);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
 
         /* The largest submit buffer the wire carries, and one byte more. */
         size_t big = LSA_WIRE_MAX_SUBMIT;
@@ -1083,13 +1083,13 @@ static void child_embedded(void *arg, int index)
         CHECK_EQ(mr.OtherLength, sizeof(TP_MULTI_TEXT));
         CHECK(mr.Other != NULL && (PVOID)mr.Other != r.buf);
         CHECK(memcmp(mr.Other, TP_MULTI_TEXT, sizeof(TP_MULTI_TEXT)) == 0);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 2);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 2), 2);
         /* The other buffer is not a return buffer of its own. */
         CHECK_ST(LsaFreeReturnBuffer(mr.Other), STATUS_INVALID_PARAMETER);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 2);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 2), 2);
         c_free(r.buf);
         /* Freeing the return buffer released the whole group, wiped. */
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 0);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
         CHECK(tu_all_zero(mr.Other, mr.OtherLength));
         CHECK(tu_all_zero(r.buf, r.len));
 
@@ -1133,7 +1133,7 @@ static void child_buffers_released(void *arg, int index)
         TP_ALLOC_REPLY a = c_alloc_until_full(h, id, 4096, 0, &buf);
         CHECK(a.Count > 16 && a.Count < 1024 * 1024 / 4096);
         CHECK_ST(a.Final, STATUS_NO_MEMORY);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), a.Count + 1);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, a.Count + 1), a.Count + 1);
         /* ...and a full section may refuse, but does not break, a call. */
         struct res r = c_msg(h, id, TpEcho, 0, 0, 0, 0);
         if (r.st == STATUS_SUCCESS)
@@ -1141,7 +1141,7 @@ static void child_buffers_released(void *arg, int index)
         else
                 c_expect_no_buffer(r, STATUS_NO_MEMORY, STATUS_SUCCESS);
         c_free(buf);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 0);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
         /* All of it came back. */
         TP_ALLOC_REPLY again = c_alloc_until_full(h, id, 4096, 0, &buf);
         CHECK_EQ(again.Count, a.Count);
@@ -1150,7 +1150,7 @@ static void child_buffers_released(void *arg, int index)
         /* FreeClientBuffer during the call gives them back at once. */
         a = c_alloc_until_full(h, id, 4096, TP_FLAG_FREE_CHUNKS, &buf);
         CHECK_EQ(a.FreeFailures, 0);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 1);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 1), 1);
         c_free(buf);
 
         /* Small chunks hit the count limit instead. */
@@ -1164,7 +1164,7 @@ static void child_buffers_released(void *arg, int index)
         CHECK_EQ(a.Count, 0);
         CHECK_ST(a.Final, STATUS_NO_MEMORY);
         c_free(buf);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 0);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
 }
 
 static void test_host_client_buffers_released(void **state)
@@ -1195,14 +1195,14 @@ static void child_garbage_return(void *arg, int index)
         for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
                 struct res r = c_msg(h, id, TpReturnAddress, 0, 16, 0, outside[i]);
                 c_expect_no_buffer(r, STATUS_INTERNAL_ERROR, STATUS_INTERNAL_ERROR);
-                CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 1);
+                CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 1), 1);
         }
         /* A buffer of the call, but longer than it is. */
         const ULONG lengths[] = { 65, 4096, 0xFFFFFFF0u, 0xFFFFFFFFu };
         for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
                 struct res r = c_msg(h, id, TpReturnHuge, 0, lengths[i], 0, 0);
                 c_expect_no_buffer(r, STATUS_INTERNAL_ERROR, STATUS_INTERNAL_ERROR);
-                CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 1);
+                CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 1), 1);
         }
         /* Its exact length is fine; no length means no buffer. */
         struct res r = c_msg(h, id, TpReturnHuge, 0, 64, 0, 0);
@@ -1211,7 +1211,7 @@ static void child_garbage_return(void *arg, int index)
         c_free(r.buf);
         r = c_msg(h, id, TpReturnHuge, 0, 0, 0, 0);
         c_expect_no_buffer(r, STATUS_SUCCESS, STATUS_SUCCESS);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), 1);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 1), 1);
         /* The earlier buffer is intact, and the connection still serves. */
         TP_REQUEST m = tp_req(TpEcho, 7, 0, 0, 0);
         CHECK(memcmp(keep.buf, &m, sizeof(m)) == 0);
@@ -1370,8 +1370,8 @@ static void child_section_creator(void *arg, int index)
         CHECK(tu_maps_perms(view, perms));
         CHECK(perms[0] == 'r' && perms[1] == 'w' && perms[3] == 's');
         check_pattern(view, size, &s);
-        CHECK_EQ(ask(Q_MAPPINGS, s.SectionId), 1);
-        CHECK_EQ(ask(Q_CONN_MAPS, (uint64_t)getpid()), 1);
+        CHECK_EQ(ask_until(Q_MAPPINGS, s.SectionId, 1), 1);
+        CHECK_EQ(ask_until(Q_CONN_MAPS, (uint64_t)getpid(), 1), 1);
         /* The creator's write reaches the package. */
         memcpy((PUCHAR)view + 1000, "written by the client", 21);
         struct res r = c_msg(a, id, TpReadSection, 1000, 21, 0, s.SectionId);
@@ -1391,8 +1391,8 @@ static void child_section_creator(void *arg, int index)
         CHECK_ST(LsashmMapSection(a, s.SectionId, &v3, &size), STATUS_SUCCESS);
         CHECK_ST(LsashmMapSection(a, s.SectionId, &v4, &size), STATUS_SUCCESS);
         CHECK(v3 != v4);
-        CHECK_EQ(ask(Q_MAPPINGS, s.SectionId), 2);
-        CHECK_EQ(ask(Q_CONN_MAPS, (uint64_t)getpid()), 1);
+        CHECK_EQ(ask_until(Q_MAPPINGS, s.SectionId, 2), 2);
+        CHECK_EQ(ask_until(Q_CONN_MAPS, (uint64_t)getpid(), 1), 1);
         /* A client's mappings end with its connection. */
         CHECK_ST(LsaDeregisterLogonProcess(a), STATUS_SUCCESS);
         CHECK_EQ(ask_until(Q_MAPPINGS, s.SectionId, 0), 0);
@@ -1472,7 +1472,7 @@ static void child_section_private(void *arg, int index)
         CHECK_ST(LsashmMapSection(u, 0x123456789ull, &view, &size), STATUS_NOT_FOUND);
         CHECK_ST(LsashmMapSection(u, 0, &view, &size), STATUS_INVALID_PARAMETER);
         CHECK_ST(LsashmMapSection((HANDLE)&view, s.SectionId, &view, &size), STATUS_INVALID_HANDLE);
-        CHECK_EQ(ask(Q_CONN_MAPS, (uint64_t)getpid()), 0);
+        CHECK_EQ(ask_until(Q_CONN_MAPS, (uint64_t)getpid(), 0), 0);
 
         /* LsashmShareSection from a package: its own sections only. */
         ULONG peer = c_lookup(u, TP_NAME_PEER);
@@ -1522,7 +1522,7 @@ static void child_section_delete(void *arg, int index)
         r = c_msg(h, id, TpDeleteSection, 0, 0, 0, s.SectionId);
         c_expect_no_buffer(r, STATUS_SUCCESS, STATUS_NOT_FOUND);
         CHECK_ST(LsashmUnmapSection(view), STATUS_SUCCESS);
-        CHECK_EQ(ask(Q_CONN_MAPS, (uint64_t)getpid()), 0);
+        CHECK_EQ(ask_until(Q_CONN_MAPS, (uint64_t)getpid(), 0), 0);
         /* A new section never gets the old id. */
         TP_SECTION_REPLY s2 = c_section(h, id, TpMakeSection);
         CHECK(s2.SectionId != s.SectionId);
@@ -1560,7 +1560,7 @@ static void child_section_map_limit(void *arg, int index)
         CHECK_ST(LsashmMapSection(h, ids[HOST_MAX_MAPPINGS], &views[0], &size), STATUS_SUCCESS);
         for (unsigned i = 0; i < HOST_MAX_MAPPINGS; i++)
                 CHECK_ST(LsashmUnmapSection(views[i]), STATUS_SUCCESS);
-        CHECK_EQ(ask(Q_CONN_MAPS, (uint64_t)getpid()), 0);
+        CHECK_EQ(ask_until(Q_CONN_MAPS, (uint64_t)getpid(), 0), 0);
         for (unsigned i = 0; i <= HOST_MAX_MAPPINGS; i++) {
                 struct res r = c_msg(h, id, TpDeleteSection, 0, 0, 0, ids[i]);
                 c_expect_no_buffer(r, STATUS_SUCCESS, STATUS_SUCCESS);
@@ -1817,7 +1817,7 @@ static void child_dies_mid_call(void *arg, int index)
         ask(Q_PUT, (uint64_t)gc);
         /* The host finished the call, could not answer, let go of it all. */
         CHECK_EQ(ask_until(Q_CONNS, 0, 0), 0);
-        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)gc), 0);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)gc, 0), 0);
         /* And serves the next client as ever. */
         HANDLE h = c_untrusted();
         ULONG id = c_lookup(h, TP_NAME_OK);

@@ -106,7 +106,11 @@ PVOID NTAPI host_CreateSharedMemory(ULONG MaxSize, ULONG InitialSize)
                 free(rec);
                 return NULL;
         }
+        /* The client whose call this is, even from inside a package-to-
+         * package call made while serving it. */
         struct host_call *call = host_call_current();
+        while (call && !call->conn)
+                call = call->outer;
         rec->base = base;
         rec->id = next_id(h);
         rec->owner = host_active_package;
