@@ -21,7 +21,6 @@
  * buffers) has its group freed when it ends.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -501,8 +500,5 @@ NTSTATUS NTAPI host_CallPackagePassthrough(PUNICODE_STRING AuthenticationPackage
 /* Return buffers of package-to-package calls are LSA heap: wiped, freed. */
 VOID NTAPI host_FreeReturnBuffer(PVOID Base)
 {
-        if (!Base)
-                return;
-        explicit_bzero(Base, malloc_usable_size(Base));
-        free(Base);
+        host_heap_free(Base);
 }

@@ -191,6 +191,10 @@ LSA_GET_SECPKG_FAILURE_REASON host_GetSecpkgFailureReason;
 LSA_SET_SECPKG_FAILURE_REASON host_SetSecpkgFailureReason;
 
 /* ---- table.c: the LSA_SECPKG_FUNCTION_TABLE every package gets ---- */
+/* FreeLsaHeap and FreePrivateHeap: wipe the whole block, then release it
+ * through host_heap_release (free; tests look at the block there). */
+void host_heap_free(void *p);
+extern void (*host_heap_release)(void *p);
 /* Fill t; every member non-NULL. */
 void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t);
 /* Per-process secrets for LsaProtectMemory; 0 or -errno. */

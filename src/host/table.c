@@ -54,7 +54,9 @@ static void *heap_alloc(SIZE_T length)
         return calloc(1, length ? length : 1);
 }
 
-static void heap_free(void *p)
+void (*host_heap_release)(void *p) = free;
+
+void host_heap_free(void *p)
 {
         if (!p)
                 return;
@@ -63,7 +65,7 @@ static void heap_free(void *p)
          * and blocks carry no header, so ask the allocator: the usable size
          * covers every byte the package could have written. */
         explicit_bzero(p, malloc_usable_size(p));
-        free(p);
+        host_heap_release(p);
 }
 
 static LSA_ALLOCATE_LSA_HEAP table_AllocateLsaHeap;
@@ -72,9 +74,9 @@ static LSA_ALLOCATE_PRIVATE_HEAP table_AllocatePrivateHeap;
 static LSA_FREE_PRIVATE_HEAP table_FreePrivateHeap;
 
 static PVOID NTAPI table_AllocateLsaHeap(ULONG Length) { return heap_alloc(Length); }
-static VOID NTAPI table_FreeLsaHeap(PVOID Base) { heap_free(Base); }
+static VOID NTAPI table_FreeLsaHeap(PVOID Base) { host_heap_free(Base); }
 static PVOID NTAPI table_AllocatePrivateHeap(SIZE_T Length) { return heap_alloc(Length); }
-static VOID NTAPI table_FreePrivateHeap(PVOID Base) { heap_free(Base); }
+static VOID NTAPI table_FreePrivateHeap(PVOID Base) { host_heap_free(Base); }
 
 /* ---- the call in progress ---- */
 
