@@ -1591,7 +1591,6 @@ static void child_call_peer(void *arg, int index)
         (void)index;
         HANDLE h = c_untrusted();
         ULONG id = c_lookup(h, TP_NAME_OK);
-        pid_t host_pid = (pid_t)ask(Q_HOST_PID, 0);
         UCHAR msg[4096];
         TP_PEER_REPLY pr;
 
@@ -1613,8 +1612,9 @@ static void child_call_peer(void *arg, int index)
         CHECK(memcmp((PUCHAR)r.buf + sizeof(pr), &echo, sizeof(echo)) == 0);
         c_free(r.buf);
 
-        /* Who the peer sees calling: the host, in process, trusted; by
-         * either entry point, the name matched without regard to case. */
+        /* Who the peer sees calling: the client being served (this
+         * untrusted process), in process and recursive; by either entry
+         * point, the name matched without regard to case. */
         TP_REQUEST ci = tp_req(TpClientInfo, 0, 0, 0, 0);
         for (int pass = 0; pass < 2; pass++) {
                 n = peer_msg(msg, pass ? "testpeer" : TP_NAME_PEER, &ci, sizeof(ci), pass ? TP_FLAG_PASSTHROUGH : 0);
@@ -1626,8 +1626,8 @@ static void child_call_peer(void *arg, int index)
                 memcpy(&info, (PUCHAR)r.buf + sizeof(pr), sizeof(info));
                 c_free(r.buf);
                 CHECK_EQ(info.Entry, pass ? TP_ENTRY_PASSTHROUGH : TP_ENTRY_CALL);
-                CHECK(info.HasTcbPrivilege);
-                CHECK_EQ(info.ProcessID, host_pid);
+                CHECK(!info.HasTcbPrivilege);
+                CHECK_EQ(info.ProcessID, getpid());
                 CHECK(info.CallInfoOk);
                 CHECK(info.CallAttributes & SECPKG_CALL_IN_PROC);
                 CHECK(info.CallAttributes & SECPKG_CALL_RECURSIVE);

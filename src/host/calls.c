@@ -188,10 +188,16 @@ NTSTATUS NTAPI host_AllocateClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULON
         *ClientBaseAddress = NULL;
         ULONG len = LengthRequired ? LengthRequired : 1;
         if (!call->conn) {
-                /* Package to package: the "client" is in this process. */
+                /* Package to package: the "client" is in this process, and
+                 * its buffers are LSA heap (the caller frees the one
+                 * returned with FreeReturnBuffer). */
+                if (call->nheap >= HOST_CALL_HEAP_BLOCKS)
+                        return STATUS_INSUFFICIENT_RESOURCES;
                 void *p = calloc(1, len);
                 if (!p)
                         return STATUS_NO_MEMORY;
+                call->heap[call->nheap] = p;
+                call->heap_len[call->nheap++] = len;
                 *ClientBaseAddress = p;
                 return STATUS_SUCCESS;
         }
@@ -221,6 +227,31 @@ static bool reply_offset(const struct host_conn *c, const void *addr, uint64_t l
         return true;
 }
 
+/* Package to package: is [addr, addr+len) inside a buffer this call
+ * allocated? Its index, or -1. Nothing else in this process is the
+ * caller's to hand out: an address a client chose, forwarded as
+ * ClientBufferBase, must not become a read or write anywhere in lsashmd. */
+static int heap_block(const struct host_call *call, const void *addr, uint64_t len)
+{
+        uintptr_t a = (uintptr_t)addr;
+        for (unsigned i = 0; i < call->nheap; i++) {
+                uintptr_t b = (uintptr_t)call->heap[i];
+                if (a >= b && len <= call->heap_len[i] && a - b <= call->heap_len[i] - len)
+                        return (int)i;
+        }
+        return -1;
+}
+
+/* The submit buffer, as the client (or calling package) addresses it. */
+static const uint8_t *submit_range(const struct host_call *call, const void *addr, uint64_t len)
+{
+        uint64_t a = (uint64_t)(uintptr_t)addr;
+        if (call->submit && a >= call->submit_base && a - call->submit_base <= call->submit_len &&
+            len <= call->submit_len - (a - call->submit_base))
+                return call->submit + (a - call->submit_base);
+        return NULL;
+}
+
 NTSTATUS NTAPI host_FreeClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, PVOID ClientBaseAddress)
 {
         struct host_call *call = resolve(ClientRequest);
@@ -229,7 +260,12 @@ NTSTATUS NTAPI host_FreeClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, PVOID Cl
         if (!ClientBaseAddress)
                 return STATUS_SUCCESS;
         if (!call->conn) {
-                free(ClientBaseAddress);
+                int i = heap_block(call, ClientBaseAddress, 0);
+                if (i < 0 || call->heap[i] != ClientBaseAddress)
+                        return STATUS_INVALID_PARAMETER;
+                host_heap_free(call->heap[i]);
+                call->heap[i] = call->heap[--call->nheap];
+                call->heap_len[i] = call->heap_len[call->nheap];
                 return STATUS_SUCCESS;
         }
         struct host_conn *c = call->conn;
@@ -257,7 +293,7 @@ NTSTATUS NTAPI host_CopyToClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULONG 
         if (!BufferToCopy)
                 return STATUS_INVALID_PARAMETER;
         if (!call->conn) {
-                if (!ClientBaseAddress)
+                if (heap_block(call, ClientBaseAddress, Length) < 0)
                         return STATUS_ACCESS_VIOLATION;
                 memmove(ClientBaseAddress, BufferToCopy, Length);
                 return STATUS_SUCCESS;
@@ -284,18 +320,17 @@ NTSTATUS NTAPI host_CopyFromClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULON
                 return STATUS_SUCCESS;
         if (!BufferToCopy)
                 return STATUS_INVALID_PARAMETER;
-        if (!call->conn) {
-                if (!ClientBaseAddress)
-                        return STATUS_ACCESS_VIOLATION;
-                memmove(BufferToCopy, ClientBaseAddress, Length);
-                return STATUS_SUCCESS;
-        }
         /* The submit buffer, from the copy we took when the call arrived:
          * the client cannot change it under the package. */
-        uint64_t a = (uint64_t)(uintptr_t)ClientBaseAddress;
-        if (a >= call->submit_base && a - call->submit_base <= call->submit_len &&
-            Length <= call->submit_len - (a - call->submit_base)) {
-                memcpy(BufferToCopy, call->submit + (a - call->submit_base), Length);
+        const uint8_t *in_submit = submit_range(call, ClientBaseAddress, Length);
+        if (in_submit) {
+                memmove(BufferToCopy, in_submit, Length);
+                return STATUS_SUCCESS;
+        }
+        if (!call->conn) {
+                if (heap_block(call, ClientBaseAddress, Length) < 0)
+                        return STATUS_ACCESS_VIOLATION;
+                memmove(BufferToCopy, ClientBaseAddress, Length);
                 return STATUS_SUCCESS;
         }
         struct host_conn *c = call->conn;
@@ -317,8 +352,19 @@ NTSTATUS NTAPI host_GetClientInfo(PSECPKG_CLIENT_INFO ClientInfo)
         if (!ClientInfo)
                 return STATUS_INVALID_PARAMETER;
         memset(ClientInfo, 0, sizeof(*ClientInfo));
+        /* Through package-to-package calls, to the client being served. */
         struct host_call *call = current_call;
+        while (call && !call->conn)
+                call = call->outer;
         ClientInfo->ImpersonationLevel = SecurityImpersonation;
+        if (!current_call && !host_active_package) {
+                /* A package's own thread: no client, and no reason to
+                 * answer as a privileged one. */
+                ClientInfo->ProcessID = (ULONG)getpid();
+                ClientInfo->ThreadID = (ULONG)gettid();
+                ClientInfo->Restricted = TRUE;
+                return STATUS_SUCCESS;
+        }
         if (call && call->conn) {
                 /* Linux has no logon session per process: the LUID carries
                  * the client's uid, so a package can tell users apart. */
@@ -328,8 +374,8 @@ NTSTATUS NTAPI host_GetClientInfo(PSECPKG_CLIENT_INFO ClientInfo)
                 ClientInfo->HasTcbPrivilege = call->trusted;
                 ClientInfo->Restricted = !call->trusted;
         } else {
-                /* In-process (package to package, or outside any call): the
-                 * host itself, which is as trusted as it gets. */
+                /* The host itself: a package-to-package call not made for
+                 * a client, or an entry point like SpInitialize. */
                 ClientInfo->LogonId.LowPart = (ULONG)geteuid();
                 ClientInfo->ProcessID = (ULONG)getpid();
                 ClientInfo->ThreadID = (ULONG)gettid();
@@ -344,8 +390,13 @@ BOOLEAN NTAPI host_GetCallInfo(PSECPKG_CALL_INFO Info)
         if (!Info || !call)
                 return FALSE;
         memset(Info, 0, sizeof(*Info));
-        Info->ProcessId = call->conn ? (ULONG)call->conn->pid : (ULONG)getpid();
-        Info->ThreadId = call->conn ? call->thread_id : (ULONG)gettid();
+        /* The process is the client being served, as GetClientInfo says;
+         * the attributes are this call's own (IN_PROC, RECURSIVE). */
+        const struct host_call *client = call;
+        while (client && !client->conn)
+                client = client->outer;
+        Info->ProcessId = client ? (ULONG)client->conn->pid : (ULONG)getpid();
+        Info->ThreadId = client ? client->thread_id : (ULONG)gettid();
         Info->Attributes = call->attributes;
         Info->CallCount = call->call_count;
         return TRUE;

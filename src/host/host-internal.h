@@ -24,6 +24,7 @@
 #define HOST_MAX_MAPPINGS 64u         /* distinct sections one connection maps */
 #define HOST_MAX_SECTIONS 4096u       /* sections all packages hold at once */
 #define HOST_MAX_CALL_DEPTH 4u        /* package-to-package nesting */
+#define HOST_CALL_HEAP_BLOCKS 64u     /* client buffers one package-to-package call may hold */
 
 struct host_package {
         unsigned id;                 /* the AuthenticationPackage number clients use */
@@ -97,12 +98,21 @@ struct host_call {
         bool trusted;
         ULONG attributes;              /* SECPKG_CALL_* */
         ULONG call_count;
+        /* Package to package: the "client" buffers are LSA heap, and only
+         * these (and the submit buffer) may be copied to or from. */
+        void *heap[HOST_CALL_HEAP_BLOCKS];
+        size_t heap_len[HOST_CALL_HEAP_BLOCKS];
+        unsigned nheap;
 };
 
 struct host_section {
         struct host_section *next;
         void *base;                    /* as CreateSharedMemory returned it */
         uint64_t id;                   /* LsashmSectionId: unguessable, never reused */
+        uint64_t identity;             /* the section's own id (section-internal.h): a
+                                        * package may delete it behind our back with
+                                        * LsaDeleteSharedMemory, and its base may then
+                                        * belong to another section */
         struct host_package *owner;    /* NULL if made outside any package entry point */
         uint64_t creator_serial;       /* connection whose call made it; 0: none */
         uint32_t share;                /* LSASHM_SHARE_* given by LsashmShareSection */
@@ -121,7 +131,10 @@ struct host {
         struct host_conn *conns;
         unsigned nconns;
         uint64_t next_serial;
-        uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes */
+        uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request */
+        uint8_t *tx;                  /* the same, for replies */
+        int spare_fd;                 /* given up to accept-and-close when out of fds */
+        uint64_t last_emfile_log;     /* seconds: one such line a minute */
         uint64_t calls;
         uint64_t dropped;
 
@@ -173,6 +186,8 @@ LSA_ALLOCATE_SHARED_MEMORY host_AllocateSharedMemory;
 LSA_FREE_SHARED_MEMORY host_FreeSharedMemory;
 LSA_DELETE_SHARED_MEMORY host_DeleteSharedMemory;
 int host_sections_init(struct host *h);
+/* Is the record's section still alive (and still that section)? */
+bool host_section_live(const struct host_section *s);
 /* Delete every section p owns (p NULL: every section). */
 void host_sections_release(struct host *h, struct host_package *p);
 /* MAP for a client: a new descriptor and what to tell it. NTSTATUS. */

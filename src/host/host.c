@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -82,6 +84,27 @@ static int bind_socket(struct host *h, const char *path, mode_t mode)
         return 0;
 }
 
+/* Reply sections are memfds of exactly the size the client reserved: the
+ * size must be a whole number of pages and of the protocol's unit. */
+static uint64_t page_multiple(void)
+{
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t p = page > 0 ? (uint64_t)page : 4096;
+        return p > LSA_WIRE_REPLY_ALIGN ? p : LSA_WIRE_REPLY_ALIGN;
+}
+
+/* Each client costs a descriptor, two once it has a reply section, and each
+ * section a package makes one more: the soft limit (often 1024) would be
+ * reached long before the connection limits. Raised to the hard limit. */
+static void raise_fd_limit(void)
+{
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
 int host_create(const struct host_config *cfg, struct host **ret)
 {
         if (!cfg || !ret)
@@ -100,7 +123,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
                 h->cfg.reply_max = LSA_WIRE_REPLY_MIN;
         if (h->cfg.reply_max > LSA_WIRE_REPLY_MAX)
                 h->cfg.reply_max = LSA_WIRE_REPLY_MAX;
-        h->cfg.reply_max &= ~(uint64_t)(LSA_WIRE_REPLY_ALIGN - 1);
+        h->cfg.reply_max -= h->cfg.reply_max % page_multiple();
         if (!h->cfg.max_connections)
                 h->cfg.max_connections = 1024;
         if (!h->cfg.max_connections_per_uid)
@@ -112,9 +135,13 @@ int host_create(const struct host_config *cfg, struct host **ret)
         pthread_mutex_init(&h->sections_lock, NULL);
 
         int r = -ENOMEM;
+        h->spare_fd = -1;
         h->rx = malloc(LSA_WIRE_MAX_MESSAGE);
-        if (!h->rx)
+        h->tx = malloc(LSA_WIRE_MAX_MESSAGE);
+        if (!h->rx || !h->tx)
                 goto fail;
+        raise_fd_limit();
+        h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if ((r = host_protect_init()) < 0 || (r = host_sections_init(h)) < 0)
                 goto fail;
         if (cfg->listen_fd >= 0) {
@@ -149,6 +176,9 @@ fail:
                 free(h->socket_path);
         }
         free(h->rx);
+        free(h->tx);
+        if (h->spare_fd >= 0)
+                close(h->spare_fd);
         pthread_mutex_destroy(&h->sections_lock);
         free(h);
         return r;
@@ -242,13 +272,35 @@ static void accept_one(struct host *h, int fd)
         h->nconns++;
 }
 
+/* Out of descriptors, a waiting connection would stay in the backlog and
+ * wake a level-triggered epoll forever: give up the spare descriptor,
+ * accept the connection and close it, so the client learns at once and we
+ * do not spin. Logged once a minute at most. */
+static void shed_connection(struct host *h, int err)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (h->last_emfile_log == 0 || (uint64_t)now.tv_sec >= h->last_emfile_log + 60) {
+                host_logf(h, "out of file descriptors (%s): refusing new connections", strerror(err));
+                h->last_emfile_log = (uint64_t)now.tv_sec ? (uint64_t)now.tv_sec : 1;
+        }
+        if (h->spare_fd >= 0) {
+                close(h->spare_fd);
+                h->spare_fd = -1;
+        }
+        int fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+                close(fd);
+        h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void accept_all(struct host *h)
 {
         for (int i = 0; i < 64; i++) {
                 int fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0) {
                         if (errno == EMFILE || errno == ENFILE)
-                                host_logf(h, "accept: %s", strerror(errno));
+                                shed_connection(h, errno);
                         return;
                 }
                 accept_one(h, fd);
@@ -277,9 +329,8 @@ static bool peer_in_group(const struct host_conn *c, gid_t gid)
 /* Send a reply (and maybe an fd, which we close either way). */
 static int send_reply(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int fd)
 {
-        uint8_t buf[128];
-        size_t len = lsa_wire_encode(m, buf);
-        int r = len ? fdpass_send(c->fd, buf, len, fd, true) : -EINVAL;
+        size_t len = lsa_wire_encode(m, h->tx);
+        int r = len ? fdpass_send(c->fd, h->tx, len, fd, true) : -EINVAL;
         if (fd >= 0)
                 close(fd);
         if (r < 0) {
@@ -320,6 +371,11 @@ static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_
         c->name[m->name_len] = '\0';
         c->reply_base = m->reply_base;
         c->reply_size = m->reply_size < h->cfg.reply_max ? m->reply_size : h->cfg.reply_max;
+        c->reply_size -= c->reply_size % page_multiple();
+        if (m->mode != LSA_WIRE_MODE_ADMIN && c->reply_size == 0) {
+                conn_drop(h, c, "reply region smaller than a page");
+                return -1;
+        }
         r.connect_reply.reply_size = c->reply_size;
         return send_reply(h, c, &r, -1);
 }
@@ -430,7 +486,11 @@ static int serve_conn(struct host *h, struct host_conn *c)
                                                               : "malformed message");
                         return -1;
                 }
-                if (handle_request(h, c, &m) < 0)
+                int done = handle_request(h, c, &m);
+                /* The packet may have carried a password: gone before the
+                 * next one, which may be shorter, arrives. */
+                explicit_bzero(h->rx, (size_t)n);
+                if (done < 0)
                         return -1;
         }
         return 0;
@@ -497,6 +557,9 @@ void host_destroy(struct host *h)
         if (h->listen_fd >= 0)
                 close(h->listen_fd);
         free(h->rx);
+        free(h->tx);
+        if (h->spare_fd >= 0)
+                close(h->spare_fd);
         pthread_mutex_destroy(&h->sections_lock);
         if (host_global == h)
                 host_global = NULL;

@@ -29,16 +29,17 @@ static void json_str(FILE *f, const char *s)
                 unsigned char ch = (unsigned char)*s;
                 if (ch == '"' || ch == '\\')
                         fprintf(f, "\\%c", ch);
-                else if (ch < 0x20 || ch == 0x7f)
-                        fprintf(f, "\\u%04x", ch);
+                else if (ch < 0x20 || ch >= 0x7f)
+                        fprintf(f, "\\u%04x", ch); /* bytes, not UTF-8: always valid JSON */
                 else
                         fputc(ch, f);
         }
         fputc('"', f);
 }
 
-/* Text fields, padded to width: anything unprintable shown as '?', so a
- * client's chosen logon process name cannot forge report lines. */
+/* Text fields, padded to width: anything but printable ASCII shown as '?',
+ * so a logon process's chosen name cannot forge report lines or send
+ * control sequences (C1, bidi overrides) to the administrator's terminal. */
 static void text_str(FILE *f, const char *s, int width)
 {
         int n = 0;
@@ -48,7 +49,7 @@ static void text_str(FILE *f, const char *s, int width)
         }
         for (; *s; s++, n++) {
                 unsigned char ch = (unsigned char)*s;
-                fputc(ch < 0x21 || ch == 0x7f ? '?' : ch, f);
+                fputc(ch < 0x21 || ch >= 0x7f ? '?' : ch, f);
         }
         for (; n < width; n++)
                 fputc(' ', f);
@@ -75,7 +76,7 @@ static void report_json(struct host *h, FILE *f)
         bool first = true;
         for (const struct host_section *s = h->sections; s; s = s->next) {
                 struct lsashm_section_stats st;
-                if (lsashm_shared_memory_stats(s->base, &st) < 0)
+                if (!host_section_live(s) || lsashm_shared_memory_stats(s->base, &st) < 0)
                         continue;
                 /* Ids as the hex strings clients print: a 64-bit number is
                  * more than a JSON reader's double can hold exactly. */
@@ -130,7 +131,7 @@ static void report_text(struct host *h, FILE *f)
                         "IN USE", "BLOCKS", "CLIENTS", "SHARED");
         for (const struct host_section *s = h->sections; s; s = s->next) {
                 struct lsashm_section_stats st;
-                if (lsashm_shared_memory_stats(s->base, &st) < 0)
+                if (!host_section_live(s) || lsashm_shared_memory_stats(s->base, &st) < 0)
                         continue;
                 fprintf(f, "  %016" PRIX64 " %-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8" PRIu64
                            " %8u  %s\n",

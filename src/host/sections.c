@@ -59,19 +59,61 @@ static uint64_t next_id(struct host *h)
         return id;
 }
 
+/* The section a record stands for, locked, if it is still that section:
+ * the record's base may have gone to a newer one. */
+static struct lsashm_section *record_section(const struct host_section *s)
+{
+        struct lsashm_section *sec = registry_acquire(s->base);
+        if (sec && sec->id != s->identity) {
+                pthread_mutex_unlock(&sec->lock);
+                return NULL;
+        }
+        return sec;
+}
+
+static bool record_live(const struct host_section *s)
+{
+        struct lsashm_section *sec = record_section(s);
+        if (sec)
+                pthread_mutex_unlock(&sec->lock);
+        return sec != NULL;
+}
+
+bool host_section_live(const struct host_section *s)
+{
+        return record_live(s);
+}
+
+static void unlink_section(struct host *h, struct host_section *s);
+
+/* The live record for base. A record whose section a package deleted
+ * directly (LsaDeleteSharedMemory, not the table's member) is dropped here
+ * when met: its base and its id must not lead to whatever lives there now. */
 static struct host_section *find_by_base(struct host *h, const void *base)
 {
-        for (struct host_section *s = h->sections; s; s = s->next)
-                if (s->base == base)
+        for (struct host_section *s = h->sections; s; s = s->next) {
+                if (s->base != base)
+                        continue;
+                if (record_live(s))
                         return s;
+                unlink_section(h, s);
+                free(s);
+                return NULL;
+        }
         return NULL;
 }
 
 static struct host_section *find_by_id(struct host *h, uint64_t id)
 {
-        for (struct host_section *s = h->sections; s; s = s->next)
-                if (s->id == id)
+        for (struct host_section *s = h->sections; s; s = s->next) {
+                if (s->id != id)
+                        continue;
+                if (record_live(s))
                         return s;
+                unlink_section(h, s);
+                free(s);
+                return NULL;
+        }
         return NULL;
 }
 
@@ -101,10 +143,21 @@ PVOID NTAPI host_CreateSharedMemory(ULONG MaxSize, ULONG InitialSize)
                 return NULL; /* the cap the docs call for: sections are not free */
         }
         PVOID base = LsaCreateSharedMemory(MaxSize, InitialSize);
-        if (!base) {
+        struct lsashm_section *sec = base ? registry_acquire(base) : NULL;
+        if (!sec) {
                 pthread_mutex_unlock(&h->sections_lock);
                 free(rec);
-                return NULL;
+                return NULL; /* (a section deleted by another thread already: NULL too) */
+        }
+        rec->identity = sec->id;
+        pthread_mutex_unlock(&sec->lock);
+        /* A stale record of a section deleted directly, at this same base. */
+        for (struct host_section *old = h->sections; old; old = old->next) {
+                if (old->base == base) {
+                        unlink_section(h, old);
+                        free(old);
+                        break;
+                }
         }
         /* The client whose call this is, even from inside a package-to-
          * package call made while serving it. */
@@ -188,10 +241,12 @@ void host_sections_release(struct host *h, struct host_package *p)
                         s = s->next;
                 if (s)
                         unlink_section(h, s);
+                bool live = s && record_live(s);
                 pthread_mutex_unlock(&h->sections_lock);
                 if (!s)
                         return;
-                LsaDeleteSharedMemory(s->base);
+                if (live) /* else its base may be another package's section now */
+                        LsaDeleteSharedMemory(s->base);
                 free(s);
         }
 }
@@ -217,7 +272,6 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
         struct host_section *s = find_by_id(h, id);
         NTSTATUS st = STATUS_SUCCESS;
         bool writable = false;
-        void *base = NULL;
         if (!s) {
                 st = STATUS_NOT_FOUND;
         } else if (s->creator_serial && s->creator_serial == c->serial) {
@@ -228,7 +282,6 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
                 st = STATUS_ACCESS_DENIED;
         }
         if (st == STATUS_SUCCESS) {
-                base = s->base;
                 if (!conn_map_entry(c, id, true))
                         st = STATUS_INSUFFICIENT_RESOURCES;
         }
@@ -237,14 +290,15 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
                 return st;
         }
         /* A new open file description, read-only unless this client may
-         * write: it cannot be turned into a writable mapping. */
-        struct lsashm_section *sec = registry_acquire(base);
+         * write: it cannot be turned into a writable mapping. section_share
+         * checks the identity the record was made with, under the section's
+         * lock: never another section that took the same base. */
+        struct lsashm_section *sec = record_section(s);
         struct section_share sh;
         int r = -ESTALE;
         if (sec) {
-                uint64_t sid = sec->id;
                 pthread_mutex_unlock(&sec->lock);
-                r = section_share(sec, sid, writable, &sh);
+                r = section_share(sec, s->identity, writable, &sh);
         }
         if (r < 0 || sh.size > UINT32_MAX) {
                 if (r >= 0)

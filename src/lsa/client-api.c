@@ -165,6 +165,8 @@ static void conn_destroy(struct lsa_conn *c)
                 close(c->fd);
         pthread_mutex_destroy(&c->lock);
         free(c->outstanding);
+        if (c->msg)
+                explicit_bzero(c->msg, LSA_WIRE_MAX_MESSAGE);
         free(c->msg);
         free(c);
 }
@@ -212,7 +214,11 @@ static int conn_transact(struct lsa_conn *c, const struct lsa_wire_message *req,
         size_t len = lsa_wire_encode(req, c->msg);
         /* Callers checked every length: a request that cannot be encoded is our bug. */
         assert(len > 0 && want != 0);
-        if (len == 0 || want == 0 || fdpass_send(c->fd, c->msg, len, -1, false) < 0)
+        int sent = len && want ? fdpass_send(c->fd, c->msg, len, -1, false) : -EINVAL;
+        /* A CALL carries the submit buffer, often a password: gone from
+         * our buffer as soon as it is sent. */
+        explicit_bzero(c->msg, len);
+        if (sent < 0)
                 goto broken;
         ssize_t n = fdpass_recv(c->fd, c->msg, LSA_WIRE_MAX_MESSAGE, &fd, reply_may_carry_fd(want), false);
         if (n <= 0)

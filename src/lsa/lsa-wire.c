@@ -197,7 +197,10 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 m.connect.name_len = get8(&c);
                 if (c.bad || reserved != 0 || m.connect.mode > LSA_WIRE_MODE_ADMIN)
                         return -EBADMSG;
-                if (m.connect.name_len && get_name(&c, m.connect.name_len, 1, m.connect.name) < 0)
+                /* Only a logon process has a name (and only its own
+                 * connection shows it, in the admin report). */
+                if (m.connect.name_len && (m.connect.mode != LSA_WIRE_MODE_LOGON ||
+                                           get_name(&c, m.connect.name_len, 1, m.connect.name) < 0))
                         return -EBADMSG;
                 if (m.connect.mode == LSA_WIRE_MODE_ADMIN) {
                         if (m.connect.reply_base || m.connect.reply_size)
