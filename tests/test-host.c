@@ -171,9 +171,11 @@ struct query {
 static uint64_t g_mailbox;
 
 /* A logon process name with everything a report must not pass through raw. */
-#define ODD_NAME "a\"b\\c\nd\x01" "e{]"
-#define ODD_NAME_JSON "\"name\":\"a\\\"b\\\\c\\u000ad\\u0001e{]\""
-#define ODD_NAME_TEXT "a\"b\\c?d?e{]"
+/* Quotes, a backslash, control characters, a C1 control sequence (CSI as
+ * UTF-8), a right-to-left override and a byte that is no UTF-8 at all. */
+#define ODD_NAME "a\"b\\c\nd\x01" "e{]" "\xc2\x9b" "2J" "\xe2\x80\xae" "\xff"
+#define ODD_NAME_JSON "\"name\":\"a\\\"b\\\\c\\u000ad\\u0001e{]\\u00c2\\u009b2J\\u00e2\\u0080\\u00ae\\u00ff\""
+#define ODD_NAME_TEXT "a\"b\\c?d?e{]??2J????"
 
 static char *host_report_text(int json);
 static bool json_balanced(const char *text);
@@ -1536,6 +1538,39 @@ static void test_host_section_delete(void **state)
         expect_client_ok(child_section_delete, NULL);
 }
 
+/* A package that deletes a section behind the host's back (the exported
+ * LsaDeleteSharedMemory, not the table's member) leaves the host a stale
+ * record. The next section often gets the same base: the old id must not
+ * lead there, nor must its creator's right to write. */
+static void child_section_stale_id(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE a = c_untrusted(), b = c_untrusted();
+        ULONG id = c_lookup(a, TP_NAME_OK);
+        TP_SECTION_REPLY s1 = c_section(a, id, TpMakeSection);
+        struct res r = c_msg(a, id, TpDeleteSection, 0, 0, TP_FLAG_DIRECT, s1.SectionId);
+        c_expect_no_buffer(r, STATUS_SUCCESS, STATUS_SUCCESS);
+        TP_SECTION_REPLY s2 = c_section(b, id, TpMakeSection);
+        CHECK(s2.SectionId != s1.SectionId);
+        PVOID view = NULL;
+        ULONG size = 0;
+        CHECK_ST(LsashmMapSection(a, s1.SectionId, &view, &size), STATUS_NOT_FOUND);
+        CHECK_ST(LsashmMapSection(a, s2.SectionId, &view, &size), STATUS_ACCESS_DENIED);
+        CHECK_ST(LsashmMapSection(b, s1.SectionId, &view, &size), STATUS_NOT_FOUND);
+        CHECK_ST(LsashmMapSection(b, s2.SectionId, &view, &size), STATUS_SUCCESS);
+        check_pattern(view, size, &s2);
+        CHECK_ST(LsashmUnmapSection(view), STATUS_SUCCESS);
+        r = c_msg(b, id, TpDeleteSection, 0, 0, 0, s2.SectionId);
+        c_expect_no_buffer(r, STATUS_SUCCESS, STATUS_SUCCESS);
+}
+
+static void test_host_section_stale_id_refused(void **state)
+{
+        (void)state;
+        expect_client_ok(child_section_stale_id, NULL);
+}
+
 static void child_section_map_limit(void *arg, int index)
 {
         (void)arg;
@@ -1973,6 +2008,8 @@ enum malformed {
         BAD_CALL_LENGTH_MISMATCH,
         BAD_UNTRUSTED_STATUS,
         BAD_ADMIN_CALL,
+        BAD_UNTRUSTED_NAME, /* only a logon process has a name */
+        BAD_ADMIN_NAME,
         BAD_COUNT
 };
 
@@ -2114,6 +2151,13 @@ static void send_malformed(int s, enum malformed which)
         case BAD_ADMIN_CALL:
                 raw_connect_ok(s, LSA_WIRE_MODE_ADMIN);
                 m = (struct lsa_wire_message){ .type = LSA_WIRE_CALL };
+                raw_send_msg(s, &m);
+                return;
+        case BAD_UNTRUSTED_NAME:
+        case BAD_ADMIN_NAME:
+                m = raw_connect_msg(which == BAD_ADMIN_NAME ? LSA_WIRE_MODE_ADMIN : LSA_WIRE_MODE_UNTRUSTED);
+                m.connect.name_len = 4;
+                memcpy(m.connect.name, "\xc2\x9b" "2J", 4);
                 raw_send_msg(s, &m);
                 return;
         case BAD_COUNT:
@@ -2497,6 +2541,7 @@ int main(void)
                 cmocka_unit_test_setup(test_host_section_shared_read_only, setup),
                 cmocka_unit_test_setup(test_host_section_private_and_unknown, setup),
                 cmocka_unit_test_setup(test_host_section_delete, setup),
+                cmocka_unit_test_setup(test_host_section_stale_id_refused, setup),
                 cmocka_unit_test_setup(test_host_section_map_limit, setup),
                 cmocka_unit_test_setup(test_host_package_to_package_calls, setup),
                 cmocka_unit_test_setup(test_host_protect_memory_and_logon_sessions, setup),

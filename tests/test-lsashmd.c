@@ -727,6 +727,80 @@ static void test_lsashm_cli_status(void **state)
 
 /* Started by systemd-socket-activate on the first connection, lsashmd
  * serves on the socket it was given, and leaves it in place at exit. */
+/* CPU seconds (user + system) a process has used, from /proc. */
+static double cpu_seconds(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        char *text = slurp(path);
+        const char *p = text ? strrchr(text, ')') : NULL;
+        unsigned long utime = 0, stime = 0;
+        /* After "(comm)": state, then fields 4..13, then utime and stime. */
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+                fail_msg("cannot read %s", path);
+        free(text);
+        return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Out of descriptors, lsashmd refuses new connections at once (accept and
+ * close) instead of leaving them in the backlog and spinning on them; it
+ * logs that once, and serves again when descriptors are back. */
+static void test_lsashmd_out_of_descriptors(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || access("/usr/bin/prlimit", X_OK) != 0)
+                skip();
+        char sock[100], err[128], pkg[256];
+        snprintf(sock, sizeof(sock), "%.64s/nofile.sock", g_dir);
+        snprintf(err, sizeof(err), "%s/nofile.err", g_dir);
+        test_package(pkg, sizeof(pkg), "ok");
+        /* Hard limit too: lsashmd raises its soft limit to the hard one. */
+        char *argv[] = { "/usr/bin/prlimit", "--nofile=24:24", (char *)(uintptr_t)lsashmd_path(), "--config",
+                         g_empty_conf, "--socket", sock, "--package", pkg, NULL };
+        g_daemon.pid = spawn(argv, NULL, err, NULL, NULL);
+        int64_t end = now_ms() + START_S * 1000;
+        while (!connectable(sock) && now_ms() < end)
+                sleep_ms(20);
+        assert_true(connectable(sock));
+
+        enum { FLOOD = 64 };
+        int fds[FLOOD];
+        for (int i = 0; i < FLOOD; i++) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                memcpy(sa.sun_path, sock, strlen(sock) + 1);
+                fds[i] = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                assert_true(fds[i] >= 0);
+                assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+        }
+        sleep_ms(300);
+        double before = cpu_seconds(g_daemon.pid);
+        sleep_ms(1000);
+        double used = cpu_seconds(g_daemon.pid) - before;
+        /* A spinning daemon burns a whole second here. */
+        if (used > 0.3)
+                fail_msg("lsashmd used %.2f s of CPU in 1 s with connections it cannot accept", used);
+        /* Some of the flood were refused: the kernel says so at once. */
+        unsigned refused = 0;
+        for (int i = 0; i < FLOOD; i++) {
+                char b;
+                if (recv(fds[i], &b, 1, MSG_DONTWAIT) == 0)
+                        refused++;
+        }
+        assert_true(refused > 0);
+        for (int i = 0; i < FLOOD; i++)
+                close(fds[i]);
+        sleep_ms(200);
+        /* Descriptors are back: a real client is served. */
+        expect_client_echo(sock, false);
+        assert_true(exited(daemon_stop(&g_daemon, SIGTERM), 0));
+        char *log = slurp(err);
+        assert_non_null(log);
+        unsigned lines = count_lines_with(log, "out of file descriptors");
+        if (lines < 1 || lines > 2)
+                fail_msg("expected one 'out of file descriptors' line, got %u:\n%s", lines, log);
+        free(log);
+}
+
 static void test_lsashmd_socket_activation(void **state)
 {
         (void)state;
@@ -800,6 +874,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_lsashmd_records_example, teardown),
                 cmocka_unit_test_teardown(test_lsashm_cli_status, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_socket_activation, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_out_of_descriptors, teardown),
         };
         if (geteuid() != 0) {
                 /* Running the clients as nobody, and trusted connections,

@@ -77,6 +77,7 @@ typedef enum _TP_MESSAGE_TYPE {
 #define TP_FLAG_PASSTHROUGH   0x1u /* TpCallPeer: CallPackagePassthrough instead of CallPackage */
 #define TP_FLAG_PROTOCOL_ONLY 0x1u /* TpFailureStatus: the call succeeds, ProtocolStatus = Arg */
 #define TP_FLAG_FREE_CHUNKS   0x1u /* TpAllocUntilFull: FreeClientBuffer every chunk before returning */
+#define TP_FLAG_DIRECT        0x1u /* TpDeleteSection: LsaDeleteSharedMemory, not the table's member */
 
 typedef struct _TP_REQUEST {
         ULONG MessageType;

@@ -508,7 +508,11 @@ static NTSTATUS dispatch(ULONG entry, PLSA_CLIENT_REQUEST req, PVOID submit, PVO
                         *proto = STATUS_NOT_FOUND;
                         return STATUS_SUCCESS;
                 }
-                *proto = tp.lsa->DeleteSharedMemory(base) ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
+                /* Directly: the exported call behind the host's back, as a
+                 * package ported carelessly might. */
+                BOOLEAN done = m.Flags & TP_FLAG_DIRECT ? LsaDeleteSharedMemory(base)
+                                                        : tp.lsa->DeleteSharedMemory(base);
+                *proto = done ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
                 if (slot >= 0)
                         tp.made[slot] = NULL;
                 else if (base == tp.shared)
