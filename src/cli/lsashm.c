@@ -3,10 +3,13 @@
  * lsashm: the administrator's command. `lsashm status` asks lsashmd, on an
  * admin connection (root or the admin group only), for its report: the
  * packages, every section with its owner and use, and the connections.
+ *
+ * Exit status: 0 ok, 1 error (no lsashmd, refused, malformed reply), 2 usage.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@
 #include "lsashm/wintypes.h"
 #include "share/fdpass.h"
 
+/* Far more than any report lsashmd writes; a larger claim is not believed. */
 #define MAX_REPORT (64u << 20)
 
 static void usage(FILE *f)
@@ -32,25 +36,68 @@ static void usage(FILE *f)
                    "Needs root or the admin group of lsashmd.conf (see lsashm(1)).\n");
 }
 
+static int connect_host(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
+                fprintf(stderr, "lsashm: %s: empty or longer than a socket path can be\n", path);
+                return -1;
+        }
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                fprintf(stderr, "lsashm: socket: %s\n", strerror(errno));
+                return -1;
+        }
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                int e = errno;
+                if (e == ENOENT)
+                        fprintf(stderr, "lsashm: cannot connect: no lsashmd socket at %s\n", path);
+                else if (e == ECONNREFUSED)
+                        fprintf(stderr, "lsashm: cannot connect: no lsashmd listening at %s\n", path);
+                else
+                        fprintf(stderr, "lsashm: cannot connect to %s: %s\n", path, strerror(e));
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* Send m, receive its reply (with a descriptor when ret_fd). 0 or -1, said. */
 static int request(int fd, const struct lsa_wire_message *m, struct lsa_wire_message *reply, int *ret_fd)
 {
         uint8_t buf[LSA_WIRE_MAX_MESSAGE];
         size_t len = lsa_wire_encode(m, buf);
-        if (!len || fdpass_send(fd, buf, len, -1, false) < 0) {
-                fprintf(stderr, "lsashm: lsashmd closed the connection\n");
+        if (len == 0) {
+                fprintf(stderr, "lsashm: cannot encode the request\n"); /* our bug */
+                return -1;
+        }
+        int r = fdpass_send(fd, buf, len, -1, false);
+        if (r < 0) {
+                if (r == -EPIPE || r == -ECONNRESET)
+                        fprintf(stderr, "lsashm: lsashmd closed the connection\n");
+                else
+                        fprintf(stderr, "lsashm: sending to lsashmd: %s\n", strerror(-r));
                 return -1;
         }
         int got = -1;
         ssize_t n = fdpass_recv(fd, buf, sizeof(buf), &got, ret_fd != NULL, false);
-        if (n == 0) {
+        if (n == 0 || n == -ECONNRESET) {
                 fprintf(stderr, "lsashm: lsashmd closed the connection\n");
                 return -1;
         }
-        if (n < 0 || lsa_wire_decode(buf, (size_t)n, 0, reply) < 0 ||
-            reply->type != lsa_wire_reply_type(m->type)) {
+        if (n < 0 && n != -EBADMSG) {
+                fprintf(stderr, "lsashm: receiving from lsashmd: %s\n", strerror((int)-n));
+                return -1;
+        }
+        int d = n < 0 ? -EBADMSG : lsa_wire_decode(buf, (size_t)n, 0, reply);
+        if (d < 0 || reply->type != lsa_wire_reply_type(m->type)) {
                 if (got >= 0)
                         close(got);
-                fprintf(stderr, "lsashm: malformed reply from lsashmd\n");
+                if (d == -EPROTONOSUPPORT)
+                        fprintf(stderr, "lsashm: lsashmd answered in a protocol this lsashm does not speak\n");
+                else
+                        fprintf(stderr, "lsashm: malformed reply from lsashmd\n");
                 return -1;
         }
         if (ret_fd)
@@ -58,67 +105,87 @@ static int request(int fd, const struct lsa_wire_message *m, struct lsa_wire_mes
         return 0;
 }
 
-static int status(const char *path, int json)
+/*
+ * Write the report out. lsashmd already shows unprintable bytes of names as
+ * '?', but the bytes come from another process: no control character other
+ * than newline and tab reaches the terminal, whoever sent them.
+ */
+static int report_copy(int rfd, uint64_t length)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-                fprintf(stderr, "lsashm: socket path too long\n");
-                return 1;
-        }
-        strcpy(sa.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                fprintf(stderr, "lsashm: no lsashmd at %s: %s\n", path, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                return 1;
-        }
-        struct lsa_wire_message m = { .type = LSA_WIRE_CONNECT }, r;
-        m.connect.mode = LSA_WIRE_MODE_ADMIN;
-        if (request(fd, &m, &r, NULL) < 0)
-                goto fail;
-        if (r.connect_reply.status != STATUS_SUCCESS) {
-                fprintf(stderr, "lsashm: not allowed: status needs root or the admin group (NTSTATUS 0x%08X)\n",
-                        (unsigned)r.connect_reply.status);
-                goto fail;
-        }
-        m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS };
-        m.status.format = json ? LSA_WIRE_STATUS_JSON : LSA_WIRE_STATUS_TEXT;
-        int rfd = -1;
-        if (request(fd, &m, &r, &rfd) < 0)
-                goto fail;
-        if (r.status_reply.status != STATUS_SUCCESS || rfd < 0) {
-                fprintf(stderr, "lsashm: lsashmd could not make its report (NTSTATUS 0x%08X)\n",
-                        (unsigned)r.status_reply.status);
-                if (rfd >= 0)
-                        close(rfd);
-                goto fail;
-        }
-        struct stat st;
-        if (fstat(rfd, &st) < 0 || !S_ISREG(st.st_mode) || r.status_reply.length > MAX_REPORT ||
-            (uint64_t)st.st_size < r.status_reply.length) {
-                fprintf(stderr, "lsashm: malformed report from lsashmd\n");
-                close(rfd);
-                goto fail;
-        }
         char buf[65536];
-        for (uint64_t off = 0; off < r.status_reply.length;) {
-                size_t want = r.status_reply.length - off < sizeof(buf) ? (size_t)(r.status_reply.length - off)
-                                                                          : sizeof(buf);
+        for (uint64_t off = 0; off < length;) {
+                size_t want = length - off < sizeof(buf) ? (size_t)(length - off) : sizeof(buf);
                 ssize_t n = pread(rfd, buf, want, (off_t)off);
-                if (n <= 0 || fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
-                        fprintf(stderr, "lsashm: could not read the report\n");
-                        close(rfd);
-                        goto fail;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        fprintf(stderr, "lsashm: reading the report: %s\n", n < 0 ? strerror(errno) : "truncated");
+                        return -1;
+                }
+                for (ssize_t i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char)buf[i];
+                        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                                buf[i] = '?';
+                }
+                if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+                        fprintf(stderr, "lsashm: writing the report: %s\n", strerror(errno));
+                        return -1;
                 }
                 off += (uint64_t)n;
         }
-        close(rfd);
+        if (fflush(stdout) != 0) {
+                fprintf(stderr, "lsashm: writing the report: %s\n", strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+static int status(const char *path, bool json)
+{
+        int fd = connect_host(path);
+        if (fd < 0)
+                return 1;
+        int rfd = -1, ret = 1;
+        struct lsa_wire_message m = { .type = LSA_WIRE_CONNECT }, r;
+        m.connect.mode = LSA_WIRE_MODE_ADMIN; /* no reply region, no name */
+        if (request(fd, &m, &r, NULL) < 0)
+                goto out;
+        if (r.connect_reply.status == STATUS_ACCESS_DENIED) {
+                fprintf(stderr, "lsashm: not allowed: status needs root or the admin group (NTSTATUS 0x%08X)\n",
+                        (unsigned)r.connect_reply.status);
+                goto out;
+        }
+        if (r.connect_reply.status != STATUS_SUCCESS) {
+                fprintf(stderr, "lsashm: lsashmd refused the connection (NTSTATUS 0x%08X)\n",
+                        (unsigned)r.connect_reply.status);
+                goto out;
+        }
+
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS };
+        m.status.format = json ? LSA_WIRE_STATUS_JSON : LSA_WIRE_STATUS_TEXT;
+        if (request(fd, &m, &r, &rfd) < 0)
+                goto out;
+        if (r.status_reply.status != STATUS_SUCCESS) {
+                fprintf(stderr, "lsashm: lsashmd could not make its report (NTSTATUS 0x%08X)\n",
+                        (unsigned)r.status_reply.status);
+                goto out;
+        }
+        struct stat st;
+        if (rfd < 0 || fstat(rfd, &st) < 0 || !S_ISREG(st.st_mode) || r.status_reply.length > MAX_REPORT ||
+            (uint64_t)st.st_size < r.status_reply.length) {
+                fprintf(stderr, "lsashm: malformed reply from lsashmd: %s\n",
+                        rfd < 0                                  ? "no report attached"
+                        : r.status_reply.length > MAX_REPORT     ? "report too large"
+                                                                 : "report is not a file of its size");
+                goto out;
+        }
+        if (report_copy(rfd, r.status_reply.length) == 0)
+                ret = 0;
+out:
+        if (rfd >= 0)
+                close(rfd);
         close(fd);
-        return fflush(stdout) == 0 ? 0 : 1;
-fail:
-        close(fd);
-        return 1;
+        return ret;
 }
 
 int main(int argc, char **argv)
@@ -131,17 +198,25 @@ int main(int argc, char **argv)
         const char *path = getenv("LSASHM_SOCKET");
         if (!path || !*path)
                 path = LSASHM_DEFAULT_SOCKET;
-        int json = 0, o;
+        bool json = false;
+        int o;
         while ((o = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
                 switch (o) {
                 case 's': path = optarg; break;
-                case 'j': json = 1; break;
+                case 'j': json = true; break;
                 case 'h': usage(stdout); return 0;
                 case 'V': printf("lsashm %s\n", LSASHM_VERSION); return 0;
                 default: usage(stderr); return 2;
                 }
         }
-        if (optind >= argc || strcmp(argv[optind], "status") != 0 || optind + 1 != argc) {
+        if (optind >= argc) {
+                fprintf(stderr, "lsashm: which command? (status)\n");
+                usage(stderr);
+                return 2;
+        }
+        if (strcmp(argv[optind], "status") != 0 || optind + 1 != argc) {
+                fprintf(stderr, "lsashm: unknown command or extra argument '%s'\n",
+                        strcmp(argv[optind], "status") ? argv[optind] : argv[optind + 1]);
                 usage(stderr);
                 return 2;
         }

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lsashmd's configuration file, parsed without side effects so that tests
- * can feed it any text. One directive per line; '#' starts a comment.
+ * can feed it any text. One directive per line, its one value after blanks;
+ * '#' starts a comment anywhere; blank lines are ignored.
  *
  *   socket PATH                 where to listen (default /run/lsashm/lsashm.sock)
- *   socket-mode OCTAL           the socket file's mode (default 0666)
+ *   socket-mode OCTAL           the socket file's mode, 1..0777 (default 0666)
  *   package PATH                a package to load; repeatable, in load order
  *   logon-group NAME            may LsaRegisterLogonProcess besides root
  *   admin-group NAME            may run `lsashm status` besides root
- *   reply-max BYTES[K|M]        per-connection reply section, 64K..256M (default 1M)
- *   max-connections N           (default 1024)
- *   max-connections-per-uid N   (default 64)
+ *   reply-max BYTES[K|M]        per-connection reply section, 64K..256M, a
+ *                               multiple of 4K (default 1M)
+ *   max-connections N           1..1000000 (default 1024)
+ *   max-connections-per-uid N   1..1000000 (default 64)
+ *
+ * Every directive but package may appear once. Paths are absolute. A line
+ * holds at most CONFIG_MAX_LINE bytes before its newline, and no NUL.
  */
 #ifndef LSASHMD_CONFIG_H
 #define LSASHMD_CONFIG_H
@@ -21,24 +26,47 @@
 
 #define CONFIG_MAX_PACKAGES 64
 #define CONFIG_MAX_LINE 4096
+#define CONFIG_MAX_CONNECTIONS 1000000u
 
 struct config {
+        char *source;                   /* the file's name, for messages */
         char *socket_path;              /* NULL: not set */
         mode_t socket_mode;             /* 0: not set */
         char *packages[CONFIG_MAX_PACKAGES];
         unsigned npackages;
-        char *logon_group;              /* names, resolved by the caller */
+        char *logon_group;              /* names; config_resolve_groups() looks them up */
         char *admin_group;
         uint64_t reply_max;             /* 0: not set */
         uint32_t max_connections;       /* 0: not set */
         uint32_t max_connections_per_uid;
+        /* Where each single-valued directive was set (0: not yet), so a
+         * second one and a group that does not resolve name their line. */
+        unsigned socket_line, socket_mode_line, logon_group_line, admin_group_line, reply_max_line,
+                max_connections_line, max_connections_per_uid_line;
 };
 
-/* Parse f (named name in messages) into cfg, which starts zeroed or holds
- * earlier settings. On error, 0 > return and err holds "NAME:LINE: what". */
+/*
+ * Parse f into cfg, which must start zeroed; name is the file's name in
+ * messages. 0, or:
+ *   -EINVAL  a syntax or range error: err holds "NAME:LINE: what"
+ *   -EIO     f could not be read (err says so)
+ *   -ENOMEM
+ * On failure cfg may hold what was parsed before; config_free() it.
+ */
 int config_parse(FILE *f, const char *name, struct config *cfg, char *err, size_t errlen);
-/* The same from a string. */
+/* The same from a string, named "(string)" in messages. */
 int config_parse_string(const char *text, struct config *cfg, char *err, size_t errlen);
+
+/*
+ * Look up logon-group and admin-group (getgrnam_r). Each ret_* is the gid,
+ * or (gid_t)-1 when the directive is absent. 0, or -ENOENT (unknown group:
+ * err holds "NAME:LINE: ..."), -EIO (the group database failed), -ENOMEM.
+ * The outputs are left untouched on failure.
+ */
+int config_resolve_groups(const struct config *cfg, gid_t *ret_logon, gid_t *ret_admin, char *err,
+                          size_t errlen);
+
+/* Release what cfg holds and zero it; a zeroed cfg is fine. */
 void config_free(struct config *cfg);
 
 #endif
