@@ -10,6 +10,7 @@
 #define LSASHM_HOST_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -125,7 +126,8 @@ struct host {
         char *socket_path;            /* ours to unlink, or NULL */
         int listen_fd;
         int epoll_fd;
-        volatile int stop;            /* set from a signal handler */
+        int wake_fd;                  /* eventfd: host_stop wakes host_run */
+        volatile sig_atomic_t stop;   /* set from a signal handler */
         struct host_package *packages[HOST_MAX_PACKAGES];
         unsigned npackages;
         struct host_conn *conns;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -131,6 +132,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
         h->cfg.socket_path = NULL; /* not ours to keep */
         h->listen_fd = -1;
         h->epoll_fd = -1;
+        h->wake_fd = -1;
         h->next_serial = 1;
         pthread_mutex_init(&h->sections_lock, NULL);
 
@@ -160,7 +162,10 @@ int host_create(const struct host_config *cfg, struct host **ret)
                 goto fail;
         }
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->listen_fd, &ev) < 0) {
+        struct epoll_event wake = { .events = EPOLLIN, .data.ptr = &h->wake_fd };
+        h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (h->wake_fd < 0 || epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->listen_fd, &ev) < 0 ||
+            epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->wake_fd, &wake) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -168,6 +173,8 @@ int host_create(const struct host_config *cfg, struct host **ret)
         *ret = h;
         return 0;
 fail:
+        if (h->wake_fd >= 0)
+                close(h->wake_fd);
         if (h->epoll_fd >= 0)
                 close(h->epoll_fd);
         if (h->socket_path) {
@@ -196,8 +203,15 @@ int host_fd(const struct host *h)
 
 void host_stop(struct host *h)
 {
-        if (h)
-                h->stop = 1;
+        if (!h)
+                return;
+        h->stop = 1;
+        /* Wake host_run even if the signal came between its check of stop
+         * and its epoll_wait: write(2) is async-signal-safe. */
+        uint64_t one = 1;
+        if (h->wake_fd >= 0 && write(h->wake_fd, &one, sizeof(one)) < 0) {
+                /* the counter is already non-zero: it will wake */
+        }
 }
 
 /* ---- connections ---- */
@@ -316,14 +330,23 @@ static bool peer_in_group(const struct host_conn *c, gid_t gid)
                 return false;
         if (c->gid == gid)
                 return true;
-        gid_t groups[256];
-        socklen_t len = sizeof(groups);
-        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-                return false;
-        for (size_t i = 0; i < len / sizeof(gid_t); i++)
-                if (groups[i] == gid)
-                        return true;
-        return false;
+        /* Most peers have a few groups; the kernel says how many when they
+         * do not fit (up to NGROUPS_MAX, 65536). */
+        gid_t small[64], *groups = small;
+        socklen_t len = sizeof(small);
+        int r = getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+        if (r < 0 && errno == ERANGE && len > sizeof(small)) {
+                groups = malloc(len);
+                if (!groups)
+                        return false;
+                r = getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+        }
+        bool found = false;
+        for (size_t i = 0; r == 0 && i < len / sizeof(gid_t) && !found; i++)
+                found = groups[i] == gid;
+        if (groups != small)
+                free(groups);
+        return found;
 }
 
 /* Send a reply (and maybe an fd, which we close either way). */
@@ -505,6 +528,13 @@ int host_dispatch(struct host *h)
         if (n < 0)
                 return errno == EINTR ? 0 : -errno;
         for (int i = 0; i < n; i++) {
+                if (evs[i].data.ptr == &h->wake_fd) {
+                        uint64_t count;
+                        if (read(h->wake_fd, &count, sizeof(count)) < 0) {
+                                /* nothing to drain */
+                        }
+                        continue;
+                }
                 struct host_conn *c = evs[i].data.ptr;
                 if (!c) {
                         accept_all(h);
@@ -548,6 +578,8 @@ void host_destroy(struct host *h)
                 host_package_unload(h, h->packages[h->npackages - 1]);
         host_sections_release(h, NULL);
         host_logon_sessions_clear();
+        if (h->wake_fd >= 0)
+                close(h->wake_fd);
         if (h->epoll_fd >= 0)
                 close(h->epoll_fd);
         if (h->socket_path) {

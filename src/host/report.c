@@ -133,10 +133,10 @@ static void report_text(struct host *h, FILE *f)
                 struct lsashm_section_stats st;
                 if (!host_section_live(s) || lsashm_shared_memory_stats(s->base, &st) < 0)
                         continue;
-                fprintf(f, "  %016" PRIX64 " %-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8" PRIu64
-                           " %8u  %s\n",
-                        s->id, s->owner ? s->owner->name : "-", s->max_size, st.committed, st.in_use,
-                        st.live_blocks, s->mappings,
+                fprintf(f, "  %016" PRIX64 " ", s->id);
+                text_str(f, s->owner ? s->owner->name : "", 20);
+                fprintf(f, " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8" PRIu64 " %8u  %s\n",
+                        s->max_size, st.committed, st.in_use, st.live_blocks, s->mappings,
                         s->share == LSASHM_SHARE_READ_WRITE ? "read-write"
                         : s->share == LSASHM_SHARE_READ    ? "read"
                                                            : "creator");
