@@ -111,19 +111,7 @@ static void log_dump_since(unsigned since)
                 print_message("  host log: %s\n", g_log[i % LOG_KEEP]);
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-static void sleep_ms(int ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
-}
 
 /* ---- driving the host ---- */
 
@@ -138,8 +126,8 @@ static void pump(int ms)
 /* Serve until nothing has been ready for idle_ms (at most a few seconds). */
 static void pump_idle(int idle_ms)
 {
-        int64_t end = now_ms() + 5000;
-        while (now_ms() < end) {
+        int64_t end = tu_now_ms() + 5000;
+        while (tu_now_ms() < end) {
                 struct pollfd p = { .fd = host_fd(g_host), .events = POLLIN };
                 if (poll(&p, 1, idle_ms) <= 0)
                         return;
@@ -267,42 +255,14 @@ static int g_query_fd = -1, g_answer_fd = -1;
                 }                                                                                    \
         } while (0)
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-        const char *p = buf;
-        while (len) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return false;
-                p += n;
-                len -= (size_t)n;
-        }
-        return true;
-}
 
-static bool read_all(int fd, void *buf, size_t len)
-{
-        char *p = buf;
-        while (len) {
-                ssize_t n = read(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return false;
-                p += n;
-                len -= (size_t)n;
-        }
-        return true;
-}
 
 static uint64_t ask(uint32_t code, uint64_t arg)
 {
         struct query q = { .code = code, .arg = arg };
         uint64_t a = 0;
-        CHECK(write_all(g_query_fd, &q, sizeof(q)));
-        CHECK(read_all(g_answer_fd, &a, sizeof(a)));
+        CHECK(tu_write_all(g_query_fd, &q, sizeof(q)));
+        CHECK(tu_read_all(g_answer_fd, &a, sizeof(a)));
         return a;
 }
 
@@ -310,10 +270,10 @@ static uint64_t ask(uint32_t code, uint64_t arg)
  * UNMAP notices, asynchronously); returns the last answer. */
 static uint64_t ask_until(uint32_t code, uint64_t arg, uint64_t want)
 {
-        int64_t end = now_ms() + STEP_MS;
+        int64_t end = tu_now_ms() + STEP_MS;
         uint64_t a;
-        while ((a = ask(code, arg)) != want && now_ms() < end)
-                sleep_ms(5);
+        while ((a = ask(code, arg)) != want && tu_now_ms() < end)
+                tu_sleep_ms(5);
         return a;
 }
 
@@ -493,7 +453,7 @@ static void run_clients(client_fn fn, void *arg, int n, const struct creds *cr, 
                 close(a[0]);
                 kids[i] = (struct kid){ .pid = pid, .q = q[0], .a = a[1], .q_open = true };
         }
-        int64_t deadline = now_ms() + SCENARIO_MS;
+        int64_t deadline = tu_now_ms() + SCENARIO_MS;
         int alive = n;
         while (alive > 0) {
                 struct pollfd p[1 + MAX_KIDS];
@@ -514,7 +474,7 @@ static void run_clients(client_fn fn, void *arg, int n, const struct creds *cr, 
                                         continue;
                                 struct kid *k = &kids[who[j]];
                                 struct query q;
-                                if (!read_all(k->q, &q, sizeof(q))) {
+                                if (!tu_read_all(k->q, &q, sizeof(q))) {
                                         k->q_open = false;
                                         continue;
                                 }
@@ -523,7 +483,7 @@ static void run_clients(client_fn fn, void *arg, int n, const struct creds *cr, 
                                  * first: the answer reflects it. */
                                 pump_idle(0);
                                 uint64_t ans = answer(q.code, q.arg);
-                                if (!write_all(k->a, &ans, sizeof(ans)))
+                                if (!tu_write_all(k->a, &ans, sizeof(ans)))
                                         k->q_open = false;
                         }
                 }
@@ -537,7 +497,7 @@ static void run_clients(client_fn fn, void *arg, int n, const struct creds *cr, 
                                 alive--;
                         }
                 }
-                if (alive > 0 && now_ms() > deadline) {
+                if (alive > 0 && tu_now_ms() > deadline) {
                         for (int i = 0; i < n; i++) {
                                 if (kids[i].done)
                                         continue;
@@ -1837,9 +1797,9 @@ static void child_dies_mid_call(void *arg, int index)
         close(ready[0]);
         /* Kill it once the package is inside the call (and not ask() the
          * host's process meanwhile: it is busy in that call). */
-        int64_t end = now_ms() + STEP_MS;
-        while (!log_has_line("sleeping " TP_NAME_OK "\n") && now_ms() < end)
-                sleep_ms(2);
+        int64_t end = tu_now_ms() + STEP_MS;
+        while (!log_has_line("sleeping " TP_NAME_OK "\n") && tu_now_ms() < end)
+                tu_sleep_ms(2);
         CHECK(log_has_line("sleeping " TP_NAME_OK "\n"));
         kill(gc, SIGKILL);
         int status = tu_wait(gc, 20, NULL);
@@ -1934,7 +1894,7 @@ static struct lsa_wire_message raw_connect_msg(uint32_t mode)
 /* The next reply on s, serving the host meanwhile; its fd (or -1) in *fd. */
 static struct lsa_wire_message raw_reply(int s, int *fd)
 {
-        int64_t end = now_ms() + STEP_MS;
+        int64_t end = tu_now_ms() + STEP_MS;
         for (;;) {
                 int got = -1;
                 ssize_t n = fdpass_recv(s, g_pkt, sizeof(g_pkt), &got, true, true);
@@ -1948,7 +1908,7 @@ static struct lsa_wire_message raw_reply(int s, int *fd)
                         return m;
                 }
                 assert_int_equal(n, -EAGAIN);
-                assert_true(now_ms() < end);
+                assert_true(tu_now_ms() < end);
                 pump(5);
         }
 }
@@ -1966,7 +1926,7 @@ static void raw_connect_ok(int s, uint32_t mode)
  * error (the host answers nothing to a client it drops). */
 static void raw_expect_hangup(int s)
 {
-        int64_t end = now_ms() + STEP_MS;
+        int64_t end = tu_now_ms() + STEP_MS;
         for (;;) {
                 int got = -1;
                 ssize_t n = fdpass_recv(s, g_pkt, sizeof(g_pkt), &got, true, true);
@@ -1978,7 +1938,7 @@ static void raw_expect_hangup(int s)
                         fail_msg("the host answered (%zd bytes) instead of hanging up", n);
                 }
                 assert_int_equal(n, -EAGAIN);
-                if (now_ms() > end)
+                if (tu_now_ms() > end)
                         fail_msg("the host did not hang up");
                 pump(5);
         }
@@ -2239,7 +2199,7 @@ static void test_host_client_not_reading_dropped(void **state)
         m.lookup.name_len = 7;
         memcpy(m.lookup.name, TP_NAME_OK, 7);
         size_t len = lsa_wire_encode(&m, g_pkt);
-        int64_t end = now_ms() + STEP_MS;
+        int64_t end = tu_now_ms() + STEP_MS;
         unsigned sent = 0;
         while (g_host->dropped == dropped) {
                 ssize_t n = send(s, g_pkt, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -2250,7 +2210,7 @@ static void test_host_client_not_reading_dropped(void **state)
                 else
                         assert_true(n < 0 && errno == EAGAIN);
                 pump(0);
-                if (now_ms() > end)
+                if (tu_now_ms() > end)
                         fail_msg("never dropped after %u requests", sent);
         }
         pump_idle(5);

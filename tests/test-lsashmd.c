@@ -118,19 +118,7 @@ static void copy_for_everyone(const char *from, const char *name, char *out, siz
 
 /* ---- small helpers ---- */
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-static void sleep_ms(int ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
-}
 
 /* The whole file as a string ("" if absent). */
 static char *slurp(const char *path)
@@ -193,9 +181,9 @@ static int notify_socket(const char *path)
  * received is appended to log (if given, cap bytes). */
 static bool notify_wait(int s, const char *want, int timeout_ms, char *log, size_t cap)
 {
-        int64_t end = now_ms() + timeout_ms;
+        int64_t end = tu_now_ms() + timeout_ms;
         for (;;) {
-                int64_t left = end - now_ms();
+                int64_t left = end - tu_now_ms();
                 if (left <= 0)
                         return false;
                 struct pollfd p = { .fd = s, .events = POLLIN };
@@ -758,9 +746,9 @@ static void test_lsashmd_out_of_descriptors(void **state)
         char *argv[] = { "/usr/bin/prlimit", "--nofile=24:24", (char *)(uintptr_t)lsashmd_path(), "--config",
                          g_empty_conf, "--socket", sock, "--package", pkg, NULL };
         g_daemon.pid = spawn(argv, NULL, err, NULL, NULL);
-        int64_t end = now_ms() + START_S * 1000;
-        while (!connectable(sock) && now_ms() < end)
-                sleep_ms(20);
+        int64_t end = tu_now_ms() + START_S * 1000;
+        while (!connectable(sock) && tu_now_ms() < end)
+                tu_sleep_ms(20);
         assert_true(connectable(sock));
 
         enum { FLOOD = 64 };
@@ -772,9 +760,9 @@ static void test_lsashmd_out_of_descriptors(void **state)
                 assert_true(fds[i] >= 0);
                 assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
         }
-        sleep_ms(300);
+        tu_sleep_ms(300);
         double before = cpu_seconds(g_daemon.pid);
-        sleep_ms(1000);
+        tu_sleep_ms(1000);
         double used = cpu_seconds(g_daemon.pid) - before;
         /* A spinning daemon burns a whole second here. */
         if (used > 0.3)
@@ -789,7 +777,7 @@ static void test_lsashmd_out_of_descriptors(void **state)
         assert_true(refused > 0);
         for (int i = 0; i < FLOOD; i++)
                 close(fds[i]);
-        sleep_ms(200);
+        tu_sleep_ms(200);
         /* Descriptors are back: a real client is served. */
         expect_client_echo(sock, false);
         assert_true(exited(daemon_stop(&g_daemon, SIGTERM), 0));
@@ -836,10 +824,10 @@ static void test_lsashmd_socket_activation(void **state)
         d->notify_fd = ns;
         d->pid = spawn(argv, NULL, err, NULL, NULL);
         /* It listens first, and starts lsashmd on the first connection. */
-        int64_t end = now_ms() + START_S * 1000;
+        int64_t end = tu_now_ms() + START_S * 1000;
         struct stat st;
-        while (lstat(sock, &st) < 0 && now_ms() < end)
-                sleep_ms(10);
+        while (lstat(sock, &st) < 0 && tu_now_ms() < end)
+                tu_sleep_ms(10);
         if (lstat(sock, &st) < 0) {
                 char *text = slurp(err);
                 print_message("systemd-socket-activate stderr:\n%s\n", text);

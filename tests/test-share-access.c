@@ -310,42 +310,14 @@ struct child {
 
 typedef int (*child_fn)(void *arg);
 
-static bool xwrite(int fd, const void *buf, size_t len)
-{
-        const char *p = buf;
-        while (len) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return false;
-                p += n;
-                len -= (size_t)n;
-        }
-        return true;
-}
 
-static bool xread(int fd, void *buf, size_t len)
-{
-        char *p = buf;
-        while (len) {
-                ssize_t n = read(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return false;
-                p += n;
-                len -= (size_t)n;
-        }
-        return true;
-}
 
 /* In a child: report to the parent / wait for its go-ahead. */
-#define CHILD_SEND(v) CHILD_CHECK(xwrite(CHILD_OUT, &(v), sizeof(v)))
+#define CHILD_SEND(v) CHILD_CHECK(tu_write_all(CHILD_OUT, &(v), sizeof(v)))
 #define CHILD_WAIT()                                    \
         do {                                            \
                 char go_;                               \
-                CHILD_CHECK(xread(CHILD_IN, &go_, 1));  \
+                CHILD_CHECK(tu_read_all(CHILD_IN, &go_, 1));  \
         } while (0)
 
 static void become(const struct ident *id)
@@ -402,7 +374,7 @@ static struct child child_start(const struct ident *id, child_fn fn, void *arg, 
 
 static void child_go(struct child *c)
 {
-        assert_true(xwrite(c->to, "g", 1));
+        assert_true(tu_write_all(c->to, "g", 1));
 }
 
 /* Wait for the child (serving meanwhile); it must exit with status 0. */
@@ -1005,7 +977,7 @@ static int attack_readonly(char **argv)
         if (rep.fetch == 0 && (reply.status != 0 || reply.access != LSASHM_ACCESS_READ || fd < 0))
                 rep.fetch = reply.status ? reply.status : -EPROTO;
         if (rep.fetch < 0)
-                return xwrite(CHILD_OUT, &rep, sizeof(rep)) ? 0 : 1;
+                return tu_write_all(CHILD_OUT, &rep, sizeof(rep)) ? 0 : 1;
         size_t size = (size_t)reply.size;
         struct stat st = { 0 };
         if (fstat(fd, &st) == 0) {
@@ -1097,7 +1069,7 @@ static int attack_readonly(char **argv)
                 munmap(ro, size);
         close(fd);
         close(sock);
-        return xwrite(CHILD_OUT, &rep, sizeof(rep)) ? 0 : 1;
+        return tu_write_all(CHILD_OUT, &rep, sizeof(rep)) ? 0 : 1;
 }
 
 /* In a child: exec this program (or another) from the descriptor CHILD_KEEP,
@@ -1929,7 +1901,7 @@ static void test_stats_deaths_and_destroy(void **state)
                 if (stages[i] == OPEN_SENT) {
                         child_go(&c);
                         /* not serving: the OPEN stays unread in the server's socket */
-                        assert_true(xread(c.from, &ready, 1));
+                        assert_true(tu_read_all(c.from, &ready, 1));
                 }
                 if (i == 3) /* served: its reply, and the fd, in flight */
                         SERVE_UNTIL(stats().views == 1);

@@ -177,6 +177,52 @@ static inline const char *tu_describe_status(int status, char *buf, size_t len)
         return buf;
 }
 
+/* Whole-buffer pipe and socket I/O, retrying short transfers and EINTR. */
+static inline bool tu_write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+        while (len) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                p += n;
+                len -= (size_t)n;
+        }
+        return true;
+}
+
+static inline bool tu_read_all(int fd, void *buf, size_t len)
+{
+        char *p = buf;
+        while (len) {
+                ssize_t n = read(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                p += n;
+                len -= (size_t)n;
+        }
+        return true;
+}
+
+/* Milliseconds on the monotonic clock, and a sleep that survives signals. */
+static inline int64_t tu_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void tu_sleep_ms(int ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+}
+
 /* Blocking pipe I/O of one byte, used to put parent and child in lockstep. */
 static inline bool tu_pipe_send(int fd)
 {

@@ -282,16 +282,22 @@ NTSTATUS NTAPI host_FreeClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, PVOID Cl
         return STATUS_INVALID_PARAMETER;
 }
 
+/* What both copies check first: a call in progress, something to copy, a
+ * buffer of ours. NULL with *st the answer (success for 0 bytes). */
+static struct host_call *copy_call(PLSA_CLIENT_REQUEST req, ULONG length, const void *ours, NTSTATUS *st)
+{
+        struct host_call *call = resolve(req);
+        *st = !call || (length && !ours) ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
+        return *st == STATUS_SUCCESS && length ? call : NULL;
+}
+
 NTSTATUS NTAPI host_CopyToClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULONG Length,
                                        PVOID ClientBaseAddress, PVOID BufferToCopy)
 {
-        struct host_call *call = resolve(ClientRequest);
+        NTSTATUS st;
+        struct host_call *call = copy_call(ClientRequest, Length, BufferToCopy, &st);
         if (!call)
-                return STATUS_INVALID_PARAMETER;
-        if (Length == 0)
-                return STATUS_SUCCESS;
-        if (!BufferToCopy)
-                return STATUS_INVALID_PARAMETER;
+                return st;
         if (!call->conn) {
                 if (heap_block(call, ClientBaseAddress, Length) < 0)
                         return STATUS_ACCESS_VIOLATION;
@@ -313,13 +319,10 @@ NTSTATUS NTAPI host_CopyToClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULONG 
 NTSTATUS NTAPI host_CopyFromClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULONG Length,
                                          PVOID BufferToCopy, PVOID ClientBaseAddress)
 {
-        struct host_call *call = resolve(ClientRequest);
+        NTSTATUS st;
+        struct host_call *call = copy_call(ClientRequest, Length, BufferToCopy, &st);
         if (!call)
-                return STATUS_INVALID_PARAMETER;
-        if (Length == 0)
-                return STATUS_SUCCESS;
-        if (!BufferToCopy)
-                return STATUS_INVALID_PARAMETER;
+                return st;
         /* The submit buffer, from the copy we took when the call arrived:
          * the client cannot change it under the package. */
         const uint8_t *in_submit = submit_range(call, ClientBaseAddress, Length);

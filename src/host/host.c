@@ -106,6 +106,27 @@ static void raise_fd_limit(void)
         }
 }
 
+/* Everything host_create acquired; the listening socket too when it is
+ * ours to close. */
+static void host_release(struct host *h, bool close_listener)
+{
+        if (h->wake_fd >= 0)
+                close(h->wake_fd);
+        if (h->epoll_fd >= 0)
+                close(h->epoll_fd);
+        if (h->socket_path) {
+                unlink(h->socket_path);
+                free(h->socket_path);
+        }
+        if (close_listener && h->listen_fd >= 0)
+                close(h->listen_fd);
+        free(h->rx);
+        free(h->tx);
+        if (h->spare_fd >= 0)
+                close(h->spare_fd);
+        pthread_mutex_destroy(&h->sections_lock);
+}
+
 int host_create(const struct host_config *cfg, struct host **ret)
 {
         if (!cfg || !ret)
@@ -173,20 +194,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
         *ret = h;
         return 0;
 fail:
-        if (h->wake_fd >= 0)
-                close(h->wake_fd);
-        if (h->epoll_fd >= 0)
-                close(h->epoll_fd);
-        if (h->socket_path) {
-                unlink(h->socket_path);
-                close(h->listen_fd);
-                free(h->socket_path);
-        }
-        free(h->rx);
-        free(h->tx);
-        if (h->spare_fd >= 0)
-                close(h->spare_fd);
-        pthread_mutex_destroy(&h->sections_lock);
+        host_release(h, h->socket_path != NULL); /* an inherited socket stays the caller's */
         free(h);
         return r;
 }
@@ -578,21 +586,7 @@ void host_destroy(struct host *h)
                 host_package_unload(h, h->packages[h->npackages - 1]);
         host_sections_release(h, NULL);
         host_logon_sessions_clear();
-        if (h->wake_fd >= 0)
-                close(h->wake_fd);
-        if (h->epoll_fd >= 0)
-                close(h->epoll_fd);
-        if (h->socket_path) {
-                unlink(h->socket_path);
-                free(h->socket_path);
-        }
-        if (h->listen_fd >= 0)
-                close(h->listen_fd);
-        free(h->rx);
-        free(h->tx);
-        if (h->spare_fd >= 0)
-                close(h->spare_fd);
-        pthread_mutex_destroy(&h->sections_lock);
+        host_release(h, true);
         if (host_global == h)
                 host_global = NULL;
         free(h);

@@ -86,13 +86,14 @@ bool host_section_live(const struct host_section *s)
 
 static void unlink_section(struct host *h, struct host_section *s);
 
-/* The live record for base. A record whose section a package deleted
- * directly (LsaDeleteSharedMemory, not the table's member) is dropped here
- * when met: its base and its id must not lead to whatever lives there now. */
-static struct host_section *find_by_base(struct host *h, const void *base)
+/* The live record with this base (or this id, when base is NULL). A
+ * record whose section a package deleted directly (LsaDeleteSharedMemory,
+ * not the table's member) is dropped when met: its base and its id must
+ * not lead to whatever lives there now. */
+static struct host_section *find_record(struct host *h, const void *base, uint64_t id)
 {
         for (struct host_section *s = h->sections; s; s = s->next) {
-                if (s->base != base)
+                if (base ? s->base != base : s->id != id)
                         continue;
                 if (record_live(s))
                         return s;
@@ -103,18 +104,14 @@ static struct host_section *find_by_base(struct host *h, const void *base)
         return NULL;
 }
 
+static struct host_section *find_by_base(struct host *h, const void *base)
+{
+        return base ? find_record(h, base, 0) : NULL;
+}
+
 static struct host_section *find_by_id(struct host *h, uint64_t id)
 {
-        for (struct host_section *s = h->sections; s; s = s->next) {
-                if (s->id != id)
-                        continue;
-                if (record_live(s))
-                        return s;
-                unlink_section(h, s);
-                free(s);
-                return NULL;
-        }
-        return NULL;
+        return id ? find_record(h, NULL, id) : NULL;
 }
 
 static void unlink_section(struct host *h, struct host_section *s)
