@@ -664,6 +664,9 @@ static int setup(void **state)
         g_host->cfg.admin_gid = (gid_t)-1;
         g_host->cfg.max_connections = 1024;
         g_host->cfg.max_connections_per_uid = 64;
+        /* A full allowance of lines about clients: tests count them. */
+        g_host->log_tokens = 20;
+        g_host->log_suppressed = 0;
         return g_host->nconns == 0 ? 0 : -1;
 }
 
@@ -2147,6 +2150,35 @@ static void child_echo(void *arg, int index)
         }
 }
 
+/* Lines about clients are what a hostile client causes at will: a burst of
+ * drops logs at most a burst of lines, and the next line says how many
+ * were left out. */
+static void test_host_client_log_rate_limited(void **state)
+{
+        (void)state;
+        unsigned since = g_nlog;
+        g_host->log_tokens = 20;
+        g_host->log_second = (uint64_t)(tu_now_ms() / 1000);
+        for (int i = 0; i < 60; i++) {
+                int s = raw_connect();
+                send_malformed(s, BAD_GARBAGE);
+                raw_expect_hangup(s);
+                close(s);
+        }
+        unsigned lines = log_count_since(since, "dropped client", NULL);
+        if (lines < 20 || lines > 22)
+                fail_msg("60 drops in a burst logged %u lines, expected about 20", lines);
+        /* A second later, lines flow again, led by the count left out. */
+        tu_sleep_ms(1100);
+        since = g_nlog;
+        int s = raw_connect();
+        send_malformed(s, BAD_GARBAGE);
+        raw_expect_hangup(s);
+        close(s);
+        assert_int_equal(log_count_since(since, "lines about clients left out", NULL), 1);
+        assert_int_equal(log_count_since(since, "dropped client", NULL), 1);
+}
+
 static void test_host_malformed_clients_dropped(void **state)
 {
         (void)state;
@@ -2157,6 +2189,8 @@ static void test_host_malformed_clients_dropped(void **state)
                 int fds = tu_count_fds();
                 uint64_t dropped = g_host->dropped;
                 unsigned since = g_nlog;
+                /* Each case's own line (the rate limit has its own test). */
+                g_host->log_tokens = 1;
                 int s = raw_connect();
                 send_malformed(s, (enum malformed)which);
                 raw_expect_hangup(s);
@@ -2508,6 +2542,7 @@ int main(void)
                 cmocka_unit_test_setup(test_host_stale_client_request_refused, setup),
                 cmocka_unit_test_setup(test_host_client_dies_mid_call, setup),
                 cmocka_unit_test_setup(test_host_malformed_clients_dropped, setup),
+                cmocka_unit_test_setup(test_host_client_log_rate_limited, setup),
                 cmocka_unit_test_setup(test_host_client_not_reading_dropped, setup),
                 cmocka_unit_test_setup(test_host_many_clients_at_once, setup),
                 cmocka_unit_test_setup(test_host_connection_limits, setup),

@@ -137,6 +137,9 @@ struct host {
         uint8_t *tx;                  /* the same, for replies */
         int spare_fd;                 /* given up to accept-and-close when out of fds */
         uint64_t last_emfile_log;     /* seconds: one such line a minute */
+        unsigned log_tokens;          /* lines about clients that may go out now */
+        uint64_t log_second;          /* when the tokens were last refilled */
+        uint64_t log_suppressed;      /* lines left out since */
         uint64_t calls;
         uint64_t dropped;
 

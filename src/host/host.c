@@ -8,6 +8,7 @@
  * everyone else.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -43,6 +44,40 @@ void host_logf(struct host *h, const char *fmt, ...)
                 h->cfg.log(h->cfg.log_ctx, line);
         else
                 fprintf(stderr, "lsashmd: %s\n", line);
+}
+
+/* Lines about clients (dropped, refused) are what a hostile client can
+ * cause at will: at most LOG_BURST of them at once, then one a second, and
+ * a count of what was left out when lines flow again. */
+#define LOG_BURST 20
+
+static void client_logf(struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void client_logf(struct host *h, const char *fmt, ...)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        uint64_t sec = (uint64_t)now.tv_sec;
+        if (sec > h->log_second) {
+                uint64_t refill = (sec - h->log_second) + h->log_tokens;
+                h->log_tokens = refill > LOG_BURST ? LOG_BURST : (unsigned)refill;
+                h->log_second = sec;
+        }
+        if (h->log_tokens == 0) {
+                h->log_suppressed++;
+                return;
+        }
+        h->log_tokens--;
+        if (h->log_suppressed) {
+                host_logf(h, "(%" PRIu64 " lines about clients left out)", h->log_suppressed);
+                h->log_suppressed = 0;
+        }
+        char line[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        host_logf(h, "%s", line);
 }
 
 static int bind_socket(struct host *h, const char *path, mode_t mode)
@@ -155,6 +190,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
         h->epoll_fd = -1;
         h->wake_fd = -1;
         h->next_serial = 1;
+        h->log_tokens = LOG_BURST;
         pthread_mutex_init(&h->sections_lock, NULL);
 
         int r = -ENOMEM;
@@ -250,7 +286,7 @@ static void conn_close(struct host *h, struct host_conn *c)
 
 static void conn_drop(struct host *h, struct host_conn *c, const char *why)
 {
-        host_logf(h, "dropped client pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid, why);
+        client_logf(h, "dropped client pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid, why);
         h->dropped++;
         conn_close(h, c);
 }
@@ -265,7 +301,7 @@ static void accept_one(struct host *h, int fd)
         }
         if (h->nconns >= h->cfg.max_connections ||
             conns_of_uid(h, cred.uid) >= h->cfg.max_connections_per_uid) {
-                host_logf(h, "refused client pid %d uid %u: too many connections", (int)cred.pid,
+                client_logf(h, "refused client pid %d uid %u: too many connections", (int)cred.pid,
                           (unsigned)cred.uid);
                 close(fd);
                 return;
@@ -389,7 +425,7 @@ static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_
                 st = STATUS_ACCESS_DENIED;
         r.connect_reply.status = st;
         if (st != STATUS_SUCCESS) {
-                host_logf(h, "refused %s connection from pid %d uid %u",
+                client_logf(h, "refused %s connection from pid %d uid %u",
                           m->mode == LSA_WIRE_MODE_LOGON ? "logon process" : "admin", (int)c->pid,
                           (unsigned)c->uid);
                 if (send_reply(h, c, &r, -1) == 0)
