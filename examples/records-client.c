@@ -13,8 +13,8 @@
  *   (nothing)       a demo: add three records (if trusted), look one up,
  *                   list them all, and print "records-client: ok"
  *
- * As root it connects with LsaRegisterLogonProcess (trusted), otherwise
- * with LsaConnectUntrusted. The host's socket is $LSASHM_SOCKET, else
+ * It connects with LsaRegisterLogonProcess (trusted) when the host allows
+ * it (root, or lsashmd's logon-group), otherwise with LsaConnectUntrusted. The host's socket is $LSASHM_SOCKET, else
  * /run/lsashm/lsashm.sock. Exit status: 0 on success, 1 on any failure.
  *
  * Neither the return buffers nor the shared table are trusted: embedded
@@ -24,7 +24,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <lsashm/ntsecapi.h>
 
@@ -90,22 +89,23 @@ static int client_open(struct records_client *c)
 {
         NTSTATUS st;
         memset(c, 0, sizeof(*c));
-        if (geteuid() == 0) {
-                CHAR name[] = "records-client";
-                LSA_STRING logon = { sizeof(name) - 1, sizeof(name), name };
-                LSA_OPERATIONAL_MODE mode;
-                st = LsaRegisterLogonProcess(&logon, &c->lsa, &mode);
-                if (!NT_SUCCESS(st)) {
-                        report("LsaRegisterLogonProcess", st);
-                        return -1;
-                }
+        /* A logon process if the host allows it (root, or its logon
+         * group): only those may add records. Otherwise untrusted. */
+        CHAR process[] = "records-client";
+        LSA_STRING logon = { sizeof(process) - 1, sizeof(process), process };
+        LSA_OPERATIONAL_MODE mode;
+        st = LsaRegisterLogonProcess(&logon, &c->lsa, &mode);
+        if (NT_SUCCESS(st)) {
                 c->trusted = TRUE;
-        } else {
+        } else if (st == STATUS_PORT_CONNECTION_REFUSED) {
                 st = LsaConnectUntrusted(&c->lsa);
                 if (!NT_SUCCESS(st)) {
                         report("LsaConnectUntrusted", st);
                         return -1;
                 }
+        } else {
+                report("LsaRegisterLogonProcess", st);
+                return -1;
         }
         CHAR package[] = RECORDS_PACKAGE_NAME;
         LSA_STRING name = { sizeof(package) - 1, sizeof(package), package };

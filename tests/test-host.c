@@ -1712,6 +1712,11 @@ static void child_table_members(void *arg, int index)
                 CHECK_ST(lr.CreateAgain, STATUS_LOGON_SESSION_COLLISION);
                 CHECK_ST(lr.Delete, STATUS_SUCCESS);
                 CHECK_ST(lr.DeleteAgain, STATUS_NO_SUCH_LOGON_SESSION);
+                /* The one real delete told the package (LsaApLogonTerminated),
+                 * with the session's LUID; the refused one did not. */
+                CHECK_EQ(lr.Terminated, 1);
+                CHECK_EQ(lr.TerminatedLuid.LowPart, (ULONG)luids[i]);
+                CHECK_EQ((ULONG)lr.TerminatedLuid.HighPart, (ULONG)(luids[i] >> 32));
         }
 }
 

@@ -224,6 +224,8 @@ void host_logon_sessions_clear(void);
 
 /* ---- packages.c ---- */
 void host_package_unload(struct host *h, struct host_package *p);
+/* Call every loaded package's LogonTerminated for this session. */
+void host_packages_logon_terminated(const LUID *logon_id);
 
 /* ---- report.c: the admin status report ---- */
 /* Write the report into a new sealed memfd; returns it and its length. */

@@ -126,6 +126,11 @@ NTSTATUS NTAPI host_DeleteLogonSession(PLUID LogonId)
                 }
         }
         pthread_mutex_unlock(&sessions_lock);
+        /* As the LSA does: every package hears that the session ended
+         * (LsaApLogonTerminated), outside our lock, since they may call
+         * back into the table. */
+        if (st == STATUS_SUCCESS)
+                host_packages_logon_terminated(LogonId);
         return st;
 }
 

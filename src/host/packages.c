@@ -330,3 +330,20 @@ int host_load_package(struct host *h, const char *path)
         }
         return 0;
 }
+
+void host_packages_logon_terminated(const LUID *logon_id)
+{
+        struct host *h = host_global;
+        if (!h)
+                return;
+        for (unsigned i = 0; i < h->npackages; i++) {
+                struct host_package *p = h->packages[i];
+                if (!p->table.LogonTerminated)
+                        continue;
+                LUID copy = *logon_id; /* each package gets its own: it may write to it */
+                struct host_package *outer = host_active_package;
+                host_active_package = p;
+                p->table.LogonTerminated(&copy);
+                host_active_package = outer;
+        }
+}

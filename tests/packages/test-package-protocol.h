@@ -143,6 +143,8 @@ typedef struct _TP_LOGON_REPLY {
         NTSTATUS CreateAgain;
         NTSTATUS Delete;
         NTSTATUS DeleteAgain;
+        ULONG Terminated;       /* LogonTerminated calls this package got meanwhile */
+        LUID TerminatedLuid;    /* the last one's session */
 } TP_LOGON_REPLY, *PTP_LOGON_REPLY;
 
 /* TpProtect's ProtocolStatus when something is wrong. */

@@ -48,6 +48,8 @@ static WCHAR package_comment[] = u"lsashm test package";
 
 static struct {
         PLSA_SECPKG_FUNCTION_TABLE lsa;
+        ULONG terminated;       /* LogonTerminated calls */
+        LUID terminated_luid;
         ULONG lsamode_calls;
         ULONG initpkg_calls;
         ULONG init_calls;
@@ -329,8 +331,11 @@ static NTSTATUS msg_logon_sessions(PLSA_CLIENT_REQUEST req, ULONGLONG v, PVOID *
         TP_LOGON_REPLY r = { .MessageType = TpLogonSessions };
         r.Create = tp.lsa->CreateLogonSession(&luid);
         r.CreateAgain = tp.lsa->CreateLogonSession(&luid);
+        ULONG before = tp.terminated;
         r.Delete = tp.lsa->DeleteLogonSession(&luid);
         r.DeleteAgain = tp.lsa->DeleteLogonSession(&luid);
+        r.Terminated = tp.terminated - before;
+        r.TerminatedLuid = tp.terminated_luid;
         return reply(req, &r, sizeof(r), ret, ret_len);
 }
 
@@ -662,6 +667,12 @@ static NTSTATUS NTAPI tp_SpInitialize(ULONG_PTR PackageId, PSECPKG_PARAMETERS Pa
 #endif
 }
 
+static VOID NTAPI tp_LogonTerminated(PLUID LogonId)
+{
+        tp.terminated++;
+        tp.terminated_luid = *LogonId;
+}
+
 static NTSTATUS NTAPI tp_Shutdown(VOID)
 {
         tp_log("shutdown", NULL);
@@ -692,6 +703,7 @@ static void fill_table(PSECPKG_FUNCTION_TABLE t)
         t->CallPackagePassthrough = tp_CallPackagePassthrough;
         t->Initialize = tp_SpInitialize;
         t->Shutdown = tp_Shutdown;
+        t->LogonTerminated = tp_LogonTerminated;
         t->GetInfo = tp_GetInfo;
 }
 
