@@ -664,6 +664,7 @@ static int setup(void **state)
         g_host->cfg.admin_gid = (gid_t)-1;
         g_host->cfg.max_connections = 1024;
         g_host->cfg.max_connections_per_uid = 64;
+        g_host->cfg.connect_timeout_ms = 10000;
         /* A full allowance of lines about clients: tests count them. */
         g_host->log_tokens = 20;
         g_host->log_suppressed = 0;
@@ -2184,6 +2185,38 @@ static void test_host_client_log_rate_limited(void **state)
         assert_int_equal(log_count_since(since, "dropped client", NULL), 1);
 }
 
+/* A connection that never sends CONNECT is dropped after the deadline, and
+ * a good one that did is not. raw_expect_hangup keeps dispatching, which
+ * is when the deadline is looked at. */
+static void test_host_silent_connection_dropped(void **state)
+{
+        (void)state;
+        g_host->cfg.connect_timeout_ms = 200;
+        int good = raw_connect();
+        raw_connect_ok(good, LSA_WIRE_MODE_UNTRUSTED);
+        unsigned since = g_nlog;
+        int64_t start = tu_now_ms();
+        int silent = raw_connect();
+        pump(5);
+        assert_int_equal(g_host->nconns, 2);
+        /* Nothing arrives for the host: dispatch on a timer, as host_run does. */
+        char b;
+        ssize_t n;
+        while ((n = recv(silent, &b, 1, MSG_DONTWAIT)) < 0 && errno == EAGAIN && tu_now_ms() - start < 3000) {
+                host_dispatch(g_host);
+                tu_sleep_ms(10);
+        }
+        assert_int_equal(n, 0);
+        assert_true(tu_now_ms() - start >= 200);
+        close(silent);
+        assert_int_equal(log_count_since(since, "sent no CONNECT in time", NULL), 1);
+        assert_int_equal(g_host->nconns, 1);
+        assert_int_equal(g_host->unconnected, 0);
+        close(good);
+        pump_idle(5);
+        assert_int_equal(g_host->nconns, 0);
+}
+
 static void test_host_malformed_clients_dropped(void **state)
 {
         (void)state;
@@ -2548,6 +2581,7 @@ int main(void)
                 cmocka_unit_test_setup(test_host_client_dies_mid_call, setup),
                 cmocka_unit_test_setup(test_host_malformed_clients_dropped, setup),
                 cmocka_unit_test_setup(test_host_client_log_rate_limited, setup),
+                cmocka_unit_test_setup(test_host_silent_connection_dropped, setup),
                 cmocka_unit_test_setup(test_host_client_not_reading_dropped, setup),
                 cmocka_unit_test_setup(test_host_many_clients_at_once, setup),
                 cmocka_unit_test_setup(test_host_connection_limits, setup),

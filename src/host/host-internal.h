@@ -61,6 +61,7 @@ struct host_conn {
         struct host_conn *prev, *next;
         int fd;
         uint64_t serial;              /* never reused within the host's life */
+        int64_t accepted_ms;          /* monotonic: when, for the CONNECT deadline */
         pid_t pid;
         uid_t uid;
         gid_t gid;
@@ -132,6 +133,7 @@ struct host {
         unsigned npackages;
         struct host_conn *conns;
         unsigned nconns;
+        unsigned unconnected;         /* of them, not yet past CONNECT */
         uint64_t next_serial;
         uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request */
         uint8_t *tx;                  /* the same, for replies */

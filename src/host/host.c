@@ -29,6 +29,13 @@
 
 struct host *host_global;
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Requests served from one connection per dispatch: fairness between a busy
  * client and the rest. */
 #define REQUESTS_PER_TURN 16
@@ -185,6 +192,8 @@ int host_create(const struct host_config *cfg, struct host **ret)
                 h->cfg.max_connections = 1024;
         if (!h->cfg.max_connections_per_uid)
                 h->cfg.max_connections_per_uid = 64;
+        if (!h->cfg.connect_timeout_ms)
+                h->cfg.connect_timeout_ms = 10000;
         h->cfg.socket_path = NULL; /* not ours to keep */
         h->listen_fd = -1;
         h->epoll_fd = -1;
@@ -281,6 +290,8 @@ static void conn_close(struct host *h, struct host_conn *c)
         if (c->next)
                 c->next->prev = c->prev;
         h->nconns--;
+        if (!c->connected)
+                h->unconnected--;
         free(c);
 }
 
@@ -317,6 +328,7 @@ static void accept_one(struct host *h, int fd)
         c->uid = cred.uid;
         c->gid = cred.gid;
         c->pidfd = -1;
+        c->accepted_ms = now_ms();
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
         if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                 close(fd);
@@ -328,6 +340,7 @@ static void accept_one(struct host *h, int fd)
                 h->conns->prev = c;
         h->conns = c;
         h->nconns++;
+        h->unconnected++;
 }
 
 /* Out of descriptors, a waiting connection would stay in the backlog and
@@ -433,6 +446,7 @@ static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_
                 return -1;
         }
         c->connected = true;
+        h->unconnected--;
         c->mode = (int)m->mode;
         memcpy(c->name, m->name, m->name_len);
         c->name[m->name_len] = '\0';
@@ -563,10 +577,24 @@ static int serve_conn(struct host *h, struct host_conn *c)
         return 0;
 }
 
+/* A connection that never says CONNECT would hold its slot (and count
+ * against its uid's limit) for ever. */
+static void drop_silent(struct host *h)
+{
+        int64_t deadline = now_ms() - (int64_t)h->cfg.connect_timeout_ms;
+        for (struct host_conn *c = h->conns, *next; c && h->unconnected; c = next) {
+                next = c->next;
+                if (!c->connected && c->accepted_ms <= deadline)
+                        conn_drop(h, c, "sent no CONNECT in time");
+        }
+}
+
 int host_dispatch(struct host *h)
 {
         if (!h)
                 return -EINVAL;
+        if (h->unconnected)
+                drop_silent(h);
         struct epoll_event evs[32];
         int n = epoll_wait(h->epoll_fd, evs, 32, 0);
         if (n < 0)
@@ -599,10 +627,12 @@ int host_run(struct host *h)
                 return -EINVAL;
         while (!h->stop) {
                 struct epoll_event ev;
-                int n = epoll_wait(h->epoll_fd, &ev, 1, -1);
+                /* Wake once a second while a connection has a CONNECT
+                 * deadline to keep. */
+                int n = epoll_wait(h->epoll_fd, &ev, 1, h->unconnected ? 1000 : -1);
                 if (n < 0 && errno != EINTR)
                         return -errno;
-                if (n > 0) {
+                if (n > 0 || (n == 0 && h->unconnected)) {
                         int r = host_dispatch(h);
                         if (r < 0)
                                 return r;
