@@ -899,7 +899,7 @@ static void test_inside_calls(void **state)
         call_host.packages[1] = &pkg_b;
         call_host.npackages = 2;
         call_host.listen_fd = call_host.epoll_fd = -1;
-        call_conn.fd = call_conn.pidfd = -1;
+        call_conn.fd = -1;
         call_conn.serial = 9;
         call_conn.pid = 4321;
         call_conn.uid = 1000;

@@ -1649,7 +1649,24 @@ static void child_call_peer(void *arg, int index)
         memcpy(&pr, r.buf, sizeof(pr));
         CHECK_ST(pr.CallStatus, STATUS_LOGON_FAILURE);
         CHECK_ST(pr.ProtocolStatus, STATUS_LOGON_FAILURE);
+        /* ...and the buffer it allocated before failing is freed by the
+         * host, not handed to the caller. */
+        CHECK_EQ(pr.ReturnLength, 0);
         c_free(r.buf);
+
+        /* The callee returns memory that is not its client buffer (here, an
+         * address it made up) or a length past it: refused, nothing handed
+         * to the caller, whose FreeReturnBuffer would free() it. */
+        TP_REQUEST garbage[] = { tp_req(TpReturnAddress, 0, 16, 0, 0x1000), tp_req(TpReturnHuge, 0, 1u << 20, 0, 0) };
+        for (size_t g = 0; g < sizeof(garbage) / sizeof(garbage[0]); g++) {
+                n = peer_msg(msg, TP_NAME_PEER, &garbage[g], sizeof(garbage[g]), 0);
+                r = c_call(h, id, msg, (ULONG)n);
+                c_expect_buffer(r, sizeof(pr));
+                memcpy(&pr, r.buf, sizeof(pr));
+                CHECK_ST(pr.CallStatus, STATUS_INTERNAL_ERROR);
+                CHECK_EQ(pr.ReturnLength, 0);
+                c_free(r.buf);
+        }
 
         /* Nested calls, TestPkg -> TestPeer -> TestPkg -> ..., six deep:
          * the host refuses the one past its depth limit, and each level

@@ -79,7 +79,6 @@ static void call_enter(struct host_call *call, struct host_package *p)
 {
         call->request = next_request();
         call->outer = current_call;
-        call->package = p;
         call->caller = host_active_package;
         current_call = call;
         host_active_package = p;
@@ -124,7 +123,7 @@ NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset)
 {
         for (unsigned i = 0; i < c->nbuffers; i++) {
                 struct client_buffer *b = &c->buffers[i];
-                if (b->head && b->returned && b->return_offset == offset) {
+                if (b->head && b->return_offset == offset) {
                         free_group(c, b->group);
                         return STATUS_SUCCESS;
                 }
@@ -473,9 +472,6 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
                 free_group(c, call.group);
                 return;
         }
-        for (unsigned i = 0; i < c->nbuffers; i++)
-                if (c->buffers[i].group == call.group)
-                        c->buffers[i].returned = true;
         b->head = true;
         b->return_offset = off;
         reply->flags |= LSA_WIRE_REPLY_HAS_BUFFER;
@@ -520,6 +516,30 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
         call_enter(&call, p);
         NTSTATUS st = fn(call.request, submit, client_base, submit_len, ret, ret_len, proto);
         call_leave(&call);
+        /* The rule of the client path, in process: a return buffer is one the
+         * callee allocated in this call (the caller frees it with
+         * FreeReturnBuffer, which must never meet the callee's own memory),
+         * and a failed call or one without a buffer leaves none behind.
+         * Other buffers of a successful call stay the caller's: the return
+         * buffer may point into them. */
+        int kept = -1;
+        if (*ret) {
+                for (unsigned i = 0; i < call.nheap; i++)
+                        if (call.heap[i] == *ret)
+                                kept = (int)i;
+                if (kept < 0 || *ret_len > call.heap_len[kept]) {
+                        host_logf(h, "package %s returned a buffer that is not its client buffer; call refused",
+                                  p->name);
+                        st = STATUS_INTERNAL_ERROR;
+                        *proto = STATUS_INTERNAL_ERROR;
+                }
+        }
+        if (!NT_SUCCESS(st) || kept < 0) {
+                for (unsigned i = 0; i < call.nheap; i++)
+                        host_heap_free(call.heap[i]);
+                *ret = NULL;
+                *ret_len = 0;
+        }
         if (!NT_SUCCESS(st))
                 p->failed_calls++;
         return st;

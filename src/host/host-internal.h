@@ -47,9 +47,8 @@ struct client_buffer {
         uint64_t offset;
         uint32_t length;
         uint64_t group;
-        bool returned;          /* its group went to the client as a return buffer */
         uint64_t return_offset; /* of the return buffer, when this block holds it */
-        bool head;              /* this block holds the return buffer */
+        bool head;              /* this block holds the return buffer: its group is the client's */
 };
 
 struct conn_mapping {
@@ -65,10 +64,9 @@ struct host_conn {
         pid_t pid;
         uid_t uid;
         gid_t gid;
-        int pidfd;
         int mode;                     /* enum lsa_wire_mode, valid once connected */
         bool connected;
-        char name[128];               /* logon process name */
+        char name[LSA_WIRE_MAX_NAME + 1]; /* logon process name */
         uint64_t reply_base;          /* the client's reserved region */
         uint64_t reply_size;          /* what the host uses of it */
         lsashm_section_t *reply;      /* created on the first client buffer */
@@ -90,8 +88,7 @@ struct host_call {
         PLSA_CLIENT_REQUEST request;
         struct host_call *outer;
         struct host_conn *conn;        /* NULL: a package-to-package call */
-        struct host_package *package;  /* the package being called */
-        struct host_package *caller;   /* for package-to-package calls */
+        struct host_package *caller;   /* the package active before: restored on leaving */
         uint64_t group;
         uint64_t submit_base;          /* the client's address of its submit buffer */
         uint32_t submit_len;
@@ -193,8 +190,9 @@ LSA_ALLOCATE_SHARED_MEMORY host_AllocateSharedMemory;
 LSA_FREE_SHARED_MEMORY host_FreeSharedMemory;
 LSA_DELETE_SHARED_MEMORY host_DeleteSharedMemory;
 int host_sections_init(struct host *h);
-/* Is the record's section still alive (and still that section)? */
-bool host_section_live(const struct host_section *s);
+/* The record's section's figures; -ESTALE once it is gone (or its base is
+ * another section's now). */
+int host_section_stats(const struct host_section *s, struct lsashm_section_stats *ret);
 /* Delete every section p owns (p NULL: every section). */
 void host_sections_release(struct host *h, struct host_package *p);
 /* MAP for a client: a new descriptor and what to tell it. NTSTATUS. */

@@ -327,7 +327,6 @@ static void accept_one(struct host *h, int fd)
         c->pid = cred.pid;
         c->uid = cred.uid;
         c->gid = cred.gid;
-        c->pidfd = -1;
         c->accepted_ms = now_ms();
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
         if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -589,14 +588,13 @@ static void drop_silent(struct host *h)
         }
 }
 
-int host_dispatch(struct host *h)
+/* Wait up to timeout_ms (-1: for ever) for something to serve, and serve it. */
+static int dispatch_wait(struct host *h, int timeout_ms)
 {
-        if (!h)
-                return -EINVAL;
         if (h->unconnected)
                 drop_silent(h);
         struct epoll_event evs[32];
-        int n = epoll_wait(h->epoll_fd, evs, 32, 0);
+        int n = epoll_wait(h->epoll_fd, evs, 32, timeout_ms);
         if (n < 0)
                 return errno == EINTR ? 0 : -errno;
         for (int i = 0; i < n; i++) {
@@ -621,22 +619,21 @@ int host_dispatch(struct host *h)
         return 0;
 }
 
+int host_dispatch(struct host *h)
+{
+        return h ? dispatch_wait(h, 0) : -EINVAL;
+}
+
 int host_run(struct host *h)
 {
         if (!h)
                 return -EINVAL;
         while (!h->stop) {
-                struct epoll_event ev;
                 /* Wake once a second while a connection has a CONNECT
                  * deadline to keep. */
-                int n = epoll_wait(h->epoll_fd, &ev, 1, h->unconnected ? 1000 : -1);
-                if (n < 0 && errno != EINTR)
-                        return -errno;
-                if (n > 0 || (n == 0 && h->unconnected)) {
-                        int r = host_dispatch(h);
-                        if (r < 0)
-                                return r;
-                }
+                int r = dispatch_wait(h, h->unconnected ? 1000 : -1);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

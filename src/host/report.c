@@ -76,7 +76,7 @@ static void report_json(struct host *h, FILE *f)
         bool first = true;
         for (const struct host_section *s = h->sections; s; s = s->next) {
                 struct lsashm_section_stats st;
-                if (!host_section_live(s) || lsashm_shared_memory_stats(s->base, &st) < 0)
+                if (host_section_stats(s, &st) < 0)
                         continue;
                 /* Ids as the hex strings clients print: a 64-bit number is
                  * more than a JSON reader's double can hold exactly. */
@@ -131,7 +131,7 @@ static void report_text(struct host *h, FILE *f)
                         "IN USE", "BLOCKS", "CLIENTS", "SHARED");
         for (const struct host_section *s = h->sections; s; s = s->next) {
                 struct lsashm_section_stats st;
-                if (!host_section_live(s) || lsashm_shared_memory_stats(s->base, &st) < 0)
+                if (host_section_stats(s, &st) < 0)
                         continue;
                 fprintf(f, "  %016" PRIX64 " ", s->id);
                 text_str(f, s->owner ? s->owner->name : "", 20);

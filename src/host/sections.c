@@ -15,7 +15,6 @@
  * and a section's; nothing that holds those ever takes ours.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +78,14 @@ static bool record_live(const struct host_section *s)
         return sec != NULL;
 }
 
-bool host_section_live(const struct host_section *s)
+int host_section_stats(const struct host_section *s, struct lsashm_section_stats *ret)
 {
-        return record_live(s);
+        struct lsashm_section *sec = record_section(s);
+        if (!sec)
+                return -ESTALE;
+        section_stats_locked(sec, ret);
+        pthread_mutex_unlock(&sec->lock);
+        return 0;
 }
 
 static void unlink_section(struct host *h, struct host_section *s);
@@ -221,8 +225,8 @@ NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Access)
         struct host_section *s = find_by_base(h, SharedMem);
         if (!s)
                 st = STATUS_NOT_FOUND;
-        else if (host_active_package && s->owner && s->owner != host_active_package)
-                st = STATUS_ACCESS_DENIED;
+        else if (s->owner && s->owner != host_active_package)
+                st = STATUS_ACCESS_DENIED; /* another package's, or asked from no package's entry point */
         else
                 s->share = Access;
         pthread_mutex_unlock(&h->sections_lock);
