@@ -40,6 +40,8 @@
 #define RECORDS 200
 
 static bool quick, json;
+/* Where the values read end up, so the compiler cannot drop the reads. */
+static volatile int bench_sink;
 
 static uint64_t now_ns(void)
 {
@@ -212,7 +214,7 @@ static pid_t start_host(const char *sock, int cpu)
         pid_t pid = fork();
         if (pid == 0) {
                 pin(cpu);
-                int null = open("/dev/null", O_WRONLY);
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
                 if (null >= 0)
                         dup2(null, 2);
                 execl(LSASHMD_PATH, "lsashmd", "--socket", sock, "--package", RECORDS_PACKAGE_PATH,
@@ -349,7 +351,8 @@ int main(int argc, char **argv)
                                (unsigned long long)r[i].p99, r[i].read_ns, r[i].floor_ns, r[i].connect_ns,
                                r[i].call_ns / r[i].read_ns);
                 printf("]\n");
-                return sink == 42 ? 3 : 0;
+                bench_sink = sink;
+                return 0;
         }
         printf("Package host: one record of the sample records package (%d records), client and lsashmd\n"
                "in separate processes (%s connection), lsashmd on the client's CPU and on another\n\n",
@@ -373,5 +376,6 @@ int main(int argc, char **argv)
                 printf("%s: a read through the section is %.0fx faster than asking the package; the round\n"
                        "trip costs %.2fx the bare socket floor; lsashmd exited with %d.\n",
                        r[i].placement, r[i].call_ns / r[i].read_ns, r[i].call_ns / r[i].floor_ns, r[i].host_status);
-        return sink == 42 ? 3 : 0; /* keep the reads */
+        bench_sink = sink; /* keep the reads */
+        return 0;
 }

@@ -61,7 +61,9 @@ typedef enum _SECURITY_LOGON_TYPE {
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaConnectUntrusted(PHANDLE LsaHandle);
 
 /* A trusted connection as a logon process: its messages reach the package's
- * CallPackage. LogonProcessName is an ANSI counted string. */
+ * CallPackage. LogonProcessName is an ANSI counted string (at most 127
+ * bytes: STATUS_NAME_TOO_LONG). Only root and lsashmd's logon-group may:
+ * others get STATUS_PORT_CONNECTION_REFUSED. *SecurityMode is 0. */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaRegisterLogonProcess(PLSA_STRING LogonProcessName,
                                                             PHANDLE LsaHandle,
                                                             PLSA_OPERATIONAL_MODE SecurityMode);
@@ -71,9 +73,13 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaLookupAuthenticationPackage(HANDLE LsaHan
                                                                    PLSA_STRING PackageName,
                                                                    PULONG AuthenticationPackage);
 
-/* Sends ProtocolSubmitBuffer to the package. On success *ProtocolReturnBuffer
- * (may be NULL) is released with LsaFreeReturnBuffer and *ProtocolStatus is
- * the package's own status. */
+/* Sends ProtocolSubmitBuffer (at most 64 KiB: STATUS_INVALID_BUFFER_SIZE) to
+ * the package. The result is the package's own (STATUS_NO_SUCH_PACKAGE for
+ * an unknown id, STATUS_NOT_SUPPORTED when it has no entry point for this
+ * kind of connection, STATUS_PORT_DISCONNECTED when lsashmd is gone);
+ * *ProtocolStatus is the package's status for the message. On success
+ * *ProtocolReturnBuffer (may be NULL) is valid here, pointers inside it
+ * too, until LsaFreeReturnBuffer. */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaCallAuthenticationPackage(HANDLE LsaHandle,
                                                                  ULONG AuthenticationPackage,
                                                                  PVOID ProtocolSubmitBuffer,
@@ -82,8 +88,10 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaCallAuthenticationPackage(HANDLE LsaHandl
                                                                  PULONG ReturnBufferLength,
                                                                  PNTSTATUS ProtocolStatus);
 
-/* Releases a buffer returned by LsaCallAuthenticationPackage; NULL is
- * accepted and does nothing. */
+/* Releases a buffer returned by LsaCallAuthenticationPackage (and every
+ * client buffer of the same call); NULL is accepted and does nothing.
+ * STATUS_INVALID_PARAMETER for anything else. A buffer still held when its
+ * handle was deregistered stays mapped but reads zeros (it was wiped). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaFreeReturnBuffer(PVOID Buffer);
 
 /* Closes a handle from LsaConnectUntrusted or LsaRegisterLogonProcess. */
@@ -99,6 +107,8 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaDeregisterLogonProcess(HANDLE LsaHandle);
  *   STATUS_INVALID_PARAMETER  SectionId 0, NULL out pointers
  *   STATUS_NOT_FOUND        no live section has that id
  *   STATUS_ACCESS_DENIED    the section exists but is not this client's to map
+ *   STATUS_INSUFFICIENT_RESOURCES  this connection maps 64 sections already
+ *   STATUS_PORT_DISCONNECTED  lsashmd is gone
  * The mapping outlives a delete of the section (it then reads zeros) and the
  * handle; it ends with LsashmUnmapSection. */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId,

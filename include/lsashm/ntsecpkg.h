@@ -973,9 +973,12 @@ LSASHM_WINAPI_EXPORT ULONGLONG NTAPI LsashmSectionId(PVOID SharedMem);
 #define LSASHM_SHARE_READ_WRITE 2u /* every connected client, read-write */
 
 /* Set who may map SharedMem (a section this package made). Read-only
- * clients get a descriptor that cannot be made writable. STATUS_SUCCESS,
+ * clients get a descriptor that cannot be made writable. Call it from one
+ * of the package's entry points (SpInitialize, a call): on a thread of the
+ * package's own, lsashm cannot tell which package asks. STATUS_SUCCESS,
  * STATUS_INVALID_PARAMETER (unknown Access), STATUS_NOT_FOUND (not a live
- * section), STATUS_ACCESS_DENIED (another package's section). */
+ * section), STATUS_ACCESS_DENIED (another package's section, or asked
+ * outside the owner's entry points). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Access);
 
 #ifdef __cplusplus

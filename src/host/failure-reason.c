@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* GetSecpkgFailureReason and SetSecpkgFailureReason. */
-#include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "host/host-internal.h"
 
-/* ---- the failure-reason ledger ----
- *
- * Windows' contract (ntsecpkg.h): when Negotiate tries packages in turn, a
+/* Windows' contract (ntsecpkg.h): when Negotiate tries packages in turn, a
  * package that fails may record why with SetSecpkgFailureReason, and the
  * next one reads it with GetSecpkgFailureReason, naming the package that
  * failed. So a reason belongs to the package that set it (the one whose

@@ -169,8 +169,6 @@ NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset);
 int host_reply_section_fd(struct host_conn *c, int *ret_fd, uint64_t *ret_size);
 /* Drop all client buffers and the reply section of a closing connection. */
 void host_conn_release_buffers(struct host_conn *c);
-struct host_package *host_find_package_utf16(struct host *h, const UNICODE_STRING *name);
-struct host_package *host_find_package_name(struct host *h, const char *name);
 
 LSA_ALLOCATE_CLIENT_BUFFER host_AllocateClientBuffer;
 LSA_FREE_CLIENT_BUFFER host_FreeClientBuffer;
@@ -224,6 +222,9 @@ void host_logon_sessions_clear(void);
 
 /* ---- packages.c ---- */
 void host_package_unload(struct host *h, struct host_package *p);
+struct host_package *host_find_package_utf16(struct host *h, const UNICODE_STRING *name);
+/* Names compare without regard to case, as Windows looks packages up. */
+struct host_package *host_find_package_name(struct host *h, const char *name);
 /* Call every loaded package's LogonTerminated for this session. */
 void host_packages_logon_terminated(const LUID *logon_id);
 

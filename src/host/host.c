@@ -2,14 +2,15 @@
 /*
  * The host's socket: accept, identify, read one request at a time, answer
  * it. Every packet goes through lsa_wire_decode; a client that sends
- * something malformed, or a request out of order, is dropped with one log
- * line naming its pid and uid. Replies are sent without blocking: a client
+ * something malformed, or a request out of order, is dropped with a log
+ * line naming its pid and uid (such lines are rate-limited: a client can
+ * cause them at will). Replies are sent without blocking: a client
  * that does not read its replies is dropped rather than allowed to stall
  * everyone else.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>

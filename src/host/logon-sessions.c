@@ -5,13 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "host/host-internal.h"
 
-/* ---- logon sessions ----
- *
- * A set of LUIDs: open addressing with linear probing, at most half full,
+/* A set of LUIDs: open addressing with linear probing, at most half full,
  * deletion by backward shift (no tombstones to accumulate). Packages may
  * call from their own threads, hence the lock. */
 

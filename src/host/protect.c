@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +12,7 @@
 
 #include "host/host-internal.h"
 
-/* ---- LsaProtectMemory / LsaUnprotectMemory ----
- *
- * A keyed, length-preserving permutation of the buffer, in place, under keys
+/* A keyed, length-preserving permutation of the buffer, in place, under keys
  * drawn once per process. It keeps secrets a package holds for a long time
  * (passwords, keys) unreadable in a core dump, a swapped-out page, or memory
  * another process manages to read, unless the keys are read too: they live

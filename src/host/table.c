@@ -24,8 +24,6 @@
  */
 #include <errno.h>
 #include <malloc.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +34,10 @@
 /* ---- LSA heap and private heap ----
  *
  * Both are the C heap, zero-filled like HEAP_ZERO_MEMORY. They stay one heap
- * under two names because packages mix them up, and because
- * host_FreeReturnBuffer releases with plain free() whatever a called package
- * returned, LSA heap included: an in-band header or a separate allocator
- * would break both. */
+ * under two names because packages mix them up, and because the client
+ * buffers of package-to-package calls are the same heap, released by
+ * FreeReturnBuffer: an in-band header or a separate allocator would break
+ * both. Every release wipes first (host_heap_free). */
 
 /* A larger request is a length computed from underflowed arithmetic, not a
  * need: with overcommit it would succeed and fail later, when touched. */

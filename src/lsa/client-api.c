@@ -65,13 +65,13 @@
 
 #include "lsa/lsa-wire.h"
 #include "lsashm/ntsecapi.h"
+#include "lsashm/share.h" /* LSASHM_DEFAULT_SOCKET */
 #include "share/fdpass.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
-#define DEFAULT_SOCKET "/run/lsashm/lsashm.sock"
 #define REQUIRED_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 /* Address space only (PROT_NONE, MAP_NORESERVE): costs no memory, and leaves
@@ -282,7 +282,7 @@ static NTSTATUS socket_connect(struct lsa_conn *c)
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
         if (!path || !*path)
-                path = DEFAULT_SOCKET;
+                path = LSASHM_DEFAULT_SOCKET;
         if (strlen(path) >= sizeof(addr.sun_path))
                 return STATUS_OBJECT_NAME_NOT_FOUND;
         memcpy(addr.sun_path, path, strlen(path) + 1);

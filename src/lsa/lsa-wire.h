@@ -12,8 +12,8 @@
  * LsaFreeReturnBuffer would double the cost of every call). Decoding copies the packet's fields once into a private struct
  * and checks every one of them: the packet's length against the body,
  * the direction, known modes and flags, zero reserved fields, name and data
- * lengths. Handlers see only checked structs; docs/protocol.md has a table
- * per message.
+ * lengths. Handlers see only checked structs; docs/host-protocol.md has a
+ * table per message.
  */
 #ifndef LSASHM_LSA_WIRE_H
 #define LSASHM_LSA_WIRE_H
@@ -61,7 +61,8 @@ enum lsa_wire_status_format {
 };
 
 /* CALL_REPLY flags */
-#define LSA_WIRE_REPLY_SECTION 1u /* the reply section's fd is attached: map it now */
+#define LSA_WIRE_REPLY_SECTION 1u    /* the reply section's fd is attached: map it now */
+#define LSA_WIRE_REPLY_HAS_BUFFER 2u /* return_offset and return_length name a return buffer */
 
 struct lsa_wire_connect {
         uint32_t mode;        /* enum lsa_wire_mode */
@@ -100,9 +101,8 @@ struct lsa_wire_call_reply {
         int32_t protocol_status;  /* the package's *ProtocolStatus */
         uint64_t return_offset;   /* in the reply region; meaningful when return_length or has_buffer */
         uint32_t return_length;
-        uint32_t flags;           /* LSA_WIRE_REPLY_SECTION; bit 1: a return buffer is present */
+        uint32_t flags;           /* LSA_WIRE_REPLY_* */
 };
-#define LSA_WIRE_REPLY_HAS_BUFFER 2u
 
 struct lsa_wire_free {
         uint64_t offset;          /* of a return buffer in the reply region */

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lsa/lsa-wire.h" /* the reply region's limits */
 #include "lsashmd/config.h"
 
 #define BLANKS " \t\r\v\f"
@@ -131,7 +132,8 @@ static int directive_apply(const struct directive *d, const char *value, const c
         case K_GROUP:
                 break;
         case K_REPLY_MAX:
-                if (!number_parse(value, true, (uint64_t)256 << 20, &n) || n < 64 * 1024 || n % 4096)
+                if (!number_parse(value, true, LSA_WIRE_REPLY_MAX, &n) || n < LSA_WIRE_REPLY_MIN ||
+                    n % LSA_WIRE_REPLY_ALIGN)
                         return fail(err, errlen, name, lineno,
                                     "reply-max must be 64K..256M, a multiple of 4K, not '%s'", value);
                 *FIELD(cfg, d->value, uint64_t) = n;
