@@ -27,6 +27,7 @@
 
 #include "host/host-internal.h"
 #include "share/fdpass.h"
+#include "share/listener.h"
 
 struct host *host_global;
 
@@ -90,41 +91,16 @@ static void client_logf(struct host *h, const char *fmt, ...)
 
 static int bind_socket(struct host *h, const char *path, mode_t mode)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
-                return -EINVAL;
-        strcpy(sa.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        /* A socket file left by a previous run that nobody listens on any
-         * more is replaced; a live one is not. */
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-                int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-                if (probe >= 0) {
-                        int live = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-                        close(probe);
-                        if (live) {
-                                close(fd);
-                                return -EADDRINUSE;
-                        }
-                        unlink(path);
-                }
-        }
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
-            listen(fd, 128) < 0) {
-                int r = -errno;
-                close(fd);
+        int r = listener_bind(path, mode, &h->listen_fd);
+        if (r < 0)
                 return r;
-        }
         h->socket_path = strdup(path);
         if (!h->socket_path) {
                 unlink(path);
-                close(fd);
+                close(h->listen_fd);
+                h->listen_fd = -1;
                 return -ENOMEM;
         }
-        h->listen_fd = fd;
         return 0;
 }
 
@@ -135,18 +111,6 @@ static uint64_t page_multiple(void)
         long page = sysconf(_SC_PAGESIZE);
         uint64_t p = page > 0 ? (uint64_t)page : 4096;
         return p > LSA_WIRE_REPLY_ALIGN ? p : LSA_WIRE_REPLY_ALIGN;
-}
-
-/* Each client costs a descriptor, two once it has a reply section, and each
- * section a package makes one more: the soft limit (often 1024) would be
- * reached long before the connection limits. Raised to the hard limit. */
-static void raise_fd_limit(void)
-{
-        struct rlimit rl;
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-                rl.rlim_cur = rl.rlim_max;
-                setrlimit(RLIMIT_NOFILE, &rl);
-        }
 }
 
 /* Everything host_create acquired; the listening socket too when it is
@@ -209,17 +173,17 @@ int host_create(const struct host_config *cfg, struct host **ret)
         h->tx = malloc(LSA_WIRE_MAX_MESSAGE);
         if (!h->rx || !h->tx)
                 goto fail;
-        raise_fd_limit();
+        /* Each client costs a descriptor, two once it has a reply section,
+         * and each section a package makes one more: the soft limit (often
+         * 1024) would be reached long before the connection limits. */
+        listener_raise_fd_limit();
         h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if ((r = host_protect_init()) < 0 || (r = host_sections_init(h)) < 0)
                 goto fail;
         if (cfg->listen_fd >= 0) {
                 h->listen_fd = cfg->listen_fd;
-                int fl = fcntl(h->listen_fd, F_GETFL);
-                if (fl < 0 || fcntl(h->listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-                        r = -errno;
+                if ((r = listener_adopt(h->listen_fd)) < 0)
                         goto fail;
-                }
         } else if ((r = bind_socket(h, cfg->socket_path, h->cfg.socket_mode)) < 0) {
                 goto fail;
         }
@@ -387,22 +351,14 @@ static bool peer_in_group(const struct host_conn *c, gid_t gid)
                 return false;
         if (c->gid == gid)
                 return true;
-        /* Most peers have a few groups; the kernel says how many when they
-         * do not fit (up to NGROUPS_MAX, 65536). */
-        gid_t small[64], *groups = small;
-        socklen_t len = sizeof(small);
-        int r = getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
-        if (r < 0 && errno == ERANGE && len > sizeof(small)) {
-                groups = malloc(len);
-                if (!groups)
-                        return false;
-                r = getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
-        }
+        gid_t *groups;
+        uint32_t n;
+        if (listener_peer_groups(c->fd, &groups, &n) < 0)
+                return false;
         bool found = false;
-        for (size_t i = 0; r == 0 && i < len / sizeof(gid_t) && !found; i++)
+        for (uint32_t i = 0; i < n && !found; i++)
                 found = groups[i] == gid;
-        if (groups != small)
-                free(groups);
+        free(groups);
         return found;
 }
 

@@ -28,6 +28,7 @@
 
 #include "section/section-internal.h"
 #include "share/fdpass.h"
+#include "share/listener.h"
 #include "share/wire.h"
 
 #ifndef SO_PEERPIDFD
@@ -39,7 +40,6 @@
 #define DEFAULT_QUEUE 64u
 #define DEFAULT_CONNECTIONS 4096u
 #define MAX_EVENTS 64
-#define MAX_GROUPS 65536u
 #define OUT_MESSAGE_MAX 48u /* the largest message the server sends */
 /* Descriptors in flight are charged to the server's user by the kernel, and
  * queued ones hold a slot in its fd table: a peer that does not read its
@@ -248,27 +248,6 @@ static void free_closed(struct lsashm_server *srv)
         }
 }
 
-static int peer_groups(int fd, gid_t **ret, uint32_t *ret_n)
-{
-        socklen_t len = 64 * sizeof(gid_t);
-        for (;;) {
-                gid_t *g = malloc(len ? len : sizeof(gid_t));
-                if (!g)
-                        return -ENOMEM;
-                socklen_t got = len;
-                if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &got) == 0) {
-                        *ret = g;
-                        *ret_n = got / sizeof(gid_t);
-                        return 0;
-                }
-                int e = errno;
-                free(g);
-                if (e != ERANGE || got <= len || got > MAX_GROUPS * sizeof(gid_t))
-                        return -e;
-                len = got;
-        }
-}
-
 static uint32_t connections_of(struct lsashm_server *srv, uid_t uid)
 {
         uint32_t n = 0;
@@ -313,7 +292,7 @@ static void accept_one(struct lsashm_server *srv)
         len = sizeof(c->pidfd);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &c->pidfd, &len) < 0)
                 c->pidfd = -1;
-        if (peer_groups(fd, &c->groups, &c->n_groups) < 0) {
+        if (listener_peer_groups(fd, &c->groups, &c->n_groups) < 0) {
                 if (c->pidfd >= 0)
                         close(c->pidfd);
                 close(fd);
@@ -604,28 +583,6 @@ static void revoke_pending(struct lsashm_server *srv)
 
 /* ---- public API ---- */
 
-static int make_listener(const char *path, uint32_t mode, int *ret_fd)
-{
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(addr.sun_path))
-                return -EINVAL;
-        strcpy(addr.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-                unlink(path); /* a previous run's socket */
-        if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, mode ? mode : 0666) < 0 ||
-            listen(fd, 128) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        *ret_fd = fd;
-        return 0;
-}
-
 int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t **ret)
 {
         if (!cfg || !ret || (!cfg->path && cfg->listen_fd < 0))
@@ -649,24 +606,16 @@ int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t
         srv->log_ctx = cfg->log_ctx;
 
         /* Each client costs a socket and a pidfd, and descriptors in flight
-         * count against this limit too. We poll with epoll, never select(),
-         * so the soft limit can safely go up to the hard one. */
-        struct rlimit nofile;
-        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-                nofile.rlim_cur = nofile.rlim_max;
-                (void)setrlimit(RLIMIT_NOFILE, &nofile);
-        }
+         * count against this limit too. */
+        listener_raise_fd_limit();
 
         int r;
         if (cfg->listen_fd >= 0) {
                 srv->listen_fd = cfg->listen_fd;
-                int flags = fcntl(srv->listen_fd, F_GETFL);
-                if (flags < 0 || fcntl(srv->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-                        r = -errno;
+                if ((r = listener_adopt(srv->listen_fd)) < 0)
                         goto fail;
-                }
         } else {
-                r = make_listener(cfg->path, cfg->mode, &srv->listen_fd);
+                r = listener_bind(cfg->path, cfg->mode, &srv->listen_fd);
                 if (r < 0)
                         goto fail;
                 srv->path = strdup(cfg->path);
