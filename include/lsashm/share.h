@@ -76,7 +76,7 @@ struct lsashm_server_limits {
 };
 
 struct lsashm_server_config {
-        const char *path;   /* socket path; an existing socket file there is replaced */
+        const char *path;   /* socket path; a stale socket file there (nobody listening) is replaced */
         uint32_t mode;      /* socket file mode, the first gate; 0 means 0666 */
         int listen_fd;      /* >= 0: serve this bound, listening socket instead (socket activation) */
         struct lsashm_server_limits limits;
@@ -103,6 +103,7 @@ struct lsashm_server_stats {
  * the process's soft RLIMIT_NOFILE to the hard limit: every client costs a
  * socket and a pidfd, and the server polls with epoll, never select().
  *   -EINVAL  cfg or ret NULL, no path and no listen_fd, path too long
+ *   -EADDRINUSE  a server is listening at cfg->path already
  *   other    from socket, bind, listen, epoll_create1, eventfd
  */
 LSASHM_PUBLIC int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t **ret);
