@@ -512,6 +512,16 @@ static void test_lsashmd_stops_on_sigint(void **state)
         struct daemon *d = &g_daemon;
         daemon_start(d, "sigint", pkgs);
         expect_client_echo(d->sock, false);
+        /* A second lsashmd on the same socket refuses to start (exit 2)
+         * rather than take the first one's clients. */
+        char *argv[] = { (char *)(uintptr_t)lsashmd_path(), "--config", g_empty_conf, "--socket", d->sock,
+                         "--package", ok, NULL };
+        char *out, *err2;
+        int second = run(argv, NULL, NULL, &out, &err2);
+        expect_exit(second, 2, "a second lsashmd on the same socket", out, err2);
+        free(out);
+        free(err2);
+        expect_client_echo(d->sock, false);
         int status = daemon_stop(d, SIGINT);
         char *err = slurp(d->err);
         expect_exit(status, 0, "lsashmd after SIGINT", "", err);
