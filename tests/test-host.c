@@ -1880,23 +1880,7 @@ static int raw_connect(void)
 
 static void raw_send(int s, const void *buf, size_t len, const int *fds, int nfds)
 {
-        struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(4 * sizeof(int))];
-        } control;
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (nfds > 0) {
-                memset(&control, 0, sizeof(control));
-                msg.msg_control = control.buf;
-                msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-                struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-                memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-        }
-        assert_int_equal(sendmsg(s, &msg, MSG_NOSIGNAL), (ssize_t)len);
+        assert_int_equal(tu_send_fds(s, buf, len, fds, nfds, 0), 0);
 }
 
 static void raw_send_msg(int s, const struct lsa_wire_message *m)

@@ -111,34 +111,6 @@ static void set_timeouts(int s, int seconds)
         setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* One packet with any number of descriptors (fdpass_send takes at most one). */
-static int send_fds(int s, const void *buf, size_t len, const int *fds, int nfds, int flags)
-{
-        struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(32 * sizeof(int))];
-        } control;
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (nfds > 0) {
-                memset(&control, 0, sizeof(control));
-                msg.msg_control = control.buf;
-                msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-                struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-                memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-        }
-        ssize_t n;
-        do
-                n = sendmsg(s, &msg, MSG_NOSIGNAL | flags);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        return (size_t)n == len ? 0 : -EMSGSIZE;
-}
-
 /* Receive one packet, closing every descriptor that came with it; returns
  * its length, 0 at end of stream, or -errno. *ret_nfds counts descriptors. */
 static ssize_t recv_discard(int s, void *buf, size_t cap, int flags, int *ret_nfds)
@@ -239,7 +211,7 @@ static void put32le(uint8_t *p, uint32_t v)
 static int raw_hello(int s)
 {
         uint8_t buf[WIRE_MAX_MESSAGE + 1];
-        if (send_fds(s, buf, enc_hello(buf, WIRE_VERSION, WIRE_FEATURES), NULL, 0, 0) < 0)
+        if (tu_send_fds(s, buf, enc_hello(buf, WIRE_VERSION, WIRE_FEATURES), NULL, 0, 0) < 0)
                 return -1;
         ssize_t n = recv_discard(s, buf, sizeof(buf), 0, NULL);
         struct wire_message m;
@@ -498,7 +470,7 @@ static void fixture_up(struct fixture *f, const struct lsashm_server_limits *lim
         f->good = raw_connect();
         assert_true(f->good >= 0);
         uint8_t buf[WIRE_MAX_MESSAGE + 1];
-        assert_int_equal(send_fds(f->good, buf, enc_hello(buf, WIRE_VERSION, WIRE_FEATURES), NULL, 0, 0), 0);
+        assert_int_equal(tu_send_fds(f->good, buf, enc_hello(buf, WIRE_VERSION, WIRE_FEATURES), NULL, 0, 0), 0);
         assert_true(serve_until(f->srv, f->good, POLLIN, STEP_MS));
         int fd = -1;
         ssize_t n = fdpass_recv(f->good, buf, sizeof(buf), &fd, true, true);
@@ -525,7 +497,7 @@ static void good_open(struct fixture *f, const char *name)
 {
         uint8_t buf[WIRE_MAX_MESSAGE + 1];
         uint32_t req = f->request++;
-        assert_int_equal(send_fds(f->good, buf, enc_open(buf, req, 0, name), NULL, 0, MSG_DONTWAIT), 0);
+        assert_int_equal(tu_send_fds(f->good, buf, enc_open(buf, req, 0, name), NULL, 0, MSG_DONTWAIT), 0);
         for (;;) {
                 if (!serve_until(f->srv, f->good, POLLIN, STEP_MS))
                         fail_msg("the well-behaved client got no answer to its open");
@@ -547,7 +519,7 @@ static void good_open(struct fixture *f, const char *name)
                 assert_int_equal(fstat(fd, &st), 0);
                 assert_true(S_ISREG(st.st_mode));
                 close(fd);
-                assert_int_equal(send_fds(f->good, buf, enc_close(buf, m.open_reply.view), NULL, 0, MSG_DONTWAIT), 0);
+                assert_int_equal(tu_send_fds(f->good, buf, enc_close(buf, m.open_reply.view), NULL, 0, MSG_DONTWAIT), 0);
                 serve_idle(f->srv); /* the CLOSE is handled before anyone counts views */
                 return;
         }
@@ -813,7 +785,7 @@ static void hostile_child(const struct hostile *k, int life)
                         if ((fds[i] = dup(p[1])) < 0)
                                 _exit(HC_SETUP);
         }
-        int r = send_fds(s, pkt, len, fds, k->nfds, 0);
+        int r = tu_send_fds(s, pkt, len, fds, k->nfds, 0);
         for (int i = 0; i < k->nfds; i++)
                 close(fds[i]);
         if (r < 0)
@@ -959,7 +931,7 @@ static void flood_child(int life)
                 _exit(HC_SETUP);
         uint8_t buf[WIRE_MAX_MESSAGE];
         for (uint32_t i = 0; i < 200000; i++) {
-                int r = send_fds(s, buf, enc_open(buf, i + 1, 0, "good"), NULL, 0, 0);
+                int r = tu_send_fds(s, buf, enc_open(buf, i + 1, 0, "good"), NULL, 0, 0);
                 if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN || r == -ECONNREFUSED)
                         _exit(HC_OK);
                 if (r < 0)
@@ -1028,7 +1000,7 @@ static void hoarder_child(int life, int go, unsigned views)
                 _exit(HC_SETUP);
         uint8_t buf[WIRE_MAX_MESSAGE + 1];
         for (unsigned i = 0; i < views; i++) {
-                if (send_fds(s, buf, enc_open(buf, i + 1, 0, "victim"), NULL, 0, 0) < 0)
+                if (tu_send_fds(s, buf, enc_open(buf, i + 1, 0, "victim"), NULL, 0, 0) < 0)
                         _exit(HC_SETUP);
                 int nfds = 0;
                 ssize_t n = recv_discard(s, buf, sizeof(buf), 0, &nfds);
@@ -1120,7 +1092,7 @@ static void slow_reader_child(int life, int go, unsigned n)
                 _exit(HC_SETUP);
         uint8_t buf[WIRE_MAX_MESSAGE + 1];
         for (unsigned i = 0; i < n; i++)
-                if (send_fds(s, buf, enc_open(buf, i + 1, 0, "good"), NULL, 0, 0) < 0)
+                if (tu_send_fds(s, buf, enc_open(buf, i + 1, 0, "good"), NULL, 0, 0) < 0)
                         _exit(HC_SETUP);
         char c;
         if (!write_byte(life, 'r') || read_byte(go, 30000, &c) != 1)
@@ -1135,7 +1107,7 @@ static void slow_reader_child(int life, int go, unsigned n)
                     !S_ISREG(st.st_mode) || (uint64_t)st.st_size < m.open_reply.size)
                         _exit(HC_FDS_KEPT);
                 close(fd);
-                if (send_fds(s, buf, enc_close(buf, m.open_reply.view), NULL, 0, 0) < 0)
+                if (tu_send_fds(s, buf, enc_close(buf, m.open_reply.view), NULL, 0, 0) < 0)
                         _exit(HC_SEND);
         }
         _exit(HC_OK);
@@ -1233,11 +1205,11 @@ static void dying_client(enum dying_kind kind, int prog, int room)
                 int s = raw_connect();
                 CHILD_CHECK(s >= 0);
                 progress(prog, '1'); /* connected, no hello */
-                CHILD_CHECK(send_fds(s, buf, enc_hello(buf, WIRE_VERSION, 0), NULL, 0, 0) == 0);
+                CHILD_CHECK(tu_send_fds(s, buf, enc_hello(buf, WIRE_VERSION, 0), NULL, 0, 0) == 0);
                 progress(prog, '2'); /* hello reply unread */
                 CHILD_CHECK(recv_discard(s, buf, sizeof(buf), 0, NULL) > 0);
                 progress(prog, '3');
-                CHILD_CHECK(send_fds(s, buf, enc_open(buf, 1, 0, "s"), NULL, 0, 0) == 0);
+                CHILD_CHECK(tu_send_fds(s, buf, enc_open(buf, 1, 0, "s"), NULL, 0, 0) == 0);
                 progress(prog, '4'); /* open reply (with its fd) unread */
                 int fd = -1;
                 ssize_t n = fdpass_recv(s, buf, sizeof(buf), &fd, true, false);
@@ -1250,7 +1222,7 @@ static void dying_client(enum dying_kind kind, int prog, int room)
                 /* The server drops a peer that leaves this many replies with
                  * descriptors unread: later sends may fail, as intended. */
                 for (uint32_t i = 0; i < 24; i++)
-                        (void)send_fds(s, buf, enc_open(buf, i + 2, (i & 1) ? WIRE_OPEN_READONLY : 0,
+                        (void)tu_send_fds(s, buf, enc_open(buf, i + 2, (i & 1) ? WIRE_OPEN_READONLY : 0,
                                                         (i % 3) ? "s" : (i % 2) ? "r" : "nothing"),
                                        NULL, 0, 0);
                 progress(prog, '6'); /* 24 replies unread, most with fds */
@@ -1300,7 +1272,7 @@ static void dying_client(enum dying_kind kind, int prog, int room)
                 /* More replies than the kernel holds: the server queues the
                  * rest, each with a descriptor. */
                 for (int i = 0; i < room + 40; i++)
-                        if (send_fds(s, buf, enc_open(buf, (uint32_t)i + 1, 0, "s"), NULL, 0, 0) < 0)
+                        if (tu_send_fds(s, buf, enc_open(buf, (uint32_t)i + 1, 0, "s"), NULL, 0, 0) < 0)
                                 break;
                 progress(prog, '2');
                 park();
@@ -1608,7 +1580,7 @@ static void fake_hello_reply(int conn, uint16_t version)
         m.hello_reply.version = version;
         m.hello_reply.max_views = 16;
         uint8_t buf[WIRE_MAX_MESSAGE];
-        (void)send_fds(conn, buf, wire_encode(&m, buf), NULL, 0, 0);
+        (void)tu_send_fds(conn, buf, wire_encode(&m, buf), NULL, 0, 0);
 }
 
 /* Read the client's OPEN; its request id, or 0 when none came. */
@@ -1645,7 +1617,7 @@ static void fake_send_reply(int conn, const struct reply_spec *r)
         m.open_reply.size = r->size;
         m.open_reply.root = r->root;
         m.open_reply.seals = r->seals;
-        (void)send_fds(conn, buf, wire_encode(&m, buf), r->fds, r->nfds, 0);
+        (void)tu_send_fds(conn, buf, wire_encode(&m, buf), r->fds, r->nfds, 0);
 }
 
 /* A correct reply for a read-write view of a fresh sealed memfd. */
@@ -1758,22 +1730,22 @@ static void fake_serve(int conn, const struct client_case *k, int *keep, int *n_
                 size_t len = wire_encode(&m, buf);
                 if (k->hello == HK_RESERVED)
                         buf[len - 1] = 1;
-                (void)send_fds(conn, buf, len, NULL, 0, 0);
+                (void)tu_send_fds(conn, buf, len, NULL, 0, 0);
                 return;
         }
         case HK_EMPTY:
-                (void)send_fds(conn, buf, 0, NULL, 0, 0);
+                (void)tu_send_fds(conn, buf, 0, NULL, 0, 0);
                 return;
         case HK_EMPTY_FD: {
                 int fd = keep[(*n_keep)++] = fake_memfd(REQUIRED_SEALS, true);
-                (void)send_fds(conn, buf, 0, &fd, 1, 0);
+                (void)tu_send_fds(conn, buf, 0, &fd, 1, 0);
                 return;
         }
         case HK_FD: {
                 struct wire_message m = { .type = WIRE_HELLO_REPLY };
                 m.hello_reply.version = WIRE_VERSION;
                 int fd = keep[(*n_keep)++] = fake_memfd(REQUIRED_SEALS, true);
-                (void)send_fds(conn, buf, wire_encode(&m, buf), &fd, 1, 0);
+                (void)tu_send_fds(conn, buf, wire_encode(&m, buf), &fd, 1, 0);
                 return;
         }
         case HK_WRONG_TYPE: {
@@ -1786,7 +1758,7 @@ static void fake_serve(int conn, const struct client_case *k, int *keep, int *n_
         }
         case HK_GARBAGE:
                 memset(buf, 0x5a, 24);
-                (void)send_fds(conn, buf, 24, NULL, 0, 0);
+                (void)tu_send_fds(conn, buf, 24, NULL, 0, 0);
                 return;
         default:
                 return; /* HK_HANGUP */
@@ -1916,7 +1888,7 @@ static void fake_serve(int conn, const struct client_case *k, int *keep, int *n_
                 break;
         case RK_SHORT:
                 buf[0] = WIRE_OPEN_REPLY;
-                (void)send_fds(conn, buf, 3, &memfd, 1, 0);
+                (void)tu_send_fds(conn, buf, 3, &memfd, 1, 0);
                 return;
         case RK_OVERSIZED: {
                 struct wire_message m = { .type = WIRE_OPEN_REPLY };
@@ -1927,19 +1899,19 @@ static void fake_serve(int conn, const struct client_case *k, int *keep, int *n_
                 memset(buf, 0, sizeof(buf));
                 wire_encode(&m, buf);
                 put32le(buf + 4, 600);
-                (void)send_fds(conn, buf, 600, &memfd, 1, 0);
+                (void)tu_send_fds(conn, buf, 600, &memfd, 1, 0);
                 return;
         }
         case RK_HELLO_REPLY:
                 fake_hello_reply(conn, WIRE_VERSION);
                 return;
         case RK_CLIENT_TYPE:
-                (void)send_fds(conn, buf, enc_open(buf, request, 0, "sec"), &memfd, 1, 0);
+                (void)tu_send_fds(conn, buf, enc_open(buf, request, 0, "sec"), &memfd, 1, 0);
                 return;
         case RK_NOTICE_WITH_FD: {
                 struct wire_message m = { .type = WIRE_REVOKED };
                 m.revoked.view = 1;
-                (void)send_fds(conn, buf, wire_encode(&m, buf), &memfd, 1, 0);
+                (void)tu_send_fds(conn, buf, wire_encode(&m, buf), &memfd, 1, 0);
                 break; /* then the good reply */
         }
         case RK_RESERVED: {
@@ -1949,14 +1921,14 @@ static void fake_serve(int conn, const struct client_case *k, int *keep, int *n_
                                                          .seals = REQUIRED_SEALS, .view = 1 };
                 size_t len = wire_encode(&m, buf);
                 buf[len - 1] = 1;
-                (void)send_fds(conn, buf, len, &memfd, 1, 0);
+                (void)tu_send_fds(conn, buf, len, &memfd, 1, 0);
                 return;
         }
         case RK_EMPTY:
-                (void)send_fds(conn, buf, 0, NULL, 0, 0);
+                (void)tu_send_fds(conn, buf, 0, NULL, 0, 0);
                 return;
         case RK_EMPTY_FD:
-                (void)send_fds(conn, buf, 0, &memfd, 1, 0);
+                (void)tu_send_fds(conn, buf, 0, &memfd, 1, 0);
                 return;
         case RK_O_PATH:
                 r.fds[0] = keep[(*n_keep)++] = reopen(memfd, O_PATH);

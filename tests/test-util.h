@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +222,34 @@ static inline void tu_sleep_ms(int ms)
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
                 ;
+}
+
+/* One packet with any number of descriptors (fdpass_send takes at most one). */
+static inline int tu_send_fds(int s, const void *buf, size_t len, const int *fds, int nfds, int flags)
+{
+        struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(32 * sizeof(int))];
+        } control;
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (nfds > 0) {
+                memset(&control, 0, sizeof(control));
+                msg.msg_control = control.buf;
+                msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+                struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+                memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+        }
+        ssize_t n;
+        do
+                n = sendmsg(s, &msg, MSG_NOSIGNAL | flags);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
 /* Blocking pipe I/O of one byte, used to put parent and child in lockstep. */

@@ -59,19 +59,20 @@ static struct host_call *resolve(PLSA_CLIENT_REQUEST req)
 #define REQUEST_REGION (1ul << 30)
 static uint8_t *request_region;
 static uint64_t request_seq;
-static pthread_mutex_t request_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t request_once = PTHREAD_ONCE_INIT;
+
+static void request_region_map(void)
+{
+        void *r = mmap(NULL, REQUEST_REGION, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        request_region = r == MAP_FAILED ? NULL : r;
+}
 
 static PLSA_CLIENT_REQUEST next_request(void)
 {
-        pthread_mutex_lock(&request_lock);
-        if (!request_region) {
-                void *r = mmap(NULL, REQUEST_REGION, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-                request_region = r == MAP_FAILED ? NULL : r;
-        }
-        uint64_t seq = ++request_seq;
-        pthread_mutex_unlock(&request_lock);
+        pthread_once(&request_once, request_region_map);
         if (!request_region)
                 return NULL; /* no request: every client-buffer call is refused */
+        uint64_t seq = __atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED);
         return (PLSA_CLIENT_REQUEST)(void *)(request_region + (seq % (REQUEST_REGION / 8)) * 8);
 }
 
