@@ -517,6 +517,36 @@ static void test_heap_threads(void **state)
         assert_int_equal(after.refused_frees - before.refused_frees, wrong);
 }
 
+/* ================= blocks the host hands over ================= */
+
+/* A block the host allocated itself becomes LSA heap once adopted (a
+ * package-to-package call's return buffer, when the caller owns it): one
+ * free, then refused like any other. */
+static void test_heap_adopted_block_freed_once(void **state)
+{
+        (void)state;
+        host_table_fill(&t);
+        struct host_heap_stats before, after;
+        host_heap_stats(&before);
+        unsigned char *p = calloc(1, 40);
+        assert_non_null(p);
+        assert_false(host_heap_block(p, NULL));
+        assert_int_equal(host_heap_adopt(p, 40), 0);
+        assert_int_equal(host_heap_adopt(p, 40), -EEXIST);
+        assert_int_equal(host_heap_adopt(NULL, 40), -EINVAL);
+        size_t len = 0;
+        assert_true(host_heap_block(p, &len));
+        assert_int_equal(len, 40);
+        t.FreePrivateHeap(p);
+        assert_false(host_heap_block(p, NULL));
+        host_heap_stats(&after);
+        assert_int_equal(after.live_blocks, before.live_blocks);
+        assert_int_equal(after.refused_frees, before.refused_frees);
+        t.FreeLsaHeap(p);
+        host_heap_stats(&after);
+        assert_int_equal(after.refused_frees, before.refused_frees + 1);
+}
+
 /* ================= the group ================= */
 
 static int group_setup(void **state)
@@ -575,6 +605,7 @@ int main(void)
                 cmocka_unit_test(test_heap_package_name_freed_at_unload),
                 cmocka_unit_test(test_heap_refused_frees_in_status),
                 cmocka_unit_test(test_heap_threads),
+                cmocka_unit_test(test_heap_adopted_block_freed_once),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -235,6 +235,11 @@ bool host_heap_free_checked(void *p, const char *member);
  * any other pointer is taken to be a calloc block and wiped and freed, so
  * only pointers the host allocated itself may come here. */
 void host_heap_free(void *p);
+/* Make p, a block of length bytes the host allocated with malloc or calloc,
+ * a live LSA heap block from now on (a package-to-package call's return
+ * buffer, once the caller owns it). 0; -ENOMEM or -ENOSPC: p is left as it
+ * was; -EEXIST: p is live already. */
+int host_heap_adopt(void *p, size_t length);
 /* Is p the start of a live block? Its length (as allocated) then. */
 bool host_heap_block(const void *p, size_t *ret_length);
 struct host_heap_stats {

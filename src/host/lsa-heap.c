@@ -128,6 +128,29 @@ static ssize_t slot_find(const void *p)
         return heap_slots[i].address ? (ssize_t)i : -1;
 }
 
+/* Record p (a malloc block of n bytes) as live. */
+static int block_record(void *p, size_t n)
+{
+        int r = 0;
+        pthread_mutex_lock(&heap_lock);
+        if (heap_live >= HEAP_MAX_BLOCKS)
+                r = -ENOSPC;
+        else if ((heap_live + 1) * 2 > heap_nslots)
+                r = slots_grow();
+        if (r == 0) {
+                struct heap_slot *s = &heap_slots[slot_probe(heap_slots, heap_nslots, (uintptr_t)p)];
+                if (s->address) {
+                        r = -EEXIST; /* malloc never returns a live block: the caller is wrong */
+                } else {
+                        *s = (struct heap_slot){ .address = (uintptr_t)p, .length = n };
+                        heap_live++;
+                        heap_live_bytes += n;
+                }
+        }
+        pthread_mutex_unlock(&heap_lock);
+        return r;
+}
+
 void *host_heap_alloc(size_t length)
 {
         if (length > HOST_HEAP_MAX)
@@ -138,25 +161,23 @@ void *host_heap_alloc(size_t length)
         void *p = calloc(1, n);
         if (!p)
                 return NULL;
-        pthread_mutex_lock(&heap_lock);
-        bool recorded = false;
-        if (heap_live < HEAP_MAX_BLOCKS && ((heap_live + 1) * 2 <= heap_nslots || slots_grow() == 0)) {
-                struct heap_slot *s = &heap_slots[slot_probe(heap_slots, heap_nslots, (uintptr_t)p)];
-                /* malloc never returns a live block's address: if it did,
-                 * the table would be wrong and every free suspect. */
-                assert(!s->address);
-                *s = (struct heap_slot){ .address = (uintptr_t)p, .length = n };
-                heap_live++;
-                heap_live_bytes += n;
-                recorded = true;
-        }
-        pthread_mutex_unlock(&heap_lock);
-        if (!recorded) {
-                /* A block we cannot free later must not be handed out. */
+        int r = block_record(p, n);
+        /* malloc never returns a live block's address: if it did, the
+         * record would be wrong and every free suspect. */
+        assert(r != -EEXIST);
+        if (r < 0) {
+                /* A block we could not free later must not be handed out. */
                 free(p);
                 return NULL;
         }
         return p;
+}
+
+int host_heap_adopt(void *p, size_t length)
+{
+        if (!p || !length)
+                return -EINVAL;
+        return block_record(p, length);
 }
 
 /* Wipe a block that has left the table, and give it back. */
