@@ -22,6 +22,12 @@
  * across is a package bug, but here it costs nothing to honour, packages
  * mix the two up, and refusing would only leak the block.
  *
+ * The client buffers of package-to-package calls are calloc blocks of
+ * calls.c's, not recorded: FreeLsaHeap refuses them while the call holds
+ * them (calls.c frees them itself), host_heap_adopt records one when the
+ * caller comes to own it, and host_heap_free is the host's own way to free
+ * either kind.
+ *
  * Lock: heap_lock guards the block table and every package's
  * heap_refusal_logged flag. Packages call these members from their own
  * threads as well as from the host's. Nothing is called with it held but
@@ -191,13 +197,12 @@ static void block_release(void *p)
         host_heap_release(p);
 }
 
-/* Take p out of the table if it is a live block; its length then. */
-static bool block_take(void *p, size_t *ret_length)
+/* Take p out of the table if it is a live block. */
+static bool block_take(void *p)
 {
         pthread_mutex_lock(&heap_lock);
         ssize_t i = slot_find(p);
         if (i >= 0) {
-                *ret_length = heap_slots[i].length;
                 heap_live--;
                 heap_live_bytes -= heap_slots[i].length;
                 slot_remove((size_t)i);
@@ -230,8 +235,7 @@ bool host_heap_free_checked(void *p, const char *member)
 {
         if (!p)
                 return true;
-        size_t length;
-        if (!block_take(p, &length)) {
+        if (!block_take(p)) {
                 refusal_record(member);
                 return false;
         }
@@ -243,8 +247,7 @@ void host_heap_free(void *p)
 {
         if (!p)
                 return;
-        size_t length;
-        if (block_take(p, &length)) {
+        if (block_take(p)) {
                 block_release(p);
                 return;
         }
