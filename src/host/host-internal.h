@@ -38,6 +38,8 @@ struct host_package {
         PLSA_STRING ap_name;         /* from InitializePackage, freed with FreeLsaHeap */
         uint64_t calls;
         uint64_t failed_calls;
+        uint64_t heap_refused_frees; /* FreeLsaHeap/FreePrivateHeap refused (lsa-heap.c; atomic) */
+        bool heap_refusal_logged;    /* the first is logged (under lsa-heap.c's lock) */
 };
 
 /* One client buffer in a connection's reply section. Blocks allocated during
@@ -209,16 +211,45 @@ LSA_GET_SECPKG_FAILURE_REASON host_GetSecpkgFailureReason;
 LSA_SET_SECPKG_FAILURE_REASON host_SetSecpkgFailureReason;
 
 /* ---- table.c: the LSA_SECPKG_FUNCTION_TABLE every package gets ---- */
-/* FreeLsaHeap and FreePrivateHeap: wipe the whole block, then release it
- * through host_heap_release (free; tests look at the block there). */
-void host_heap_free(void *p);
-extern void (*host_heap_release)(void *p);
 /* Fill t; every member non-NULL. */
 void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t);
 /* Per-process secrets for LsaProtectMemory; 0 or -errno. */
 int host_protect_init(void);
 /* Forget every logon session (host shutdown). */
 void host_logon_sessions_clear(void);
+
+/* ---- lsa-heap.c: AllocateLsaHeap/FreeLsaHeap, AllocatePrivateHeap/FreePrivateHeap ---- */
+/* A larger request is a length computed from underflowed arithmetic, not a
+ * need: with overcommit it would succeed and fail later, when touched. */
+#define HOST_HEAP_MAX ((size_t)1 << 30)
+/* A zero-filled block, recorded as live; NULL past HOST_HEAP_MAX, out of
+ * memory, or when the record cannot grow. */
+void *host_heap_alloc(size_t length);
+/* FreeLsaHeap and FreePrivateHeap. A live block: wiped, released through
+ * host_heap_release, true. Anything else: nothing touched, counted against
+ * host_active_package and in the total, logged once per package naming
+ * member; false. NULL: nothing, true. */
+bool host_heap_free_checked(void *p, const char *member);
+/* For calls.c (its own package-to-package client buffers, which it
+ * allocates with calloc, and FreeReturnBuffer): a live block as above;
+ * any other pointer is taken to be a calloc block and wiped and freed, so
+ * only pointers the host allocated itself may come here. */
+void host_heap_free(void *p);
+/* Make p, a block of length bytes the host allocated with malloc or calloc,
+ * a live LSA heap block from now on (a package-to-package call's return
+ * buffer, once the caller owns it). 0; -ENOMEM or -ENOSPC: p is left as it
+ * was; -EEXIST: p is live already. */
+int host_heap_adopt(void *p, size_t length);
+/* Is p the start of a live block? Its length (as allocated) then. */
+bool host_heap_block(const void *p, size_t *ret_length);
+struct host_heap_stats {
+        uint64_t live_blocks;
+        uint64_t live_bytes;
+        uint64_t refused_frees; /* since the process started, every package's */
+};
+void host_heap_stats(struct host_heap_stats *ret);
+/* free; tests look at each wiped block there. */
+extern void (*host_heap_release)(void *p);
 
 /* ---- packages.c ---- */
 void host_package_unload(struct host *h, struct host_package *p);

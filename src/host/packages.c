@@ -132,13 +132,33 @@ struct host_package *host_find_package_utf16(struct host *h, const UNICODE_STRIN
         return host_find_package_name(h, utf8);
 }
 
+/* The AuthenticationPackageName InitializePackage gave: an LSA_STRING and
+ * its Buffer, both LSA heap, freed as Windows frees them. Usually two
+ * blocks; a package may also put the characters behind the struct in one
+ * block, and then that block is all there is to free. The struct is read
+ * only once it is known to be a live block large enough to hold it. */
+static void package_name_free(struct host_package *p)
+{
+        PLSA_STRING s = p->ap_name;
+        p->ap_name = NULL;
+        if (!s)
+                return;
+        struct host_package *outer = host_active_package;
+        host_active_package = p; /* refusals are this package's */
+        size_t len;
+        if (host_heap_block(s, &len) && len >= sizeof(*s)) {
+                uintptr_t b = (uintptr_t)s->Buffer, start = (uintptr_t)s;
+                bool inside = b >= start && b - start < len;
+                if (s->Buffer && !inside)
+                        host_heap_free_checked(s->Buffer, "unloading, its AuthenticationPackageName Buffer");
+        }
+        host_heap_free_checked(s, "unloading, its AuthenticationPackageName");
+        host_active_package = outer;
+}
+
 static void package_free(struct host_package *p)
 {
-        if (p->ap_name) {
-                if (p->ap_name->Buffer)
-                        function_table.FreeLsaHeap(p->ap_name->Buffer);
-                function_table.FreeLsaHeap(p->ap_name);
-        }
+        package_name_free(p);
         free(p);
 }
 

@@ -59,6 +59,13 @@ static const char *owner_name(const struct host_section *s)
         return s->owner ? s->owner->name : "";
 }
 
+/* FreeLsaHeap/FreePrivateHeap calls refused: package threads count them
+ * while we read. */
+static uint64_t refused_frees(const struct host_package *p)
+{
+        return __atomic_load_n(&p->heap_refused_frees, __ATOMIC_RELAXED);
+}
+
 static void report_json(struct host *h, FILE *f)
 {
         fprintf(f, "{\"packages\":[");
@@ -68,7 +75,8 @@ static void report_json(struct host *h, FILE *f)
                 json_str(f, p->name);
                 fprintf(f, ",\"version\":%u,\"path\":", (unsigned)p->version);
                 json_str(f, p->path);
-                fprintf(f, ",\"calls\":%" PRIu64 ",\"failed_calls\":%" PRIu64 "}", p->calls, p->failed_calls);
+                fprintf(f, ",\"calls\":%" PRIu64 ",\"failed_calls\":%" PRIu64 ",\"heap_refused_frees\":%" PRIu64 "}",
+                        p->calls, p->failed_calls, refused_frees(p));
         }
         fprintf(f, "],\"sections\":[");
         pthread_mutex_lock(&h->sections_lock);
@@ -105,21 +113,25 @@ static void report_json(struct host *h, FILE *f)
                         c->calls, c->nbuffers, st.committed, st.in_use, c->nmaps);
                 first = false;
         }
-        fprintf(f, "],\"totals\":{\"calls\":%" PRIu64 ",\"connections\":%u,\"dropped\":%" PRIu64 "}}\n",
-                h->calls, h->nconns, h->dropped);
+        struct host_heap_stats hs;
+        host_heap_stats(&hs);
+        fprintf(f, "],\"totals\":{\"calls\":%" PRIu64 ",\"connections\":%u,\"dropped\":%" PRIu64
+                   ",\"heap_refused_frees\":%" PRIu64 "}}\n",
+                h->calls, h->nconns, h->dropped, hs.refused_frees);
 }
 
 static void report_text(struct host *h, FILE *f)
 {
         fprintf(f, "Packages: %u\n", h->npackages);
         if (h->npackages)
-                fprintf(f, "  %-4s %-24s %-10s %10s %8s  %s\n", "ID", "NAME", "VERSION", "CALLS", "FAILED", "PATH");
+                fprintf(f, "  %-4s %-24s %-10s %10s %8s %10s  %s\n", "ID", "NAME", "VERSION", "CALLS", "FAILED",
+                        "BAD FREES", "PATH");
         for (unsigned i = 0; i < h->npackages; i++) {
                 const struct host_package *p = h->packages[i];
                 fprintf(f, "  %-4u ", p->id);
                 text_str(f, p->name, 24);
-                fprintf(f, " 0x%08X %10" PRIu64 " %8" PRIu64 "  ", (unsigned)p->version, p->calls,
-                        p->failed_calls);
+                fprintf(f, " 0x%08X %10" PRIu64 " %8" PRIu64 " %10" PRIu64 "  ", (unsigned)p->version, p->calls,
+                        p->failed_calls, refused_frees(p));
                 text_str(f, p->path, 0);
                 fputc('\n', f);
         }
@@ -155,7 +167,10 @@ static void report_text(struct host *h, FILE *f)
                 fprintf(f, " %8" PRIu64 " %8u %12" PRIu64 " %12" PRIu64 "\n", c->calls, c->nbuffers,
                         st.committed, st.in_use);
         }
-        fprintf(f, "\nCalls served: %" PRIu64 ", clients dropped: %" PRIu64 "\n", h->calls, h->dropped);
+        struct host_heap_stats hs;
+        host_heap_stats(&hs);
+        fprintf(f, "\nCalls served: %" PRIu64 ", clients dropped: %" PRIu64 ", heap frees refused: %" PRIu64 "\n",
+                h->calls, h->dropped, hs.refused_frees);
 }
 
 int host_report(struct host *h, int json, int *ret_fd, uint64_t *ret_len)

@@ -23,7 +23,6 @@
  * credential-manager slots, of LsaProtectMemory's type) do nothing.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,50 +30,21 @@
 
 #include "host/host-internal.h"
 
-/* ---- LSA heap and private heap ----
+/* ---- LSA heap and private heap (lsa-heap.c) ----
  *
- * Both are the C heap, zero-filled like HEAP_ZERO_MEMORY. They stay one heap
- * under two names because packages mix them up, and because the client
- * buffers of package-to-package calls are the same heap, released by
- * FreeReturnBuffer: an in-band header or a separate allocator would break
- * both. Every release wipes first (host_heap_free). */
-
-/* A larger request is a length computed from underflowed arithmetic, not a
- * need: with overcommit it would succeed and fail later, when touched. */
-#define HEAP_MAX ((SIZE_T)1 << 30)
-
-static void *heap_alloc(SIZE_T length)
-{
-        if (length > HEAP_MAX)
-                return NULL;
-        /* Windows heaps return a block for 0 bytes, and packages take NULL
-         * to mean "out of memory": a unique 1-byte block instead. */
-        return calloc(1, length ? length : 1);
-}
-
-void (*host_heap_release)(void *p) = free;
-
-void host_heap_free(void *p)
-{
-        if (!p)
-                return;
-        /* Blocks hold credentials and keys, and the next owner of the memory
-         * may be any code in the process. The free has no length argument
-         * and blocks carry no header, so ask the allocator: the usable size
-         * covers every byte the package could have written. */
-        explicit_bzero(p, malloc_usable_size(p));
-        host_heap_release(p);
-}
+ * One heap under two names: packages mix them up, and the client buffers of
+ * package-to-package calls are the same heap, released by FreeReturnBuffer.
+ * Every free is checked against the record of live blocks, then wipes. */
 
 static LSA_ALLOCATE_LSA_HEAP table_AllocateLsaHeap;
 static LSA_FREE_LSA_HEAP table_FreeLsaHeap;
 static LSA_ALLOCATE_PRIVATE_HEAP table_AllocatePrivateHeap;
 static LSA_FREE_PRIVATE_HEAP table_FreePrivateHeap;
 
-static PVOID NTAPI table_AllocateLsaHeap(ULONG Length) { return heap_alloc(Length); }
-static VOID NTAPI table_FreeLsaHeap(PVOID Base) { host_heap_free(Base); }
-static PVOID NTAPI table_AllocatePrivateHeap(SIZE_T Length) { return heap_alloc(Length); }
-static VOID NTAPI table_FreePrivateHeap(PVOID Base) { host_heap_free(Base); }
+static PVOID NTAPI table_AllocateLsaHeap(ULONG Length) { return host_heap_alloc(Length); }
+static VOID NTAPI table_FreeLsaHeap(PVOID Base) { host_heap_free_checked(Base, "FreeLsaHeap"); }
+static PVOID NTAPI table_AllocatePrivateHeap(SIZE_T Length) { return host_heap_alloc(Length); }
+static VOID NTAPI table_FreePrivateHeap(PVOID Base) { host_heap_free_checked(Base, "FreePrivateHeap"); }
 
 /* ---- the call in progress ---- */
 

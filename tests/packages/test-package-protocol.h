@@ -16,6 +16,10 @@
  *   no-untrusted   "TestNoUntrusted"  CallPackageUntrusted NULL
  *   v1             "TestV1"           SECPKG_INTERFACE_VERSION, a 27-member
  *                                     table that ends at a guard page
+ *   onename        "TestOneName"      its AuthenticationPackageName is one
+ *                                     block: the LSA_STRING, then its Buffer
+ *   foreign-name   "TestForeignName"  its AuthenticationPackageName is no
+ *                                     heap block at all (static memory)
  *   noinit-symbol, init-fails, lsamode-fails, bad-version: never load
  */
 #ifndef LSASHM_TEST_PACKAGE_PROTOCOL_H
@@ -27,6 +31,8 @@
 #define TP_NAME_PEER         "TestPeer"
 #define TP_NAME_NO_UNTRUSTED "TestNoUntrusted"
 #define TP_NAME_V1           "TestV1"
+#define TP_NAME_ONENAME      "TestOneName"
+#define TP_NAME_FOREIGN_NAME "TestForeignName"
 
 /* Sections the package makes: 64 KiB, all committed from the start. */
 #define TP_SECTION_SIZE   (64u * 1024u)
@@ -71,6 +77,7 @@ typedef enum _TP_MESSAGE_TYPE {
         TpAllocUntilFull,    /* reply: TP_ALLOC_REPLY; chunks of Length bytes */
         TpInfo,              /* reply: TP_INFO_REPLY */
         TpShareBase,         /* LsashmShareSection((PVOID)Addr host address, Arg) */
+        TpHeapMisuse,        /* Arg TP_HEAP_*: a wrong free of the LSA or private heap; reply TP_HEAP_REPLY */
 } TP_MESSAGE_TYPE;
 
 /* TP_REQUEST.Flags */
@@ -189,5 +196,26 @@ typedef struct _TP_INFO_REPLY {
         ULONGLONG SharedId;
         ULONGLONG PrivateId;
 } TP_INFO_REPLY, *PTP_INFO_REPLY;
+
+/* TpHeapMisuse: what the package frees wrongly (each with FreeLsaHeap and
+ * then FreePrivateHeap, unless said otherwise). */
+#define TP_HEAP_INTERIOR      1u /* 16 and 1 bytes into a live 64-byte block; then the block, rightly */
+#define TP_HEAP_STACK         2u /* a buffer on its stack */
+#define TP_HEAP_CLIENT_BUFFER 3u /* a client buffer of this call; then FreeClientBuffer, rightly */
+#define TP_HEAP_DOUBLE        4u /* a 48-byte block twice (FreeLsaHeap only); then allocates two more */
+#define TP_HEAP_NULL          5u /* NULL: no misuse at all */
+#define TP_HEAP_CROSS         6u /* an LsaHeap block by FreePrivateHeap, then by FreeLsaHeap (once
+                                  * freed already); a PrivateHeap block by FreeLsaHeap */
+#define TP_HEAP_STATIC        7u /* its own static memory */
+#define TP_HEAP_THREAD        8u /* TP_HEAP_INTERIOR on a thread of its own, outside any call */
+
+typedef struct _TP_HEAP_REPLY {
+        ULONG MessageType;
+        ULONG Misuse;
+        BOOLEAN Intact;         /* the memory given to the wrong free is as it was */
+        BOOLEAN Distinct;       /* TP_HEAP_DOUBLE: the two blocks allocated after it differ */
+        UCHAR Reserved[2];
+        NTSTATUS FreeClientBuffer; /* TP_HEAP_CLIENT_BUFFER: the buffer was still the host's */
+} TP_HEAP_REPLY, *PTP_HEAP_REPLY;
 
 #endif

@@ -13,6 +13,7 @@
  * nothing about the host's answers itself: it hands every status back to the
  * test, which knows what each should be.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,10 @@
 #define TP_NAME u"" TP_NAME_V1
 #elif defined(TP_VARIANT_INIT_FAILS)
 #define TP_NAME u"TestInitFails"
+#elif defined(TP_VARIANT_ONENAME)
+#define TP_NAME u"" TP_NAME_ONENAME
+#elif defined(TP_VARIANT_FOREIGN_NAME)
+#define TP_NAME u"" TP_NAME_FOREIGN_NAME
 #elif defined(TP_VARIANT_OK) || defined(TP_VARIANT_DUPNAME)
 #define TP_NAME u"" TP_NAME_OK
 #else
@@ -435,6 +440,109 @@ static NTSTATUS msg_info(PLSA_CLIENT_REQUEST req, PVOID *ret, PULONG ret_len)
         return reply(req, &r, sizeof(r), ret, ret_len);
 }
 
+/* ---- wrong frees of the LSA and private heaps ---- */
+
+static BOOLEAN all_bytes(const UCHAR *p, size_t n, UCHAR v)
+{
+        for (size_t i = 0; i < n; i++)
+                if (p[i] != v)
+                        return FALSE;
+        return TRUE;
+}
+
+/* Free an address inside a live block with both members; the block is
+ * untouched, and then freed rightly. */
+static BOOLEAN heap_interior(void)
+{
+        PUCHAR p = tp.lsa->AllocateLsaHeap(64);
+        if (!p)
+                return FALSE;
+        memset(p, 0x5A, 64);
+        tp.lsa->FreeLsaHeap(p + 16);
+        tp.lsa->FreePrivateHeap(p + 1);
+        BOOLEAN intact = all_bytes(p, 64, 0x5A);
+        tp.lsa->FreeLsaHeap(p);
+        return intact;
+}
+
+static void *heap_thread(void *arg)
+{
+        *(BOOLEAN *)arg = heap_interior();
+        return NULL;
+}
+
+static NTSTATUS msg_heap_misuse(PLSA_CLIENT_REQUEST req, ULONG misuse, PVOID *ret, PULONG ret_len)
+{
+        static UCHAR static_memory[64];
+        TP_HEAP_REPLY r = { .MessageType = TpHeapMisuse, .Misuse = misuse, .FreeClientBuffer = STATUS_SUCCESS };
+        UCHAR stack_memory[64];
+        PVOID cb = NULL, a, b;
+        pthread_t thread;
+        switch (misuse) {
+        case TP_HEAP_INTERIOR:
+                r.Intact = heap_interior();
+                break;
+        case TP_HEAP_STACK:
+                memset(stack_memory, 0xA5, sizeof(stack_memory));
+                tp.lsa->FreeLsaHeap(stack_memory);
+                tp.lsa->FreePrivateHeap(stack_memory);
+                r.Intact = all_bytes(stack_memory, sizeof(stack_memory), 0xA5);
+                break;
+        case TP_HEAP_STATIC:
+                memset(static_memory, 0x3C, sizeof(static_memory));
+                tp.lsa->FreeLsaHeap(static_memory);
+                tp.lsa->FreePrivateHeap(static_memory);
+                r.Intact = all_bytes(static_memory, sizeof(static_memory), 0x3C);
+                break;
+        case TP_HEAP_CLIENT_BUFFER:
+                r.FreeClientBuffer = tp.lsa->AllocateClientBuffer(req, 64, &cb);
+                if (!NT_SUCCESS(r.FreeClientBuffer))
+                        break;
+                tp.lsa->FreeLsaHeap(cb);
+                tp.lsa->FreePrivateHeap(cb);
+                r.FreeClientBuffer = tp.lsa->FreeClientBuffer(req, cb);
+                r.Intact = TRUE;
+                break;
+        case TP_HEAP_DOUBLE:
+                a = tp.lsa->AllocateLsaHeap(48);
+                if (!a)
+                        return STATUS_NO_MEMORY;
+                tp.lsa->FreeLsaHeap(a);
+                tp.lsa->FreeLsaHeap(a);
+                a = tp.lsa->AllocateLsaHeap(48);
+                b = tp.lsa->AllocateLsaHeap(48);
+                r.Distinct = a && b && a != b;
+                r.Intact = TRUE;
+                tp.lsa->FreeLsaHeap(a);
+                if (b != a)
+                        tp.lsa->FreeLsaHeap(b);
+                break;
+        case TP_HEAP_NULL:
+                tp.lsa->FreeLsaHeap(NULL);
+                tp.lsa->FreePrivateHeap(NULL);
+                r.Intact = TRUE;
+                break;
+        case TP_HEAP_CROSS:
+                a = tp.lsa->AllocateLsaHeap(32);
+                b = tp.lsa->AllocatePrivateHeap(32);
+                if (!a || !b)
+                        return STATUS_NO_MEMORY;
+                tp.lsa->FreePrivateHeap(a);
+                tp.lsa->FreeLsaHeap(a);
+                tp.lsa->FreeLsaHeap(b);
+                r.Intact = TRUE;
+                break;
+        case TP_HEAP_THREAD:
+                if (pthread_create(&thread, NULL, heap_thread, &r.Intact) != 0)
+                        return STATUS_NO_MEMORY;
+                pthread_join(thread, NULL);
+                break;
+        default:
+                return STATUS_INVALID_PARAMETER;
+        }
+        return reply(req, &r, sizeof(r), ret, ret_len);
+}
+
 static NTSTATUS dispatch(ULONG entry, PLSA_CLIENT_REQUEST req, PVOID submit, PVOID client_base, ULONG len,
                          PVOID *ret, PULONG ret_len, PNTSTATUS proto)
 {
@@ -566,6 +674,8 @@ static NTSTATUS dispatch(ULONG entry, PLSA_CLIENT_REQUEST req, PVOID submit, PVO
         case TpShareBase:
                 *proto = LsashmShareSection((PVOID)(uintptr_t)m.Addr, m.Arg);
                 return STATUS_SUCCESS;
+        case TpHeapMisuse:
+                return msg_heap_misuse(req, m.Arg, ret, ret_len);
         default:
                 *proto = STATUS_INVALID_PARAMETER;
                 return STATUS_SUCCESS;
@@ -612,6 +722,24 @@ static NTSTATUS NTAPI tp_InitializePackage(ULONG AuthenticationPackageId, PLSA_D
         tp.initpkg_id = AuthenticationPackageId;
         tp.initpkg_table = LsaDispatchTable;
         /* The host frees this with FreeLsaHeap when the package goes. */
+#if defined(TP_VARIANT_ONENAME)
+        /* One block: the LSA_STRING, then its characters. */
+        if (AuthenticationPackageName && LsaDispatchTable && LsaDispatchTable->AllocateLsaHeap) {
+                PLSA_STRING s = LsaDispatchTable->AllocateLsaHeap(sizeof(*s) + 8);
+                if (s) {
+                        PCHAR b = (PCHAR)(s + 1);
+                        memcpy(b, "OneAP", 5);
+                        *s = (LSA_STRING){ 5, 8, b };
+                        *AuthenticationPackageName = s;
+                }
+        }
+#elif defined(TP_VARIANT_FOREIGN_NAME)
+        /* Not heap at all: a package bug the host must survive. */
+        static CHAR foreign_chars[] = "ForeignAP";
+        static LSA_STRING foreign = { 9, 10, foreign_chars };
+        if (AuthenticationPackageName)
+                *AuthenticationPackageName = &foreign;
+#else
         if (AuthenticationPackageName && LsaDispatchTable && LsaDispatchTable->AllocateLsaHeap) {
                 PLSA_STRING s = LsaDispatchTable->AllocateLsaHeap(sizeof(*s));
                 PCHAR b = LsaDispatchTable->AllocateLsaHeap(8);
@@ -626,6 +754,7 @@ static NTSTATUS NTAPI tp_InitializePackage(ULONG AuthenticationPackageId, PLSA_D
                                 LsaDispatchTable->FreeLsaHeap(b);
                 }
         }
+#endif
         return STATUS_SUCCESS;
 }
 
