@@ -207,6 +207,26 @@ static void test_heap_free_stack_and_static_refused(void **state)
         in_child(child_static);
 }
 
+/* FreeReturnBuffer takes what a package-to-package call returned: LSA heap,
+ * checked like FreeLsaHeap. Before: a stack address reached free(). */
+static void child_return_buffer(void)
+{
+        unsigned since = g_nlog;
+        uint64_t before = refused(TP_NAME_OK), live = live_blocks();
+        TP_HEAP_REPLY r = misuse(TP_NAME_OK, TP_HEAP_RETURN_BUFFER);
+        CHECK(r.Intact);
+        CHECK(refused(TP_NAME_OK) == before + 2);
+        CHECK(live_blocks() == live);
+        CHECK(log_count(since, "package " TP_NAME_OK ": FreeReturnBuffer: ", REFUSAL_LINE) == 1);
+        CHECK(malloc_sound(64));
+}
+
+static void test_heap_free_return_buffer_refused(void **state)
+{
+        (void)state;
+        in_child(child_return_buffer);
+}
+
 /* In a package-to-package call a client buffer is the host's own calloc
  * block: freeing it with FreeLsaHeap used to free it under the host, which
  * freed it again when the call ended. */
@@ -599,6 +619,7 @@ int main(void)
                 cmocka_unit_test(test_heap_free_stack_and_static_refused),
                 cmocka_unit_test(test_heap_free_client_buffer_refused),
                 cmocka_unit_test(test_heap_double_free_refused),
+                cmocka_unit_test(test_heap_free_return_buffer_refused),
                 cmocka_unit_test(test_heap_free_null_does_nothing),
                 cmocka_unit_test(test_heap_cross_free_accepted_once),
                 cmocka_unit_test(test_heap_free_from_package_thread_refused),

@@ -535,6 +535,14 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
                         *proto = STATUS_INTERNAL_ERROR;
                 }
         }
+        /* The caller owns them now: LSA heap, which FreeReturnBuffer and
+         * FreeLsaHeap check before they free. */
+        for (unsigned i = 0; NT_SUCCESS(st) && kept >= 0 && i < call.nheap; i++) {
+                if (host_heap_adopt(call.heap[i], call.heap_len[i]) < 0) {
+                        st = STATUS_NO_MEMORY;
+                        *proto = STATUS_NO_MEMORY;
+                }
+        }
         if (!NT_SUCCESS(st) || kept < 0) {
                 for (unsigned i = 0; i < call.nheap; i++)
                         host_heap_free(call.heap[i]);
@@ -572,8 +580,9 @@ NTSTATUS NTAPI host_CallPackagePassthrough(PUNICODE_STRING AuthenticationPackage
                             SubmitBufferLength, ProtocolReturnBuffer, ReturnBufferLength, ProtocolStatus);
 }
 
-/* Return buffers of package-to-package calls are LSA heap: wiped, freed. */
+/* Return buffers of package-to-package calls are LSA heap (adopted when the
+ * call returned): checked, wiped, freed; anything else is refused. */
 VOID NTAPI host_FreeReturnBuffer(PVOID Base)
 {
-        host_heap_free(Base);
+        host_heap_free_checked(Base, "FreeReturnBuffer");
 }

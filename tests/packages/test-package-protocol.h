@@ -208,6 +208,7 @@ typedef struct _TP_INFO_REPLY {
                                   * freed already); a PrivateHeap block by FreeLsaHeap */
 #define TP_HEAP_STATIC        7u /* its own static memory */
 #define TP_HEAP_THREAD        8u /* TP_HEAP_INTERIOR on a thread of its own, outside any call */
+#define TP_HEAP_RETURN_BUFFER 9u /* FreeReturnBuffer of its stack, then of a live block's interior */
 
 typedef struct _TP_HEAP_REPLY {
         ULONG MessageType;

@@ -532,6 +532,17 @@ static NTSTATUS msg_heap_misuse(PLSA_CLIENT_REQUEST req, ULONG misuse, PVOID *re
                 tp.lsa->FreeLsaHeap(b);
                 r.Intact = TRUE;
                 break;
+        case TP_HEAP_RETURN_BUFFER:
+                memset(stack_memory, 0x5A, sizeof(stack_memory));
+                tp.lsa->FreeReturnBuffer(stack_memory);
+                a = tp.lsa->AllocateLsaHeap(64);
+                if (!a)
+                        return STATUS_NO_MEMORY;
+                memset(a, 0x77, 64);
+                tp.lsa->FreeReturnBuffer((PUCHAR)a + 16);
+                r.Intact = all_bytes(stack_memory, sizeof(stack_memory), 0x5A) && all_bytes(a, 64, 0x77);
+                tp.lsa->FreeLsaHeap(a);
+                break;
         case TP_HEAP_THREAD:
                 if (pthread_create(&thread, NULL, heap_thread, &r.Intact) != 0)
                         return STATUS_NO_MEMORY;
