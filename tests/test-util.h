@@ -316,4 +316,161 @@ static inline bool tu_maps_perms(const void *addr, char perms[5])
         return found;
 }
 
+/* ---- another process, seen from /proc (lsashmd in the kill storm and the soak) ---- */
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/un.h>
+
+/* Open descriptors of pid, or -1. */
+static inline int tu_proc_fd_count(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+        DIR *d = opendir(path);
+        struct dirent *e;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((e = readdir(d)) != NULL)
+                if (e->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+/* Lines of /proc/PID/maps (one per mapping), or -1. */
+static inline int tu_proc_map_count(pid_t pid)
+{
+        char path[64], line[4096];
+        snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+        FILE *f = fopen(path, "re");
+        int n = 0;
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (strchr(line, '\n'))
+                        n++;
+        fclose(f);
+        return n;
+}
+
+/* A "Name:   N kB" field of /proc/PID/status (VmRSS, VmHWM...), or -1. */
+static inline long tu_proc_status_kib(pid_t pid, const char *field)
+{
+        char path[64], line[256];
+        size_t len = strlen(field);
+        long v = -1;
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, field, len) == 0 && line[len] == ':') {
+                        v = strtol(line + len + 1, NULL, 10);
+                        break;
+                }
+        fclose(f);
+        return v;
+}
+
+/* ---- lsashmd as a process: started, ready, stopped ---- */
+
+/* A datagram socket bound at path, for sd_notify; -errno on failure. */
+static inline int tu_notify_socket(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        unlink(path);
+        int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return -errno;
+        if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                int e = -errno;
+                close(s);
+                return e;
+        }
+        return s;
+}
+
+/* Wait up to timeout_ms for a notification on s that contains want. */
+static inline bool tu_notify_wait(int s, const char *want, int timeout_ms)
+{
+        int64_t end = tu_now_ms() + timeout_ms;
+        for (;;) {
+                int64_t left = end - tu_now_ms();
+                if (left <= 0)
+                        return false;
+                struct pollfd p = { .fd = s, .events = POLLIN };
+                int r = poll(&p, 1, (int)left);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        return false;
+                char buf[4096];
+                ssize_t n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                if (strstr(buf, want))
+                        return true;
+        }
+}
+
+/*
+ * Start argv[0] with stdin from /dev/null, stdout and stderr into the files
+ * out and err (NULL: /dev/null), and env ("NAME=VALUE"..., NULL-terminated,
+ * may be NULL) added to the environment. It dies with us (PR_SET_PDEATHSIG),
+ * so that a failed test leaves no daemon behind. Returns its pid or -errno.
+ */
+static inline pid_t tu_spawn(char *const argv[], const char *out, const char *err, const char *const *env)
+{
+        pid_t pid = tu_fork();
+        if (pid != 0)
+                return pid < 0 ? -errno : pid;
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : null;
+        int e = err ? open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : null;
+        if (null < 0 || o < 0 || e < 0 || dup2(null, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+                _exit(126);
+        close_range(3, ~0u, 0);
+        for (const char *const *v = env; v && *v; v++)
+                putenv((char *)(uintptr_t)*v);
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+}
+
+/*
+ * lsashmd --config CONF --socket SOCK --package PACKAGE, with NOTIFY_SOCKET
+ * at NOTIFY and stderr into ERR; returns its pid once it said READY=1
+ * (within timeout_s), or a negative value (it is then killed).
+ */
+static inline pid_t tu_lsashmd_start(const char *lsashmd, const char *conf, const char *sock, const char *package,
+                                     const char *notify, const char *err, int timeout_s)
+{
+        int ns = tu_notify_socket(notify);
+        if (ns < 0)
+                return ns;
+        char notify_env[160];
+        snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", notify);
+        const char *env[] = { notify_env, NULL };
+        char *argv[] = { (char *)(uintptr_t)lsashmd, "--config", (char *)(uintptr_t)conf, "--socket",
+                         (char *)(uintptr_t)sock, "--package", (char *)(uintptr_t)package, NULL };
+        pid_t pid = tu_spawn(argv, NULL, err, env);
+        if (pid > 0 && !tu_notify_wait(ns, "READY=1", timeout_s * 1000)) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                pid = -ETIMEDOUT;
+        }
+        close(ns);
+        return pid;
+}
+
 #endif

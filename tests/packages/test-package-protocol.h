@@ -78,6 +78,9 @@ typedef enum _TP_MESSAGE_TYPE {
         TpInfo,              /* reply: TP_INFO_REPLY */
         TpShareBase,         /* LsashmShareSection((PVOID)Addr host address, Arg) */
         TpHeapMisuse,        /* Arg TP_HEAP_*: a wrong free of the LSA or private heap; reply TP_HEAP_REPLY */
+        TpKeepLogonSession,  /* CreateLogonSession(LUID Addr), left for a later TpEndLogonSession; reply TP_LOGON_REPLY */
+        TpEndLogonSession,   /* DeleteLogonSession(LUID Addr); reply TP_LOGON_REPLY (Delete) */
+        TpProbeLogonSessions, /* which of LUIDs Addr .. Addr+Length-1 exist; reply TP_PROBE_REPLY (see flags) */
 } TP_MESSAGE_TYPE;
 
 /* TP_REQUEST.Flags */
@@ -85,6 +88,7 @@ typedef enum _TP_MESSAGE_TYPE {
 #define TP_FLAG_PROTOCOL_ONLY 0x1u /* TpFailureStatus: the call succeeds, ProtocolStatus = Arg */
 #define TP_FLAG_FREE_CHUNKS   0x1u /* TpAllocUntilFull: FreeClientBuffer every chunk before returning */
 #define TP_FLAG_DIRECT        0x1u /* TpDeleteSection: LsaDeleteSharedMemory, not the table's member */
+#define TP_FLAG_END_FOUND     0x1u /* TpProbeLogonSessions: delete every session found */
 
 typedef struct _TP_REQUEST {
         ULONG MessageType;
@@ -218,5 +222,14 @@ typedef struct _TP_HEAP_REPLY {
         UCHAR Reserved[2];
         NTSTATUS FreeClientBuffer; /* TP_HEAP_CLIENT_BUFFER: the buffer was still the host's */
 } TP_HEAP_REPLY, *PTP_HEAP_REPLY;
+/* TpProbeLogonSessions: a session exists when creating it again collides;
+ * one that did not exist is deleted again at once. */
+#define TP_PROBE_MAX 65536u
+typedef struct _TP_PROBE_REPLY {
+        ULONG MessageType;
+        ULONG Found;          /* sessions that existed */
+        ULONG Ended;          /* of those, deleted (TP_FLAG_END_FOUND) */
+        NTSTATUS Unexpected;  /* the first status that was neither success nor collision, else 0 */
+} TP_PROBE_REPLY, *PTP_PROBE_REPLY;
 
 #endif

@@ -344,6 +344,32 @@ static NTSTATUS msg_logon_sessions(PLSA_CLIENT_REQUEST req, ULONGLONG v, PVOID *
         return reply(req, &r, sizeof(r), ret, ret_len);
 }
 
+static NTSTATUS msg_probe_logon_sessions(const TP_REQUEST *m, PLSA_CLIENT_REQUEST req, PVOID *ret,
+                                         PULONG ret_len, PNTSTATUS proto)
+{
+        if (m->Length > TP_PROBE_MAX) {
+                *proto = STATUS_INVALID_PARAMETER;
+                return STATUS_SUCCESS;
+        }
+        TP_PROBE_REPLY r = { .MessageType = TpProbeLogonSessions };
+        for (ULONG i = 0; i < m->Length; i++) {
+                ULONGLONG v = m->Addr + i;
+                LUID luid = { .LowPart = (ULONG)v, .HighPart = (LONG)(v >> 32) };
+                NTSTATUS st = tp.lsa->CreateLogonSession(&luid);
+                if (st == STATUS_LOGON_SESSION_COLLISION) {
+                        r.Found++;
+                        if ((m->Flags & TP_FLAG_END_FOUND) && NT_SUCCESS(tp.lsa->DeleteLogonSession(&luid)))
+                                r.Ended++;
+                } else if (NT_SUCCESS(st)) {
+                        /* It was not there: leave the table as it was. */
+                        st = tp.lsa->DeleteLogonSession(&luid);
+                }
+                if (!NT_SUCCESS(st) && st != STATUS_LOGON_SESSION_COLLISION && !r.Unexpected)
+                        r.Unexpected = st;
+        }
+        return reply(req, &r, sizeof(r), ret, ret_len);
+}
+
 static NTSTATUS msg_stale(const TP_REQUEST *m, PLSA_CLIENT_REQUEST req, PVOID *ret, PULONG ret_len)
 {
         if (m->Arg == 0) {
@@ -687,6 +713,18 @@ static NTSTATUS dispatch(ULONG entry, PLSA_CLIENT_REQUEST req, PVOID submit, PVO
                 return STATUS_SUCCESS;
         case TpHeapMisuse:
                 return msg_heap_misuse(req, m.Arg, ret, ret_len);
+        case TpKeepLogonSession:
+        case TpEndLogonSession: {
+                LUID luid = { .LowPart = (ULONG)m.Addr, .HighPart = (LONG)(m.Addr >> 32) };
+                TP_LOGON_REPLY r = { .MessageType = m.MessageType };
+                if (m.MessageType == TpKeepLogonSession)
+                        r.Create = tp.lsa->CreateLogonSession(&luid);
+                else
+                        r.Delete = tp.lsa->DeleteLogonSession(&luid);
+                return reply(req, &r, sizeof(r), ret, ret_len);
+        }
+        case TpProbeLogonSessions:
+                return msg_probe_logon_sessions(&m, req, ret, ret_len, proto);
         default:
                 *proto = STATUS_INVALID_PARAMETER;
                 return STATUS_SUCCESS;
