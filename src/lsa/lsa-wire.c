@@ -4,60 +4,20 @@
  * from the other side of the host's socket are parsed, in either direction:
  * each field is copied out of the packet exactly once, then checked.
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
 #include "lsa/lsa-wire.h"
-
-/* ---- little-endian field access on a bounded cursor ---- */
-
-struct cursor {
-        const uint8_t *p;
-        size_t left;
-        int bad;
-};
-
-static uint64_t get_n(struct cursor *c, unsigned n)
-{
-        if (c->left < n) {
-                c->bad = 1;
-                c->left = 0;
-                return 0;
-        }
-        uint64_t v = 0;
-        for (unsigned i = 0; i < n; i++)
-                v |= (uint64_t)c->p[i] << (8 * i);
-        c->p += n;
-        c->left -= n;
-        return v;
-}
-
-static uint8_t get8(struct cursor *c) { return (uint8_t)get_n(c, 1); }
-static uint16_t get16(struct cursor *c) { return (uint16_t)get_n(c, 2); }
-static uint32_t get32(struct cursor *c) { return (uint32_t)get_n(c, 4); }
-static uint64_t get64(struct cursor *c) { return get_n(c, 8); }
-
-static uint8_t *put_n(uint8_t *p, uint64_t v, unsigned n)
-{
-        for (unsigned i = 0; i < n; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-        return p + n;
-}
-
-#define put8(p, v) put_n((p), (v), 1)
-#define put32(p, v) put_n((p), (uint32_t)(v), 4)
-#define put64(p, v) put_n((p), (v), 8)
+#include "util/le-cursor.h"
 
 /* Names are bytes a package compares; we refuse only what cannot be a name
  * on either side: NUL (it would cut the C string a package sees). */
-static int get_name(struct cursor *c, uint8_t len, size_t min, char *out)
+static int get_name(struct le_reader *r, uint8_t len, size_t min, char *out)
 {
-        if (len < min || len > LSA_WIRE_MAX_NAME || c->left < len)
+        if (len < min || len > LSA_WIRE_MAX_NAME || !le_get_bytes(r, out, len))
                 return -EBADMSG;
-        memcpy(out, c->p, len);
         out[len] = '\0';
-        c->p += len;
-        c->left -= len;
         if (memchr(out, '\0', len))
                 return -EBADMSG;
         return 0;
@@ -84,84 +44,83 @@ int lsa_wire_from_client(enum lsa_wire_type type)
 
 size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
 {
-        uint8_t *p = buf + LSA_WIRE_HEADER_SIZE;
+        struct le_writer w = le_writer_init(buf, LSA_WIRE_MAX_MESSAGE);
+        le_put_zeros(&w, LSA_WIRE_HEADER_SIZE); /* written last, when the length is known */
         switch (m->type) {
         case LSA_WIRE_CONNECT:
                 if (m->connect.name_len > LSA_WIRE_MAX_NAME)
                         return 0;
-                p = put32(p, m->connect.mode);
-                p = put32(p, 0);
-                p = put64(p, m->connect.reply_base);
-                p = put64(p, m->connect.reply_size);
-                p = put8(p, m->connect.name_len);
-                memcpy(p, m->connect.name, m->connect.name_len);
-                p += m->connect.name_len;
+                le_put_u32(&w, m->connect.mode);
+                le_put_zeros(&w, 4);
+                le_put_u64(&w, m->connect.reply_base);
+                le_put_u64(&w, m->connect.reply_size);
+                le_put_u8(&w, m->connect.name_len);
+                le_put_bytes(&w, m->connect.name, m->connect.name_len);
                 break;
         case LSA_WIRE_CONNECT_REPLY:
-                p = put32(p, (uint32_t)m->connect_reply.status);
-                p = put32(p, m->connect_reply.security_mode);
-                p = put64(p, m->connect_reply.reply_size);
+                le_put_u32(&w, (uint32_t)m->connect_reply.status);
+                le_put_u32(&w, m->connect_reply.security_mode);
+                le_put_u64(&w, m->connect_reply.reply_size);
                 break;
         case LSA_WIRE_LOOKUP:
                 if (m->lookup.name_len > LSA_WIRE_MAX_NAME)
                         return 0;
-                p = put8(p, m->lookup.name_len);
-                memcpy(p, m->lookup.name, m->lookup.name_len);
-                p += m->lookup.name_len;
+                le_put_u8(&w, m->lookup.name_len);
+                le_put_bytes(&w, m->lookup.name, m->lookup.name_len);
                 break;
         case LSA_WIRE_LOOKUP_REPLY:
-                p = put32(p, (uint32_t)m->lookup_reply.status);
-                p = put32(p, m->lookup_reply.package);
+                le_put_u32(&w, (uint32_t)m->lookup_reply.status);
+                le_put_u32(&w, m->lookup_reply.package);
                 break;
         case LSA_WIRE_CALL:
                 if (m->call.length > LSA_WIRE_MAX_SUBMIT || (m->call.length && !m->call.data))
                         return 0;
-                p = put32(p, m->call.package);
-                p = put32(p, m->call.thread_id);
-                p = put64(p, m->call.submit_base);
-                p = put32(p, m->call.length);
-                if (m->call.length)
-                        memcpy(p, m->call.data, m->call.length);
-                p += m->call.length;
+                le_put_u32(&w, m->call.package);
+                le_put_u32(&w, m->call.thread_id);
+                le_put_u64(&w, m->call.submit_base);
+                le_put_u32(&w, m->call.length);
+                le_put_bytes(&w, m->call.data, m->call.length);
                 break;
         case LSA_WIRE_CALL_REPLY:
-                p = put32(p, (uint32_t)m->call_reply.status);
-                p = put32(p, (uint32_t)m->call_reply.protocol_status);
-                p = put64(p, m->call_reply.return_offset);
-                p = put32(p, m->call_reply.return_length);
-                p = put32(p, m->call_reply.flags);
+                le_put_u32(&w, (uint32_t)m->call_reply.status);
+                le_put_u32(&w, (uint32_t)m->call_reply.protocol_status);
+                le_put_u64(&w, m->call_reply.return_offset);
+                le_put_u32(&w, m->call_reply.return_length);
+                le_put_u32(&w, m->call_reply.flags);
                 break;
         case LSA_WIRE_FREE:
-                p = put64(p, m->free.offset);
+                le_put_u64(&w, m->free.offset);
                 break;
         case LSA_WIRE_MAP:
-                p = put64(p, m->map.section_id);
+                le_put_u64(&w, m->map.section_id);
                 break;
         case LSA_WIRE_MAP_REPLY:
-                p = put32(p, (uint32_t)m->map_reply.status);
-                p = put32(p, m->map_reply.writable);
-                p = put64(p, m->map_reply.size);
-                p = put32(p, m->map_reply.seals);
+                le_put_u32(&w, (uint32_t)m->map_reply.status);
+                le_put_u32(&w, m->map_reply.writable);
+                le_put_u64(&w, m->map_reply.size);
+                le_put_u32(&w, m->map_reply.seals);
                 break;
         case LSA_WIRE_UNMAP:
-                p = put64(p, m->unmap.section_id);
+                le_put_u64(&w, m->unmap.section_id);
                 break;
         case LSA_WIRE_STATUS:
-                p = put32(p, m->status.format);
+                le_put_u32(&w, m->status.format);
                 break;
         case LSA_WIRE_STATUS_REPLY:
-                p = put32(p, (uint32_t)m->status_reply.status);
-                p = put32(p, 0);
-                p = put64(p, m->status_reply.length);
+                le_put_u32(&w, (uint32_t)m->status_reply.status);
+                le_put_zeros(&w, 4);
+                le_put_u64(&w, m->status_reply.length);
                 break;
         default:
                 return 0;
         }
-        size_t len = (size_t)(p - buf);
-        uint8_t *h = buf;
-        h = put_n(h, LSA_WIRE_VERSION, 2);
-        h = put_n(h, (uint64_t)m->type, 2);
-        put32(h, len);
+        /* The limits checked above keep every message within the buffer. */
+        assert(le_writer_ok(&w));
+        size_t len = le_written(&w);
+        struct le_writer h = le_writer_init(buf, LSA_WIRE_HEADER_SIZE);
+        le_put_u16(&h, LSA_WIRE_VERSION);
+        le_put_u16(&h, (uint16_t)m->type);
+        le_put_u32(&h, (uint32_t)len);
         return len;
 }
 
@@ -169,10 +128,10 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
 {
         if (!buf || !ret || len < LSA_WIRE_HEADER_SIZE || len > LSA_WIRE_MAX_MESSAGE)
                 return -EBADMSG;
-        struct cursor c = { .p = buf, .left = len };
-        uint16_t version = get16(&c);
-        uint16_t type = get16(&c);
-        uint32_t total = get32(&c);
+        struct le_reader c = le_reader_init(buf, len);
+        uint16_t version = le_get_u16(&c);
+        uint16_t type = le_get_u16(&c);
+        uint32_t total = le_get_u32(&c);
         if (total != len)
                 return -EBADMSG;
         if (version != LSA_WIRE_VERSION)
@@ -190,12 +149,13 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
         int r = 0;
         switch (m.type) {
         case LSA_WIRE_CONNECT: {
-                m.connect.mode = get32(&c);
-                uint32_t reserved = get32(&c);
-                m.connect.reply_base = get64(&c);
-                m.connect.reply_size = get64(&c);
-                m.connect.name_len = get8(&c);
-                if (c.bad || reserved != 0 || m.connect.mode > LSA_WIRE_MODE_ADMIN)
+                uint64_t end;
+                m.connect.mode = le_get_u32(&c);
+                uint32_t reserved = le_get_u32(&c);
+                m.connect.reply_base = le_get_u64(&c);
+                m.connect.reply_size = le_get_u64(&c);
+                m.connect.name_len = le_get_u8(&c);
+                if (!le_ok(&c) || reserved != 0 || m.connect.mode > LSA_WIRE_MODE_ADMIN)
                         return -EBADMSG;
                 /* Only a logon process has a name (and only its own
                  * connection shows it, in the admin report). */
@@ -209,19 +169,19 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                            m.connect.reply_size % LSA_WIRE_REPLY_ALIGN ||
                            m.connect.reply_size < LSA_WIRE_REPLY_MIN ||
                            m.connect.reply_size > LSA_WIRE_REPLY_MAX ||
-                           m.connect.reply_base + m.connect.reply_size < m.connect.reply_base) {
+                           __builtin_add_overflow(m.connect.reply_base, m.connect.reply_size, &end)) {
                         return -EBADMSG;
                 }
                 break;
         }
         case LSA_WIRE_CONNECT_REPLY:
-                m.connect_reply.status = (int32_t)get32(&c);
-                m.connect_reply.security_mode = get32(&c);
-                m.connect_reply.reply_size = get64(&c);
+                m.connect_reply.status = (int32_t)le_get_u32(&c);
+                m.connect_reply.security_mode = le_get_u32(&c);
+                m.connect_reply.reply_size = le_get_u64(&c);
                 break;
         case LSA_WIRE_LOOKUP:
-                m.lookup.name_len = get8(&c);
-                if (c.bad)
+                m.lookup.name_len = le_get_u8(&c);
+                if (!le_ok(&c))
                         return -EBADMSG;
                 /* The client library refuses names past 127 bytes with
                  * STATUS_NAME_TOO_LONG before sending; one on the wire is
@@ -229,57 +189,59 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 r = get_name(&c, m.lookup.name_len, 1, m.lookup.name);
                 break;
         case LSA_WIRE_LOOKUP_REPLY:
-                m.lookup_reply.status = (int32_t)get32(&c);
-                m.lookup_reply.package = get32(&c);
+                m.lookup_reply.status = (int32_t)le_get_u32(&c);
+                m.lookup_reply.package = le_get_u32(&c);
                 break;
-        case LSA_WIRE_CALL:
-                m.call.package = get32(&c);
-                m.call.thread_id = get32(&c);
-                m.call.submit_base = get64(&c);
-                m.call.length = get32(&c);
-                if (c.bad || m.call.length > LSA_WIRE_MAX_SUBMIT || c.left != m.call.length)
+        case LSA_WIRE_CALL: {
+                m.call.package = le_get_u32(&c);
+                m.call.thread_id = le_get_u32(&c);
+                m.call.submit_base = le_get_u64(&c);
+                m.call.length = le_get_u32(&c);
+                if (!le_ok(&c) || m.call.length > LSA_WIRE_MAX_SUBMIT || le_left(&c) != m.call.length)
                         return -EBADMSG;
-                if (m.call.submit_base + m.call.length < m.call.submit_base)
+                uint64_t end;
+                if (__builtin_add_overflow(m.call.submit_base, (uint64_t)m.call.length, &end))
                         return -EBADMSG;
-                m.call.data = m.call.length ? c.p : NULL;
-                c.p += c.left;
-                c.left = 0;
+                m.call.data = le_take(&c, m.call.length);
+                if (!m.call.length)
+                        m.call.data = NULL;
                 break;
+        }
         case LSA_WIRE_CALL_REPLY:
-                m.call_reply.status = (int32_t)get32(&c);
-                m.call_reply.protocol_status = (int32_t)get32(&c);
-                m.call_reply.return_offset = get64(&c);
-                m.call_reply.return_length = get32(&c);
-                m.call_reply.flags = get32(&c);
+                m.call_reply.status = (int32_t)le_get_u32(&c);
+                m.call_reply.protocol_status = (int32_t)le_get_u32(&c);
+                m.call_reply.return_offset = le_get_u64(&c);
+                m.call_reply.return_length = le_get_u32(&c);
+                m.call_reply.flags = le_get_u32(&c);
                 if (m.call_reply.flags & ~(LSA_WIRE_REPLY_SECTION | LSA_WIRE_REPLY_HAS_BUFFER))
                         return -EBADMSG;
                 break;
         case LSA_WIRE_FREE:
-                m.free.offset = get64(&c);
+                m.free.offset = le_get_u64(&c);
                 break;
         case LSA_WIRE_MAP:
-                m.map.section_id = get64(&c);
+                m.map.section_id = le_get_u64(&c);
                 break;
         case LSA_WIRE_MAP_REPLY:
-                m.map_reply.status = (int32_t)get32(&c);
-                m.map_reply.writable = get32(&c);
-                m.map_reply.size = get64(&c);
-                m.map_reply.seals = get32(&c);
+                m.map_reply.status = (int32_t)le_get_u32(&c);
+                m.map_reply.writable = le_get_u32(&c);
+                m.map_reply.size = le_get_u64(&c);
+                m.map_reply.seals = le_get_u32(&c);
                 if (m.map_reply.writable > 1)
                         return -EBADMSG;
                 break;
         case LSA_WIRE_UNMAP:
-                m.unmap.section_id = get64(&c);
+                m.unmap.section_id = le_get_u64(&c);
                 break;
         case LSA_WIRE_STATUS:
-                m.status.format = get32(&c);
+                m.status.format = le_get_u32(&c);
                 if (m.status.format > LSA_WIRE_STATUS_JSON)
                         return -EBADMSG;
                 break;
         case LSA_WIRE_STATUS_REPLY: {
-                m.status_reply.status = (int32_t)get32(&c);
-                uint32_t reserved = get32(&c);
-                m.status_reply.length = get64(&c);
+                m.status_reply.status = (int32_t)le_get_u32(&c);
+                uint32_t reserved = le_get_u32(&c);
+                m.status_reply.length = le_get_u64(&c);
                 if (reserved)
                         return -EBADMSG;
                 break;
@@ -287,7 +249,7 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
         default:
                 return -EBADMSG;
         }
-        if (r < 0 || c.bad || c.left != 0)
+        if (r < 0 || !le_done(&c))
                 return -EBADMSG;
         *ret = m;
         return 0;

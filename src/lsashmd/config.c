@@ -314,3 +314,21 @@ void config_free(struct config *cfg)
                 free(cfg->packages[i]);
         memset(cfg, 0, sizeof(*cfg));
 }
+
+int config_parse_buffer(const void *buf, size_t len, const char *name, struct config *cfg, char *err,
+                        size_t errlen)
+{
+        if (len == 0) { /* fmemopen may refuse a size of 0 */
+                if (!cfg->source && !(cfg->source = strdup(name)))
+                        return -ENOMEM;
+                return 0;
+        }
+        /* In memory only; a NUL byte reaches line_read, which refuses it.
+         * fmemopen reads only: the cast drops const for its prototype. */
+        FILE *f = fmemopen((void *)(uintptr_t)buf, len, "r");
+        if (!f)
+                return -errno;
+        int r = config_parse(f, name, cfg, err, errlen);
+        fclose(f);
+        return r;
+}

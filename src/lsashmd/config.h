@@ -69,4 +69,9 @@ int config_resolve_groups(const struct config *cfg, gid_t *ret_logon, gid_t *ret
 /* Release what cfg holds and zero it; a zeroed cfg is fine. */
 void config_free(struct config *cfg);
 
+/* The same from len bytes at buf, which may hold NUL bytes (refused as in a
+ * file): no file is touched, so a fuzzer can feed it anything. */
+int config_parse_buffer(const void *buf, size_t len, const char *name, struct config *cfg, char *err,
+                        size_t errlen);
+
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "share/wire.h"
+#include "util/le-cursor.h"
 
 /* Body sizes, fixed per type. OPEN is followed by name_len name bytes. */
 #define HELLO_SIZE (WIRE_HEADER_SIZE + 8u)
@@ -15,84 +17,66 @@
 
 _Static_assert(OPEN_SIZE + LSASHM_NAME_MAX <= WIRE_MAX_MESSAGE, "every message fits the buffer");
 
-static void put16(uint8_t *p, uint16_t v)
+static void put_header(struct le_writer *w, enum wire_type type, size_t len)
 {
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-        return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static size_t put_header(uint8_t *buf, enum wire_type type, size_t len)
-{
-        put16(buf, (uint16_t)type);
-        put16(buf + 2, 0);
-        put32(buf + 4, (uint32_t)len);
-        return len;
+        le_put_u16(w, (uint16_t)type);
+        le_put_zeros(w, 2);
+        le_put_u32(w, (uint32_t)len);
 }
 
 size_t wire_encode(const struct wire_message *m, uint8_t *buf)
 {
-        memset(buf, 0, WIRE_MAX_MESSAGE);
-        uint8_t *b = buf + WIRE_HEADER_SIZE;
+        struct le_writer w = le_writer_init(buf, WIRE_MAX_MESSAGE);
         switch (m->type) {
         case WIRE_HELLO:
-                put16(b, m->hello.version);
-                put32(b + 4, m->hello.features);
-                return put_header(buf, m->type, HELLO_SIZE);
+                put_header(&w, m->type, HELLO_SIZE);
+                le_put_u16(&w, m->hello.version);
+                le_put_zeros(&w, 2);
+                le_put_u32(&w, m->hello.features);
+                break;
         case WIRE_HELLO_REPLY:
-                put16(b, m->hello_reply.version);
-                put32(b + 4, m->hello_reply.features);
-                put32(b + 8, m->hello_reply.max_views);
-                return put_header(buf, m->type, HELLO_REPLY_SIZE);
+                put_header(&w, m->type, HELLO_REPLY_SIZE);
+                le_put_u16(&w, m->hello_reply.version);
+                le_put_zeros(&w, 2);
+                le_put_u32(&w, m->hello_reply.features);
+                le_put_u32(&w, m->hello_reply.max_views);
+                le_put_zeros(&w, 4);
+                break;
         case WIRE_OPEN:
-                put32(b, m->open.request);
-                put32(b + 4, m->open.flags);
-                b[8] = m->open.name_len;
-                memcpy(b + 12, m->open.name, m->open.name_len);
-                return put_header(buf, m->type, OPEN_SIZE + m->open.name_len);
+                put_header(&w, m->type, OPEN_SIZE + m->open.name_len);
+                le_put_u32(&w, m->open.request);
+                le_put_u32(&w, m->open.flags);
+                le_put_u8(&w, m->open.name_len);
+                le_put_zeros(&w, 3);
+                le_put_bytes(&w, m->open.name, m->open.name_len);
+                break;
         case WIRE_OPEN_REPLY:
-                put32(b, m->open_reply.request);
-                put32(b + 4, (uint32_t)m->open_reply.status);
-                put32(b + 8, m->open_reply.view);
-                put32(b + 12, m->open_reply.access);
-                put64(b + 16, m->open_reply.size);
-                put64(b + 24, m->open_reply.root);
-                put32(b + 32, m->open_reply.seals);
-                return put_header(buf, m->type, OPEN_REPLY_SIZE);
+                put_header(&w, m->type, OPEN_REPLY_SIZE);
+                le_put_u32(&w, m->open_reply.request);
+                le_put_u32(&w, (uint32_t)m->open_reply.status);
+                le_put_u32(&w, m->open_reply.view);
+                le_put_u32(&w, m->open_reply.access);
+                le_put_u64(&w, m->open_reply.size);
+                le_put_u64(&w, m->open_reply.root);
+                le_put_u32(&w, m->open_reply.seals);
+                le_put_zeros(&w, 4);
+                break;
         case WIRE_CLOSE:
-                put32(b, m->close.view);
-                return put_header(buf, m->type, CLOSE_SIZE);
+                put_header(&w, m->type, CLOSE_SIZE);
+                le_put_u32(&w, m->close.view);
+                le_put_zeros(&w, 4);
+                break;
         case WIRE_REVOKED:
-                put32(b, m->revoked.view);
-                return put_header(buf, m->type, REVOKED_SIZE);
+                put_header(&w, m->type, REVOKED_SIZE);
+                le_put_u32(&w, m->revoked.view);
+                le_put_zeros(&w, 4);
+                break;
+        default:
+                return 0;
         }
-        return 0;
+        /* Every message fits WIRE_MAX_MESSAGE (asserted above). */
+        assert(le_writer_ok(&w));
+        return le_written(&w);
 }
 
 int wire_check_name(const char *name, size_t len)
@@ -105,83 +89,73 @@ int wire_check_name(const char *name, size_t len)
         return 0;
 }
 
-static bool zero(const uint8_t *p, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (p[i])
-                        return false;
-        return true;
-}
-
 int wire_decode(const uint8_t *buf, size_t len, int to_server, struct wire_message *ret)
 {
-        if (len < WIRE_HEADER_SIZE || len > WIRE_MAX_MESSAGE)
+        if (!buf || len < WIRE_HEADER_SIZE || len > WIRE_MAX_MESSAGE)
                 return -EBADMSG;
-        uint16_t type = get16(buf);
-        if (get16(buf + 2) != 0 || get32(buf + 4) != len)
+        struct le_reader r = le_reader_init(buf, len);
+        uint16_t type = le_get_u16(&r);
+        if (!le_get_zeros(&r, 2) || le_get_u32(&r) != len)
                 return -EBADMSG;
-        const uint8_t *b = buf + WIRE_HEADER_SIZE;
         struct wire_message m;
         memset(&m, 0, sizeof(m));
         m.type = (enum wire_type)type;
 
+        /* Each body is read whole; a short packet fails the cursor and a
+         * long one leaves bytes over: le_done() below refuses both. */
+        bool ok = true;
         bool from_client = type == WIRE_HELLO || type == WIRE_OPEN || type == WIRE_CLOSE;
         switch (type) {
         case WIRE_HELLO:
-                if (len != HELLO_SIZE || !zero(b + 2, 2))
-                        return -EBADMSG;
-                m.hello.version = get16(b);
-                m.hello.features = get32(b + 4);
+                m.hello.version = le_get_u16(&r);
+                ok = le_get_zeros(&r, 2);
+                m.hello.features = le_get_u32(&r);
                 break;
         case WIRE_HELLO_REPLY:
-                if (len != HELLO_REPLY_SIZE || !zero(b + 2, 2) || !zero(b + 12, 4))
-                        return -EBADMSG;
-                m.hello_reply.version = get16(b);
-                m.hello_reply.features = get32(b + 4);
-                m.hello_reply.max_views = get32(b + 8);
+                m.hello_reply.version = le_get_u16(&r);
+                ok = le_get_zeros(&r, 2);
+                m.hello_reply.features = le_get_u32(&r);
+                m.hello_reply.max_views = le_get_u32(&r);
+                ok = le_get_zeros(&r, 4) && ok;
                 break;
         case WIRE_OPEN:
-                if (len < OPEN_SIZE || !zero(b + 9, 3))
-                        return -EBADMSG;
-                m.open.request = get32(b);
-                m.open.flags = get32(b + 4);
-                m.open.name_len = b[8];
-                if (len != OPEN_SIZE + m.open.name_len || (m.open.flags & ~(uint32_t)WIRE_OPEN_READONLY))
-                        return -EBADMSG;
-                memcpy(m.open.name, b + 12, m.open.name_len);
+                m.open.request = le_get_u32(&r);
+                m.open.flags = le_get_u32(&r);
+                m.open.name_len = le_get_u8(&r);
+                ok = le_get_zeros(&r, 3) && !(m.open.flags & ~(uint32_t)WIRE_OPEN_READONLY) &&
+                     le_get_bytes(&r, m.open.name, m.open.name_len);
+                /* name holds LSASHM_NAME_MAX + 1 bytes and name_len is a u8. */
                 m.open.name[m.open.name_len] = '\0';
-                if (wire_check_name(m.open.name, m.open.name_len) < 0)
-                        return -EBADMSG;
+                ok = ok && wire_check_name(m.open.name, m.open.name_len) == 0;
                 break;
         case WIRE_OPEN_REPLY:
-                if (len != OPEN_REPLY_SIZE || !zero(b + 36, 4))
-                        return -EBADMSG;
-                m.open_reply.request = get32(b);
-                m.open_reply.status = (int32_t)get32(b + 4);
-                m.open_reply.view = get32(b + 8);
-                m.open_reply.access = get32(b + 12);
-                m.open_reply.size = get64(b + 16);
-                m.open_reply.root = get64(b + 24);
-                m.open_reply.seals = get32(b + 32);
+                m.open_reply.request = le_get_u32(&r);
+                m.open_reply.status = (int32_t)le_get_u32(&r);
+                m.open_reply.view = le_get_u32(&r);
+                m.open_reply.access = le_get_u32(&r);
+                m.open_reply.size = le_get_u64(&r);
+                m.open_reply.root = le_get_u64(&r);
+                m.open_reply.seals = le_get_u32(&r);
+                ok = le_get_zeros(&r, 4);
                 if (m.open_reply.status > 0 || m.open_reply.status < -4095)
-                        return -EBADMSG;
+                        ok = false;
                 if (m.open_reply.status == 0 && m.open_reply.access != LSASHM_ACCESS_READ &&
                     m.open_reply.access != LSASHM_ACCESS_READ_WRITE)
-                        return -EBADMSG;
+                        ok = false;
                 break;
         case WIRE_CLOSE:
-                if (len != CLOSE_SIZE || !zero(b + 4, 4))
-                        return -EBADMSG;
-                m.close.view = get32(b);
+                m.close.view = le_get_u32(&r);
+                ok = le_get_zeros(&r, 4);
                 break;
         case WIRE_REVOKED:
-                if (len != REVOKED_SIZE || !zero(b + 4, 4))
-                        return -EBADMSG;
-                m.revoked.view = get32(b);
+                m.revoked.view = le_get_u32(&r);
+                ok = le_get_zeros(&r, 4);
                 break;
         default:
                 return -EBADMSG;
         }
+        if (!ok || !le_done(&r))
+                return -EBADMSG;
         if (from_client != (to_server != 0))
                 return -EPROTONOSUPPORT;
         *ret = m;

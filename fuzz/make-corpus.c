@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Writes the seed corpora of the two wire targets: one valid message of
+ * every type (several where a field changes the path the decoder takes),
+ * encoded by the codecs themselves, one file each under
+ * DIR/share-wire/ and DIR/lsa-wire/ (which must exist).
+ *   fuzz-make-corpus fuzz/corpus
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsa/lsa-wire.h"
+#include "share/wire.h"
+
+static const char *dir;
+static uint8_t buf[LSA_WIRE_MAX_MESSAGE];
+
+static void write_seed(const char *target, const char *name, size_t len)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, target, name);
+        FILE *f = fopen(path, "wb");
+        if (!f || len == 0 || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+                fprintf(stderr, "fuzz-make-corpus: cannot write %s\n", path);
+                exit(1);
+        }
+}
+
+static void share(const char *name, const struct wire_message *m)
+{
+        write_seed("share-wire", name, wire_encode(m, buf));
+}
+
+static void lsa(const char *name, const struct lsa_wire_message *m)
+{
+        write_seed("lsa-wire", name, lsa_wire_encode(m, buf));
+}
+
+static void share_seeds(void)
+{
+        struct wire_message m;
+
+        m = (struct wire_message){ .type = WIRE_HELLO, .hello = { WIRE_VERSION, WIRE_FEATURES } };
+        share("hello", &m);
+        m = (struct wire_message){ .type = WIRE_HELLO_REPLY, .hello_reply = { WIRE_VERSION, 0, 64 } };
+        share("hello-reply", &m);
+        m = (struct wire_message){ .type = WIRE_OPEN, .open = { .request = 7, .flags = 0, .name_len = 4 } };
+        memcpy(m.open.name, "keys", 4);
+        share("open", &m);
+        m.open.flags = WIRE_OPEN_READONLY;
+        m.open.name_len = LSASHM_NAME_MAX;
+        memset(m.open.name, 'n', LSASHM_NAME_MAX);
+        share("open-readonly-longest-name", &m);
+        m = (struct wire_message){ .type = WIRE_OPEN_REPLY,
+                                   .open_reply = { 7, 0, 1, LSASHM_ACCESS_READ_WRITE, 65536, 64, 0x1f } };
+        share("open-reply", &m);
+        m.open_reply.access = LSASHM_ACCESS_READ;
+        share("open-reply-readonly", &m);
+        m = (struct wire_message){ .type = WIRE_OPEN_REPLY, .open_reply = { .request = 8, .status = -2 } };
+        share("open-reply-enoent", &m);
+        m = (struct wire_message){ .type = WIRE_CLOSE, .close = { 1 } };
+        share("close", &m);
+        m = (struct wire_message){ .type = WIRE_REVOKED, .revoked = { 1 } };
+        share("revoked", &m);
+}
+
+static void lsa_seeds(void)
+{
+        static const uint8_t submit[] = { 2, 0, 0, 0, 'h', 'i' };
+        struct lsa_wire_message m;
+
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CONNECT,
+                                       .connect = { LSA_WIRE_MODE_UNTRUSTED, 0x7f0000000000, 1u << 20, 0, "" } };
+        lsa("connect-untrusted", &m);
+        m.connect.mode = LSA_WIRE_MODE_LOGON;
+        m.connect.name_len = 5;
+        memcpy(m.connect.name, "logon", 6);
+        lsa("connect-logon", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CONNECT, .connect = { .mode = LSA_WIRE_MODE_ADMIN } };
+        lsa("connect-admin", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CONNECT_REPLY, .connect_reply = { 0, 0, 1u << 20 } };
+        lsa("connect-reply", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CONNECT_REPLY,
+                                       .connect_reply = { (int32_t)0xC0000022u, 0, 0 } };
+        lsa("connect-reply-denied", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOOKUP, .lookup = { 9, "Negotiate" } };
+        lsa("lookup", &m);
+        m.lookup.name_len = LSA_WIRE_MAX_NAME;
+        memset(m.lookup.name, 'p', LSA_WIRE_MAX_NAME);
+        lsa("lookup-longest-name", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOOKUP_REPLY, .lookup_reply = { 0, 3 } };
+        lsa("lookup-reply", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CALL,
+                                       .call = { 3, 1234, 0x5555000010, sizeof(submit), submit } };
+        lsa("call", &m);
+        m.call.length = 0;
+        m.call.data = NULL;
+        lsa("call-empty", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CALL_REPLY,
+                                       .call_reply = { 0, 0, 4096, 16,
+                                                       LSA_WIRE_REPLY_SECTION | LSA_WIRE_REPLY_HAS_BUFFER } };
+        lsa("call-reply-section-buffer", &m);
+        m.call_reply = (struct lsa_wire_call_reply){ (int32_t)0xC0000002u, 0, 0, 0, 0 };
+        lsa("call-reply-not-implemented", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_FREE, .free = { 4096 } };
+        lsa("free", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_MAP, .map = { 42 } };
+        lsa("map", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_MAP_REPLY, .map_reply = { 0, 1, 8192, 0x1f } };
+        lsa("map-reply", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_UNMAP, .unmap = { 42 } };
+        lsa("unmap", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS, .status = { LSA_WIRE_STATUS_JSON } };
+        lsa("status-json", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS_REPLY, .status_reply = { 0, 1234 } };
+        lsa("status-reply", &m);
+}
+
+int main(int argc, char **argv)
+{
+        if (argc != 2) {
+                fprintf(stderr, "usage: fuzz-make-corpus DIR\n");
+                return 2;
+        }
+        dir = argv[1];
+        share_seeds();
+        lsa_seeds();
+        return 0;
+}
