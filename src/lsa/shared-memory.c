@@ -75,7 +75,7 @@ int lsashm_shared_memory_fd(const void *shared_mem)
         struct lsashm_section *s = registry_acquire(shared_mem);
         if (!s)
                 return -ENOENT;
-        int fd = s->fd;
+        int fd = section_fd_locked(s);
         pthread_mutex_unlock(&s->lock);
         return fd;
 }
