@@ -556,6 +556,26 @@ static void test_published_section_bounded(void **state)
                 _exit(0);
         }
         assert_child_ok(pid, "published, writer");
+
+        /* No memory to commit the rest: the writable open is refused. */
+        struct lsashm_section *full = make(RESERVE, INITIAL, 0);
+        assert_int_equal(lsashm_server_publish(S.srv, "full", full, &policy), 0);
+        real_commit = memfd_section_commit;
+        memfd_section_commit = refusing_commit;
+        pid = tu_fork();
+        if (pid == 0) {
+                become(WRITER);
+                lsashm_client_t *c;
+                CHILD_CHECK(lsashm_client_connect(S.path, &c) == 0);
+                lsashm_view_t *v;
+                CHILD_CHECK(lsashm_client_open(c, "full", &v) == -ENOSPC);
+                CHILD_CHECK(lsashm_client_open_readonly(c, "full", &v) == 0);
+                _exit(0);
+        }
+        int status = tu_wait(pid, 60, NULL);
+        memfd_section_commit = real_commit;
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_int_equal(stats_of(full).committed, INITIAL);
         assert_int_equal(stats_of(rw).committed, RESERVE);
         assert_file_bounded(owner_fd(rw), RESERVE);
 
@@ -563,6 +583,7 @@ static void test_published_section_bounded(void **state)
         server_stop();
         assert_int_equal(lsashm_section_delete(ro), 0);
         assert_int_equal(lsashm_section_delete(rw), 0);
+        assert_int_equal(lsashm_section_delete(full), 0);
 }
 
 /* ---- the package host -------------------------------------------------- */
@@ -666,6 +687,31 @@ static void test_host_package_section_bounded(void **state)
                 _exit(0);
         }
         assert_child_ok(pid, "package sections");
+
+        /* No memory to commit the rest: the writable view is refused. */
+        PVOID full = host_CreateSharedMemory(RESERVE, INITIAL);
+        assert_non_null(full);
+        assert_int_equal(LsashmShareSection(full, LSASHM_SHARE_READ_WRITE), STATUS_SUCCESS);
+        ULONGLONG full_id = LsashmSectionId(full);
+        real_commit = memfd_section_commit;
+        memfd_section_commit = refusing_commit;
+        pid = tu_fork();
+        if (pid == 0) {
+                become(NOBODY);
+                HANDLE h;
+                CHILD_CHECK(LsaConnectUntrusted(&h) == STATUS_SUCCESS);
+                PVOID view;
+                ULONG size;
+                CHILD_CHECK(LsashmMapSection(h, full_id, &view, &size) == STATUS_NO_MEMORY);
+                _exit(0);
+        }
+        int status = tu_wait(pid, 60, NULL);
+        memfd_section_commit = real_commit;
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        struct lsashm_section_stats full_st;
+        assert_int_equal(lsashm_shared_memory_stats(full, &full_st), 0);
+        assert_int_equal(full_st.committed, INITIAL);
+        assert_true(host_DeleteSharedMemory(full));
         struct lsashm_section_stats st;
         assert_int_equal(lsashm_shared_memory_stats(ro, &st), 0);
         assert_int_equal(st.committed, INITIAL);
