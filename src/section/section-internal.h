@@ -8,6 +8,10 @@
 
 #include "heap/heap.h"
 #include "lsashm/section.h"
+#include "section/section-ops.h"
+
+/* Private to src/section (and to tests): the layers above see only
+ * section-ops.h, and the handle is opaque to them. */
 
 /*
  * A section's handle. Handles are type-stable: once made, the struct is never
@@ -18,10 +22,6 @@
  * Every field below the lock is read and written with the lock held.
  */
 #define SECTION_MAX_WATCHERS 8
-
-/* Called with the section's lock held while the section is being deleted;
- * it may take only leaf locks and must not call back into the section. */
-typedef void (*section_watch_fn)(void *ctx, uint64_t section_id);
 
 struct lsashm_section {
         pthread_mutex_t lock;
@@ -82,45 +82,5 @@ int memfd_section_seal_size(int fd);
  * full tmpfs or a memory limit is an error now and never a SIGBUS later.
  * Tests replace it to inject failure. */
 extern int (*memfd_section_commit)(int fd, uint64_t offset, uint64_t len);
-
-/* section.c: the same operations as the public API, on a section whose lock
- * the caller holds and which it has seen live. */
-int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr);
-int section_free_locked(struct lsashm_section *s, void *ptr);
-void section_stats_locked(struct lsashm_section *s, struct lsashm_section_stats *ret);
-/* The owner's descriptor, once the section is fully committed and sealed
- * against growing (it is writable: see section.c); or -ENOMEM/-ENOSPC. */
-int section_fd_locked(struct lsashm_section *s);
-int section_check_locked(struct lsashm_section *s);
-/* Wipes, unmaps and closes; unlocks and returns the handle to the pool. */
-void section_delete_locked(struct lsashm_section *s);
-
-/* What a client needs to map a section. */
-struct section_share {
-        int fd;             /* a new descriptor, close-on-exec, the caller's to close */
-        uint64_t size;      /* the committed part, the file's size: what may be mapped and read */
-        unsigned int seals; /* as F_GET_SEALS reports them */
-        bool writable;      /* false for readers-only sections, whatever was asked */
-};
-
-/* All of these fail with -ESTALE unless s is live and still has identity id:
- * handles are type-stable, so a caller may hold one that was deleted (and
- * reused) meanwhile. */
-int section_identity(struct lsashm_section *s, uint64_t *ret_id);
-int section_watch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx);
-void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx);
-/* A descriptor for a client: read-only ones are opened O_RDONLY anew, so
- * they cannot be turned into a writable mapping nor extend the file. Before
- * a writable one is made the section is committed in full and sealed against
- * growing: -ENOMEM/-ENOSPC if that fails. */
-int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct section_share *ret);
-int section_root_in_range(struct lsashm_section *s, uint64_t id, uint64_t root);
-
-/* registry.c: base address -> section, for LsaCreateSharedMemory's sections. */
-int registry_add(struct lsashm_section *s);
-/* The live registered section whose base is exactly base, locked; or NULL. */
-struct lsashm_section *registry_acquire(const void *base);
-/* Same, and removed from the registry so no new call can find it. */
-struct lsashm_section *registry_take(const void *base);
 
 #endif

@@ -479,7 +479,17 @@ int lsashm_section_check(lsashm_section_t *s)
         return r;
 }
 
-/* --- for the sharing server --- */
+/* --- for the layers above (section-ops.h) --- */
+
+void section_unlock(struct lsashm_section *s)
+{
+        pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t section_id_locked(const struct lsashm_section *s)
+{
+        return s->id;
+}
 
 static int lock_identity(struct lsashm_section *s, uint64_t id)
 {
