@@ -67,6 +67,7 @@ enum misbehave {
         M_WRONG_SIZE,        /* reply section one page larger than announced */
         M_UNSEALED,          /* reply section without seals */
         M_PAST_END,          /* return buffer crosses the end of the region */
+        M_PAST_FILE,         /* return buffer inside the region, past the end of the file */
         M_ZERO_LENGTH,       /* HAS_BUFFER with return_length 0 */
         M_FD_NO_FLAG,        /* descriptor without LSA_WIRE_REPLY_SECTION */
         M_FLAG_NO_FD,        /* LSA_WIRE_REPLY_SECTION without descriptor */
@@ -79,7 +80,7 @@ enum misbehave {
 };
 
 static const char *const misbehave_names[M_COUNT] = {
-        "none", "writable fd", "wrong size", "unsealed", "past end", "zero length", "fd without flag",
+        "none", "writable fd", "wrong size", "unsealed", "past end", "past the file", "zero length", "fd without flag",
         "flag without fd", "second section", "malformed", "wrong type", "close in call",
         "close after connect",
 };
@@ -189,6 +190,14 @@ static int reply_section_fd(struct fake *f, uint64_t size)
                         close(big);
                 return ro;
         }
+        case M_PAST_FILE: {
+                /* as lsashmd's: the region reserved, half of it committed */
+                int half = make_memfd(size / 2, true);
+                int ro = half >= 0 ? reopen_ro(half) : -1;
+                if (half >= 0)
+                        close(half);
+                return ro;
+        }
         case M_UNSEALED: {
                 int loose = make_memfd(size, false);
                 int ro = loose >= 0 ? reopen_ro(loose) : -1;
@@ -246,6 +255,8 @@ static bool fake_call(struct fake *f, const struct lsa_wire_call *call)
                 m.call_reply.return_offset = size - 8;
                 m.call_reply.return_length = 16;
         }
+        if (f->how == M_PAST_FILE)
+                m.call_reply.return_offset = size / 2 + 4096;
         if (f->how == M_ZERO_LENGTH)
                 m.call_reply.return_length = 0;
 
@@ -906,7 +917,8 @@ static void test_client_hostile_replies(void **state)
                 assert_int_equal(proto, STATUS_PORT_DISCONNECTED);
                 /* Nothing was mapped from a refused descriptor. */
                 assert_true(tu_maps_perms((void *)base, perms));
-                assert_string_equal(perms, how == M_SECOND_SECTION || how == M_PAST_END || how == M_ZERO_LENGTH
+                assert_string_equal(perms, how == M_SECOND_SECTION || how == M_PAST_END || how == M_PAST_FILE ||
+                                                           how == M_ZERO_LENGTH
                                                    ? "r--s" : "---p");
                 /* Broken for good, without another word to the host. */
                 LSA_STRING name;

@@ -65,8 +65,8 @@ struct lsashm_section_config {
 };
 
 struct lsashm_section_stats {
-        uint64_t reserved;      /* bytes of address space and file size reserved */
-        uint64_t committed;     /* bytes backed by pages and accessible */
+        uint64_t reserved;      /* bytes of address space reserved */
+        uint64_t committed;     /* bytes backed by pages and accessible; the file's size */
         uint64_t in_use;        /* bytes in live blocks (each rounded up to 16) */
         uint64_t free;          /* committed - in_use */
         uint64_t largest_free;  /* largest block allocatable without growing */
@@ -145,7 +145,11 @@ LSASHM_PUBLIC void *lsashm_section_ptr(lsashm_section_t *s, uint64_t offset, siz
  * The section's memfd, for sharing (fork inherits it; SCM_RIGHTS sends it).
  * The descriptor stays owned by the section: do not close it. It is
  * close-on-exec and sealed against shrinking, growing and further seals.
- *   -EINVAL  s NULL;  -ESTALE  deleted
+ * The file is as large as the committed part, and the descriptor is
+ * writable, so before it is returned the whole reserved size is committed
+ * (the section cannot grow after that): whoever holds it cannot make the
+ * system allocate more than that.
+ *   -EINVAL  s NULL;  -ESTALE  deleted;  -ENOMEM, -ENOSPC  the commit failed
  */
 LSASHM_PUBLIC int lsashm_section_fd(lsashm_section_t *s);
 

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "host/host-internal.h"
-#include "section/section-internal.h"
+#include "section/section-ops.h"
 
 _Thread_local struct host_package *host_active_package;
 static _Thread_local struct host_call *current_call;

@@ -110,7 +110,7 @@ struct host_section {
         struct host_section *next;
         void *base;                    /* as CreateSharedMemory returned it */
         uint64_t id;                   /* LsashmSectionId: unguessable, never reused */
-        uint64_t identity;             /* the section's own id (section-internal.h): a
+        uint64_t identity;             /* the section's own id (section_identity): a
                                         * package may delete it behind our back with
                                         * LsaDeleteSharedMemory, and its base may then
                                         * belong to another section */

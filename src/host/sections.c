@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "host/host-internal.h"
-#include "section/section-internal.h"
+#include "section/section-ops.h"
 
 int host_sections_init(struct host *h)
 {
@@ -60,11 +60,11 @@ static uint64_t next_id(struct host *h)
 
 /* The section a record stands for, locked, if it is still that section:
  * the record's base may have gone to a newer one. */
-static struct lsashm_section *record_section(const struct host_section *s)
+static lsashm_section_t *record_section(const struct host_section *s)
 {
-        struct lsashm_section *sec = registry_acquire(s->base);
-        if (sec && sec->id != s->identity) {
-                pthread_mutex_unlock(&sec->lock);
+        lsashm_section_t *sec = registry_acquire(s->base);
+        if (sec && section_id_locked(sec) != s->identity) {
+                section_unlock(sec);
                 return NULL;
         }
         return sec;
@@ -72,19 +72,19 @@ static struct lsashm_section *record_section(const struct host_section *s)
 
 static bool record_live(const struct host_section *s)
 {
-        struct lsashm_section *sec = record_section(s);
+        lsashm_section_t *sec = record_section(s);
         if (sec)
-                pthread_mutex_unlock(&sec->lock);
+                section_unlock(sec);
         return sec != NULL;
 }
 
 int host_section_stats(const struct host_section *s, struct lsashm_section_stats *ret)
 {
-        struct lsashm_section *sec = record_section(s);
+        lsashm_section_t *sec = record_section(s);
         if (!sec)
                 return -ESTALE;
         section_stats_locked(sec, ret);
-        pthread_mutex_unlock(&sec->lock);
+        section_unlock(sec);
         return 0;
 }
 
@@ -144,14 +144,14 @@ PVOID NTAPI host_CreateSharedMemory(ULONG MaxSize, ULONG InitialSize)
                 return NULL; /* the cap the docs call for: sections are not free */
         }
         PVOID base = LsaCreateSharedMemory(MaxSize, InitialSize);
-        struct lsashm_section *sec = base ? registry_acquire(base) : NULL;
+        lsashm_section_t *sec = base ? registry_acquire(base) : NULL;
         if (!sec) {
                 pthread_mutex_unlock(&h->sections_lock);
                 free(rec);
                 return NULL; /* (a section deleted by another thread already: NULL too) */
         }
-        rec->identity = sec->id;
-        pthread_mutex_unlock(&sec->lock);
+        rec->identity = section_id_locked(sec);
+        section_unlock(sec);
         /* A stale record of a section deleted directly, at this same base. */
         for (struct host_section *old = h->sections; old; old = old->next) {
                 if (old->base == base) {
@@ -294,11 +294,11 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
          * write: it cannot be turned into a writable mapping. section_share
          * checks the identity the record was made with, under the section's
          * lock: never another section that took the same base. */
-        struct lsashm_section *sec = record_section(s);
+        lsashm_section_t *sec = record_section(s);
         struct section_share sh;
         int r = -ESTALE;
         if (sec) {
-                pthread_mutex_unlock(&sec->lock);
+                section_unlock(sec);
                 r = section_share(sec, s->identity, writable, &sh);
         }
         if (r < 0 || sh.size > UINT32_MAX) {
@@ -308,7 +308,9 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
                 if (m && m->count == 0)
                         *m = c->maps[--c->nmaps];
                 pthread_mutex_unlock(&h->sections_lock);
+                /* -ENOMEM/-ENOSPC: a writable view needs the whole section committed. */
                 return r == -ENODATA ? STATUS_NOT_FOUND
+                       : r == -ENOMEM || r == -ENOSPC ? STATUS_NO_MEMORY
                        : r == -EMFILE || r == -ENFILE ? STATUS_INSUFFICIENT_RESOURCES
                        : r < 0 ? STATUS_NOT_FOUND : STATUS_INSUFFICIENT_RESOURCES;
         }

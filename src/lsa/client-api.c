@@ -72,7 +72,12 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
-#define REQUIRED_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+/* A shrinking file would SIGBUS us on pages we were told are there. A
+ * writable descriptor could grow the file, so the host seals its size
+ * before it hands one out; a read-only one (the reply section, read-only
+ * views) shares a file that may still grow. */
+#define REQUIRED_SEALS F_SEAL_SHRINK
+#define SIZE_SEALS (F_SEAL_GROW | F_SEAL_SEAL)
 
 /* Address space only (PROT_NONE, MAP_NORESERVE): costs no memory, and leaves
  * the host room to grow the reply section up to its own cap. */
@@ -101,6 +106,7 @@ struct lsa_conn {
         int fd;                     /* closed only by LsaDeregisterLogonProcess */
         bool broken;
         bool reply_mapped;
+        int reply_fd;               /* the reply section, once mapped: its size says what is backed */
         uint8_t *msg;               /* LSA_WIRE_MAX_MESSAGE bytes: each request, then its reply */
 };
 
@@ -163,6 +169,8 @@ static void conn_destroy(struct lsa_conn *c)
                 munmap(c->reply_base, REPLY_RESERVE);
         if (c->fd >= 0)
                 close(c->fd);
+        if (c->reply_fd >= 0)
+                close(c->reply_fd);
         pthread_mutex_destroy(&c->lock);
         free(c->outstanding);
         if (c->msg)
@@ -309,6 +317,7 @@ static NTSTATUS conn_open(uint32_t mode, const char *name, uint8_t name_len, str
         if (!c)
                 return STATUS_NO_MEMORY;
         c->fd = -1;
+        c->reply_fd = -1;
         pthread_mutex_init(&c->lock, NULL);
         c->msg = malloc(LSA_WIRE_MAX_MESSAGE);
         void *base = mmap(NULL, REPLY_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -476,14 +485,19 @@ static bool outstanding_reserve(struct lsa_conn *c)
 }
 
 /* Under c->lock: the reply section's descriptor, checked, then mapped over
- * the start of our reservation. The caller closes fd and, on failure,
- * breaks the connection. */
+ * the start of our reservation; we keep it on success. On failure the caller
+ * closes fd and breaks the connection.
+ *
+ * The host commits the section as it hands out buffers, and the file is only
+ * as large as what it committed: we map the whole part the host uses, but a
+ * page past the end of the file is a SIGBUS, so a return buffer is taken
+ * only if it lies below the file's size at that moment (reply_buffer_backed). */
 static NTSTATUS reply_section_map(struct lsa_conn *c, int fd)
 {
         struct stat st;
 
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-            (uint64_t)st.st_size != c->reply_size)
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+            (uint64_t)st.st_size > c->reply_size)
                 return STATUS_PORT_DISCONNECTED;
         int seals = fcntl(fd, F_GET_SEALS);
         if (seals < 0 || (seals & REQUIRED_SEALS) != REQUIRED_SEALS)
@@ -503,7 +517,17 @@ static NTSTATUS reply_section_map(struct lsa_conn *c, int fd)
                 return STATUS_INSUFFICIENT_RESOURCES;
         }
         c->reply_mapped = true;
+        c->reply_fd = fd;
         return STATUS_SUCCESS;
+}
+
+/* Under c->lock: [offset, end) of the reply section is backed by the file
+ * (sealed against shrinking: once below its size, always below it). */
+static bool reply_buffer_backed(struct lsa_conn *c, uint64_t end)
+{
+        struct stat st;
+        return c->reply_fd >= 0 && fstat(c->reply_fd, &st) == 0 && st.st_size >= 0 &&
+               end <= (uint64_t)st.st_size;
 }
 
 /* Under c->lock: what a CALL_REPLY brought besides its statuses. The section
@@ -518,13 +542,13 @@ static NTSTATUS call_reply_take(struct lsa_conn *c, const struct lsa_wire_call_r
                 st = STATUS_PORT_DISCONNECTED;
         else if (section)
                 st = reply_section_map(c, fd);
-        if (fd >= 0)
+        if (fd >= 0 && fd != c->reply_fd)
                 close(fd);
         if (NT_SUCCESS(st) && (r->flags & LSA_WIRE_REPLY_HAS_BUFFER)) {
                 uint64_t end;
                 if (!c->reply_mapped || r->return_length == 0 ||
                     __builtin_add_overflow(r->return_offset, (uint64_t)r->return_length, &end) ||
-                    end > c->reply_size)
+                    end > c->reply_size || !reply_buffer_backed(c, end))
                         st = STATUS_PORT_DISCONNECTED;
         }
         if (!NT_SUCCESS(st))
@@ -708,7 +732,8 @@ static bool map_fd_ok(int fd, const struct lsa_wire_map_reply *r)
         if (r->size == 0 || r->size > (uint64_t)st.st_size || r->size > UINT32_MAX || r->size > SIZE_MAX)
                 return false;
         int seals = fcntl(fd, F_GET_SEALS);
-        if (seals < 0 || (seals & REQUIRED_SEALS) != REQUIRED_SEALS)
+        int need = REQUIRED_SEALS | (r->writable ? SIZE_SEALS : 0);
+        if (seals < 0 || (seals & need) != need)
                 return false;
         if (r->writable && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
                 return false;

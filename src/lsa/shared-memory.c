@@ -7,7 +7,7 @@
 #include <errno.h>
 
 #include "lsashm/ntsecpkg.h"
-#include "section/section-internal.h"
+#include "section/section-ops.h"
 
 PVOID NTAPI LsaCreateSharedMemory(ULONG MaxSize, ULONG InitialSize)
 {
@@ -29,12 +29,12 @@ PVOID NTAPI LsaCreateSharedMemory(ULONG MaxSize, ULONG InitialSize)
 
 PVOID NTAPI LsaAllocateSharedMemory(PVOID SharedMem, ULONG Size)
 {
-        struct lsashm_section *s = registry_acquire(SharedMem);
+        lsashm_section_t *s = registry_acquire(SharedMem);
         if (!s)
                 return NULL;
         void *p = NULL;
         int r = section_alloc_locked(s, Size, &p);
-        pthread_mutex_unlock(&s->lock);
+        section_unlock(s);
         return r < 0 ? NULL : p;
 }
 
@@ -42,16 +42,16 @@ VOID NTAPI LsaFreeSharedMemory(PVOID SharedMem, PVOID Memory)
 {
         if (!Memory)
                 return;
-        struct lsashm_section *s = registry_acquire(SharedMem);
+        lsashm_section_t *s = registry_acquire(SharedMem);
         if (!s)
                 return;
         (void)section_free_locked(s, Memory); /* refusals are counted in the stats */
-        pthread_mutex_unlock(&s->lock);
+        section_unlock(s);
 }
 
 BOOLEAN NTAPI LsaDeleteSharedMemory(PVOID SharedMem)
 {
-        struct lsashm_section *s = registry_take(SharedMem);
+        lsashm_section_t *s = registry_take(SharedMem);
         if (!s)
                 return FALSE;
         section_delete_locked(s);
@@ -62,30 +62,30 @@ int lsashm_shared_memory_stats(const void *shared_mem, struct lsashm_section_sta
 {
         if (!ret)
                 return -EINVAL;
-        struct lsashm_section *s = registry_acquire(shared_mem);
+        lsashm_section_t *s = registry_acquire(shared_mem);
         if (!s)
                 return -ENOENT;
         section_stats_locked(s, ret);
-        pthread_mutex_unlock(&s->lock);
+        section_unlock(s);
         return 0;
 }
 
 int lsashm_shared_memory_fd(const void *shared_mem)
 {
-        struct lsashm_section *s = registry_acquire(shared_mem);
+        lsashm_section_t *s = registry_acquire(shared_mem);
         if (!s)
                 return -ENOENT;
-        int fd = s->fd;
-        pthread_mutex_unlock(&s->lock);
+        int fd = section_fd_locked(s);
+        section_unlock(s);
         return fd;
 }
 
 int lsashm_shared_memory_check(const void *shared_mem)
 {
-        struct lsashm_section *s = registry_acquire(shared_mem);
+        lsashm_section_t *s = registry_acquire(shared_mem);
         if (!s)
                 return -ENOENT;
         int r = section_check_locked(s);
-        pthread_mutex_unlock(&s->lock);
+        section_unlock(s);
         return r;
 }

@@ -16,7 +16,11 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
-int memfd_section_create(const char *name, uint64_t size, int *ret_fd)
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+int memfd_section_create(const char *name, int *ret_fd)
 {
         /* NOEXEC_SEAL: a section holds data; nobody should be able to exec it.
          * Kernels before 6.3 reject the flag; they get a plain memfd. */
@@ -26,8 +30,11 @@ int memfd_section_create(const char *name, uint64_t size, int *ret_fd)
         if (fd < 0)
                 return -errno;
         /* Owner-only mode: clients get descriptors passed to them, and must
-         * not be able to reopen one for writing through /proc/PID/fd. */
-        if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0) {
+         * not be able to reopen one for writing through /proc/PID/fd (root
+         * and the owner's own uid still can: they are trusted). The file
+         * stays empty: it grows only as the section commits, so no holder
+         * of a descriptor can fault in a page the owner has not committed. */
+        if (fchmod(fd, 0600) < 0) {
                 int r = -errno;
                 close(fd);
                 return r;
@@ -38,18 +45,33 @@ int memfd_section_create(const char *name, uint64_t size, int *ret_fd)
 
 int memfd_section_seal(int fd, bool readers_only)
 {
-        /* Once sized, nobody holding the fd may shrink it (the owner would take
-         * SIGBUS on its own mapping), grow it, or add seals of their own.
-         * FUTURE_WRITE must come after the owner's mapping exists: it forbids
-         * every new writable mapping, and keeps only the existing ones. */
-        int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+        /* Nobody holding the fd may shrink it: the owner and every client
+         * would take SIGBUS on committed pages. Growing stays open to the
+         * owner's commits until the section is fully committed (see
+         * memfd_section_seal_size). FUTURE_WRITE must come after the owner's
+         * mapping exists: it forbids every new writable mapping, and keeps
+         * only the existing ones. */
+        int seals = F_SEAL_SHRINK | F_SEAL_EXEC;
         if (readers_only)
                 seals |= F_SEAL_FUTURE_WRITE;
-        if (fcntl(fd, F_ADD_SEALS, seals) < 0)
+        if (fcntl(fd, F_ADD_SEALS, seals) == 0)
+                return 0;
+        /* Kernels before 6.3 know no F_SEAL_EXEC. */
+        if (errno == EINVAL && fcntl(fd, F_ADD_SEALS, seals & ~F_SEAL_EXEC) == 0)
+                return 0;
+        return -errno;
+}
+
+int memfd_section_seal_size(int fd)
+{
+        /* The file is as large as it will ever be: from now on nobody, the
+         * owner included, may grow it or change its seals. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SEAL) < 0)
                 return -errno;
         return 0;
 }
 
+/* Mode 0 fallocate past the end extends the file: committing is growing. */
 static int commit_with_fallocate(int fd, uint64_t offset, uint64_t len)
 {
         if (fallocate(fd, 0, (off_t)offset, (off_t)len) < 0)

@@ -8,6 +8,10 @@
 
 #include "heap/heap.h"
 #include "lsashm/section.h"
+#include "section/section-ops.h"
+
+/* Private to src/section (and to tests): the layers above see only
+ * section-ops.h, and the handle is opaque to them. */
 
 /*
  * A section's handle. Handles are type-stable: once made, the struct is never
@@ -18,10 +22,6 @@
  * Every field below the lock is read and written with the lock held.
  */
 #define SECTION_MAX_WATCHERS 8
-
-/* Called with the section's lock held while the section is being deleted;
- * it may take only leaf locks and must not call back into the section. */
-typedef void (*section_watch_fn)(void *ctx, uint64_t section_id);
 
 struct lsashm_section {
         pthread_mutex_t lock;
@@ -37,7 +37,8 @@ struct lsashm_section {
         uint8_t *base;
         uint64_t max_size; /* as asked; no block may be larger */
         uint64_t reserved; /* max_size rounded up to pages */
-        uint64_t committed;
+        uint64_t committed; /* also the memfd's size */
+        bool size_sealed;   /* F_SEAL_GROW|F_SEAL_SEAL: committed == reserved for good */
         uint64_t peak_committed;
         uint64_t refused_frees;
         uint64_t failed_allocs;
@@ -71,45 +72,15 @@ static inline void section_lock(struct lsashm_section *s)
 }
 
 /* memfd.c */
-int memfd_section_create(const char *name, uint64_t size, int *ret_fd);
+/* An empty, owner-only memfd: its size is always the committed size. */
+int memfd_section_create(const char *name, int *ret_fd);
+/* Against shrinking (and writes, for readers-only sections); once. */
 int memfd_section_seal(int fd, bool readers_only);
-/* Make [offset, offset+len) real pages, so a full tmpfs or a memory limit is
- * an error now and never a SIGBUS later. Tests replace it to inject failure. */
+/* Against growing and further seals; once, when fully committed. */
+int memfd_section_seal_size(int fd);
+/* Make [offset, offset+len) real pages, extending the file to its end, so a
+ * full tmpfs or a memory limit is an error now and never a SIGBUS later.
+ * Tests replace it to inject failure. */
 extern int (*memfd_section_commit)(int fd, uint64_t offset, uint64_t len);
-
-/* section.c: the same operations as the public API, on a section whose lock
- * the caller holds and which it has seen live. */
-int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr);
-int section_free_locked(struct lsashm_section *s, void *ptr);
-void section_stats_locked(struct lsashm_section *s, struct lsashm_section_stats *ret);
-int section_check_locked(struct lsashm_section *s);
-/* Wipes, unmaps and closes; unlocks and returns the handle to the pool. */
-void section_delete_locked(struct lsashm_section *s);
-
-/* What a client needs to map a section. */
-struct section_share {
-        int fd;             /* a new descriptor, close-on-exec, the caller's to close */
-        uint64_t size;      /* the committed part: what may be mapped and read */
-        unsigned int seals; /* as F_GET_SEALS reports them */
-        bool writable;      /* false for readers-only sections, whatever was asked */
-};
-
-/* All of these fail with -ESTALE unless s is live and still has identity id:
- * handles are type-stable, so a caller may hold one that was deleted (and
- * reused) meanwhile. */
-int section_identity(struct lsashm_section *s, uint64_t *ret_id);
-int section_watch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx);
-void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, void *ctx);
-/* A descriptor for a client: read-only ones are opened O_RDONLY anew, so
- * they cannot be turned into a writable mapping. */
-int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct section_share *ret);
-int section_root_in_range(struct lsashm_section *s, uint64_t id, uint64_t root);
-
-/* registry.c: base address -> section, for LsaCreateSharedMemory's sections. */
-int registry_add(struct lsashm_section *s);
-/* The live registered section whose base is exactly base, locked; or NULL. */
-struct lsashm_section *registry_acquire(const void *base);
-/* Same, and removed from the registry so no new call can find it. */
-struct lsashm_section *registry_take(const void *base);
 
 #endif

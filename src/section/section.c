@@ -6,6 +6,14 @@
  * committed prefix is accessible; the rest is PROT_NONE, so a stray access by
  * the owner faults at once instead of silently allocating pages. Committing
  * fallocates before it unprotects, so every accessible page is a real page.
+ *
+ * The memfd is exactly as large as the committed prefix: committing extends
+ * it. A client may map a descriptor of it over any length, but a page past
+ * the end of the file is never allocated: touching one is a SIGBUS in that
+ * client alone. So nobody can make the system allocate more than the owner
+ * committed, as long as nobody else can extend the file: that needs a
+ * writable file description, and before one leaves the owner the section
+ * is committed in full and sealed against growing (commit_all_and_seal).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +99,17 @@ static bool wipes(const struct lsashm_section *s)
         return !(s->flags & LSASHM_SECTION_NO_WIPE);
 }
 
+static int seal_size(struct lsashm_section *s)
+{
+        if (s->size_sealed)
+                return 0;
+        int r = memfd_section_seal_size(s->fd);
+        if (r < 0)
+                return r;
+        s->size_sealed = true;
+        return 0;
+}
+
 /* Make [committed, new_committed) accessible, real and known to the heap. */
 static int commit_to(struct lsashm_section *s, uint64_t new_committed)
 {
@@ -115,7 +134,22 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
         s->committed = new_committed;
         if (new_committed > s->peak_committed)
                 s->peak_committed = new_committed;
+        /* Best effort: a writable share retries it, and nothing else needs it. */
+        if (s->live && s->committed == s->reserved)
+                (void)seal_size(s);
         return 0;
+}
+
+/* Before a descriptor that can grow the file leaves the owner: the whole
+ * reservation committed, and the size sealed for good. */
+static int commit_all_and_seal(struct lsashm_section *s)
+{
+        if (s->committed < s->reserved) {
+                int r = commit_to(s, s->reserved);
+                if (r < 0)
+                        return r;
+        }
+        return seal_size(s);
 }
 
 static int grow_for(struct lsashm_section *s, uint64_t size)
@@ -283,15 +317,17 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         s->max_size = cfg->max_size;
         s->reserved = reserved;
         s->committed = s->peak_committed = 0;
+        s->size_sealed = false;
         s->refused_frees = s->failed_allocs = 0;
         s->fd = -1;
         s->base = NULL;
         r = heap_init(&s->heap, &private_metadata, reserved);
         if (r < 0)
                 goto fail;
-        r = memfd_section_create(cfg->name ? cfg->name : "lsashm", reserved, &s->fd);
+        r = memfd_section_create(cfg->name ? cfg->name : "lsashm", &s->fd);
         if (r < 0)
                 goto fail;
+        /* Past the end of the (empty) file: legal, and never touched. */
         void *base = mmap(NULL, reserved, PROT_NONE, MAP_SHARED, s->fd, 0);
         if (base == MAP_FAILED) {
                 r = -errno;
@@ -306,6 +342,8 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         /* Seal only now that the owner's mapping exists: FUTURE_WRITE refuses
          * every writable mapping made after it, the owner's included. */
         r = memfd_section_seal(s->fd, cfg->flags & LSASHM_SECTION_READERS_ONLY);
+        if (r == 0 && s->committed == s->reserved)
+                r = seal_size(s);
         if (r < 0)
                 goto fail;
         s->live = true;
@@ -401,12 +439,20 @@ void *lsashm_section_ptr(lsashm_section_t *s, uint64_t offset, size_t len)
         return p;
 }
 
+int section_fd_locked(struct lsashm_section *s)
+{
+        /* Our own descriptor is writable: whoever the caller gives it to
+         * could grow the file past what we committed. */
+        int r = commit_all_and_seal(s);
+        return r < 0 ? r : s->fd;
+}
+
 int lsashm_section_fd(lsashm_section_t *s)
 {
         int r = lock_live(s);
         if (r < 0)
                 return r;
-        r = s->fd;
+        r = section_fd_locked(s);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -433,7 +479,17 @@ int lsashm_section_check(lsashm_section_t *s)
         return r;
 }
 
-/* --- for the sharing server --- */
+/* --- for the layers above (section-ops.h) --- */
+
+void section_unlock(struct lsashm_section *s)
+{
+        pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t section_id_locked(const struct lsashm_section *s)
+{
+        return s->id;
+}
 
 static int lock_identity(struct lsashm_section *s, uint64_t id)
 {
@@ -501,6 +557,16 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
          * writable view of one, whatever the policy says. */
         if (s->flags & LSASHM_SECTION_READERS_ONLY)
                 writable = false;
+        /* A writable description can extend the file (fallocate, ftruncate):
+         * it leaves only once there is nothing left to extend. A read-only
+         * one cannot, so read-only clients share a file that still grows. */
+        if (writable) {
+                r = commit_all_and_seal(s);
+                if (r < 0) {
+                        pthread_mutex_unlock(&s->lock);
+                        return r;
+                }
+        }
         /* Always a new open file description, never a dup of ours: the client
          * must not share our file status flags. A read-only one cannot become
          * a writable mapping (mmap PROT_WRITE, mprotect, write and fallocate

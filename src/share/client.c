@@ -23,7 +23,12 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
-#define REQUIRED_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+/* A shrinking file would SIGBUS us on pages we were told are there. A
+ * writable descriptor could grow the file, so the owner seals its size
+ * before it hands one out; a read-only one shares a file that may still
+ * grow, and gets its size sealed whenever the owner commits the rest. */
+#define REQUIRED_SEALS F_SEAL_SHRINK
+#define SIZE_SEALS (F_SEAL_GROW | F_SEAL_SEAL)
 
 struct lsashm_client {
         int fd;
@@ -151,7 +156,11 @@ static int check_descriptor(int fd, const struct wire_open_reply *r)
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return -EPROTO;
         int seals = fcntl(fd, F_GET_SEALS);
-        if (seals < 0 || (seals & REQUIRED_SEALS) != REQUIRED_SEALS || (unsigned)seals != r->seals)
+        unsigned need = REQUIRED_SEALS | (r->access == LSASHM_ACCESS_READ_WRITE ? SIZE_SEALS : 0);
+        if (seals < 0 || ((unsigned)seals & need) != need)
+                return -EPROTO;
+        /* As announced, except that the size may have been sealed since. */
+        if ((r->seals & ~(unsigned)seals) || (((unsigned)seals ^ r->seals) & ~(unsigned)SIZE_SEALS))
                 return -EPROTO;
         if (r->size == 0 || r->size > (uint64_t)st.st_size || r->size > SIZE_MAX || r->root > r->size)
                 return -EPROTO;

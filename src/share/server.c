@@ -18,12 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "section/section-internal.h"
+#include "section/section-ops.h"
 #include "share/fdpass.h"
 #include "share/listener.h"
 #include "share/wire.h"
