@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -579,6 +580,48 @@ static void test_lsa_server_dying_in_call_ends_it(void **state)
         assert_int_equal(tu_count_fds(), fds);
 }
 
+struct waiting_call {
+        HANDLE h;
+        NTSTATUS status;
+        int64_t returned_at;
+};
+
+static void *waiting_call_main(void *arg)
+{
+        struct waiting_call *w = arg;
+        PVOID out = NULL;
+        ULONG out_len = 0;
+        NTSTATUS protocol = 0;
+
+        w->status = LsaCallAuthenticationPackage(w->h, 1, NULL, 0, &out, &out_len, &protocol);
+        w->returned_at = tu_now_ms();
+        return NULL;
+}
+
+static void test_lsa_deregister_wakes_a_waiting_call(void **state)
+{
+        (void)state;
+        fake_start(FAKE_LSA_CONNECT, 8); /* never answers the CALL, never hangs up */
+        int fds = tu_count_fds();
+        struct waiting_call w = { .status = STATUS_SUCCESS };
+        assert_int_equal(LsaConnectUntrusted(&w.h), STATUS_SUCCESS);
+
+        pthread_t t;
+        int64_t t0 = tu_now_ms();
+        assert_int_equal(pthread_create(&t, NULL, waiting_call_main, &w), 0);
+        /* Still waiting well past the timeout: a call has none. */
+        tu_sleep_ms(CALL_DELAY_MS);
+        int64_t deregistered_at = tu_now_ms();
+        assert_int_equal(LsaDeregisterLogonProcess(w.h), STATUS_SUCCESS);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        printf("# a call waited %lld ms, and returned %lld ms after its handle was deregistered\n",
+               (long long)(w.returned_at - t0), (long long)(w.returned_at - deregistered_at));
+        assert_int_equal(w.status, STATUS_PORT_DISCONNECTED);
+        assert_true(w.returned_at >= deregistered_at);
+        assert_true(w.returned_at - deregistered_at <= PROMPT_MS);
+        assert_int_equal(tu_count_fds(), fds);
+}
+
 static void test_lsa_default_timeout_is_5s(void **state)
 {
         (void)state;
@@ -608,6 +651,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_lsa_map_and_lookup_silent_server_time_out, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lsa_slow_call_succeeds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lsa_server_dying_in_call_ends_it, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_lsa_deregister_wakes_a_waiting_call, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lsa_default_timeout_is_5s, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
