@@ -18,8 +18,8 @@
  * Timeouts. A host that accepts connections but never answers does not hang
  * its clients: LsaConnectUntrusted and LsaRegisterLogonProcess (including
  * the wait for room in a full listen backlog), LsaLookupAuthenticationPackage,
- * LsashmMapSection, and the notices LsaFreeReturnBuffer and
- * LsashmUnmapSection send, give up with STATUS_IO_TIMEOUT after
+ * LsashmMapSection and LsaFreeReturnBuffer (which waits only for room to
+ * send its notice) give up with STATUS_IO_TIMEOUT after
  * $LSASHM_TIMEOUT_MS milliseconds (read with secure_getenv at connect, so
  * not in set-user-ID programs; a whole number from 1 to INT_MAX, anything
  * else is ignored), else 5 seconds (LSASHM_DEFAULT_TIMEOUT_MS in
