@@ -13,6 +13,7 @@
  * alarm: a client that waits for ever kills the run instead of hanging it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -53,6 +55,7 @@ enum fake_mode {
         FAKE_SILENT,        /* accept, read, answer nothing */
         FAKE_NO_ACCEPT,     /* never accept: the backlog fills */
         FAKE_SHARE_HELLO,   /* answer HELLO, nothing else */
+        FAKE_SHARE_DEAF,    /* answer HELLO and the first OPEN, then read nothing more */
         FAKE_LSA_CONNECT,   /* answer CONNECT, nothing else */
         FAKE_LSA_SLOW_CALL, /* answer CONNECT; answer a CALL after CALL_DELAY_MS */
         FAKE_LSA_DIE_IN_CALL, /* answer CONNECT; die CALL_DELAY_MS into a CALL */
@@ -66,17 +69,50 @@ static int n_fillers;
 
 /* ---- the fake server (child process: no cmocka here) ---- */
 
-static void fake_reply_share(int conn, const uint8_t *buf, size_t n)
+/* A page of sealed memfd, and a read-only descriptor of it, as a sharing
+ * server hands out. */
+static int fake_section(uint32_t *ret_seals)
+{
+        int rw = memfd_create("fake-section", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        CHILD_CHECK(rw >= 0 && ftruncate(rw, 4096) == 0);
+        CHILD_CHECK(fcntl(rw, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0);
+        int seals = fcntl(rw, F_GET_SEALS);
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", rw);
+        int ro = open(path, O_RDONLY | O_CLOEXEC);
+        CHILD_CHECK(seals >= 0 && ro >= 0);
+        close(rw);
+        *ret_seals = (uint32_t)seals;
+        return ro;
+}
+
+/* The reply to a sharing client's packet; false once this connection is
+ * to be read no more. */
+static bool fake_reply_share(int conn, enum fake_mode mode, const uint8_t *buf, size_t n)
 {
         struct wire_message req, rep = { .type = WIRE_HELLO_REPLY };
         uint8_t out[WIRE_MAX_MESSAGE];
+        int fd = -1;
 
-        if (wire_decode(buf, n, 1, &req) < 0 || req.type != WIRE_HELLO)
-                return; /* an OPEN: never answered */
-        rep.hello_reply.version = WIRE_VERSION;
-        rep.hello_reply.features = 0;
-        rep.hello_reply.max_views = 256;
-        CHILD_CHECK(fdpass_send(conn, out, wire_encode(&rep, out), -1, false) == 0);
+        CHILD_CHECK(wire_decode(buf, n, 1, &req) == 0);
+        if (req.type == WIRE_HELLO) {
+                rep.hello_reply.version = WIRE_VERSION;
+                rep.hello_reply.features = 0;
+                rep.hello_reply.max_views = 256;
+        } else if (req.type == WIRE_OPEN && mode == FAKE_SHARE_DEAF) {
+                rep.type = WIRE_OPEN_REPLY;
+                rep.open_reply.request = req.open.request;
+                rep.open_reply.view = 1;
+                rep.open_reply.access = LSASHM_ACCESS_READ;
+                rep.open_reply.size = 4096;
+                fd = fake_section(&rep.open_reply.seals);
+        } else {
+                return true; /* never answered */
+        }
+        CHILD_CHECK(fdpass_send(conn, out, wire_encode(&rep, out), fd, false) == 0);
+        if (fd >= 0)
+                close(fd);
+        return fd < 0;
 }
 
 static void fake_reply_lsa(int conn, enum fake_mode mode, const uint8_t *buf, size_t n)
@@ -130,15 +166,19 @@ static _Noreturn void fake_serve(int listener, enum fake_mode mode)
                         if (!p[i].revents)
                                 continue;
                         int fd = -1;
-                        ssize_t len = fdpass_recv(p[i].fd, buf, LSA_WIRE_MAX_MESSAGE, &fd, false, false);
+                        /* A deaf connection reports only its hangup. */
+                        ssize_t len = p[i].events ? fdpass_recv(p[i].fd, buf, LSA_WIRE_MAX_MESSAGE, &fd, false, false)
+                                                  : 0;
                         if (len <= 0) {
                                 close(p[i].fd);
                                 p[i--] = p[--n];
                                 continue;
                         }
-                        if (mode == FAKE_SHARE_HELLO)
-                                fake_reply_share(p[i].fd, buf, (size_t)len);
-                        else if (mode != FAKE_SILENT)
+                        if (mode == FAKE_SHARE_HELLO || mode == FAKE_SHARE_DEAF) {
+                                /* Deaf: the connection stays open, unread. */
+                                if (!fake_reply_share(p[i].fd, mode, buf, (size_t)len))
+                                        p[i].events = 0;
+                        } else if (mode != FAKE_SILENT)
                                 fake_reply_lsa(p[i].fd, mode, buf, (size_t)len);
                 }
         }
@@ -302,6 +342,33 @@ static void test_share_open_silent_server_times_out(void **state)
         assert_int_equal(lsashm_client_open_readonly(c, "never-answered", &v), -ECONNRESET);
         assert_true(tu_now_ms() - t0 < TIMEOUT_MS);
         assert_int_equal(lsashm_client_dispatch(c), -ECONNRESET);
+        lsashm_client_close(c);
+        assert_int_equal(tu_count_fds(), fds);
+}
+
+static void test_share_view_close_to_deaf_server_times_out(void **state)
+{
+        (void)state;
+        fake_start(FAKE_SHARE_DEAF, 8);
+        int fds = tu_count_fds();
+        lsashm_client_t *c;
+        lsashm_view_t *v;
+
+        assert_int_equal(lsashm_client_connect_timeout(sock_path, TIMEOUT_MS, &c), 0);
+        assert_int_equal(lsashm_client_open(c, "deaf", &v), 0);
+        /* The server reads nothing any more: fill its queue, so that the
+         * CLOSE notice finds no room. */
+        static const uint8_t junk[64];
+        int sent = 0;
+        while (send(lsashm_client_fd(c), junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+                assert_true(++sent < 100000);
+        assert_int_equal(errno, EAGAIN);
+
+        int64_t t0 = tu_now_ms();
+        lsashm_view_close(v);
+        assert_timed_out_after("lsashm_view_close", tu_now_ms() - t0, TIMEOUT_MS);
+        /* Given up. */
+        assert_int_equal(lsashm_client_open(c, "deaf", &v), -ECONNRESET);
         lsashm_client_close(c);
         assert_int_equal(tu_count_fds(), fds);
 }
@@ -642,6 +709,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_share_connect_silent_server_times_out, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_share_connect_full_backlog_times_out, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_share_open_silent_server_times_out, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_share_view_close_to_deaf_server_times_out, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_share_timeout_default_and_environment, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_share_timeout_arguments_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_share_signals_do_not_shorten_the_wait, setup, teardown),
