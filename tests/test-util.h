@@ -471,6 +471,36 @@ static inline pid_t tu_lsashmd_start(const char *lsashmd, const char *conf, cons
         }
         close(ns);
         return pid;
+#include <sys/un.h>
+
+/* A close-on-exec SOCK_SEQPACKET socket bound at path (replacing a file left
+ * there) and listening with backlog; -1 on failure. */
+static inline int tu_seqpacket_listen(const char *path, int backlog)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return -1;
+        memcpy(addr.sun_path, path, strlen(path) + 1);
+        unlink(path);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, backlog) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* End a helper process of a test (a fake server) and reap it; 0 does nothing. */
+static inline void tu_kill_and_reap(pid_t pid)
+{
+        if (pid <= 0)
+                return;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
 }
 
 #endif

@@ -14,6 +14,21 @@
  * section that the client maps read-only; pointers a package embeds in them
  * are valid in the client. Status codes beyond Windows' own (the host cannot
  * be reached, went away) are listed in the README.
+ *
+ * Timeouts. A host that accepts connections but never answers does not hang
+ * its clients: LsaConnectUntrusted and LsaRegisterLogonProcess (including
+ * the wait for room in a full listen backlog), LsaLookupAuthenticationPackage,
+ * LsashmMapSection and LsaFreeReturnBuffer (which waits only for room to
+ * send its notice) give up with STATUS_IO_TIMEOUT after
+ * $LSASHM_TIMEOUT_MS milliseconds (read with secure_getenv at connect, so
+ * not in set-user-ID programs; a whole number from 1 to INT_MAX, anything
+ * else is ignored), else 5 seconds (LSASHM_DEFAULT_TIMEOUT_MS in
+ * lsashm/share.h), measured on the monotonic clock. After a timeout the
+ * handle is broken: later calls on it return STATUS_PORT_DISCONNECTED.
+ * LsaCallAuthenticationPackage has no timeout: it waits as long as the
+ * package takes, and returns STATUS_PORT_DISCONNECTED as soon as lsashmd
+ * goes away. lsashmd serves one request at a time, so a connect or lookup
+ * also waits for another client's call in progress.
  */
 #ifndef LSASHM_NTSECAPI_H
 #define LSASHM_NTSECAPI_H
@@ -57,13 +72,14 @@ typedef enum _SECURITY_LOGON_TYPE {
 #define LSASHM_MAX_PACKAGE_NAME 127
 
 /* An untrusted connection: its messages reach the package's
- * CallPackageUntrusted. */
+ * CallPackageUntrusted. STATUS_IO_TIMEOUT: no answer in time (see above). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaConnectUntrusted(PHANDLE LsaHandle);
 
 /* A trusted connection as a logon process: its messages reach the package's
  * CallPackage. LogonProcessName is an ANSI counted string (at most 127
  * bytes: STATUS_NAME_TOO_LONG). Only root and lsashmd's logon-group may:
- * others get STATUS_PORT_CONNECTION_REFUSED. *SecurityMode is 0. */
+ * others get STATUS_PORT_CONNECTION_REFUSED. *SecurityMode is 0.
+ * STATUS_IO_TIMEOUT: no answer in time (see above). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaRegisterLogonProcess(PLSA_STRING LogonProcessName,
                                                             PHANDLE LsaHandle,
                                                             PLSA_OPERATIONAL_MODE SecurityMode);
@@ -108,6 +124,7 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaDeregisterLogonProcess(HANDLE LsaHandle);
  *   STATUS_NOT_FOUND        no live section has that id
  *   STATUS_ACCESS_DENIED    the section exists but is not this client's to map
  *   STATUS_INSUFFICIENT_RESOURCES  this connection maps 64 sections already
+ *   STATUS_IO_TIMEOUT       no answer in time (see above); the handle is broken
  *   STATUS_PORT_DISCONNECTED  lsashmd is gone
  * The mapping outlives a delete of the section (it then reads zeros) and the
  * handle; it ends with LsashmUnmapSection. */

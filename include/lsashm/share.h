@@ -158,12 +158,44 @@ typedef struct lsashm_client lsashm_client_t;
 typedef struct lsashm_view lsashm_view_t;
 
 /*
- * Connect to the server at path and exchange hellos.
+ * Timeouts. A server that accepts connections but never answers does not
+ * hang its clients: connecting (the wait for room in a full listen backlog,
+ * then the exchange of hellos, under one deadline), each open, and the
+ * notice a view close sends, give up after the client's timeout with
+ * -ETIMEDOUT. The timeout is, first that applies:
+ *   - the one given to lsashm_client_connect_timeout() or
+ *     lsashm_client_set_timeout();
+ *   - $LSASHM_TIMEOUT_MS, read with secure_getenv() (so not in set-user-ID
+ *     programs), when it is a whole number of milliseconds from 1 to INT_MAX
+ *     (anything else is ignored);
+ *   - LSASHM_DEFAULT_TIMEOUT_MS, 5 seconds.
+ * The time is measured on the monotonic clock, and signals do not extend it.
+ * A server that answers late could no longer be told from the next reply, so
+ * after a timeout the connection is given up: it is shut down, every view
+ * becomes stale (the mappings stay valid) and later opens get -ECONNRESET.
+ */
+#define LSASHM_DEFAULT_TIMEOUT_MS 5000
+
+/*
+ * Connect to the server at path and exchange hellos, within the timeout
+ * ($LSASHM_TIMEOUT_MS, else LSASHM_DEFAULT_TIMEOUT_MS).
  *   -EINVAL  NULL arguments or path too long
  *   -EPROTO  the server spoke something else, or an unknown version
+ *   -ETIMEDOUT  the server did not take the connection or answer in time
  *   other    from socket, connect (-ENOENT, -ECONNREFUSED, -EACCES), recv
  */
 LSASHM_PUBLIC int lsashm_client_connect(const char *path, lsashm_client_t **ret);
+
+/* The same with timeout_ms (> 0, else -EINVAL) for the connect and for every
+ * later open and close on this client, whatever $LSASHM_TIMEOUT_MS says. */
+LSASHM_PUBLIC int lsashm_client_connect_timeout(const char *path, int timeout_ms, lsashm_client_t **ret);
+
+/* Change the timeout of later opens and closes: 0, or -EINVAL (c NULL,
+ * timeout_ms <= 0). */
+LSASHM_PUBLIC int lsashm_client_set_timeout(lsashm_client_t *c, int timeout_ms);
+
+/* The client's timeout in milliseconds, or -EINVAL for NULL. */
+LSASHM_PUBLIC int lsashm_client_get_timeout(const lsashm_client_t *c);
 
 /*
  * Open the section published as name, with the widest access the policy
@@ -176,6 +208,8 @@ LSASHM_PUBLIC int lsashm_client_connect(const char *path, lsashm_client_t **ret)
  *   -ENFILE  the server is short of descriptors for the moment
  *   -EPROTO  the server sent something malformed or an fd that is not the
  *            sealed memfd it announced; nothing was mapped
+ *   -ETIMEDOUT  no answer within the client's timeout: the connection is
+ *            given up (see Timeouts above)
  *   -ECONNRESET  the server went away
  */
 LSASHM_PUBLIC int lsashm_client_open(lsashm_client_t *c, const char *name, lsashm_view_t **ret);

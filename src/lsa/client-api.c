@@ -35,13 +35,26 @@
  * or receive error, the end of the stream, a malformed or unexpected reply,
  * or a descriptor that fails its checks breaks the connection: that call and
  * every later one on the handle return STATUS_PORT_DISCONNECTED, and only
- * LsaDeregisterLogonProcess still succeeds. Status codes beyond Windows' own:
+ * LsaDeregisterLogonProcess still succeeds.
+ *
+ * Timeouts. What the host answers by itself (connect, lookup, map) and the
+ * notices we send it (free, unmap) wait at most the connection's timeout,
+ * chosen at connect ($LSASHM_TIMEOUT_MS, else LSASHM_DEFAULT_TIMEOUT_MS), for
+ * room to send and for the reply: a host that accepts and never answers
+ * cannot hang us. The call fails with STATUS_IO_TIMEOUT and the connection
+ * breaks like any other failure, since a late reply could not be told from
+ * the next one. A CALL has no deadline: a package may take as long as it
+ * needs, and the wait still ends the moment the socket hangs up.
+ *
+ * Status codes beyond Windows' own:
  *   STATUS_OBJECT_NAME_NOT_FOUND  no socket at the path (or the path is too long)
  *   STATUS_ACCESS_DENIED          the socket exists but we may not connect
  *   STATUS_PORT_DISCONNECTED      nobody listens, the host went away, or it
  *                                 broke the protocol (a bad CONNECT_REPLY too)
  *   STATUS_INSUFFICIENT_RESOURCES out of descriptors, or a mapping failed
  *   STATUS_NO_MEMORY              out of memory or address space
+ *   STATUS_IO_TIMEOUT             the host did not take the connection, or
+ *                                 answer a connect, lookup or map, in time
  *
  * Locks. registry_lock guards the list of connections and, in each, refs,
  * dead and the outstanding buffers; and the list of views. A connection's own
@@ -66,6 +79,7 @@
 #include "lsa/lsa-wire.h"
 #include "lsashm/ntsecapi.h"
 #include "lsashm/share.h" /* LSASHM_DEFAULT_SOCKET */
+#include "share/deadline.h"
 #include "share/fdpass.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
@@ -100,6 +114,7 @@ struct lsa_conn {
         /* Set before the connection is registered, then fixed. */
         uint8_t *reply_base;        /* REPLY_RESERVE bytes, ours until destroyed */
         uint64_t reply_size;        /* the part the host uses */
+        int timeout_ms;             /* for everything but a CALL */
 
         /* Under lock. */
         pthread_mutex_t lock;
@@ -206,54 +221,69 @@ static bool reply_may_carry_fd(enum lsa_wire_type t)
         return t == LSA_WIRE_CALL_REPLY || t == LSA_WIRE_MAP_REPLY || t == LSA_WIRE_STATUS_REPLY;
 }
 
+/* The deadline of a request the host answers by itself. */
+static int64_t conn_deadline(const struct lsa_conn *c)
+{
+        return deadline_after_ms(c->timeout_ms);
+}
+
+/* What a failed conn_transact or conn_notify tells the caller. */
+static NTSTATUS broken_status(int r)
+{
+        return r == -ETIMEDOUT ? STATUS_IO_TIMEOUT : STATUS_PORT_DISCONNECTED;
+}
+
 /* Under c->lock: send req, receive its one reply into *ret with the
- * descriptor it carried in *ret_fd (-1: none). 0, or -1 with the connection
- * broken. Blocking; fdpass sends with MSG_NOSIGNAL, so a host that went away
- * is an error here, never SIGPIPE. */
-static int conn_transact(struct lsa_conn *c, const struct lsa_wire_message *req, struct lsa_wire_message *ret,
-                         int *ret_fd)
+ * descriptor it carried in *ret_fd (-1: none), both before deadline. 0, or
+ * with the connection broken -ETIMEDOUT (no room or no reply in time) or
+ * -ECONNRESET (anything else). fdpass sends with MSG_NOSIGNAL, so a host
+ * that went away is an error here, never SIGPIPE. */
+static int conn_transact(struct lsa_conn *c, const struct lsa_wire_message *req, int64_t deadline,
+                         struct lsa_wire_message *ret, int *ret_fd)
 {
         enum lsa_wire_type want = lsa_wire_reply_type(req->type);
         int fd = -1;
 
         *ret_fd = -1;
         if (c->broken)
-                return -1;
+                return -ECONNRESET;
         size_t len = lsa_wire_encode(req, c->msg);
         /* Callers checked every length: a request that cannot be encoded is our bug. */
         assert(len > 0 && want != 0);
-        int sent = len && want ? fdpass_send(c->fd, c->msg, len, -1, false) : -EINVAL;
+        ssize_t n = len && want ? deadline_send(c->fd, c->msg, len, deadline) : -EINVAL;
         /* A CALL carries the submit buffer, often a password: gone from
          * our buffer as soon as it is sent. */
         explicit_bzero(c->msg, len);
-        if (sent < 0)
-                goto broken;
-        ssize_t n = fdpass_recv(c->fd, c->msg, LSA_WIRE_MAX_MESSAGE, &fd, reply_may_carry_fd(want), false);
+        if (n == 0)
+                n = deadline_recv(c->fd, c->msg, LSA_WIRE_MAX_MESSAGE, &fd, reply_may_carry_fd(want), deadline);
         if (n <= 0)
                 goto broken;
         if (lsa_wire_decode(c->msg, (size_t)n, 0, ret) < 0 || ret->type != want) {
                 if (fd >= 0)
                         close(fd);
+                n = -EBADMSG;
                 goto broken;
         }
         *ret_fd = fd;
         return 0;
 broken:
         conn_break(c);
-        return -1;
+        return n == -ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET;
 }
 
 /* Under c->lock: a notice (FREE, UNMAP), which the host does not answer.
- * 0, or -1 when the connection is (now) broken. */
+ * 0, or as conn_transact when the connection is (now) broken: a host that
+ * leaves no room for it within the timeout reads nothing of ours any more. */
 static int conn_notify(struct lsa_conn *c, const struct lsa_wire_message *req)
 {
         if (c->broken)
-                return -1;
+                return -ECONNRESET;
         size_t len = lsa_wire_encode(req, c->msg);
         assert(len > 0 && lsa_wire_reply_type(req->type) == 0);
-        if (len == 0 || fdpass_send(c->fd, c->msg, len, -1, false) < 0) {
+        int r = len ? deadline_send(c->fd, c->msg, len, conn_deadline(c)) : -EINVAL;
+        if (r < 0) {
                 conn_break(c);
-                return -1;
+                return r == -ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET;
         }
         return 0;
 }
@@ -277,33 +307,27 @@ static NTSTATUS status_from_errno(int e)
         case ENFILE:
         case ENOBUFS:
                 return STATUS_INSUFFICIENT_RESOURCES;
+        case ETIMEDOUT:
+                return STATUS_IO_TIMEOUT; /* the listener's backlog stayed full */
         default:
                 return STATUS_PORT_DISCONNECTED; /* ECONNREFUSED: a socket nobody listens on */
         }
 }
 
-static NTSTATUS socket_connect(struct lsa_conn *c)
+static NTSTATUS socket_connect(struct lsa_conn *c, int64_t deadline)
 {
         /* secure_getenv: a set-user-ID program must not be pointed at an LSA
          * of its caller's choosing; it always talks to the system's. */
         const char *path = secure_getenv("LSASHM_SOCKET");
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
         if (!path || !*path)
                 path = LSASHM_DEFAULT_SOCKET;
-        if (strlen(path) >= sizeof(addr.sun_path))
+        if (strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
                 return STATUS_OBJECT_NAME_NOT_FOUND;
-        memcpy(addr.sun_path, path, strlen(path) + 1);
         c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (c->fd < 0)
                 return errno == ENOMEM || errno == ENOBUFS ? STATUS_NO_MEMORY : STATUS_INSUFFICIENT_RESOURCES;
-        /* An AF_UNIX connect interrupted while it waits for room in the
-         * listener's backlog has not connected: it can simply be retried. */
-        int r;
-        do
-                r = connect(c->fd, (struct sockaddr *)&addr, sizeof(addr));
-        while (r < 0 && errno == EINTR);
-        return r < 0 ? status_from_errno(errno) : STATUS_SUCCESS;
+        int r = deadline_connect(c->fd, path, deadline);
+        return r < 0 ? status_from_errno(-r) : STATUS_SUCCESS;
 }
 
 /* Connect in mode, with the logon process name (name_len bytes) for
@@ -327,7 +351,11 @@ static NTSTATUS conn_open(uint32_t mode, const char *name, uint8_t name_len, str
                 st = STATUS_NO_MEMORY;
                 goto fail;
         }
-        st = socket_connect(c);
+        /* One deadline for the connect and the CONNECT exchange: a full
+         * backlog followed by a silent host is still one timeout. */
+        c->timeout_ms = deadline_default_timeout_ms();
+        int64_t deadline = conn_deadline(c);
+        st = socket_connect(c, deadline);
         if (!NT_SUCCESS(st))
                 goto fail;
 
@@ -339,8 +367,9 @@ static NTSTATUS conn_open(uint32_t mode, const char *name, uint8_t name_len, str
         if (name_len)
                 memcpy(req.connect.name, name, name_len);
         int fd;
-        if (conn_transact(c, &req, &m, &fd) < 0) {
-                st = STATUS_PORT_DISCONNECTED;
+        int r = conn_transact(c, &req, deadline, &m, &fd);
+        if (r < 0) {
+                st = broken_status(r);
                 goto fail;
         }
         assert(fd < 0); /* CONNECT_REPLY may not carry one: fdpass_recv refused it */
@@ -434,10 +463,10 @@ static NTSTATUS lookup_package(struct lsa_conn *c, const LSA_STRING *name, ULONG
         memcpy(req.lookup.name, name->Buffer, name->Length);
         int fd;
         pthread_mutex_lock(&c->lock);
-        int r = conn_transact(c, &req, &m, &fd);
+        int r = conn_transact(c, &req, conn_deadline(c), &m, &fd);
         pthread_mutex_unlock(&c->lock);
         if (r < 0)
-                return STATUS_PORT_DISCONNECTED;
+                return broken_status(r);
         if (NT_SUCCESS(m.lookup_reply.status))
                 *ret_package = m.lookup_reply.package;
         return m.lookup_reply.status;
@@ -574,7 +603,8 @@ static NTSTATUS call_package(struct lsa_conn *c, ULONG package, const void *subm
         NTSTATUS st;
         bool has_buffer = false;
         pthread_mutex_lock(&c->lock);
-        if (conn_transact(c, &req, &m, &fd) < 0)
+        /* No deadline: the package takes the time it takes. */
+        if (conn_transact(c, &req, DEADLINE_NEVER, &m, &fd) < 0)
                 st = STATUS_PORT_DISCONNECTED;
         else
                 st = call_reply_take(c, &m.call_reply, fd);
@@ -688,7 +718,7 @@ NTSTATUS NTAPI LsaFreeReturnBuffer(PVOID Buffer)
         int r = conn_notify(owner, &req);
         pthread_mutex_unlock(&owner->lock);
         conn_put(owner);
-        return r < 0 ? STATUS_PORT_DISCONNECTED : STATUS_SUCCESS;
+        return r < 0 ? broken_status(r) : STATUS_SUCCESS;
 }
 
 NTSTATUS NTAPI LsaDeregisterLogonProcess(HANDLE LsaHandle)
@@ -787,8 +817,9 @@ static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, PVOID *ret_base, PU
         int fd;
         NTSTATUS st;
         pthread_mutex_lock(&c->lock);
-        if (conn_transact(c, &req, &m, &fd) < 0)
-                st = STATUS_PORT_DISCONNECTED;
+        int r = conn_transact(c, &req, conn_deadline(c), &m, &fd);
+        if (r < 0)
+                st = broken_status(r);
         else
                 st = map_reply_take(c, id, &m.map_reply, fd, v);
         pthread_mutex_unlock(&c->lock);

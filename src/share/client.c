@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "share/deadline.h"
 #include "share/fdpass.h"
 #include "share/wire.h"
 
@@ -32,6 +33,7 @@
 
 struct lsashm_client {
         int fd;
+        int timeout_ms;      /* for each request and its reply, and for a CLOSE */
         uint32_t next_request;
         bool gone;
         struct lsashm_view *views;
@@ -55,6 +57,16 @@ static void mark_all_stale(struct lsashm_client *c)
                 v->stale = true;
 }
 
+/* A server that did not answer in time may still answer later, and that
+ * reply could not be told from the next one's: the connection is given up,
+ * and shut down so that the server forgets it too. */
+static int give_up(struct lsashm_client *c)
+{
+        mark_all_stale(c);
+        shutdown(c->fd, SHUT_RDWR);
+        return -ETIMEDOUT;
+}
+
 static void handle_revoked(struct lsashm_client *c, uint32_t view)
 {
         for (struct lsashm_view *v = c->views; v; v = v->next)
@@ -63,15 +75,21 @@ static void handle_revoked(struct lsashm_client *c, uint32_t view)
 }
 
 /* Receive one message; notices are handled on the way. A reply (anything but
- * a notice) is returned in *ret with its fd, if any, in *ret_fd. */
-static int receive(struct lsashm_client *c, bool nonblocking, struct wire_message *ret, int *ret_fd)
+ * a notice) is returned in *ret with its fd, if any, in *ret_fd. Waits until
+ * deadline for it, or not at all when nonblocking; notices do not extend
+ * the wait. */
+static int receive(struct lsashm_client *c, bool nonblocking, int64_t deadline, struct wire_message *ret,
+                   int *ret_fd)
 {
         for (;;) {
                 uint8_t buf[WIRE_MAX_MESSAGE + 1];
                 int fd = -1;
-                ssize_t n = fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, nonblocking);
+                ssize_t n = nonblocking ? fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, true)
+                                        : deadline_recv(c->fd, buf, sizeof(buf), &fd, true, deadline);
                 if (n == -EAGAIN)
                         return -EAGAIN;
+                if (n == -ETIMEDOUT)
+                        return give_up(c);
                 if (n <= 0) {
                         mark_all_stale(c);
                         return n == 0 || n == -ECONNRESET ? -ECONNRESET : -EPROTO;
@@ -95,17 +113,15 @@ static int receive(struct lsashm_client *c, bool nonblocking, struct wire_messag
         }
 }
 
-static int connect_to(const char *path, int *ret_fd)
+static int connect_to(const char *path, int64_t deadline, int *ret_fd)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(addr.sun_path))
+        if (strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
                 return -EINVAL;
-        strcpy(addr.sun_path, path);
         int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-                int r = -errno;
+        int r = deadline_connect(fd, path, deadline);
+        if (r < 0) {
                 close(fd);
                 return r;
         }
@@ -113,15 +129,19 @@ static int connect_to(const char *path, int *ret_fd)
         return 0;
 }
 
-int lsashm_client_connect(const char *path, lsashm_client_t **ret)
+int lsashm_client_connect_timeout(const char *path, int timeout_ms, lsashm_client_t **ret)
 {
-        if (!path || !ret)
+        if (!path || !ret || timeout_ms <= 0)
                 return -EINVAL;
         struct lsashm_client *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         c->next_request = 1;
-        int r = connect_to(path, &c->fd);
+        c->timeout_ms = timeout_ms;
+        /* One deadline for the connect and the hellos: a full backlog
+         * followed by a silent server is still one timeout. */
+        int64_t deadline = deadline_after_ms(timeout_ms);
+        int r = connect_to(path, deadline, &c->fd);
         if (r < 0) {
                 free(c);
                 return r;
@@ -130,11 +150,11 @@ int lsashm_client_connect(const char *path, lsashm_client_t **ret)
         hello.hello.version = WIRE_VERSION;
         hello.hello.features = WIRE_FEATURES;
         uint8_t buf[WIRE_MAX_MESSAGE];
-        r = fdpass_send(c->fd, buf, wire_encode(&hello, buf), -1, false);
+        r = deadline_send(c->fd, buf, wire_encode(&hello, buf), deadline);
         struct wire_message reply;
         int fd = -1;
         if (r == 0)
-                r = receive(c, false, &reply, &fd);
+                r = receive(c, false, deadline, &reply, &fd);
         if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION ||
                        (reply.hello_reply.features & ~hello.hello.features)))
                 r = -EPROTO;
@@ -147,6 +167,24 @@ int lsashm_client_connect(const char *path, lsashm_client_t **ret)
         }
         *ret = c;
         return 0;
+}
+
+int lsashm_client_connect(const char *path, lsashm_client_t **ret)
+{
+        return lsashm_client_connect_timeout(path, deadline_default_timeout_ms(), ret);
+}
+
+int lsashm_client_set_timeout(lsashm_client_t *c, int timeout_ms)
+{
+        if (!c || timeout_ms <= 0)
+                return -EINVAL;
+        c->timeout_ms = timeout_ms;
+        return 0;
+}
+
+int lsashm_client_get_timeout(const lsashm_client_t *c)
+{
+        return c ? c->timeout_ms : -EINVAL;
 }
 
 /* Everything about the descriptor must match the reply before it is mapped. */
@@ -191,15 +229,18 @@ static int open_view(lsashm_client_t *c, const char *name, uint32_t flags, lsash
         req.open.name_len = (uint8_t)strlen(name);
         memcpy(req.open.name, name, req.open.name_len);
         uint8_t buf[WIRE_MAX_MESSAGE];
-        int r = fdpass_send(c->fd, buf, wire_encode(&req, buf), -1, false);
+        int64_t deadline = deadline_after_ms(c->timeout_ms);
+        int r = deadline_send(c->fd, buf, wire_encode(&req, buf), deadline);
         if (r < 0) {
-                mark_all_stale(c);
                 free(v);
+                if (r == -ETIMEDOUT)
+                        return give_up(c);
+                mark_all_stale(c);
                 return -ECONNRESET;
         }
         struct wire_message m;
         int fd = -1;
-        r = receive(c, false, &m, &fd);
+        r = receive(c, false, deadline, &m, &fd);
         if (r == 0 && (m.type != WIRE_OPEN_REPLY || m.open_reply.request != req.open.request))
                 r = -EPROTO;
         else if (r == 0 && m.open_reply.status < 0)
@@ -262,7 +303,7 @@ int lsashm_client_dispatch(lsashm_client_t *c)
         for (;;) {
                 struct wire_message m;
                 int fd = -1;
-                int r = receive(c, true, &m, &fd);
+                int r = receive(c, true, DEADLINE_NEVER, &m, &fd);
                 if (r == -EAGAIN)
                         return handled;
                 if (r < 0)
@@ -339,9 +380,13 @@ void lsashm_view_close(lsashm_view_t *v)
                         struct wire_message m = { .type = WIRE_CLOSE };
                         m.close.view = v->id;
                         uint8_t buf[WIRE_MAX_MESSAGE];
-                        /* Blocking: a CLOSE lost to a full buffer would leave the
-                         * view counted against this connection's limit. */
-                        (void)fdpass_send(c->fd, buf, wire_encode(&m, buf), -1, false);
+                        /* Waits for room: a CLOSE lost to a full buffer would
+                         * leave the view counted against this connection's
+                         * limit. A server that reads nothing for a whole
+                         * timeout is given up, which releases every view. */
+                        if (deadline_send(c->fd, buf, wire_encode(&m, buf), deadline_after_ms(c->timeout_ms)) ==
+                            -ETIMEDOUT)
+                                (void)give_up(c);
                 }
                 if (v->prev)
                         v->prev->next = v->next;
