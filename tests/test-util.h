@@ -471,6 +471,8 @@ static inline pid_t tu_lsashmd_start(const char *lsashmd, const char *conf, cons
         }
         close(ns);
         return pid;
+}
+
 #include <sys/un.h>
 
 /* A close-on-exec SOCK_SEQPACKET socket bound at path (replacing a file left
