@@ -723,6 +723,37 @@ static void test_lsashm_cli_status(void **state)
         free(err);
 }
 
+/* A socket that accepts (the kernel's backlog does) and never answers:
+ * lsashm status gives up after $LSASHM_TIMEOUT_MS instead of hanging the
+ * administrator's shell. */
+static void test_lsashm_cli_status_silent_host_times_out(void **state)
+{
+        (void)state;
+        if (!need("lsashm", cli_path()))
+                skip();
+        char dir[] = "/tmp/lsashm-cli-silent-XXXXXX", sock[96];
+        assert_non_null(mkdtemp(dir));
+        snprintf(sock, sizeof(sock), "%s/silent.sock", dir);
+        int lfd = tu_seqpacket_listen(sock, 8);
+        assert_true(lfd >= 0);
+        const char *env[] = { "LSASHM_TIMEOUT_MS=300", NULL };
+        char *argv[] = { (char *)(uintptr_t)cli_path(), "--socket", sock, "status", NULL };
+        char *out, *err;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int status = run(argv, env, NULL, &out, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        expect_exit(status, 1, "lsashm status (silent host)", out, err);
+        assert_non_null(strstr(err, "in time"));
+        assert_true(waited >= 0.25 && waited < 3.0);
+        free(out);
+        free(err);
+        close(lfd);
+        unlink(sock);
+        rmdir(dir);
+}
+
 /* Started by systemd-socket-activate on the first connection, lsashmd
  * serves on the socket it was given, and leaves it in place at exit. */
 /* CPU seconds (user + system) a process has used, from /proc. */
@@ -871,6 +902,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_lsashmd_sd_notify_ready, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_records_example, teardown),
                 cmocka_unit_test_teardown(test_lsashm_cli_status, teardown),
+                cmocka_unit_test(test_lsashm_cli_status_silent_host_times_out),
                 cmocka_unit_test_teardown(test_lsashmd_socket_activation, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_out_of_descriptors, teardown),
         };

@@ -21,6 +21,7 @@
 #include "lsa/lsa-wire.h"
 #include "lsashm/share.h"
 #include "lsashm/wintypes.h"
+#include "share/deadline.h"
 #include "share/fdpass.h"
 
 /* Far more than any report lsashmd writes; a larger claim is not believed. */
@@ -36,6 +37,10 @@ static void usage(FILE *f)
                    "Needs root or the admin group of lsashmd.conf (see lsashm(1)).\n");
 }
 
+/* One deadline for the whole command: a lsashmd that accepts and never
+ * answers must not hang an administrator's shell ($LSASHM_TIMEOUT_MS, 5 s). */
+static int64_t deadline;
+
 static int connect_host(const char *path)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -49,9 +54,12 @@ static int connect_host(const char *path)
                 fprintf(stderr, "lsashm: socket: %s\n", strerror(errno));
                 return -1;
         }
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                int e = errno;
-                if (e == ENOENT)
+        int c = deadline_connect(fd, path, deadline);
+        if (c < 0) {
+                int e = -c;
+                if (e == ETIMEDOUT)
+                        fprintf(stderr, "lsashm: cannot connect: lsashmd at %s did not answer in time\n", path);
+                else if (e == ENOENT)
                         fprintf(stderr, "lsashm: cannot connect: no lsashmd socket at %s\n", path);
                 else if (e == ECONNREFUSED)
                         fprintf(stderr, "lsashm: cannot connect: no lsashmd listening at %s\n", path);
@@ -72,16 +80,22 @@ static int request(int fd, const struct lsa_wire_message *m, struct lsa_wire_mes
                 fprintf(stderr, "lsashm: cannot encode the request\n"); /* our bug */
                 return -1;
         }
-        int r = fdpass_send(fd, buf, len, -1, false);
+        int r = deadline_send(fd, buf, len, deadline);
         if (r < 0) {
-                if (r == -EPIPE || r == -ECONNRESET)
+                if (r == -ETIMEDOUT)
+                        fprintf(stderr, "lsashm: lsashmd did not take the request in time\n");
+                else if (r == -EPIPE || r == -ECONNRESET)
                         fprintf(stderr, "lsashm: lsashmd closed the connection\n");
                 else
                         fprintf(stderr, "lsashm: sending to lsashmd: %s\n", strerror(-r));
                 return -1;
         }
         int got = -1;
-        ssize_t n = fdpass_recv(fd, buf, sizeof(buf), &got, ret_fd != NULL, false);
+        ssize_t n = deadline_recv(fd, buf, sizeof(buf), &got, ret_fd != NULL, deadline);
+        if (n == -ETIMEDOUT) {
+                fprintf(stderr, "lsashm: lsashmd did not answer in time\n");
+                return -1;
+        }
         if (n == 0 || n == -ECONNRESET) {
                 fprintf(stderr, "lsashm: lsashmd closed the connection\n");
                 return -1;
@@ -142,6 +156,7 @@ static int report_copy(int rfd, uint64_t length)
 
 static int status(const char *path, bool json)
 {
+        deadline = deadline_after_ms(deadline_default_timeout_ms());
         int fd = connect_host(path);
         if (fd < 0)
                 return 1;
