@@ -412,8 +412,8 @@ int main(int argc, char **argv)
         struct host_config hc = { .listen_fd = -1 };
         if (config_load(config_path, &cfg) < 0)
                 goto usage_error;
-        /* Groups are resolved once, at start: a group renamed later keeps
-         * its gid here until lsashmd restarts. */
+        /* Groups are resolved at start and on each reload: a group renamed
+         * meanwhile keeps its gid here until then. */
         int r = config_resolve_groups(&cfg, &hc.logon_gid, &hc.admin_gid, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "lsashmd: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
