@@ -78,10 +78,23 @@ struct crash_wipe_slot *crash_wipe_add(void *base)
         return s;
 }
 
+/* Wait for the end if a wipe is under way: what the caller is about to take
+ * away (unmap, or make inaccessible) may be what the handler is writing. */
+static void wait_out_a_wipe(void)
+{
+        if (atomic_load(&wiping)) {
+                for (;;)
+                        pause();
+        }
+}
+
 void crash_wipe_set_length(struct crash_wipe_slot *s, uint64_t length)
 {
-        if (s)
-                atomic_store(&s->length, length);
+        if (!s)
+                return;
+        uint64_t old = atomic_exchange(&s->length, length);
+        if (length < old)
+                wait_out_a_wipe();
 }
 
 void crash_wipe_remove(struct crash_wipe_slot *s)
@@ -89,12 +102,7 @@ void crash_wipe_remove(struct crash_wipe_slot *s)
         if (!s)
                 return;
         atomic_store(&s->length, 0);
-        if (atomic_load(&wiping)) {
-                /* A fatal signal's handler may be writing to this mapping:
-                 * it must outlive the process, which is about to end. */
-                for (;;)
-                        pause();
-        }
+        wait_out_a_wipe();
         atomic_fetch_sub(&live, 1);
         pthread_mutex_lock(&lock);
         s->next_free = free_slots;

@@ -20,9 +20,10 @@ struct crash_wipe_slot;
 
 /* A slot for a mapping at base (length 0 until set), or NULL: out of memory. */
 struct crash_wipe_slot *crash_wipe_add(void *base);
-/* The first length bytes at base are now accessible and writable through
- * this mapping. Only ever grows for one slot; the section's lock orders the
- * calls for one slot. */
+/* The first length bytes at base are accessible and writable through this
+ * mapping. Growing: call it once the pages are accessible. Shrinking: call it
+ * before they stop being so (it then behaves as remove does). The section's
+ * lock orders the calls for one slot. */
 void crash_wipe_set_length(struct crash_wipe_slot *slot, uint64_t length);
 /* Forget the slot. Call it before the mapping goes away: once it returns,
  * no wipe will touch the mapping (a wipe already under way makes it wait for
