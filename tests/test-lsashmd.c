@@ -1005,13 +1005,13 @@ static void crash_and_check(const char *name, ULONG how, int sig, const char *li
         free(err);
 }
 
-/* A package's NULL write: lsashmd zeroes the client's return buffer, its
+/* A package's stray store: lsashmd zeroes the client's return buffer, its
  * reply section and the package's shared section before it dies of SIGSEGV,
  * and names the package and the entry point. */
 static void test_lsashmd_crash_wipes_secrets_segv(void **state)
 {
         (void)state;
-        crash_and_check("crash-segv", TC_CRASH_NULL_WRITE, SIGSEGV,
+        crash_and_check("crash-segv", TC_CRASH_FAULT, SIGSEGV,
                         "lsashmd: SIGSEGV in package TestCrash, entry point CallPackageUntrusted; wiped ");
 }
 

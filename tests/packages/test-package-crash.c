@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <lsashm/ntsecpkg.h>
 
@@ -19,9 +20,17 @@ static PLSA_SECPKG_FUNCTION_TABLE lsa;
 static PVOID section;
 static ULONG secret_offset;
 
-/* Through a volatile pointer: the compiler may not drop the store or
- * prove it undefined and remove the call. */
+/* A page nobody may touch: a store to it is a real fault (SIGSEGV) in every
+ * build, where a NULL store would be caught by UBSan before it faults. The
+ * pointer is volatile so that the compiler keeps the store. */
 static int *volatile nowhere;
+
+static void fault(void)
+{
+        void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        nowhere = p == MAP_FAILED ? NULL : p;
+        *nowhere = 1;
+}
 
 static NTSTATUS reply(PLSA_CLIENT_REQUEST req, const void *data, ULONG length, PVOID *ret, PULONG ret_len)
 {
@@ -60,8 +69,8 @@ static NTSTATUS NTAPI tc_CallPackageUntrusted(PLSA_CLIENT_REQUEST ClientRequest,
                 return reply(ClientRequest, &r, sizeof(r), ProtocolReturnBuffer, ReturnBufferLength);
         }
         case TcCrash:
-                if (m.Arg == TC_CRASH_NULL_WRITE)
-                        *nowhere = 1;
+                if (m.Arg == TC_CRASH_FAULT)
+                        fault();
                 else if (m.Arg == TC_CRASH_ABORT)
                         abort();
                 return STATUS_INVALID_PARAMETER;

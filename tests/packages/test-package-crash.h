@@ -20,7 +20,7 @@ typedef enum _TC_MESSAGE_TYPE {
         TcCrash,      /* Arg TC_CRASH_*: dies in this call, never replies */
 } TC_MESSAGE_TYPE;
 
-#define TC_CRASH_NULL_WRITE 1u /* SIGSEGV from a real fault */
+#define TC_CRASH_FAULT      1u /* SIGSEGV from a real fault: a store to a PROT_NONE page */
 #define TC_CRASH_ABORT      2u /* abort(): SIGABRT */
 
 typedef struct _TC_REQUEST {
