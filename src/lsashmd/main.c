@@ -53,7 +53,8 @@
 #define WANT_STOP 1
 #define WANT_RELOAD 2
 #define WANT_STATUS 4
-static volatile sig_atomic_t wanted;
+static int wanted; /* WANT_* bits, set and taken with lock-free atomics */
+_Static_assert(__GCC_ATOMIC_INT_LOCK_FREE == 2, "a signal handler may use only lock-free atomics");
 static volatile sig_atomic_t stop_signal;
 static int wake_pipe[2] = { -1, -1 };
 
@@ -61,13 +62,13 @@ static void on_signal(int sig)
 {
         int saved = errno;
         switch (sig) {
-        case SIGHUP: wanted |= WANT_RELOAD; break;
-        case SIGUSR1: wanted |= WANT_STATUS; break;
+        case SIGHUP: __atomic_fetch_or(&wanted, WANT_RELOAD, __ATOMIC_SEQ_CST); break;
+        case SIGUSR1: __atomic_fetch_or(&wanted, WANT_STATUS, __ATOMIC_SEQ_CST); break;
         case SIGTERM:
         case SIGINT:
         case SIGQUIT:
-                wanted |= WANT_STOP;
                 stop_signal = sig;
+                __atomic_fetch_or(&wanted, WANT_STOP, __ATOMIC_SEQ_CST);
                 break;
         default: break; /* SIGUSR2: nothing to do */
         }
@@ -190,15 +191,9 @@ static int signals_take(void)
         char buf[64];
         while (read(wake_pipe[0], buf, sizeof(buf)) > 0) {
         }
-        /* Signals are blocked around the read-and-clear so none is lost
-         * between the two. */
-        sigset_t all, old;
-        sigfillset(&all);
-        sigprocmask(SIG_BLOCK, &all, &old);
-        int w = wanted;
-        wanted = 0;
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        return w;
+        /* One atomic exchange: a signal handled meanwhile, on this thread or
+         * a package's, is either in w or left for the next call. */
+        return __atomic_exchange_n(&wanted, 0, __ATOMIC_SEQ_CST);
 }
 
 static const char *stop_name(int sig)
@@ -460,7 +455,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "lsashmd: --package given: not loading the %u package(s) of %s\n", cfg.npackages,
                         cfg.source);
         unsigned n = ncli ? ncli : cfg.npackages;
-        for (unsigned i = 0; i < n && !(wanted & WANT_STOP); i++) {
+        for (unsigned i = 0; i < n && !(__atomic_load_n(&wanted, __ATOMIC_SEQ_CST) & WANT_STOP); i++) {
                 char *path = ncli ? package_path(cli_packages[i]) : strdup(cfg.packages[i]);
                 if (!path) {
                         fprintf(stderr, "lsashmd: %s\n", strerror(ENOMEM));
