@@ -1131,6 +1131,61 @@ static void test_lsashmd_usr_signals_do_not_kill(void **state)
         free(log);
 }
 
+/* lsashmd needs no privilege: started as a uid of its own with no
+ * capability (as lsashmd.service runs it), it serves root's untrusted and
+ * logon-process connections, refuses nobody's logon registration, and stops
+ * cleanly. */
+static void test_lsashmd_runs_unprivileged(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        const uid_t daemon_uid = 65533;
+        char ok_built[512], ok[512], lsashmd[512], home[80];
+        test_package(ok_built, sizeof(ok_built), "ok");
+        /* The build tree may be closed to other users: copies in g_dir. */
+        copy_for_everyone(ok_built, "test-pkg-ok.so", ok, sizeof(ok));
+        copy_for_everyone(lsashmd_path(), "lsashmd", lsashmd, sizeof(lsashmd));
+        snprintf(home, sizeof(home), "%s/unprivileged", g_dir);
+        assert_int_equal(mkdir(home, 0755), 0);
+        assert_int_equal(chown(home, daemon_uid, daemon_uid), 0);
+
+        struct daemon *d = &g_daemon;
+        memset(d, 0, sizeof(*d));
+        snprintf(d->sock, sizeof(d->sock), "%s/lsashmd.sock", home);
+        snprintf(d->notify, sizeof(d->notify), "%s/unprivileged.notify", g_dir);
+        snprintf(d->err, sizeof(d->err), "%s/unprivileged.err", g_dir);
+        d->notify_fd = notify_socket(d->notify);
+        assert_int_equal(chmod(d->notify, 0666), 0);
+        char notify_env[160];
+        snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%.127s", d->notify);
+        const char *env[] = { notify_env, NULL };
+        char *argv[] = { lsashmd, "--config", g_empty_conf, "--socket", d->sock, "--package", ok, NULL };
+        d->pid = spawn(argv, NULL, d->err, env, &(struct creds){ daemon_uid, daemon_uid });
+        if (!notify_wait(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
+                char *err = slurp(d->err);
+                print_message("lsashmd stderr:\n%s\n", err);
+                free(err);
+                fail_msg("unprivileged lsashmd did not say READY=1 in %d s", START_S);
+        }
+        /* No capability at all, effective or permitted. */
+        char status_path[64];
+        snprintf(status_path, sizeof(status_path), "/proc/%d/status", (int)d->pid);
+        char *status_text = slurp(status_path);
+        assert_non_null(strstr(status_text, "CapEff:\t0000000000000000"));
+        assert_non_null(strstr(status_text, "CapPrm:\t0000000000000000"));
+        free(status_text);
+
+        expect_client_echo(d->sock, false);
+        expect_client_echo(d->sock, true);
+        assert_int_equal(nobody_register(d->sock), 1);
+
+        int status = daemon_stop(d, SIGTERM);
+        char *err = slurp(d->err);
+        expect_exit(status, 0, "unprivileged lsashmd after SIGTERM", "", err);
+        free(err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1145,6 +1200,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_lsashmd_crash_wipes_secrets_abort, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_sighup_reloads, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_usr_signals_do_not_kill, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_runs_unprivileged, teardown),
         };
         if (geteuid() != 0) {
                 /* Running the clients as nobody, and trusted connections,
