@@ -40,6 +40,7 @@
 #include <cmocka.h>
 
 #include "lsashm/ntsecapi.h"
+#include "packages/test-package-crash.h"
 #include "packages/test-package-protocol.h"
 #include "test-util.h"
 
@@ -894,6 +895,328 @@ static void test_lsashmd_socket_activation(void **state)
         unlink(sock);
 }
 
+/* ---- signals: a dying lsashmd wipes, SIGHUP reloads, the rest do not kill ---- */
+
+/* lsashmd --config CONF --socket SOCK --package P..., as daemon_start. */
+static void daemon_start_conf(struct daemon *d, const char *name, const char *conf, const char *const *packages)
+{
+        /* daemon_start passes g_empty_conf: lend it this name meanwhile. */
+        char keep[sizeof(g_empty_conf)];
+        memcpy(keep, g_empty_conf, sizeof(keep));
+        snprintf(g_empty_conf, sizeof(g_empty_conf), "%s", conf);
+        daemon_start(d, name, packages);
+        memcpy(g_empty_conf, keep, sizeof(keep));
+}
+
+static void write_file(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        assert_true(fputs(text, f) >= 0);
+        assert_int_equal(fclose(f), 0);
+}
+
+/* Wait until the daemon's stderr holds needle (true) or timeout_s passes. */
+static bool log_wait(const struct daemon *d, const char *needle, int timeout_s)
+{
+        int64_t end = tu_now_ms() + timeout_s * 1000;
+        do {
+                char *text = slurp(d->err);
+                bool found = strstr(text, needle) != NULL;
+                free(text);
+                if (found)
+                        return true;
+                tu_sleep_ms(20);
+        } while (tu_now_ms() < end);
+        return false;
+}
+
+static void expect_log(const struct daemon *d, const char *needle)
+{
+        if (log_wait(d, needle, RUN_S))
+                return;
+        char *text = slurp(d->err);
+        print_message("lsashmd stderr:\n%s\n", text);
+        free(text);
+        fail_msg("lsashmd never logged '%s'", needle);
+}
+
+static bool all_bytes(const volatile UCHAR *p, size_t len, UCHAR v)
+{
+        for (size_t i = 0; i < len; i++)
+                if (p[i] != v)
+                        return false;
+        return true;
+}
+
+/* A client of TestCrash: takes a secret back in its return buffer and maps
+ * the package's section holding another, keeps both mapped, makes the
+ * package crash lsashmd (how: TC_CRASH_*), then reads both again: zeros.
+ * Exit 0 when so. */
+static pid_t client_crash_spawn(const char *sock, ULONG how)
+{
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid != 0)
+                return pid;
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        setenv("LSASHM_SOCKET", sock, 1);
+        HANDLE h = NULL;
+        CHECK(LsaConnectUntrusted(&h) == STATUS_SUCCESS);
+        CHAR pkg[] = TC_NAME;
+        LSA_STRING ps = { sizeof(pkg) - 1, sizeof(pkg), pkg };
+        ULONG id;
+        CHECK(LsaLookupAuthenticationPackage(h, &ps, &id) == STATUS_SUCCESS);
+        struct {
+                TC_REQUEST m;
+                UCHAR secret[3000];
+        } s;
+        s.m = (TC_REQUEST){ .MessageType = TcSecret };
+        memset(s.secret, 0x5C, sizeof(s.secret));
+        PVOID buf = NULL;
+        ULONG len = 0;
+        NTSTATUS proto;
+        CHECK(LsaCallAuthenticationPackage(h, id, &s, sizeof(s), &buf, &len, &proto) == STATUS_SUCCESS);
+        CHECK(buf && len == sizeof(s.secret) && all_bytes(buf, len, 0x5C));
+        TC_REQUEST q = { .MessageType = TcSection };
+        PVOID rbuf = NULL;
+        ULONG rlen = 0;
+        CHECK(LsaCallAuthenticationPackage(h, id, &q, sizeof(q), &rbuf, &rlen, &proto) == STATUS_SUCCESS);
+        CHECK(rbuf && rlen == sizeof(TC_SECTION_REPLY));
+        TC_SECTION_REPLY r;
+        memcpy(&r, rbuf, sizeof(r));
+        PVOID view = NULL;
+        ULONG view_size = 0;
+        CHECK(LsashmMapSection(h, r.SectionId, &view, &view_size) == STATUS_SUCCESS);
+        CHECK(view_size >= r.SecretOffset + TC_SECRET_LENGTH);
+        const UCHAR *secret = (const UCHAR *)view + r.SecretOffset;
+        CHECK(all_bytes(secret, TC_SECRET_LENGTH, TC_SECRET_BYTE));
+        /* The call never returns from the package: it ends when lsashmd is
+         * gone, and lsashmd wipes before it goes. */
+        TC_REQUEST crash = { .MessageType = TcCrash, .Arg = how };
+        PVOID none = NULL;
+        ULONG none_len = 0;
+        CHECK(LsaCallAuthenticationPackage(h, id, &crash, sizeof(crash), &none, &none_len, &proto) !=
+              STATUS_SUCCESS);
+        CHECK(all_bytes(buf, len, 0));
+        CHECK(all_bytes(rbuf, rlen, 0));
+        CHECK(all_bytes(secret, TC_SECRET_LENGTH, 0));
+        _exit(0);
+}
+
+static void crash_and_check(const char *name, ULONG how, int sig, const char *line)
+{
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char crash[512];
+        test_package(crash, sizeof(crash), "crash");
+        const char *pkgs[] = { crash, NULL };
+        struct daemon *d = &g_daemon;
+        daemon_start(d, name, pkgs);
+        int status = tu_wait(client_crash_spawn(d->sock, how), RUN_S, NULL);
+        char why[96];
+        int dstatus = tu_wait(d->pid, RUN_S, NULL);
+        d->pid = -1;
+        char *err = slurp(d->err);
+        if (!exited(status, 0)) {
+                print_message("lsashmd stderr:\n%s\n", err);
+                fail_msg("client of a crashing package %s", tu_describe_status(status, why, sizeof(why)));
+        }
+        /* It dies of the package's signal, as without the wipe, so that a
+         * core and systemd's "signal=" still show the crash. */
+        if (dstatus == -1 || !WIFSIGNALED(dstatus) || WTERMSIG(dstatus) != sig) {
+                print_message("lsashmd stderr:\n%s\n", err);
+                fail_msg("lsashmd %s, expected to die of signal %d", tu_describe_status(dstatus, why, sizeof(why)),
+                         sig);
+        }
+        if (!strstr(err, line)) {
+                print_message("lsashmd stderr:\n%s\n", err);
+                fail_msg("no line '%s'", line);
+        }
+        free(err);
+}
+
+/* A package's stray store: lsashmd zeroes the client's return buffer, its
+ * reply section and the package's shared section before it dies of SIGSEGV,
+ * and names the package and the entry point. */
+static void test_lsashmd_crash_wipes_secrets_segv(void **state)
+{
+        (void)state;
+        crash_and_check("crash-segv", TC_CRASH_FAULT, SIGSEGV,
+                        "lsashmd: SIGSEGV in package TestCrash, entry point CallPackageUntrusted; wiped ");
+}
+
+/* The same for abort() (what glibc does on heap corruption). */
+static void test_lsashmd_crash_wipes_secrets_abort(void **state)
+{
+        (void)state;
+        crash_and_check("crash-abort", TC_CRASH_ABORT, SIGABRT,
+                        "lsashmd: SIGABRT in package TestCrash, entry point CallPackageUntrusted; wiped ");
+}
+
+/* As nobody (and nogroup), LsaRegisterLogonProcess: its status as the exit
+ * code, 0 for STATUS_SUCCESS, 1 otherwise. */
+static int nobody_register(const char *sock)
+{
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                setenv("LSASHM_SOCKET", sock, 1);
+                become(&(struct creds){ NOBODY, NOBODY });
+                CHAR name[] = "test-lsashmd";
+                LSA_STRING s = { sizeof(name) - 1, sizeof(name), name };
+                HANDLE h = NULL;
+                LSA_OPERATIONAL_MODE mode;
+                NTSTATUS st = LsaRegisterLogonProcess(&s, &h, &mode);
+                _exit(st == STATUS_SUCCESS ? 0 : 1);
+        }
+        int status = tu_wait(pid, RUN_S, NULL);
+        assert_true(status != -1 && WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+/* SIGHUP reloads: a logon-group added to the file lets its members register
+ * at once; a file with an error is refused with its file:line and the one
+ * in use kept; a changed socket is named as needing a restart. lsashmd
+ * serves throughout. */
+static void test_lsashmd_sighup_reloads(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        struct group *gr = getgrgid(NOBODY);
+        if (!gr) {
+                print_message("skipped: no group %u\n", NOBODY);
+                skip();
+        }
+        char group[64];
+        snprintf(group, sizeof(group), "%s", gr->gr_name);
+        char ok[512], conf[100], text[512];
+        test_package(ok, sizeof(ok), "ok");
+        snprintf(conf, sizeof(conf), "%s/reload.conf", g_dir);
+        write_file(conf, "max-connections 100\n");
+        const char *pkgs[] = { ok, NULL };
+        struct daemon *d = &g_daemon;
+        daemon_start_conf(d, "reload", conf, pkgs);
+        assert_int_equal(nobody_register(d->sock), 1);
+
+        snprintf(text, sizeof(text), "max-connections 100\nlogon-group %s\n", group);
+        write_file(conf, text);
+        assert_int_equal(kill(d->pid, SIGHUP), 0);
+        expect_log(d, "lsashmd: reloaded ");
+        assert_int_equal(nobody_register(d->sock), 0);
+        expect_client_echo(d->sock, false);
+
+        /* Broken: the old configuration stays, logon-group included. */
+        write_file(conf, "max-connections 100\nno-such-directive 1\n");
+        assert_int_equal(kill(d->pid, SIGHUP), 0);
+        expect_log(d, "lsashmd: reload refused");
+        char where[200];
+        snprintf(where, sizeof(where), "%s:2:", conf);
+        expect_log(d, where);
+        assert_int_equal(nobody_register(d->sock), 0);
+
+        /* What cannot change while running is said so, and the rest is
+         * applied: the group is gone again. */
+        write_file(conf, "socket-mode 0600\n");
+        assert_int_equal(kill(d->pid, SIGHUP), 0);
+        expect_log(d, "lsashmd: reload: socket-mode changed in");
+        expect_log(d, "needs a restart");
+        assert_int_equal(nobody_register(d->sock), 1);
+        expect_client_echo(d->sock, true);
+
+        int status = daemon_stop(d, SIGTERM);
+        char *err = slurp(d->err);
+        expect_exit(status, 0, "lsashmd after reloads and SIGTERM", "", err);
+        assert_int_equal(count_lines_with(err, "lsashmd: reloaded "), 2);
+        free(err);
+}
+
+/* SIGUSR1 logs a status line, SIGUSR2 and SIGPIPE are ignored: none of them
+ * stops lsashmd. SIGQUIT is a clean stop like SIGTERM: packages shut down,
+ * exit 0. */
+static void test_lsashmd_usr_signals_do_not_kill(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char ok[512];
+        test_package(ok, sizeof(ok), "ok");
+        const char *pkgs[] = { ok, NULL };
+        struct daemon *d = &g_daemon;
+        unlink(g_tp_log);
+        daemon_start(d, "usr", pkgs);
+        assert_int_equal(kill(d->pid, SIGUSR1), 0);
+        expect_log(d, "lsashmd: status: serving 1 package");
+        assert_int_equal(kill(d->pid, SIGUSR2), 0);
+        assert_int_equal(kill(d->pid, SIGPIPE), 0);
+        tu_sleep_ms(200);
+        expect_client_echo(d->sock, false);
+        int status = daemon_stop(d, SIGQUIT);
+        char *err = slurp(d->err);
+        expect_exit(status, 0, "lsashmd after SIGQUIT", "", err);
+        free(err);
+        char *log = slurp(g_tp_log);
+        assert_int_equal(count_lines_with(log, "shutdown " TP_NAME_OK), 1);
+        free(log);
+}
+
+/* lsashmd needs no privilege: started as a uid of its own with no
+ * capability (as lsashmd.service runs it), it serves root's untrusted and
+ * logon-process connections, refuses nobody's logon registration, and stops
+ * cleanly. */
+static void test_lsashmd_runs_unprivileged(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        const uid_t daemon_uid = 65533;
+        char ok_built[512], ok[512], lsashmd[512], home[80];
+        test_package(ok_built, sizeof(ok_built), "ok");
+        /* The build tree may be closed to other users: copies in g_dir. */
+        copy_for_everyone(ok_built, "test-pkg-ok.so", ok, sizeof(ok));
+        copy_for_everyone(lsashmd_path(), "lsashmd", lsashmd, sizeof(lsashmd));
+        snprintf(home, sizeof(home), "%s/unprivileged", g_dir);
+        assert_int_equal(mkdir(home, 0755), 0);
+        assert_int_equal(chown(home, daemon_uid, daemon_uid), 0);
+
+        struct daemon *d = &g_daemon;
+        memset(d, 0, sizeof(*d));
+        snprintf(d->sock, sizeof(d->sock), "%s/lsashmd.sock", home);
+        snprintf(d->notify, sizeof(d->notify), "%s/unprivileged.notify", g_dir);
+        snprintf(d->err, sizeof(d->err), "%s/unprivileged.err", g_dir);
+        d->notify_fd = notify_socket(d->notify);
+        assert_int_equal(chmod(d->notify, 0666), 0);
+        char notify_env[160];
+        snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%.127s", d->notify);
+        const char *env[] = { notify_env, NULL };
+        char *argv[] = { lsashmd, "--config", g_empty_conf, "--socket", d->sock, "--package", ok, NULL };
+        d->pid = spawn(argv, NULL, d->err, env, &(struct creds){ daemon_uid, daemon_uid });
+        if (!notify_wait(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
+                char *err = slurp(d->err);
+                print_message("lsashmd stderr:\n%s\n", err);
+                free(err);
+                fail_msg("unprivileged lsashmd did not say READY=1 in %d s", START_S);
+        }
+        /* No capability at all, effective or permitted. */
+        char status_path[64];
+        snprintf(status_path, sizeof(status_path), "/proc/%d/status", (int)d->pid);
+        char *status_text = slurp(status_path);
+        assert_non_null(strstr(status_text, "CapEff:\t0000000000000000"));
+        assert_non_null(strstr(status_text, "CapPrm:\t0000000000000000"));
+        free(status_text);
+
+        expect_client_echo(d->sock, false);
+        expect_client_echo(d->sock, true);
+        assert_int_equal(nobody_register(d->sock), 1);
+
+        int status = daemon_stop(d, SIGTERM);
+        char *err = slurp(d->err);
+        expect_exit(status, 0, "unprivileged lsashmd after SIGTERM", "", err);
+        free(err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -905,6 +1228,11 @@ int main(void)
                 cmocka_unit_test(test_lsashm_cli_status_silent_host_times_out),
                 cmocka_unit_test_teardown(test_lsashmd_socket_activation, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_out_of_descriptors, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_crash_wipes_secrets_segv, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_crash_wipes_secrets_abort, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_sighup_reloads, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_usr_signals_do_not_kill, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_runs_unprivileged, teardown),
         };
         if (geteuid() != 0) {
                 /* Running the clients as nobody, and trusted connections,

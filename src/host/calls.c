@@ -446,9 +446,12 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
         PVOID ret = NULL;
         ULONG ret_len = 0;
         NTSTATUS proto = STATUS_SUCCESS;
+        const char *outer_entry = host_active_entry;
+        host_active_entry = trusted ? "CallPackage" : "CallPackageUntrusted";
         call_enter(&call, p);
         NTSTATUS st = fn(call.request, copy, (PVOID)(uintptr_t)submit_base, submit_len, &ret, &ret_len, &proto);
         call_leave(&call);
+        host_active_entry = outer_entry;
         explicit_bzero(copy, submit_len);
         free(copy);
 
@@ -514,9 +517,12 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
                 .call_count = 1,
         };
         p->calls++;
+        const char *outer_entry = host_active_entry;
+        host_active_entry = entry == ENTRY_CALL ? "CallPackage" : "CallPackagePassthrough";
         call_enter(&call, p);
         NTSTATUS st = fn(call.request, submit, client_base, submit_len, ret, ret_len, proto);
         call_leave(&call);
+        host_active_entry = outer_entry;
         /* The rule of the client path, in process: a return buffer is one the
          * callee allocated in this call (the caller frees it with
          * FreeReturnBuffer, which must never meet the callee's own memory),

@@ -155,6 +155,9 @@ struct host {
 extern struct host *host_global;
 /* The package whose entry point this thread is running, or NULL. */
 extern _Thread_local struct host_package *host_active_package;
+/* The entry point of host_active_package being run ("CallPackage", ...):
+ * a string literal, or NULL (crash-context.c). */
+extern _Thread_local const char *host_active_entry;
 
 void host_logf(struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

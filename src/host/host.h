@@ -51,6 +51,18 @@ int host_dispatch(struct host *h);
 int host_run(struct host *h);
 void host_stop(struct host *h);
 
+/* Take what can change at run time from cfg: reply_max, max_connections,
+ * max_connections_per_uid, logon_gid, admin_gid (defaults as in
+ * host_create); the rest of cfg is ignored. Call it on the host's thread,
+ * between dispatches. 0 or -EINVAL. */
+int host_reload(struct host *h, const struct host_config *cfg);
+
+/* The name of the package whose entry point this thread is running, and
+ * that entry point's name; NULL when none or unknown. Async-signal-safe:
+ * for a fatal signal's handler. */
+const char *host_crash_package(void);
+const char *host_crash_entry(void);
+
 /* Shutdown and dlclose every package (deleting the sections each owns),
  * close every connection, unlink the socket we bound. */
 void host_destroy(struct host *h);

@@ -176,6 +176,7 @@ void host_package_unload(struct host *h, struct host_package *p)
         if (p->table.Shutdown) {
                 struct host_package *outer = host_active_package;
                 host_active_package = p;
+                host_active_entry = "Shutdown";
                 NTSTATUS st = p->table.Shutdown();
                 host_active_package = outer;
                 if (!NT_SUCCESS(st))
@@ -221,21 +222,21 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
         NTSTATUS st = STATUS_SUCCESS;
         const char *step = "";
         if (p->table.InitializePackage) {
-                step = "InitializePackage";
+                host_active_entry = step = "InitializePackage";
                 /* The full table, not just its 11-member prefix: some
                  * packages use members past the dispatch table. */
                 st = p->table.InitializePackage(p->id, (PLSA_DISPATCH_TABLE)&function_table, NULL, NULL,
                                                 &p->ap_name);
         }
         if (NT_SUCCESS(st) && p->table.Initialize) {
-                step = "SpInitialize";
+                host_active_entry = step = "SpInitialize";
                 st = p->table.Initialize(p->id, &parameters, &function_table);
         }
         SecPkgInfoW info;
         memset(&info, 0, sizeof(info));
         bool named = false;
         if (NT_SUCCESS(st) && p->table.GetInfo) {
-                step = "GetInfo";
+                host_active_entry = step = "GetInfo";
                 st = p->table.GetInfo(&info);
                 if (NT_SUCCESS(st) && info.Name) {
                         size_t n = 0;
@@ -267,6 +268,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
                 /* Initialised far enough to own something: let it clean up. */
                 if (NT_SUCCESS(st) && p->table.Shutdown) {
                         host_active_package = p;
+                        host_active_entry = "Shutdown";
                         p->table.Shutdown();
                         host_active_package = outer;
                 }
@@ -363,6 +365,7 @@ void host_packages_logon_terminated(const LUID *logon_id)
                 LUID copy = *logon_id; /* each package gets its own: it may write to it */
                 struct host_package *outer = host_active_package;
                 host_active_package = p;
+                host_active_entry = "LogonTerminated";
                 p->table.LogonTerminated(&copy);
                 host_active_package = outer;
         }

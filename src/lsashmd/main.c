@@ -2,44 +2,203 @@
 /*
  * lsashmd: the package host. Reads /etc/lsashm/lsashmd.conf (or --config),
  * listens on its socket (or the one systemd passes), loads the packages and
- * serves clients until SIGTERM or SIGINT. It never daemonizes: systemd
- * (Type=notify) or the shell keeps it in the background; --foreground is
- * accepted for compatibility with that habit.
+ * serves clients until SIGTERM, SIGINT or SIGQUIT. It never daemonizes:
+ * systemd (Type=notify) or the shell keeps it in the background;
+ * --foreground is accepted for compatibility with that habit.
+ *
+ * Signals: SIGHUP reloads the configuration file (what can change while
+ * running is applied, the rest is reported as needing a restart, a file
+ * with an error is refused and the one in use kept); SIGUSR1 logs a status
+ * line; SIGUSR2 and SIGPIPE are ignored. A fatal signal (a package's bug:
+ * SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE) first zeroes every section that
+ * may hold secrets, reply sections included, then dies of that signal.
  *
  * Exit status: 0 after a clean stop, 1 for a usage or configuration error,
  * 2 when it could not start serving (or stopped on an error).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "host/host.h"
 #include "lsashm/share.h"
 #include "lsashmd/config.h"
+#include "section/crash-wipe.h"
 
 #define DEFAULT_CONFIG "/etc/lsashm/lsashmd.conf"
 #define DEFAULT_SOCKET_DIR "/run/lsashm"
 #define EXIT_USAGE 1
 #define EXIT_NOT_SERVING 2
 
-/* Set once host_create() has succeeded; until then a signal only records
- * that we are to stop, and main() checks before it serves. */
-static struct host *volatile host;
-static volatile sig_atomic_t stop_requested;
+/*
+ * Signals are turned into bits and a byte on a pipe that the main loop
+ * polls beside the host, so that everything they cause (stopping, reloading,
+ * logging) runs on the main thread between two dispatches, never inside a
+ * package's entry point. Handlers rather than a blocked mask and a
+ * signalfd: a blocked mask would be inherited by every program a package
+ * runs, which would then ignore systemd's SIGTERM.
+ */
+#define WANT_STOP 1
+#define WANT_RELOAD 2
+#define WANT_STATUS 4
+static int wanted; /* WANT_* bits, set and taken with lock-free atomics */
+_Static_assert(__GCC_ATOMIC_INT_LOCK_FREE == 2, "a signal handler may use only lock-free atomics");
+static volatile sig_atomic_t stop_signal;
+static int wake_pipe[2] = { -1, -1 };
 
 static void on_signal(int sig)
 {
-        (void)sig;
-        stop_requested = 1;
-        if (host)
-                host_stop(host); /* async-signal-safe */
+        int saved = errno;
+        switch (sig) {
+        case SIGHUP: __atomic_fetch_or(&wanted, WANT_RELOAD, __ATOMIC_SEQ_CST); break;
+        case SIGUSR1: __atomic_fetch_or(&wanted, WANT_STATUS, __ATOMIC_SEQ_CST); break;
+        case SIGTERM:
+        case SIGINT:
+        case SIGQUIT:
+                stop_signal = sig;
+                __atomic_fetch_or(&wanted, WANT_STOP, __ATOMIC_SEQ_CST);
+                break;
+        default: break; /* SIGUSR2: nothing to do */
+        }
+        if (wake_pipe[1] >= 0 && write(wake_pipe[1], "", 1) < 0) {
+                /* full: the loop will wake anyway */
+        }
+        errno = saved;
+}
+
+/* ---- a fatal signal: wipe, say so, die of it ---- */
+
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
+
+static const char *fatal_name(int sig)
+{
+        switch (sig) {
+        case SIGSEGV: return "SIGSEGV";
+        case SIGBUS: return "SIGBUS";
+        case SIGABRT: return "SIGABRT";
+        case SIGILL: return "SIGILL";
+        case SIGFPE: return "SIGFPE";
+        default: return "a fatal signal";
+        }
+}
+
+/* Async-signal-safe string building: no stdio in a dying process. */
+static void put(char *buf, size_t cap, size_t *len, const char *s)
+{
+        while (s && *s && *len + 1 < cap)
+                buf[(*len)++] = *s++;
+}
+
+static void put_uint(char *buf, size_t cap, size_t *len, unsigned v)
+{
+        char digits[12];
+        int n = 0;
+        do
+                digits[n++] = (char)('0' + v % 10);
+        while ((v /= 10) && n < (int)sizeof(digits));
+        while (n > 0 && *len + 1 < cap)
+                buf[(*len)++] = digits[--n];
+}
+
+static void on_fatal(int sig)
+{
+        /* First the wipe: whatever follows may fault again on a corrupted
+         * process, and then at least no secret is left behind. */
+        unsigned wiped = crash_wipe_all();
+        char line[512];
+        size_t len = 0;
+        put(line, sizeof(line), &len, "lsashmd: ");
+        put(line, sizeof(line), &len, fatal_name(sig));
+        const char *pkg = host_crash_package();
+        if (pkg) {
+                put(line, sizeof(line), &len, " in package ");
+                put(line, sizeof(line), &len, pkg);
+                const char *entry = host_crash_entry();
+                if (entry) {
+                        put(line, sizeof(line), &len, ", entry point ");
+                        put(line, sizeof(line), &len, entry);
+                }
+        } else {
+                put(line, sizeof(line), &len, " outside any package");
+        }
+        put(line, sizeof(line), &len, "; wiped ");
+        put_uint(line, sizeof(line), &len, wiped);
+        put(line, sizeof(line), &len, " section(s) before dying\n");
+        if (write(STDERR_FILENO, line, len) < 0) {
+                /* nowhere else to say it */
+        }
+        /* SA_RESETHAND made the action the default again and SA_NODEFER
+         * left the signal unblocked: this ends the process with the
+         * signal's own status (and core) whether the fault came from an
+         * instruction or from raise()/abort(). */
+        raise(sig);
+        _exit(128 + sig);
+}
+
+/* On an alternate stack, so that a package's stack overflow on the main
+ * thread still reaches the wipe. Other threads' overflows do not (each
+ * thread needs its own alternate stack; packages' threads are theirs). */
+static void fatal_handlers_install(void)
+{
+        size_t size = 256 * 1024;
+        void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        int flags = SA_RESETHAND | SA_NODEFER;
+        if (stack != MAP_FAILED) {
+                stack_t ss = { .ss_sp = stack, .ss_size = size };
+                if (sigaltstack(&ss, NULL) == 0)
+                        flags |= SA_ONSTACK;
+        }
+        struct sigaction sa = { .sa_handler = on_fatal, .sa_flags = flags };
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+                sigaction(fatal_signals[i], &sa, NULL);
+}
+
+static int signals_install(void)
+{
+        if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        /* SA_RESTART: a signal must not make a package's own blocking calls
+         * fail with EINTR; the pipe wakes our poll. */
+        struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        static const int handled[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
+        for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+                sigaddset(&sa.sa_mask, handled[i]);
+        for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+                sigaction(handled[i], &sa, NULL);
+        /* A client gone mid-reply is an error to handle, not a reason to die. */
+        signal(SIGPIPE, SIG_IGN);
+        fatal_handlers_install();
+        return 0;
+}
+
+/* The bits set by signals since the last call. */
+static int signals_take(void)
+{
+        char buf[64];
+        while (read(wake_pipe[0], buf, sizeof(buf)) > 0) {
+        }
+        /* One atomic exchange: a signal handled meanwhile, on this thread or
+         * a package's, is either in w or left for the next call. */
+        return __atomic_exchange_n(&wanted, 0, __ATOMIC_SEQ_CST);
+}
+
+static const char *stop_name(int sig)
+{
+        return sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT" : "SIGTERM";
 }
 
 static void usage(FILE *f)
@@ -114,6 +273,96 @@ static int config_load(const char *path, struct config *cfg)
         return 0;
 }
 
+/* What the process was started with, to tell a reload what it cannot change. */
+struct startup {
+        const char *config_path;  /* NULL: the default file */
+        const struct config *cfg; /* as read at start */
+        bool socket_from_cli;     /* --socket: the file's socket does not apply */
+        bool packages_from_cli;   /* --package: the file's packages do not apply */
+};
+
+static bool same_string(const char *a, const char *b)
+{
+        return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool same_packages(const struct config *a, const struct config *b)
+{
+        if (a->npackages != b->npackages)
+                return false;
+        for (unsigned i = 0; i < a->npackages; i++)
+                if (strcmp(a->packages[i], b->packages[i]))
+                        return false;
+        return true;
+}
+
+/* SIGHUP: read the file again; apply the limits and the groups; name what
+ * would need a restart. A file that does not parse, or names a group that
+ * does not exist, changes nothing. */
+static void reload(struct host *h, const struct startup *st)
+{
+        const char *name = st->config_path ? st->config_path : DEFAULT_CONFIG;
+        sd_notify(0, "RELOADING=1");
+        struct config next = { 0 };
+        char err[512] = "";
+        struct host_config hc = { .listen_fd = -1 };
+        int r = config_load(st->config_path, &next);
+        if (r == 0) {
+                r = config_resolve_groups(&next, &hc.logon_gid, &hc.admin_gid, err, sizeof(err));
+                if (r < 0)
+                        fprintf(stderr, "lsashmd: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
+        }
+        if (r < 0) {
+                fprintf(stderr, "lsashmd: reload refused: keeping the configuration in use\n");
+                goto done;
+        }
+        if (!st->socket_from_cli && !same_string(next.socket_path, st->cfg->socket_path))
+                fprintf(stderr, "lsashmd: reload: socket changed in %s: needs a restart\n", name);
+        if (next.socket_mode != st->cfg->socket_mode)
+                fprintf(stderr, "lsashmd: reload: socket-mode changed in %s: needs a restart\n", name);
+        if (!st->packages_from_cli && !same_packages(&next, st->cfg))
+                fprintf(stderr, "lsashmd: reload: packages changed in %s: needs a restart\n", name);
+        hc.reply_max = next.reply_max;
+        hc.max_connections = next.max_connections;
+        hc.max_connections_per_uid = next.max_connections_per_uid;
+        host_reload(h, &hc);
+        fprintf(stderr, "lsashmd: reloaded %s: reply-max, max-connections, max-connections-per-uid, "
+                        "logon-group and admin-group applied\n", name);
+done:
+        config_free(&next);
+        unsigned n = host_package_count(h);
+        sd_notifyf(0, "READY=1\nSTATUS=serving %u package%s", n, n == 1 ? "" : "s");
+}
+
+/* Serve until a stop signal; 0, or the host's error. */
+static int serve(struct host *h, const struct startup *st)
+{
+        for (;;) {
+                int w = signals_take();
+                if (w & WANT_STOP) {
+                        fprintf(stderr, "lsashmd: %s: stopping\n", stop_name(stop_signal));
+                        return 0;
+                }
+                if (w & WANT_RELOAD)
+                        reload(h, st);
+                if (w & WANT_STATUS) {
+                        unsigned n = host_package_count(h);
+                        fprintf(stderr, "lsashmd: status: serving %u package%s, configuration %s\n", n,
+                                n == 1 ? "" : "s", st->config_path ? st->config_path : DEFAULT_CONFIG);
+                }
+                /* At least once a second: host_dispatch keeps the deadlines
+                 * of connections that have not said CONNECT yet. */
+                struct pollfd p[2] = { { .fd = host_fd(h), .events = POLLIN },
+                                       { .fd = wake_pipe[0], .events = POLLIN } };
+                int n = poll(p, 2, 1000);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                int r = host_dispatch(h);
+                if (r < 0)
+                        return r;
+        }
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -158,8 +407,8 @@ int main(int argc, char **argv)
         struct host_config hc = { .listen_fd = -1 };
         if (config_load(config_path, &cfg) < 0)
                 goto usage_error;
-        /* Groups are resolved once, at start: a group renamed later keeps
-         * its gid here until lsashmd restarts. */
+        /* Groups are resolved at start and on each reload: a group renamed
+         * meanwhile keeps its gid here until then. */
         int r = config_resolve_groups(&cfg, &hc.logon_gid, &hc.admin_gid, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "lsashmd: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
@@ -183,14 +432,14 @@ int main(int argc, char **argv)
                         chmod(DEFAULT_SOCKET_DIR, 0755);
         }
 
-        /* No SA_RESTART: a signal interrupts host_run's epoll_wait, which
-         * then sees the stop. SIGPIPE: a client gone mid-reply is an error
-         * to handle, not a reason to die. */
-        struct sigaction sa = { .sa_handler = on_signal };
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        /* Before any package is loaded: a fault in its initialisation must
+         * find the wipe in place too. */
+        r = signals_install();
+        if (r < 0) {
+                fprintf(stderr, "lsashmd: %s\n", strerror(-r));
+                config_free(&cfg);
+                return EXIT_NOT_SERVING;
+        }
 
         struct host *h;
         r = host_create(&hc, &h);
@@ -200,16 +449,13 @@ int main(int argc, char **argv)
                 config_free(&cfg);
                 return EXIT_NOT_SERVING;
         }
-        host = h;
-        if (stop_requested)
-                host_stop(h);
         fprintf(stderr, "lsashmd: listening on %s\n", hc.listen_fd >= 0 ? "the socket systemd passed" : hc.socket_path);
 
         if (ncli && cfg.npackages)
                 fprintf(stderr, "lsashmd: --package given: not loading the %u package(s) of %s\n", cfg.npackages,
                         cfg.source);
         unsigned n = ncli ? ncli : cfg.npackages;
-        for (unsigned i = 0; i < n && !stop_requested; i++) {
+        for (unsigned i = 0; i < n && !(__atomic_load_n(&wanted, __ATOMIC_SEQ_CST) & WANT_STOP); i++) {
                 char *path = ncli ? package_path(cli_packages[i]) : strdup(cfg.packages[i]);
                 if (!path) {
                         fprintf(stderr, "lsashmd: %s\n", strerror(ENOMEM));
@@ -224,13 +470,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "lsashmd: warning: no package loaded; clients will find none\n");
         sd_notifyf(0, "READY=1\nSTATUS=serving %u package%s", loaded, loaded == 1 ? "" : "s");
 
-        r = host_run(h);
+        struct startup st = { .config_path = config_path, .cfg = &cfg, .socket_from_cli = socket_path != NULL,
+                              .packages_from_cli = ncli > 0 };
+        r = serve(h, &st);
         sd_notify(0, "STOPPING=1");
         if (r < 0)
                 fprintf(stderr, "lsashmd: stopped on error: %s\n", strerror(-r));
-        else
-                fprintf(stderr, "lsashmd: stopping\n");
-        host = NULL;
         host_destroy(h);
         config_free(&cfg);
         return r < 0 ? EXIT_NOT_SERVING : 0;

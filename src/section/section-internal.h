@@ -42,6 +42,7 @@ struct lsashm_section {
         uint64_t peak_committed;
         uint64_t refused_frees;
         uint64_t failed_allocs;
+        struct crash_wipe_slot *crash_slot; /* NULL for NO_WIPE sections */
         struct heap heap;
         struct lsashm_section *next_spare; /* guarded by the pool's lock */
 };

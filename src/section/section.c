@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "section/crash-wipe.h"
 #include "section/section-internal.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -132,6 +133,7 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
         if (r < 0)
                 return r;
         s->committed = new_committed;
+        crash_wipe_set_length(s->crash_slot, new_committed);
         if (new_committed > s->peak_committed)
                 s->peak_committed = new_committed;
         /* Best effort: a writable share retries it, and nothing else needs it. */
@@ -255,6 +257,9 @@ int section_check_locked(struct lsashm_section *s)
 /* Undo whatever part of a section exists. Lock held, or not yet shared. */
 static void section_release(struct lsashm_section *s)
 {
+        /* Out of the crash-wipe table before the mapping goes. */
+        crash_wipe_remove(s->crash_slot);
+        s->crash_slot = NULL;
         if (s->base) {
                 /* Clients may keep their mappings after we let go: what they
                  * can still read must be zeros, not the package's data. */
@@ -321,6 +326,7 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         s->refused_frees = s->failed_allocs = 0;
         s->fd = -1;
         s->base = NULL;
+        s->crash_slot = NULL;
         r = heap_init(&s->heap, &private_metadata, reserved);
         if (r < 0)
                 goto fail;
@@ -334,6 +340,11 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
                 goto fail;
         }
         s->base = base;
+        /* Known to a dying process's wipe before it can hold a secret. */
+        if (wipes(s) && !(s->crash_slot = crash_wipe_add(base))) {
+                r = -ENOMEM;
+                goto fail;
+        }
         if (initial) {
                 r = commit_to(s, initial);
                 if (r < 0)

@@ -27,3 +27,26 @@ LD_LIBRARY_PATH=$libdir "$prefix/consumer-shared"
 $cc -std=c11 -Wall -Werror "$src/consumer.c" -o "$prefix/consumer-static" $(pkg-config --cflags lsashm) \
         "$libdir/liblsashm.a" $(pkg-config --libs-only-other --static lsashm) -pthread
 "$prefix/consumer-static"
+# The installed units: they verify, and the service runs lsashmd with no
+# privilege, exposure 2.0 or less by systemd's own measure. systemd-analyze
+# looks for ExecStart= as written (the configured prefix, not this scratch
+# one): check copies that start the lsashmd installed here.
+units="$prefix/lib/systemd/system"
+if ! command -v systemd-analyze >/dev/null; then
+        echo "install check: no systemd-analyze: units not verified"
+elif ! [[ $(systemd-analyze security --help 2>/dev/null) == *--offline* ]]; then
+        echo "install check: systemd-analyze has no --offline: units not scored"
+else
+        check_units=$prefix/units-check
+        mkdir -p "$check_units"
+        sed "s|^ExecStart=.*|ExecStart=$prefix/sbin/lsashmd|" "$units/lsashmd.service" >"$check_units/lsashmd.service"
+        cp "$units/lsashmd.socket" "$check_units/"
+        systemd-analyze verify --man=no "$check_units/lsashmd.socket" "$check_units/lsashmd.service" ||
+                { echo "systemd-analyze verify refused the units"; exit 1; }
+        report=$(systemd-analyze security --offline=yes "$check_units/lsashmd.service" 2>&1) || true
+        score=$(printf '%s\n' "$report" | sed -n 's/.*Overall exposure level for lsashmd.service: \([0-9.]*\).*/\1/p')
+        [ -n "$score" ] || { printf '%s\n' "$report"; echo "no exposure level for lsashmd.service"; exit 1; }
+        echo "lsashmd.service exposure: $score (at most 2.0)"
+        awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' ||
+                { printf '%s\n' "$report" | grep '✗'; echo "lsashmd.service is exposed above 2.0"; exit 1; }
+fi
