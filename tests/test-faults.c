@@ -14,8 +14,9 @@
  *   sharing   a server publishes two sections, a client connects, opens,
  *             maps, is told of a delete, closes
  *   host      the package host with tests/packages' ok package: connect,
- *             look up, a call with a client buffer, a section made, mapped
- *             and deleted, a logon process and its logon sessions
+ *             look up, calls with one and with two client buffers, a
+ *             section made, mapped and deleted, a shared one mapped, a logon
+ *             process and its logon sessions, the status report
  *
  * For each scenario a run with no fault counts the calls of every point (K);
  * then for each point and each N in 1..K (at most CAP_PER_POINT of them,
@@ -66,7 +67,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "fault/fault-inject.h"
-#include "host/host.h"
+#include "host/host-internal.h"
 #include "lsashm/ntsecapi.h"
 #include "lsashm/ntsecpkg.h"
 #include "lsashm/section.h"
@@ -400,14 +401,15 @@ static NTSTATUS call_msg(HANDLE h, ULONG pkg, ULONG type, ULONGLONG addr, PVOID 
         return st != STATUS_SUCCESS ? st : *proto;
 }
 
-/* A section the package makes for this client: mapped, checked, unmapped,
- * deleted. */
-static int host_section(HANDLE h, ULONG pkg)
+/* A section the package makes for this client (TpMakeSection: then
+ * deleted) or shares with every client (TpShareSection): mapped, checked,
+ * unmapped. */
+static int host_section(HANDLE h, ULONG pkg, ULONG type)
 {
         PVOID buf;
         ULONG len;
         NTSTATUS proto;
-        NTSTATUS st = call_msg(h, pkg, TpMakeSection, 0, &buf, &len, &proto);
+        NTSTATUS st = call_msg(h, pkg, type, 0, &buf, &len, &proto);
         if (st != STATUS_SUCCESS)
                 return -EIO;
         TP_SECTION_REPLY s;
@@ -433,10 +435,44 @@ static int host_section(HANDLE h, ULONG pkg)
                 if (LsashmUnmapSection(view) != STATUS_SUCCESS)
                         violation("LsashmUnmapSection of a live view failed");
         }
-        st = call_msg(h, pkg, TpDeleteSection, s.SectionId, &buf, &len, &proto);
-        note_error(&err, from_status(st));
-        if (buf)
-                LsaFreeReturnBuffer(buf);
+        if (type == TpMakeSection) {
+                st = call_msg(h, pkg, TpDeleteSection, s.SectionId, &buf, &len, &proto);
+                note_error(&err, from_status(st));
+                if (buf)
+                        LsaFreeReturnBuffer(buf);
+        }
+        return err;
+}
+
+/* Two client buffers in one call, the reply pointing at the other. */
+static int host_multi(HANDLE h, ULONG pkg)
+{
+        PVOID buf;
+        ULONG len;
+        NTSTATUS proto;
+        NTSTATUS st = call_msg(h, pkg, TpMulti, 0, &buf, &len, &proto);
+        if (st != STATUS_SUCCESS)
+                return -EIO;
+        TP_MULTI_REPLY r;
+        int err = 0;
+        if (!buf || len < sizeof(r)) {
+                violation("TpMulti succeeded without its reply");
+                err = -EPROTO;
+        } else {
+                memcpy(&r, buf, sizeof(r));
+                /* Both buffers go with the one free (or with a dropped
+                 * connection, wiped: then the free says so). */
+                bool differs = r.OtherLength != sizeof(TP_MULTI_TEXT) || !r.Other ||
+                               memcmp(r.Other, TP_MULTI_TEXT, sizeof(TP_MULTI_TEXT)) != 0;
+                NTSTATUS fst = LsaFreeReturnBuffer(buf);
+                buf = NULL;
+                if (fst == STATUS_PORT_DISCONNECTED)
+                        err = -ECONNRESET;
+                else if (fst != STATUS_SUCCESS || differs)
+                        violation("TpMulti: free 0x%08X, other buffer %s", (unsigned)fst,
+                                  differs ? "wrong" : "right");
+        }
+        LsaFreeReturnBuffer(buf);
         return err;
 }
 
@@ -474,7 +510,9 @@ static int host_client(void)
                  * echo may read zeros then, and only then. */
                 if (differs && fst != STATUS_PORT_DISCONNECTED)
                         violation("an echo came back different (buffer %p, %u bytes)", buf, (unsigned)len);
-                note_error(&err, host_section(u, pkg));
+                note_error(&err, host_section(u, pkg, TpMakeSection));
+                note_error(&err, host_section(u, pkg, TpShareSection));
+                note_error(&err, host_multi(u, pkg));
         }
 
         HANDLE l = NULL;
@@ -524,6 +562,17 @@ static int scenario_host(void)
                 pthread_join(t, &ret);
                 if ((intptr_t)ret < 0)
                         violation("host_run failed: %d", (int)(intptr_t)ret);
+                /* What `lsashm status` asks for, in both formats. */
+                for (int json = 0; json < 2; json++) {
+                        int fd;
+                        uint64_t len;
+                        int e = host_report(h, json, &fd, &len);
+                        note_error(&r, e);
+                        if (e == 0)
+                                close(fd);
+                        else if (e > 0)
+                                violation("host_report returned %d", e);
+                }
         }
         host_destroy(h);
         return r;
