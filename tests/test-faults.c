@@ -13,6 +13,9 @@
  *             Windows members
  *   sharing   a server publishes two sections, a client connects, opens,
  *             maps, is told of a delete, closes
+ *   revoke    32 sections published, opened and deleted while the client
+ *             reads nothing: the notices fill the socket and wait in the
+ *             server's queue
  *   host      the package host with tests/packages' ok package: connect,
  *             look up, calls with one and with two client buffers, a
  *             section made, mapped and deleted, a shared one mapped, a logon
@@ -373,6 +376,90 @@ static int scenario_sharing(void)
         return err;
 }
 
+/* Views of deleted sections that never learnt of it: allowed only when the
+ * server had no memory to note the delete (server.c, note_deleted). */
+static unsigned g_unrevoked;
+
+/* Revocations faster than the client reads them: the server's socket to
+ * the client fills (its send buffer is small on purpose) and the notices
+ * wait in the connection's queue until the client reads. */
+#define REVOKED_SECTIONS 32
+
+static int revoke_client(lsashm_section_t **sections)
+{
+        lsashm_client_t *c;
+        int r = lsashm_client_connect(g_share_sock, &c);
+        int err = r;
+        lsashm_view_t *views[REVOKED_SECTIONS] = { 0 };
+        for (unsigned i = 0; r == 0 && i < REVOKED_SECTIONS; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "s%u", i);
+                note_error(&err, lsashm_client_open(c, name, &views[i]));
+        }
+        /* Deleted while the client reads nothing. */
+        for (unsigned i = 0; i < REVOKED_SECTIONS; i++)
+                if (lsashm_section_delete(sections[i]) < 0)
+                        violation("delete of a published section failed");
+        if (r == 0) {
+                int64_t end = tu_now_ms() + 1000;
+                unsigned stale = 0;
+                while (tu_now_ms() < end) {
+                        stale = 0;
+                        for (unsigned i = 0; i < REVOKED_SECTIONS; i++)
+                                stale += !views[i] || lsashm_view_state(views[i]) == -ESTALE;
+                        if (stale == REVOKED_SECTIONS)
+                                break;
+                        tu_sleep_ms(2);
+                }
+        }
+        for (unsigned i = 0; i < REVOKED_SECTIONS; i++) {
+                if (views[i] && lsashm_view_state(views[i]) == 0)
+                        g_unrevoked++;
+                lsashm_view_close(views[i]);
+        }
+        if (r == 0)
+                lsashm_client_close(c);
+        return err;
+}
+
+static int scenario_revoke(void)
+{
+        struct lsashm_section_config cfg = { .max_size = 4096, .initial_size = 4096 };
+        lsashm_section_t *sections[REVOKED_SECTIONS];
+        unsigned made = 0;
+        int r = 0;
+        while (r == 0 && made < REVOKED_SECTIONS)
+                if ((r = lsashm_section_create(&cfg, &sections[made])) == 0)
+                        made++;
+        lsashm_server_t *srv = NULL;
+        struct lsashm_server_config scfg = { .path = g_share_sock, .mode = 0600, .listen_fd = -1, .log = quiet_log };
+        if (r == 0)
+                r = lsashm_server_create(&scfg, &srv);
+        const struct lsashm_rule rules[] = { { LSASHM_RULE_ANYONE, 0, LSASHM_ACCESS_READ } };
+        const struct lsashm_policy policy = { rules, 1 };
+        for (unsigned i = 0; r == 0 && i < REVOKED_SECTIONS; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "s%u", i);
+                r = lsashm_server_publish(srv, name, sections[i], &policy);
+        }
+        pthread_t t;
+        if (r == 0 && pthread_create(&t, NULL, server_main, srv) != 0)
+                r = -EAGAIN;
+        if (r == 0) {
+                r = revoke_client(sections);
+                made = 0; /* deleted by the client scenario */
+                lsashm_server_stop(srv);
+                void *ret;
+                pthread_join(t, &ret);
+                if ((intptr_t)ret < 0)
+                        violation("lsashm_server_run failed: %d", (int)(intptr_t)ret);
+        }
+        lsashm_server_destroy(srv);
+        while (made)
+                lsashm_section_delete(sections[--made]);
+        return r;
+}
+
 /* ================= the package host ================= */
 
 static void *host_main(void *arg)
@@ -614,6 +701,7 @@ struct scenario {
 struct outcome {
         int result;
         bool fired;
+        unsigned unrevoked;
         long d_fds, d_maps, d_heap;
         char violation[200];
 };
@@ -623,7 +711,8 @@ struct tally {
 };
 
 /* Totals over every scenario, for the summary table. */
-static struct tally g_totals[3][NPOINTS];
+#define NSCENARIOS 4
+static struct tally g_totals[NSCENARIOS][NPOINTS];
 static unsigned g_scenarios_done;
 
 static void child_run(const struct scenario *sc, const struct point *p, uint64_t nth, int out)
@@ -643,8 +732,10 @@ static void child_run(const struct scenario *sc, const struct point *p, uint64_t
                 fault_count();
         if (trace)
                 copy_maps("/tmp/lsashm-faults-maps.before");
+        g_unrevoked = 0;
         o.result = sc->run();
         fault_disarm();
+        o.unrevoked = g_unrevoked;
         if (trace)
                 copy_maps("/tmp/lsashm-faults-maps.after");
         o.fired = fault_fired();
@@ -686,6 +777,11 @@ static const char *run_once(const struct scenario *sc, const struct point *p, ui
         }
         if (o->violation[0]) {
                 snprintf(why, why_len, "result %d: %s", o->result, o->violation);
+                return why;
+        }
+        if (o->unrevoked && (!p || p->fn != FAULT_MALLOC)) {
+                snprintf(why, why_len, "result %d: %u views of deleted sections were never revoked", o->result,
+                         o->unrevoked);
                 return why;
         }
         if (o->d_fds || o->d_maps || o->d_heap) {
@@ -809,6 +905,7 @@ static const struct scenario scenarios[] = {
         { "sections", scenario_sections, 0 },
         { "sharing", scenario_sharing, 2 },
         { "host", scenario_host, 4 },
+        { "revoke", scenario_revoke, 2 },
 };
 
 static void test_faults_sections_clean(void **state)
@@ -829,6 +926,12 @@ static void test_faults_host_clean(void **state)
         if (geteuid() != 0)
                 skip(); /* LsaRegisterLogonProcess needs root */
         run_scenario(2, &scenarios[2]);
+}
+
+static void test_faults_revocations_queued_clean(void **state)
+{
+        (void)state;
+        run_scenario(3, &scenarios[3]);
 }
 
 static int group_setup(void **state)
@@ -852,7 +955,7 @@ static int group_teardown(void **state)
                       "FAIL");
         for (unsigned i = 0; i < NPOINTS; i++) {
                 struct tally sum = { 0 };
-                for (unsigned s = 0; s < 3; s++) {
+                for (unsigned s = 0; s < NSCENARIOS; s++) {
                         sum.runs += g_totals[s][i].runs;
                         sum.errors += g_totals[s][i].errors;
                         sum.successes += g_totals[s][i].successes;
@@ -892,6 +995,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_faults_sections_clean),
                 cmocka_unit_test(test_faults_sharing_clean),
                 cmocka_unit_test(test_faults_host_clean),
+                cmocka_unit_test(test_faults_revocations_queued_clean),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
