@@ -150,8 +150,11 @@ static int queue_message(struct lsashm_server *srv, struct conn *c, const uint8_
         c->q_fds += q->fd >= 0;
         c->q_len++;
         if (!c->want_out) {
+                /* Without EPOLLOUT nothing would ever flush the queue: the
+                 * peer would wait for ever. Then drop it (the caller does). */
                 struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
-                epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+                if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+                        return -errno;
                 c->want_out = true;
         }
         return 0;
