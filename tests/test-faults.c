@@ -83,8 +83,14 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 /* Runs per point and scenario: keeps the whole test within a minute on a
- * loaded two-core machine. Above it, N is sampled evenly over 1..K. */
-#define CAP_PER_POINT 60
+ * loaded two-core machine (forking a sanitized process costs more). Above
+ * it, N is sampled evenly over 1..K. LSASHM_FAULTS_CAP overrides it: a
+ * large value fails every call in turn. */
+#ifdef FAULTS_ASAN
+#define CAP_PER_POINT 16
+#else
+#define CAP_PER_POINT 40
+#endif
 #define CHILD_TIMEOUT_S 30
 #define REPORT_FAILURES 8
 
@@ -861,11 +867,15 @@ static void run_scenario(unsigned index, const struct scenario *sc)
         if (bad || o.result != 0)
                 fail_msg("%s without faults in a child: %s", sc->name, bad ? bad : "failed");
 
+        uint64_t cap = CAP_PER_POINT;
+        const char *cap_env = getenv("LSASHM_FAULTS_CAP");
+        if (cap_env && strtoull(cap_env, NULL, 10) > 0)
+                cap = strtoull(cap_env, NULL, 10);
         unsigned failures = 0;
         for (unsigned i = 0; i < NPOINTS; i++) {
                 const struct point *p = &points[i];
                 uint64_t k = calls[p->fn];
-                uint64_t runs = k < CAP_PER_POINT ? k : CAP_PER_POINT;
+                uint64_t runs = k < cap ? k : cap;
                 struct tally *t = &g_totals[index][i];
                 for (uint64_t j = 0; j < runs; j++) {
                         uint64_t nth = runs == k ? j + 1 : 1 + j * k / runs;
