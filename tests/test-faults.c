@@ -28,7 +28,16 @@
  * scenario's own teardown its descriptors, mapped bytes and heap bytes must
  * be what they were before it. The scenario itself reports
  * anything that is not a clean error (wrong data, a failed heap check, an
- * undocumented result) as a violation.
+ * undocumented result) as a violation. An interrupted sendmsg or recvmsg
+ * (EINTR) must be retried: those runs must succeed.
+ *
+ * Only calls from objects of this link are wrapped: libc's own (stdio,
+ * open_memstream, dlopen), libsodium's and a dlopen'ed package's are not.
+ *
+ * LSASHM_FAULTS_CAP=N runs up to N values per point (a large N: every call);
+ * LSASHM_FAULTS_ONLY=SCENARIO:FUNCTION:N[:ERRNO] runs that one faulted run,
+ * and LSASHM_FAULTS_TRACE=1 prints the failed call's backtrace (addr2line)
+ * and leaves /tmp/lsashm-faults-maps.{before,after}.
  *
  * Mapped bytes: every mapping but the brk heap and the stack; in ASan builds
  * only mappings of files (memfds included), since ASan maps as it pleases.
