@@ -151,8 +151,11 @@ static int queue_message(struct lsashm_server *srv, struct conn *c, const uint8_
         c->q_fds += q->fd >= 0;
         c->q_len++;
         if (!c->want_out) {
+                /* Without EPOLLOUT nothing would ever flush the queue: the
+                 * peer would wait for ever. Then drop it (the caller does). */
                 struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
-                epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+                if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+                        return -errno;
                 c->want_out = true;
         }
         return 0;
@@ -254,23 +257,24 @@ static uint32_t connections_of(struct lsashm_server *srv, uid_t uid)
         return n;
 }
 
-static void accept_one(struct lsashm_server *srv)
+/* false when the backlog is empty (or accept failed): stop asking. */
+static bool accept_one(struct lsashm_server *srv)
 {
         int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
-                return;
+                return false;
         struct ucred cred;
         socklen_t len = sizeof(cred);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
                 close(fd);
-                return;
+                return true;
         }
         if (srv->stats.connections >= srv->limits.connections ||
             connections_of(srv, cred.uid) >= srv->limits.connections_per_uid) {
                 logf_(srv, "refusing pid %d uid %u: connection limit", (int)cred.pid, (unsigned)cred.uid);
                 srv->stats.refused++;
                 close(fd);
-                return;
+                return true;
         }
         /* A small send buffer bounds how many replies, each with a
          * descriptor, can sit unread in the peer's queue. */
@@ -278,7 +282,7 @@ static void accept_one(struct lsashm_server *srv)
         struct conn *c = calloc(1, sizeof(*c));
         if (!c) {
                 close(fd);
-                return;
+                return true;
         }
         c->fd = fd;
         c->pid = cred.pid;
@@ -295,7 +299,7 @@ static void accept_one(struct lsashm_server *srv)
                         close(c->pidfd);
                 close(fd);
                 free(c);
-                return;
+                return true;
         }
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
         if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -304,7 +308,7 @@ static void accept_one(struct lsashm_server *srv)
                 close(fd);
                 free(c->groups);
                 free(c);
-                return;
+                return true;
         }
         c->next = srv->conns;
         if (srv->conns)
@@ -312,6 +316,7 @@ static void accept_one(struct lsashm_server *srv)
         srv->conns = c;
         srv->stats.connections++;
         srv->stats.accepted++;
+        return true;
 }
 
 /* ---- policy ---- */
@@ -691,8 +696,8 @@ int lsashm_server_dispatch(lsashm_server_t *srv)
         for (int i = 0; i < n; i++) {
                 void *tag = events[i].data.ptr;
                 if (tag == &listen_tag) {
-                        for (int k = 0; k < 32; k++)
-                                accept_one(srv);
+                        for (int k = 0; k < 32 && accept_one(srv); k++)
+                                ;
                 } else if (tag == &wake_tag) {
                         uint64_t v;
                         (void)!read(srv->wake_fd, &v, sizeof(v));
