@@ -175,7 +175,7 @@ static NTSTATUS reply_section_ready(struct host_conn *c)
         };
         int r = lsashm_section_create(&cfg, &c->reply);
         if (r < 0)
-                return r == -ENOMEM || r == -ENOSPC ? STATUS_NO_MEMORY : STATUS_INSUFFICIENT_RESOURCES;
+                return lsa_status_from_errno(r, STATUS_INSUFFICIENT_RESOURCES);
         return STATUS_SUCCESS;
 }
 

@@ -17,6 +17,7 @@
 
 #include "host/host.h"
 #include "lsa/lsa-wire.h"
+#include "lsa/ntstatus-errno.h"
 #include "lsashm/ntsecpkg.h"
 #include "lsashm/section.h"
 

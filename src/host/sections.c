@@ -309,10 +309,7 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
                         *m = c->maps[--c->nmaps];
                 pthread_mutex_unlock(&h->sections_lock);
                 /* -ENOMEM/-ENOSPC: a writable view needs the whole section committed. */
-                return r == -ENODATA ? STATUS_NOT_FOUND
-                       : r == -ENOMEM || r == -ENOSPC ? STATUS_NO_MEMORY
-                       : r == -EMFILE || r == -ENFILE ? STATUS_INSUFFICIENT_RESOURCES
-                       : r < 0 ? STATUS_NOT_FOUND : STATUS_INSUFFICIENT_RESOURCES;
+                return r < 0 ? lsa_status_from_errno(r, STATUS_NOT_FOUND) : STATUS_INSUFFICIENT_RESOURCES;
         }
         conn_map_entry(c, id, false)->count++;
         s->mappings++;

@@ -77,6 +77,7 @@
 #include <unistd.h>
 
 #include "lsa/lsa-wire.h"
+#include "lsa/ntstatus-errno.h"
 #include "lsashm/ntsecapi.h"
 #include "lsashm/share.h" /* LSASHM_DEFAULT_SOCKET */
 #include "share/deadline.h"
@@ -230,7 +231,7 @@ static int64_t conn_deadline(const struct lsa_conn *c)
 /* What a failed conn_transact or conn_notify tells the caller. */
 static NTSTATUS broken_status(int r)
 {
-        return r == -ETIMEDOUT ? STATUS_IO_TIMEOUT : STATUS_PORT_DISCONNECTED;
+        return lsa_status_from_errno(r, STATUS_PORT_DISCONNECTED);
 }
 
 /* Under c->lock: send req, receive its one reply into *ret with the
@@ -290,30 +291,6 @@ static int conn_notify(struct lsa_conn *c, const struct lsa_wire_message *req)
 
 /* ---- connect ---- */
 
-static NTSTATUS status_from_errno(int e)
-{
-        switch (e) {
-        case ENOENT:
-        case ENOTDIR:
-        case ENAMETOOLONG:
-        case ELOOP:
-                return STATUS_OBJECT_NAME_NOT_FOUND;
-        case EACCES:
-        case EPERM:
-                return STATUS_ACCESS_DENIED;
-        case ENOMEM:
-                return STATUS_NO_MEMORY;
-        case EMFILE:
-        case ENFILE:
-        case ENOBUFS:
-                return STATUS_INSUFFICIENT_RESOURCES;
-        case ETIMEDOUT:
-                return STATUS_IO_TIMEOUT; /* the listener's backlog stayed full */
-        default:
-                return STATUS_PORT_DISCONNECTED; /* ECONNREFUSED: a socket nobody listens on */
-        }
-}
-
 static NTSTATUS socket_connect(struct lsa_conn *c, int64_t deadline)
 {
         /* secure_getenv: a set-user-ID program must not be pointed at an LSA
@@ -327,7 +304,7 @@ static NTSTATUS socket_connect(struct lsa_conn *c, int64_t deadline)
         if (c->fd < 0)
                 return errno == ENOMEM || errno == ENOBUFS ? STATUS_NO_MEMORY : STATUS_INSUFFICIENT_RESOURCES;
         int r = deadline_connect(c->fd, path, deadline);
-        return r < 0 ? status_from_errno(-r) : STATUS_SUCCESS;
+        return lsa_status_from_errno(r, STATUS_PORT_DISCONNECTED);
 }
 
 /* Connect in mode, with the logon process name (name_len bytes) for
@@ -799,7 +776,7 @@ static NTSTATUS map_reply_take(struct lsa_conn *c, uint64_t id, const struct lsa
         if (base == MAP_FAILED) {
                 /* The host counts the mapping it granted: give it back. */
                 section_unmap_request(c, id);
-                return e == ENOMEM ? STATUS_NO_MEMORY : STATUS_INSUFFICIENT_RESOURCES;
+                return lsa_status_from_errno(-e, STATUS_INSUFFICIENT_RESOURCES);
         }
         v->base = base;
         v->size = (size_t)r->size;
