@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host's socket: accept, identify, read one request at a time, answer
- * it. Every packet goes through lsa_wire_decode; a client that sends
+ * The host's side of its connections (accepted, identified and limited by
+ * the skeleton, src/share/conn.c): read one request at a time, answer it.
+ * Every packet goes through lsa_wire_decode; a client that sends
  * something malformed, or a request out of order, is dropped with a log
  * line naming its pid and uid (such lines are rate-limited: a client can
  * cause them at will). Replies are sent without blocking: a client
@@ -9,7 +10,6 @@
  * everyone else.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <grp.h>
 #include <stdarg.h>

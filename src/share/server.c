@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sharing server: accepts clients on a SOCK_SEQPACKET socket, learns who
- * they are from the kernel, and answers HELLO, OPEN and CLOSE from a table
- * that says what each request needs. Nothing a client sends is trusted: every
+ * The sharing server: answers HELLO, OPEN and CLOSE, from a table that says
+ * what each request needs, on the connections the skeleton (conn.c) accepts,
+ * identifies and limits. Nothing a client sends is trusted: every
  * packet goes through wire_decode() first, and a client that breaks the
  * protocol is disconnected with one log line; the others never notice.
  *
@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
