@@ -898,11 +898,11 @@ static void test_inside_calls(void **state)
         call_host.packages[0] = &pkg_a;
         call_host.packages[1] = &pkg_b;
         call_host.npackages = 2;
-        call_host.listen_fd = call_host.epoll_fd = -1;
-        call_conn.fd = -1;
+        call_host.listen_fd = call_host.cs.epoll_fd = -1;
+        call_conn.peer.fd = -1;
         call_conn.serial = 9;
-        call_conn.pid = 4321;
-        call_conn.uid = 1000;
+        call_conn.peer.pid = 4321;
+        call_conn.peer.uid = 1000;
         call_conn.mode = LSA_WIRE_MODE_LOGON;
         struct host *saved = host_global;
         host_global = &call_host;

@@ -186,14 +186,14 @@ static uint64_t answer(uint32_t code, uint64_t arg)
         uint64_t n = 0;
         switch (code) {
         case Q_BUFFERS:
-                for (struct host_conn *c = h->conns; c; c = c->next)
-                        if ((uint64_t)c->pid == arg)
-                                n += c->nbuffers;
+                for (struct conn_peer *p = h->cs.peers; p; p = p->next)
+                        if ((uint64_t)p->pid == arg)
+                                n += ((struct host_conn *)p)->nbuffers;
                 return n;
         case Q_CONNS:
-                return h->nconns;
+                return h->cs.n;
         case Q_DROPPED:
-                return h->dropped;
+                return h->cs.dropped;
         case Q_SECTIONS:
                 pthread_mutex_lock(&h->sections_lock);
                 n = h->nsections;
@@ -208,9 +208,9 @@ static uint64_t answer(uint32_t code, uint64_t arg)
                 pthread_mutex_unlock(&h->sections_lock);
                 return n;
         case Q_CONN_MAPS:
-                for (struct host_conn *c = h->conns; c; c = c->next)
-                        if ((uint64_t)c->pid == arg)
-                                n += c->nmaps;
+                for (struct conn_peer *p = h->cs.peers; p; p = p->next)
+                        if ((uint64_t)p->pid == arg)
+                                n += ((struct host_conn *)p)->nmaps;
                 return n;
         case Q_PUT:
                 g_mailbox = arg;
@@ -662,13 +662,13 @@ static int setup(void **state)
         pump_idle(5);
         g_host->cfg.logon_gid = (gid_t)-1;
         g_host->cfg.admin_gid = (gid_t)-1;
-        g_host->cfg.max_connections = 1024;
-        g_host->cfg.max_connections_per_uid = 64;
-        g_host->cfg.connect_timeout_ms = 10000;
+        g_host->cs.cfg.total = 1024;
+        g_host->cs.cfg.per_uid = 64;
+        g_host->cs.cfg.handshake_ms = 10000;
         /* A full allowance of lines about clients: tests count them. */
-        g_host->log_tokens = 20;
-        g_host->log_suppressed = 0;
-        return g_host->nconns == 0 ? 0 : -1;
+        g_host->cs.log_tokens = 20;
+        g_host->cs.log_suppressed = 0;
+        return g_host->cs.n == 0 ? 0 : -1;
 }
 
 /* ================= loading ================= */
@@ -1005,9 +1005,9 @@ static void child_two_level(void *arg, int index)
 static void test_host_two_level_status(void **state)
 {
         (void)state;
-        uint64_t dropped = g_host->dropped;
+        uint64_t dropped = g_host->cs.dropped;
         expect_client_ok(child_two_level, NULL);
-        assert_int_equal(g_host->dropped, dropped);
+        assert_int_equal(g_host->cs.dropped, dropped);
 }
 
 static void child_embedded(void *arg, int index)
@@ -1851,16 +1851,16 @@ static void test_host_client_dies_mid_call(void **state)
         (void)state;
         unlink(g_log_path);
         int fds = tu_count_fds();
-        uint64_t dropped = g_host->dropped;
+        uint64_t dropped = g_host->cs.dropped;
         unsigned since = g_nlog;
         expect_client_ok(child_dies_mid_call, NULL);
-        assert_int_equal(g_host->nconns, 0);
+        assert_int_equal(g_host->cs.n, 0);
         assert_int_equal(report_connections(), 0);
         assert_int_equal(tu_count_fds(), fds);
         /* Its reply could not be sent: dropped, with one line naming it. */
         char pid[32];
         snprintf(pid, sizeof(pid), "pid %d ", (int)g_mailbox);
-        assert_int_equal(g_host->dropped, dropped + 1);
+        assert_int_equal(g_host->cs.dropped, dropped + 1);
         assert_int_equal(log_count_since(since, "dropped client", pid), 1);
 }
 
@@ -2164,8 +2164,8 @@ static void test_host_client_log_rate_limited(void **state)
 {
         (void)state;
         unsigned since = g_nlog;
-        g_host->log_tokens = 20;
-        g_host->log_second = (uint64_t)(tu_now_ms() / 1000);
+        g_host->cs.log_tokens = 20;
+        g_host->cs.log_second = (uint64_t)(tu_now_ms() / 1000);
         for (int i = 0; i < 60; i++) {
                 int s = raw_connect();
                 send_malformed(s, BAD_GARBAGE);
@@ -2192,14 +2192,14 @@ static void test_host_client_log_rate_limited(void **state)
 static void test_host_silent_connection_dropped(void **state)
 {
         (void)state;
-        g_host->cfg.connect_timeout_ms = 200;
+        g_host->cs.cfg.handshake_ms = 200;
         int good = raw_connect();
         raw_connect_ok(good, LSA_WIRE_MODE_UNTRUSTED);
         unsigned since = g_nlog;
         int64_t start = tu_now_ms();
         int silent = raw_connect();
         pump(5);
-        assert_int_equal(g_host->nconns, 2);
+        assert_int_equal(g_host->cs.n, 2);
         /* Nothing arrives for the host: dispatch on a timer, as host_run does. */
         char b;
         ssize_t n;
@@ -2211,11 +2211,11 @@ static void test_host_silent_connection_dropped(void **state)
         assert_true(tu_now_ms() - start >= 200);
         close(silent);
         assert_int_equal(log_count_since(since, "sent no CONNECT in time", NULL), 1);
-        assert_int_equal(g_host->nconns, 1);
-        assert_int_equal(g_host->unconnected, 0);
+        assert_int_equal(g_host->cs.n, 1);
+        assert_int_equal(g_host->cs.n_unhandshaken, 0);
         close(good);
         pump_idle(5);
-        assert_int_equal(g_host->nconns, 0);
+        assert_int_equal(g_host->cs.n, 0);
 }
 
 static void test_host_malformed_clients_dropped(void **state)
@@ -2226,21 +2226,21 @@ static void test_host_malformed_clients_dropped(void **state)
         raw_connect_ok(good, LSA_WIRE_MODE_UNTRUSTED);
         for (int which = 0; which < BAD_COUNT; which++) {
                 int fds = tu_count_fds();
-                uint64_t dropped = g_host->dropped;
+                uint64_t dropped = g_host->cs.dropped;
                 unsigned since = g_nlog;
                 /* Each case's own line (the rate limit has its own test). */
-                g_host->log_tokens = 1;
+                g_host->cs.log_tokens = 1;
                 int s = raw_connect();
                 send_malformed(s, (enum malformed)which);
                 raw_expect_hangup(s);
                 close(s);
                 pump_idle(5);
-                if (g_host->dropped != dropped + 1 || log_count_since(since, "dropped client", NULL) != 1) {
+                if (g_host->cs.dropped != dropped + 1 || log_count_since(since, "dropped client", NULL) != 1) {
                         log_dump_since(since);
                         fail_msg("case %d: dropped %" PRIu64 " clients, expected 1", which,
-                                 g_host->dropped - dropped);
+                                 g_host->cs.dropped - dropped);
                 }
-                assert_int_equal(g_host->nconns, 1);
+                assert_int_equal(g_host->cs.n, 1);
                 if (tu_count_fds() != fds)
                         fail_msg("case %d: %d descriptors before, %d after", which, fds, tu_count_fds());
                 /* The good client is still served. */
@@ -2264,7 +2264,7 @@ static void test_host_client_not_reading_dropped(void **state)
 {
         (void)state;
         int fds = tu_count_fds();
-        uint64_t dropped = g_host->dropped;
+        uint64_t dropped = g_host->cs.dropped;
         unsigned since = g_nlog;
         int s = raw_connect();
         raw_connect_ok(s, LSA_WIRE_MODE_UNTRUSTED);
@@ -2274,7 +2274,7 @@ static void test_host_client_not_reading_dropped(void **state)
         size_t len = lsa_wire_encode(&m, g_pkt);
         int64_t end = tu_now_ms() + STEP_MS;
         unsigned sent = 0;
-        while (g_host->dropped == dropped) {
+        while (g_host->cs.dropped == dropped) {
                 ssize_t n = send(s, g_pkt, len, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n == (ssize_t)len)
                         sent++;
@@ -2287,9 +2287,9 @@ static void test_host_client_not_reading_dropped(void **state)
                         fail_msg("never dropped after %u requests", sent);
         }
         pump_idle(5);
-        assert_int_equal(g_host->dropped, dropped + 1);
+        assert_int_equal(g_host->cs.dropped, dropped + 1);
         assert_int_equal(log_count_since(since, "not reading its replies", NULL), 1);
-        assert_int_equal(g_host->nconns, 0);
+        assert_int_equal(g_host->cs.n, 0);
         /* What it was sent is still there, then the end. */
         for (;;) {
                 int got = -1;
@@ -2307,7 +2307,7 @@ static void test_host_many_clients_at_once(void **state)
         (void)state;
         int fds = tu_count_fds();
         expect_clients_ok(child_echo, NULL, 8, NULL);
-        assert_int_equal(g_host->nconns, 0);
+        assert_int_equal(g_host->cs.n, 0);
         assert_int_equal(tu_count_fds(), fds);
 }
 
@@ -2317,31 +2317,31 @@ static void test_host_connection_limits(void **state)
 {
         (void)state;
         int fds = tu_count_fds();
-        g_host->cfg.max_connections_per_uid = 3;
+        g_host->cs.cfg.per_uid = 3;
         int s[3];
         for (int i = 0; i < 3; i++) {
                 s[i] = raw_connect();
                 raw_connect_ok(s[i], LSA_WIRE_MODE_UNTRUSTED);
         }
-        assert_int_equal(g_host->nconns, 3);
+        assert_int_equal(g_host->cs.n, 3);
         /* The fourth of this uid is refused at accept, with a log line. */
         unsigned since = g_nlog;
         int extra = raw_connect();
         raw_expect_hangup(extra);
         close(extra);
         assert_int_equal(log_count_since(since, "too many connections", NULL), 1);
-        assert_int_equal(g_host->nconns, 3);
+        assert_int_equal(g_host->cs.n, 3);
         /* Another uid is not counted against this one. */
         expect_clients_ok(child_echo, NULL, 1, &nobody);
         /* One closes: room for one more. */
         close(s[0]);
         pump_idle(5);
-        assert_int_equal(g_host->nconns, 2);
+        assert_int_equal(g_host->cs.n, 2);
         s[0] = raw_connect();
         raw_connect_ok(s[0], LSA_WIRE_MODE_UNTRUSTED);
         /* The limit for everyone. */
-        g_host->cfg.max_connections_per_uid = 64;
-        g_host->cfg.max_connections = 3;
+        g_host->cs.cfg.per_uid = 64;
+        g_host->cs.cfg.total = 3;
         since = g_nlog;
         extra = raw_connect();
         raw_expect_hangup(extra);
@@ -2350,8 +2350,8 @@ static void test_host_connection_limits(void **state)
         for (int i = 0; i < 3; i++)
                 close(s[i]);
         pump_idle(5);
-        g_host->cfg.max_connections = 1024;
-        assert_int_equal(g_host->nconns, 0);
+        g_host->cs.cfg.total = 1024;
+        assert_int_equal(g_host->cs.n, 0);
         assert_int_equal(tu_count_fds(), fds);
         expect_client_ok(child_echo, NULL);
 }

@@ -49,7 +49,8 @@ static void test_config_every_directive(void **state)
                                "admin-group adm\n"
                                "reply-max 4M\n"
                                "max-connections 10\n"
-                               "max-connections-per-uid 3\n",
+                               "max-connections-per-uid 3\n"
+                               "reserved-connections 8\n",
                                &c, err),
                          0);
         assert_string_equal(c.socket_path, "/run/x/y.sock");
@@ -62,6 +63,7 @@ static void test_config_every_directive(void **state)
         assert_int_equal(c.reply_max, 4u << 20);
         assert_int_equal(c.max_connections, 10);
         assert_int_equal(c.max_connections_per_uid, 3);
+        assert_int_equal(c.reserved_connections, 8);
         assert_int_equal(c.logon_group_line, 5);
         assert_int_equal(c.admin_group_line, 6);
         assert_string_equal(c.source, "(string)");
@@ -182,7 +184,8 @@ static void test_config_missing_or_extra_value(void **state)
 {
         (void)state;
         const char *keys[] = { "socket",      "socket-mode", "package",         "logon-group",
-                               "admin-group", "reply-max",   "max-connections", "max-connections-per-uid" };
+                               "admin-group", "reply-max",   "max-connections", "max-connections-per-uid",
+                               "reserved-connections" };
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
                 char text[128], want[128];
                 snprintf(text, sizeof(text), "\n%s   # the value is only a comment\n", keys[i]);
@@ -241,10 +244,10 @@ static void test_config_bad_numbers(void **state)
         }
         expect_error("reply-max 4M \n reply-max 8M\n", ":2: 'reply-max' already set on line 1");
 
-        const char *keys[] = { "max-connections", "max-connections-per-uid" };
+        const char *keys[] = { "max-connections", "max-connections-per-uid", "reserved-connections" };
         const char *bad_counts[] = { "0", "1000001", "2000000", "5K", "1M", "-1", "+5", "ten", "1e3",
                                      "99999999999999999999999" };
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                 for (size_t i = 0; i < sizeof(bad_counts) / sizeof(bad_counts[0]); i++) {
                         char text[128], want[128];
                         snprintf(text, sizeof(text), "%s %s\n", keys[k], bad_counts[i]);
@@ -266,6 +269,7 @@ static void test_config_duplicates(void **state)
         expect_error("max-connections 1\nmax-connections 2\n", ":2: 'max-connections' already set");
         expect_error("max-connections-per-uid 1\nmax-connections-per-uid 2\n",
                      ":2: 'max-connections-per-uid' already set");
+        expect_error("reserved-connections 1\nreserved-connections 2\n", ":2: 'reserved-connections' already set");
         expect_error("package /a.so\npackage /b.so\npackage /a.so\n", ":3: package /a.so listed twice");
         /* A line that failed sets nothing, so it is not a first occurrence. */
         struct config c;

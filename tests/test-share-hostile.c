@@ -457,7 +457,11 @@ static void fixture_up(struct fixture *f, const struct lsashm_server_limits *lim
         max_dispatch_ns = 0;
         uint64_t root;
         f->good_sec = make_section("hostile-good", "good", &root);
-        struct lsashm_server_config cfg = { .path = sock_path, .mode = 0600, .listen_fd = -1, .log = capture_log };
+        /* Every case counts its own line: no rate limit in the way (it has
+         * its own test, in test-conn-limits). */
+        struct lsashm_server_config cfg = {
+                .path = sock_path, .mode = 0600, .listen_fd = -1, .log = capture_log, .client_log_burst = 100000
+        };
         if (lim)
                 cfg.limits = *lim;
         assert_int_equal(lsashm_server_create(&cfg, &f->srv), 0);

@@ -81,10 +81,26 @@ struct lsashm_server_config {
         int listen_fd;      /* >= 0: serve this bound, listening socket instead (socket activation) */
         struct lsashm_server_limits limits;
         /* One line per event (connect refusals, protocol errors, disconnects).
+         * A client can cause these at will: client_log_burst at once, then one a second,
+         * and the next line that goes out says how many were left out.
          * NULL logs to stderr. It runs with the server's lock held: it must
          * not call back into the server. */
         void (*log)(void *ctx, const char *line);
         void *log_ctx;
+        /* Slots only privileged peers may take, so that a crowd of
+         * unprivileged ones never locks them out. Privileged: root, and
+         * members (primary or supplementary group) of privileged_gids.
+         * 0 means 32; at most half of limits.connections is kept. */
+        uint32_t reserved_connections;
+        /* A connection that has not said HELLO within this is dropped;
+         * unprivileged ones that have not are also the first to give way
+         * to a privileged peer when every slot is taken. 0 means 10 s. */
+        uint32_t hello_timeout_ms;
+        const uint32_t *privileged_gids; /* copied; may be NULL */
+        size_t n_privileged_gids;
+        /* Lines a client can cause that may go out at once (see log);
+         * 0 means 20. */
+        uint32_t client_log_burst;
 };
 
 struct lsashm_server_stats {

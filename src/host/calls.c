@@ -371,8 +371,8 @@ NTSTATUS NTAPI host_GetClientInfo(PSECPKG_CLIENT_INFO ClientInfo)
         if (call && call->conn) {
                 /* Linux has no logon session per process: the LUID carries
                  * the client's uid, so a package can tell users apart. */
-                ClientInfo->LogonId.LowPart = (ULONG)call->conn->uid;
-                ClientInfo->ProcessID = (ULONG)call->conn->pid;
+                ClientInfo->LogonId.LowPart = (ULONG)call->conn->peer.uid;
+                ClientInfo->ProcessID = (ULONG)call->conn->peer.pid;
                 ClientInfo->ThreadID = call->thread_id;
                 ClientInfo->HasTcbPrivilege = call->trusted;
                 ClientInfo->Restricted = !call->trusted;
@@ -398,7 +398,7 @@ BOOLEAN NTAPI host_GetCallInfo(PSECPKG_CALL_INFO Info)
         const struct host_call *client = call;
         while (client && !client->conn)
                 client = client->outer;
-        Info->ProcessId = client ? (ULONG)client->conn->pid : (ULONG)getpid();
+        Info->ProcessId = client ? (ULONG)client->conn->peer.pid : (ULONG)getpid();
         Info->ThreadId = client ? client->thread_id : (ULONG)gettid();
         Info->Attributes = call->attributes;
         Info->CallCount = call->call_count;

@@ -20,6 +20,7 @@
 #include "lsa/ntstatus-errno.h"
 #include "lsashm/ntsecpkg.h"
 #include "lsashm/section.h"
+#include "share/conn.h"
 
 #define HOST_MAX_PACKAGES 64u
 #define HOST_MAX_CLIENT_BUFFERS 1024u /* per connection, live at once */
@@ -59,16 +60,11 @@ struct conn_mapping {
         uint32_t count;
 };
 
+/* peer.handshaken: past CONNECT. */
 struct host_conn {
-        struct host_conn *prev, *next;
-        int fd;
+        struct conn_peer peer;        /* first: the skeleton allocates and frees us */
         uint64_t serial;              /* never reused within the host's life */
-        int64_t accepted_ms;          /* monotonic: when, for the CONNECT deadline */
-        pid_t pid;
-        uid_t uid;
-        gid_t gid;
         int mode;                     /* enum lsa_wire_mode, valid once connected */
-        bool connected;
         char name[LSA_WIRE_MAX_NAME + 1]; /* logon process name */
         uint64_t reply_base;          /* the client's reserved region */
         uint64_t reply_size;          /* what the host uses of it */
@@ -126,24 +122,15 @@ struct host {
         struct host_config cfg;
         char *socket_path;            /* ours to unlink, or NULL */
         int listen_fd;
-        int epoll_fd;
         int wake_fd;                  /* eventfd: host_stop wakes host_run */
         volatile sig_atomic_t stop;   /* set from a signal handler */
         struct host_package *packages[HOST_MAX_PACKAGES];
         unsigned npackages;
-        struct host_conn *conns;
-        unsigned nconns;
-        unsigned unconnected;         /* of them, not yet past CONNECT */
+        struct conn_set cs;           /* the connections; its epoll_fd is the host's */
         uint64_t next_serial;
         uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request */
         uint8_t *tx;                  /* the same, for replies */
-        int spare_fd;                 /* given up to accept-and-close when out of fds */
-        uint64_t last_emfile_log;     /* seconds: one such line a minute */
-        unsigned log_tokens;          /* lines about clients that may go out now */
-        uint64_t log_second;          /* when the tokens were last refilled */
-        uint64_t log_suppressed;      /* lines left out since */
         uint64_t calls;
-        uint64_t dropped;
 
         pthread_mutex_t sections_lock; /* sections, from any thread */
         struct host_section *sections;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host's socket: accept, identify, read one request at a time, answer
- * it. Every packet goes through lsa_wire_decode; a client that sends
+ * The host's side of its connections (accepted, identified and limited by
+ * the skeleton, src/share/conn.c): read one request at a time, answer it.
+ * Every packet goes through lsa_wire_decode; a client that sends
  * something malformed, or a request out of order, is dropped with a log
  * line naming its pid and uid (such lines are rate-limited: a client can
  * cause them at will). Replies are sent without blocking: a client
@@ -9,14 +10,12 @@
  * everyone else.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -27,13 +26,6 @@
 #include "share/listener.h"
 
 struct host *host_global;
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Requests served from one connection per dispatch: fairness between a busy
  * client and the rest. */
@@ -52,38 +44,12 @@ void host_logf(struct host *h, const char *fmt, ...)
                 fprintf(stderr, "lsashmd: %s\n", line);
 }
 
-/* Lines about clients (dropped, refused) are what a hostile client can
- * cause at will: at most LOG_BURST of them at once, then one a second, and
- * a count of what was left out when lines flow again. */
-#define LOG_BURST 20
+static int conn_opened(void *ctx, struct conn_peer *p);
+static void conn_closing(void *ctx, struct conn_peer *p);
 
-static void client_logf(struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void client_logf(struct host *h, const char *fmt, ...)
+static void log_sink(void *ctx, const char *line)
 {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        uint64_t sec = (uint64_t)now.tv_sec;
-        if (sec > h->log_second) {
-                uint64_t refill = (sec - h->log_second) + h->log_tokens;
-                h->log_tokens = refill > LOG_BURST ? LOG_BURST : (unsigned)refill;
-                h->log_second = sec;
-        }
-        if (h->log_tokens == 0) {
-                h->log_suppressed++;
-                return;
-        }
-        h->log_tokens--;
-        if (h->log_suppressed) {
-                host_logf(h, "(%" PRIu64 " lines about clients left out)", h->log_suppressed);
-                h->log_suppressed = 0;
-        }
-        char line[400];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
-        va_end(ap);
-        host_logf(h, "%s", line);
+        host_logf(ctx, "%s", line);
 }
 
 static int bind_socket(struct host *h, const char *path, mode_t mode)
@@ -114,10 +80,9 @@ static uint64_t page_multiple(void)
  * ours to close. */
 static void host_release(struct host *h, bool close_listener)
 {
+        conn_set_fini(&h->cs);
         if (h->wake_fd >= 0)
                 close(h->wake_fd);
-        if (h->epoll_fd >= 0)
-                close(h->epoll_fd);
         if (h->socket_path) {
                 unlink(h->socket_path);
                 free(h->socket_path);
@@ -126,8 +91,6 @@ static void host_release(struct host *h, bool close_listener)
                 close(h->listen_fd);
         free(h->rx);
         free(h->tx);
-        if (h->spare_fd >= 0)
-                close(h->spare_fd);
         pthread_mutex_destroy(&h->sections_lock);
 }
 
@@ -156,16 +119,16 @@ int host_create(const struct host_config *cfg, struct host **ret)
                 h->cfg.max_connections_per_uid = 64;
         if (!h->cfg.connect_timeout_ms)
                 h->cfg.connect_timeout_ms = 10000;
+        if (!h->cfg.reserved_connections)
+                h->cfg.reserved_connections = 32;
         h->cfg.socket_path = NULL; /* not ours to keep */
         h->listen_fd = -1;
-        h->epoll_fd = -1;
+        h->cs.epoll_fd = h->cs.timer_fd = h->cs.spare_fd = -1;
         h->wake_fd = -1;
         h->next_serial = 1;
-        h->log_tokens = LOG_BURST;
         pthread_mutex_init(&h->sections_lock, NULL);
 
         int r = -ENOMEM;
-        h->spare_fd = -1;
         h->rx = malloc(LSA_WIRE_MAX_MESSAGE);
         h->tx = malloc(LSA_WIRE_MAX_MESSAGE);
         if (!h->rx || !h->tx)
@@ -174,7 +137,6 @@ int host_create(const struct host_config *cfg, struct host **ret)
          * and each section a package makes one more: the soft limit (often
          * 1024) would be reached long before the connection limits. */
         listener_raise_fd_limit();
-        h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if ((r = host_protect_init()) < 0 || (r = host_sections_init(h)) < 0)
                 goto fail;
         if (cfg->listen_fd >= 0) {
@@ -184,16 +146,34 @@ int host_create(const struct host_config *cfg, struct host **ret)
         } else if ((r = bind_socket(h, cfg->socket_path, h->cfg.socket_mode)) < 0) {
                 goto fail;
         }
-        h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (h->epoll_fd < 0) {
-                r = -errno;
+        /* Root and the admin and logon groups keep slots of their own:
+         * lsashm status and LsaRegisterLogonProcess work however many
+         * unprivileged clients crowd in. */
+        gid_t privileged[2];
+        size_t n_privileged = 0;
+        if (h->cfg.admin_gid != (gid_t)-1)
+                privileged[n_privileged++] = h->cfg.admin_gid;
+        if (h->cfg.logon_gid != (gid_t)-1)
+                privileged[n_privileged++] = h->cfg.logon_gid;
+        struct conn_config cc = {
+                .total = h->cfg.max_connections,
+                .per_uid = h->cfg.max_connections_per_uid,
+                .reserved = h->cfg.reserved_connections,
+                .handshake_ms = h->cfg.connect_timeout_ms,
+                .handshake = "CONNECT",
+                .privileged_gids = privileged,
+                .n_privileged_gids = n_privileged,
+                .peer_size = sizeof(struct host_conn),
+                .on_open = conn_opened,
+                .on_close = conn_closing,
+                .log = log_sink,
+                .ctx = h,
+        };
+        if ((r = conn_set_init(&h->cs, &cc, h->listen_fd)) < 0)
                 goto fail;
-        }
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
         struct epoll_event wake = { .events = EPOLLIN, .data.ptr = &h->wake_fd };
         h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (h->wake_fd < 0 || epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->listen_fd, &ev) < 0 ||
-            epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->wake_fd, &wake) < 0) {
+        if (h->wake_fd < 0 || epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_ADD, h->wake_fd, &wake) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -213,7 +193,7 @@ unsigned host_package_count(const struct host *h)
 
 int host_fd(const struct host *h)
 {
-        return h ? h->epoll_fd : -EINVAL;
+        return h ? h->cs.epoll_fd : -EINVAL;
 }
 
 void host_stop(struct host *h)
@@ -231,145 +211,41 @@ void host_stop(struct host *h)
 
 /* ---- connections ---- */
 
-static unsigned conns_of_uid(const struct host *h, uid_t uid)
+static int conn_opened(void *ctx, struct conn_peer *p)
 {
-        unsigned n = 0;
-        for (const struct host_conn *c = h->conns; c; c = c->next)
-                n += c->uid == uid;
-        return n;
+        struct host *h = ctx;
+        ((struct host_conn *)p)->serial = h->next_serial++;
+        return 0;
 }
 
-static void conn_close(struct host *h, struct host_conn *c)
+static void conn_closing(void *ctx, struct conn_peer *p)
 {
-        epoll_ctl(h->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-        close(c->fd);
+        struct host *h = ctx;
+        struct host_conn *c = (struct host_conn *)p;
         host_conn_release_buffers(c);
         host_sections_conn_closed(h, c);
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                h->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
-        h->nconns--;
-        if (!c->connected)
-                h->unconnected--;
-        free(c);
 }
 
-static void conn_drop(struct host *h, struct host_conn *c, const char *why)
+static int conn_drop(struct host *h, struct host_conn *c, const char *why)
 {
-        client_logf(h, "dropped client pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid, why);
-        h->dropped++;
-        conn_close(h, c);
-}
-
-static void accept_one(struct host *h, int fd)
-{
-        struct ucred cred;
-        socklen_t len = sizeof(cred);
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                close(fd);
-                return;
-        }
-        if (h->nconns >= h->cfg.max_connections ||
-            conns_of_uid(h, cred.uid) >= h->cfg.max_connections_per_uid) {
-                client_logf(h, "refused client pid %d uid %u: too many connections", (int)cred.pid,
-                          (unsigned)cred.uid);
-                close(fd);
-                return;
-        }
-        struct host_conn *c = calloc(1, sizeof(*c));
-        if (!c) {
-                close(fd);
-                return;
-        }
-        c->fd = fd;
-        c->serial = h->next_serial++;
-        c->pid = cred.pid;
-        c->uid = cred.uid;
-        c->gid = cred.gid;
-        c->accepted_ms = now_ms();
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                close(fd);
-                free(c);
-                return;
-        }
-        c->next = h->conns;
-        if (h->conns)
-                h->conns->prev = c;
-        h->conns = c;
-        h->nconns++;
-        h->unconnected++;
-}
-
-/* Out of descriptors, a waiting connection would stay in the backlog and
- * wake a level-triggered epoll forever: give up the spare descriptor,
- * accept the connection and close it, so the client learns at once and we
- * do not spin. Logged once a minute at most. */
-static void shed_connection(struct host *h, int err)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (h->last_emfile_log == 0 || (uint64_t)now.tv_sec >= h->last_emfile_log + 60) {
-                host_logf(h, "out of file descriptors (%s): refusing new connections", strerror(err));
-                h->last_emfile_log = (uint64_t)now.tv_sec ? (uint64_t)now.tv_sec : 1;
-        }
-        if (h->spare_fd >= 0) {
-                close(h->spare_fd);
-                h->spare_fd = -1;
-        }
-        int fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0)
-                close(fd);
-        h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-static void accept_all(struct host *h)
-{
-        for (int i = 0; i < 64; i++) {
-                int fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                if (fd < 0) {
-                        if (errno == EMFILE || errno == ENFILE)
-                                shed_connection(h, errno);
-                        return;
-                }
-                accept_one(h, fd);
-        }
+        return conn_close(&h->cs, &c->peer, why);
 }
 
 /* Is the peer root or in gid (primary or supplementary group)? */
 static bool peer_in_group(const struct host_conn *c, gid_t gid)
 {
-        if (c->uid == 0)
-                return true;
-        if (gid == (gid_t)-1)
-                return false;
-        if (c->gid == gid)
-                return true;
-        gid_t *groups;
-        uint32_t n;
-        if (listener_peer_groups(c->fd, &groups, &n) < 0)
-                return false;
-        bool found = false;
-        for (uint32_t i = 0; i < n && !found; i++)
-                found = groups[i] == gid;
-        free(groups);
-        return found;
+        return c->peer.uid == 0 || (gid != (gid_t)-1 && conn_peer_in_group(&c->peer, gid));
 }
 
 /* Send a reply (and maybe an fd, which we close either way). */
 static int send_reply(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int fd)
 {
         size_t len = lsa_wire_encode(m, h->tx);
-        int r = len ? fdpass_send(c->fd, h->tx, len, fd, true) : -EINVAL;
+        int r = len ? fdpass_send(c->peer.fd, h->tx, len, fd, true) : -EINVAL;
         if (fd >= 0)
                 close(fd);
-        if (r < 0) {
-                conn_drop(h, c, r == -EAGAIN ? "not reading its replies" : "could not send a reply");
-                return -1;
-        }
+        if (r < 0)
+                return conn_drop(h, c, r == -EAGAIN ? "not reading its replies" : "could not send a reply");
         return 0;
 }
 
@@ -391,25 +267,22 @@ static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_
                 st = STATUS_ACCESS_DENIED;
         r.connect_reply.status = st;
         if (st != STATUS_SUCCESS) {
-                client_logf(h, "refused %s connection from pid %d uid %u",
-                          m->mode == LSA_WIRE_MODE_LOGON ? "logon process" : "admin", (int)c->pid,
-                          (unsigned)c->uid);
+                conn_logf(&h->cs, "refused %s connection from pid %d uid %u",
+                          m->mode == LSA_WIRE_MODE_LOGON ? "logon process" : "admin", (int)c->peer.pid,
+                          (unsigned)c->peer.uid);
                 if (send_reply(h, c, &r, -1) == 0)
-                        conn_close(h, c);
-                return -1;
+                        conn_close(&h->cs, &c->peer, NULL);
+                return CONN_GONE;
         }
-        c->connected = true;
-        h->unconnected--;
+        conn_handshaken(&h->cs, &c->peer);
         c->mode = (int)m->mode;
         memcpy(c->name, m->name, m->name_len);
         c->name[m->name_len] = '\0';
         c->reply_base = m->reply_base;
         c->reply_size = m->reply_size < h->cfg.reply_max ? m->reply_size : h->cfg.reply_max;
         c->reply_size -= c->reply_size % page_multiple();
-        if (m->mode != LSA_WIRE_MODE_ADMIN && c->reply_size == 0) {
-                conn_drop(h, c, "reply region smaller than a page");
-                return -1;
-        }
+        if (m->mode != LSA_WIRE_MODE_ADMIN && c->reply_size == 0)
+                return conn_drop(h, c, "reply region smaller than a page");
         r.connect_reply.reply_size = c->reply_size;
         return send_reply(h, c, &r, -1);
 }
@@ -417,22 +290,16 @@ static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_
 static int handle_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m)
 {
         if (m->type == LSA_WIRE_CONNECT) {
-                if (c->connected) {
-                        conn_drop(h, c, "second CONNECT");
-                        return -1;
-                }
+                if (c->peer.handshaken)
+                        return conn_drop(h, c, "second CONNECT");
                 return handle_connect(h, c, &m->connect);
         }
-        if (!c->connected) {
-                conn_drop(h, c, "request before CONNECT");
-                return -1;
-        }
+        if (!c->peer.handshaken)
+                return conn_drop(h, c, "request before CONNECT");
         /* Admin connections ask for status and nothing else; clients never
          * for status. */
-        if ((c->mode == LSA_WIRE_MODE_ADMIN) != (m->type == LSA_WIRE_STATUS)) {
-                conn_drop(h, c, "request not allowed on this connection");
-                return -1;
-        }
+        if ((c->mode == LSA_WIRE_MODE_ADMIN) != (m->type == LSA_WIRE_STATUS))
+                return conn_drop(h, c, "request not allowed on this connection");
         struct lsa_wire_message r = { .type = lsa_wire_reply_type(m->type) };
         int fd = -1;
         switch (m->type) {
@@ -490,65 +357,44 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 break;
         }
         default:
-                conn_drop(h, c, "unexpected message");
-                return -1;
+                return conn_drop(h, c, "unexpected message");
         }
         return send_reply(h, c, &r, fd);
 }
 
-/* Serve up to REQUESTS_PER_TURN packets from c; -1 once c is gone. */
+/* Serve up to REQUESTS_PER_TURN packets from c; CONN_GONE once c is gone. */
 static int serve_conn(struct host *h, struct host_conn *c)
 {
         for (int i = 0; i < REQUESTS_PER_TURN; i++) {
                 int no_fd = -1; /* clients never send descriptors: one is a violation */
-                ssize_t n = fdpass_recv(c->fd, h->rx, LSA_WIRE_MAX_MESSAGE, &no_fd, false, true);
+                ssize_t n = fdpass_recv(c->peer.fd, h->rx, LSA_WIRE_MAX_MESSAGE, &no_fd, false, true);
                 if (n == -EAGAIN)
                         return 0;
-                if (n == 0) {
-                        conn_close(h, c); /* hung up: the usual end */
-                        return -1;
-                }
-                if (n < 0) {
-                        conn_drop(h, c, n == -EBADMSG ? "sent a descriptor or truncated packet"
-                                                      : "receive failed");
-                        return -1;
-                }
+                if (n == 0)
+                        return conn_close(&h->cs, &c->peer, NULL); /* hung up: the usual end */
+                if (n < 0)
+                        return conn_drop(h, c, n == -EBADMSG ? "sent a descriptor or truncated packet"
+                                                             : "receive failed");
                 struct lsa_wire_message m;
                 int r = lsa_wire_decode(h->rx, (size_t)n, 1, &m);
-                if (r < 0) {
-                        conn_drop(h, c, r == -EPROTONOSUPPORT ? "wrong protocol version or direction"
-                                                              : "malformed message");
-                        return -1;
-                }
+                if (r < 0)
+                        return conn_drop(h, c, r == -EPROTONOSUPPORT ? "wrong protocol version or direction"
+                                                                     : "malformed message");
                 int done = handle_request(h, c, &m);
                 /* The packet may have carried a password: gone before the
                  * next one, which may be shorter, arrives. */
                 explicit_bzero(h->rx, (size_t)n);
                 if (done < 0)
-                        return -1;
+                        return CONN_GONE;
         }
         return 0;
-}
-
-/* A connection that never says CONNECT would hold its slot (and count
- * against its uid's limit) for ever. */
-static void drop_silent(struct host *h)
-{
-        int64_t deadline = now_ms() - (int64_t)h->cfg.connect_timeout_ms;
-        for (struct host_conn *c = h->conns, *next; c && h->unconnected; c = next) {
-                next = c->next;
-                if (!c->connected && c->accepted_ms <= deadline)
-                        conn_drop(h, c, "sent no CONNECT in time");
-        }
 }
 
 /* Wait up to timeout_ms (-1: for ever) for something to serve, and serve it. */
 static int dispatch_wait(struct host *h, int timeout_ms)
 {
-        if (h->unconnected)
-                drop_silent(h);
         struct epoll_event evs[32];
-        int n = epoll_wait(h->epoll_fd, evs, 32, timeout_ms);
+        int n = epoll_wait(h->cs.epoll_fd, evs, 32, timeout_ms);
         if (n < 0)
                 return errno == EINTR ? 0 : -errno;
         for (int i = 0; i < n; i++) {
@@ -559,17 +405,11 @@ static int dispatch_wait(struct host *h, int timeout_ms)
                         }
                         continue;
                 }
-                struct host_conn *c = evs[i].data.ptr;
-                if (!c) {
-                        accept_all(h);
-                        continue;
-                }
-                /* A connection closed earlier in this batch cannot appear:
-                 * epoll reports each fd once per wait, and closing removes
-                 * only the connection being served. */
-                if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                struct host_conn *c = (struct host_conn *)conn_event(&h->cs, &evs[i]);
+                if (c && evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                         serve_conn(h, c);
         }
+        conn_reap(&h->cs);
         return 0;
 }
 
@@ -583,9 +423,7 @@ int host_run(struct host *h)
         if (!h)
                 return -EINVAL;
         while (!h->stop) {
-                /* Wake once a second while a connection has a CONNECT
-                 * deadline to keep. */
-                int r = dispatch_wait(h, h->unconnected ? 1000 : -1);
+                int r = dispatch_wait(h, -1);
                 if (r < 0)
                         return r;
         }
@@ -596,8 +434,9 @@ void host_destroy(struct host *h)
 {
         if (!h)
                 return;
-        while (h->conns)
-                conn_close(h, h->conns);
+        /* Connections hold client buffers and mappings of package
+         * sections: gone before the packages. */
+        conn_set_fini(&h->cs);
         /* Unload in reverse order of loading, as dependencies go. */
         while (h->npackages)
                 host_package_unload(h, h->packages[h->npackages - 1]);

@@ -29,6 +29,8 @@ struct host_config {
         uint32_t max_connections;/* 0 means 1024 */
         uint32_t max_connections_per_uid; /* 0 means 64 */
         uint32_t connect_timeout_ms;     /* a connection must CONNECT within this; 0 means 10 s */
+        uint32_t reserved_connections;   /* of max_connections, only root and the admin and logon
+                                          * groups may take; 0 means 32 (at most half is kept) */
         host_log_fn log;         /* NULL: one line per event on stderr */
         void *log_ctx;
 };
@@ -44,8 +46,7 @@ unsigned host_package_count(const struct host *h);
 /* An fd to poll for input; then call host_dispatch. */
 int host_fd(const struct host *h);
 /* Serve what is ready without blocking. Also drops connections that sent
- * no CONNECT in time: call it at least once a second while there are any
- * (host_run does). */
+ * no CONNECT in time: host_fd becomes readable when one is due. */
 int host_dispatch(struct host *h);
 /* Serve until host_stop (async-signal-safe). */
 int host_run(struct host *h);

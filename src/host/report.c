@@ -100,13 +100,14 @@ static void report_json(struct host *h, FILE *f)
         pthread_mutex_unlock(&h->sections_lock);
         fprintf(f, "],\"connections\":[");
         first = true;
-        for (const struct host_conn *c = h->conns; c; c = c->next) {
+        for (const struct conn_peer *p = h->cs.peers; p; p = p->next) {
+                const struct host_conn *c = (const struct host_conn *)p;
                 struct lsashm_section_stats st = { 0 };
                 if (c->reply)
                         lsashm_section_stats(c->reply, &st);
                 fprintf(f, "%s{\"id\":%" PRIu64 ",\"pid\":%d,\"uid\":%u,\"mode\":\"%s\",\"name\":",
-                        first ? "" : ",", c->serial, (int)c->pid, (unsigned)c->uid,
-                        c->connected ? mode_name(c->mode) : "connecting");
+                        first ? "" : ",", c->serial, (int)p->pid, (unsigned)p->uid,
+                        p->handshaken ? mode_name(c->mode) : "connecting");
                 json_str(f, c->name);
                 fprintf(f, ",\"calls\":%" PRIu64 ",\"client_buffers\":%u,\"reply_committed\":%" PRIu64
                            ",\"reply_in_use\":%" PRIu64 ",\"sections_mapped\":%u}",
@@ -117,7 +118,7 @@ static void report_json(struct host *h, FILE *f)
         host_heap_stats(&hs);
         fprintf(f, "],\"totals\":{\"calls\":%" PRIu64 ",\"connections\":%u,\"dropped\":%" PRIu64
                    ",\"heap_refused_frees\":%" PRIu64 "}}\n",
-                h->calls, h->nconns, h->dropped, hs.refused_frees);
+                h->calls, h->cs.n, h->cs.dropped, hs.refused_frees);
 }
 
 static void report_text(struct host *h, FILE *f)
@@ -153,16 +154,17 @@ static void report_text(struct host *h, FILE *f)
                                                            : "creator");
         }
         pthread_mutex_unlock(&h->sections_lock);
-        fprintf(f, "\nConnections: %u\n", h->nconns);
-        if (h->nconns)
+        fprintf(f, "\nConnections: %u\n", h->cs.n);
+        if (h->cs.n)
                 fprintf(f, "  %-6s %-8s %-6s %-10s %-20s %8s %8s %12s %12s\n", "ID", "PID", "UID", "MODE",
                         "NAME", "CALLS", "BUFFERS", "REPLY COMM", "REPLY USED");
-        for (const struct host_conn *c = h->conns; c; c = c->next) {
+        for (const struct conn_peer *p = h->cs.peers; p; p = p->next) {
+                const struct host_conn *c = (const struct host_conn *)p;
                 struct lsashm_section_stats st = { 0 };
                 if (c->reply)
                         lsashm_section_stats(c->reply, &st);
-                fprintf(f, "  %-6" PRIu64 " %-8d %-6u %-10s ", c->serial, (int)c->pid, (unsigned)c->uid,
-                        c->connected ? mode_name(c->mode) : "connecting");
+                fprintf(f, "  %-6" PRIu64 " %-8d %-6u %-10s ", c->serial, (int)p->pid, (unsigned)p->uid,
+                        p->handshaken ? mode_name(c->mode) : "connecting");
                 text_str(f, c->name, 20);
                 fprintf(f, " %8" PRIu64 " %8u %12" PRIu64 " %12" PRIu64 "\n", c->calls, c->nbuffers,
                         st.committed, st.in_use);
@@ -170,7 +172,7 @@ static void report_text(struct host *h, FILE *f)
         struct host_heap_stats hs;
         host_heap_stats(&hs);
         fprintf(f, "\nCalls served: %" PRIu64 ", clients dropped: %" PRIu64 ", heap frees refused: %" PRIu64 "\n",
-                h->calls, h->dropped, hs.refused_frees);
+                h->calls, h->cs.dropped, hs.refused_frees);
 }
 
 int host_report(struct host *h, int json, int *ret_fd, uint64_t *ret_len)

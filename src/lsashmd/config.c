@@ -96,6 +96,8 @@ static const struct directive {
           offsetof(struct config, max_connections_line) },
         { "max-connections-per-uid", K_COUNT, offsetof(struct config, max_connections_per_uid),
           offsetof(struct config, max_connections_per_uid_line) },
+        { "reserved-connections", K_COUNT, offsetof(struct config, reserved_connections),
+          offsetof(struct config, reserved_connections_line) },
 };
 
 #define FIELD(cfg, off, type) ((type *)(void *)((char *)(cfg) + (off)))

@@ -39,10 +39,11 @@ struct config {
         uint64_t reply_max;             /* 0: not set */
         uint32_t max_connections;       /* 0: not set */
         uint32_t max_connections_per_uid;
+        uint32_t reserved_connections;  /* 0: not set */
         /* Where each single-valued directive was set (0: not yet), so a
          * second one and a group that does not resolve name their line. */
         unsigned socket_line, socket_mode_line, logon_group_line, admin_group_line, reply_max_line,
-                max_connections_line, max_connections_per_uid_line;
+                max_connections_line, max_connections_per_uid_line, reserved_connections_line;
 };
 
 /*

@@ -419,6 +419,7 @@ int main(int argc, char **argv)
         hc.reply_max = cfg.reply_max;
         hc.max_connections = cfg.max_connections;
         hc.max_connections_per_uid = cfg.max_connections_per_uid;
+        hc.reserved_connections = cfg.reserved_connections;
 
         hc.listen_fd = activation_socket();
         if (hc.listen_fd == -2) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sharing server: accepts clients on a SOCK_SEQPACKET socket, learns who
- * they are from the kernel, and answers HELLO, OPEN and CLOSE from a table
- * that says what each request needs. Nothing a client sends is trusted: every
+ * The sharing server: answers HELLO, OPEN and CLOSE, from a table that says
+ * what each request needs, on the connections the skeleton (conn.c) accepts,
+ * identifies and limits. Nothing a client sends is trusted: every
  * packet goes through wire_decode() first, and a client that breaks the
  * protocol is disconnected with one log line; the others never notice.
  *
@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "section/section-ops.h"
+#include "share/conn.h"
 #include "share/fdpass.h"
 #include "share/listener.h"
 #include "share/wire.h"
@@ -37,6 +37,8 @@
 #define DEFAULT_VIEWS 256u
 #define DEFAULT_QUEUE 64u
 #define DEFAULT_CONNECTIONS 4096u
+#define DEFAULT_RESERVED 32u
+#define DEFAULT_HELLO_TIMEOUT_MS 10000u
 #define MAX_EVENTS 64
 #define OUT_MESSAGE_MAX 48u /* the largest message the server sends */
 /* Descriptors in flight are charged to the server's user by the kernel, and
@@ -68,15 +70,8 @@ struct queued {
 };
 
 struct conn {
-        struct conn *prev, *next;
-        int fd;
+        struct conn_peer peer; /* first: the skeleton allocates and frees us */
         int pidfd; /* -1 where the kernel has no SO_PEERPIDFD */
-        pid_t pid;
-        uid_t uid;
-        gid_t gid;
-        gid_t *groups;
-        uint32_t n_groups;
-        bool greeted;
         struct view_ref *views;
         uint32_t n_views, cap_views;
         uint32_t next_view;
@@ -84,19 +79,16 @@ struct conn {
         uint32_t q_head, q_len;
         uint32_t q_fds; /* queued messages that carry a descriptor */
         bool want_out;
-        bool closed;
 };
 
 struct lsashm_server {
         pthread_mutex_t lock;
-        int listen_fd, epoll_fd, wake_fd;
+        int listen_fd, wake_fd;
         char *path; /* the socket file we made, to unlink */
         struct lsashm_server_limits limits;
         void (*log)(void *ctx, const char *line);
         void *log_ctx;
-        struct conn *conns;
-        struct conn *closed; /* freed at the end of a dispatch round: epoll
-                              * events already fetched may still name them */
+        struct conn_set cs; /* its counters are the connection stats */
         struct published *pubs;
         struct lsashm_server_stats stats;
         int stop;
@@ -106,26 +98,25 @@ struct lsashm_server {
         size_t n_pending, cap_pending;
 };
 
-/* epoll tags for the two descriptors that are not connections */
-static char listen_tag, wake_tag;
+/* the epoll tag of the one descriptor that is neither a connection nor the
+ * skeleton's */
+static char wake_tag;
 
-static void logf_(struct lsashm_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct lsashm_server *srv, const char *fmt, ...)
+static void log_sink(void *ctx, const char *line)
 {
-        char line[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
-        va_end(ap);
+        struct lsashm_server *srv = ctx;
         if (srv->log)
                 srv->log(srv->log_ctx, line);
         else
                 fprintf(stderr, "lsashm: %s\n", line);
 }
 
-/* ---- sending ---- */
+static int close_conn(struct lsashm_server *srv, struct conn *c, const char *why)
+{
+        return conn_close(&srv->cs, &c->peer, why);
+}
 
-static void close_conn(struct lsashm_server *srv, struct conn *c, const char *why);
+/* ---- sending ---- */
 
 /* A peer that went away is no protocol error: no log line, not "dropped". */
 static const char *hangup_reason(int err, const char *why)
@@ -153,8 +144,8 @@ static int queue_message(struct lsashm_server *srv, struct conn *c, const uint8_
         if (!c->want_out) {
                 /* Without EPOLLOUT nothing would ever flush the queue: the
                  * peer would wait for ever. Then drop it (the caller does). */
-                struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
-                if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+                struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = &c->peer };
+                if (epoll_ctl(srv->cs.epoll_fd, EPOLL_CTL_MOD, c->peer.fd, &ev) < 0)
                         return -errno;
                 c->want_out = true;
         }
@@ -169,13 +160,11 @@ static int send_message(struct lsashm_server *srv, struct conn *c, const struct 
         size_t len = wire_encode(m, buf);
         int r = -EAGAIN;
         if (c->q_len == 0)
-                r = fdpass_send(c->fd, buf, len, fd, true);
+                r = fdpass_send(c->peer.fd, buf, len, fd, true);
         if (r == -EAGAIN)
                 r = queue_message(srv, c, buf, len, fd);
-        if (r < 0) {
-                close_conn(srv, c, hangup_reason(r, r == -ENOBUFS ? "too many queued messages" : "send failed"));
-                return -ECONNRESET;
-        }
+        if (r < 0)
+                return close_conn(srv, c, hangup_reason(r, r == -ENOBUFS ? "too many queued messages" : "send failed"));
         return 0;
 }
 
@@ -183,7 +172,7 @@ static int flush_queue(struct lsashm_server *srv, struct conn *c)
 {
         while (c->q_len) {
                 struct queued *q = &c->queue[c->q_head];
-                int r = fdpass_send(c->fd, q->buf, q->len, q->fd, true);
+                int r = fdpass_send(c->peer.fd, q->buf, q->len, q->fd, true);
                 if (r == -EAGAIN)
                         return 0;
                 if (q->fd >= 0) {
@@ -193,27 +182,37 @@ static int flush_queue(struct lsashm_server *srv, struct conn *c)
                 q->fd = -1;
                 c->q_head = (c->q_head + 1) % srv->limits.queued_per_connection;
                 c->q_len--;
-                if (r < 0) {
-                        close_conn(srv, c, hangup_reason(r, "send failed"));
-                        return -ECONNRESET;
-                }
+                if (r < 0)
+                        return close_conn(srv, c, hangup_reason(r, "send failed"));
         }
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-        epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->peer };
+        epoll_ctl(srv->cs.epoll_fd, EPOLL_CTL_MOD, c->peer.fd, &ev);
         c->want_out = false;
         return 0;
 }
 
 /* ---- connections ---- */
 
-static void close_conn(struct lsashm_server *srv, struct conn *c, const char *why)
+static int conn_opened(void *ctx, struct conn_peer *p)
 {
-        if (why) {
-                logf_(srv, "disconnecting pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid, why);
-                srv->stats.dropped++;
-        }
-        epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-        close(c->fd);
+        (void)ctx;
+        struct conn *c = (struct conn *)p;
+        /* A small send buffer bounds how many replies, each with a
+         * descriptor, can sit unread in the peer's queue. */
+        (void)setsockopt(p->fd, SOL_SOCKET, SO_SNDBUF, &(int){ PEER_SNDBUF }, sizeof(int));
+        c->next_view = 1;
+        /* The pidfd pins the process the credentials describe, so a recycled
+         * pid can never be mistaken for this peer. */
+        socklen_t len = sizeof(c->pidfd);
+        if (getsockopt(p->fd, SOL_SOCKET, SO_PEERPIDFD, &c->pidfd, &len) < 0)
+                c->pidfd = -1;
+        return 0;
+}
+
+static void conn_closing(void *ctx, struct conn_peer *p)
+{
+        struct lsashm_server *srv = ctx;
+        struct conn *c = (struct conn *)p;
         if (c->pidfd >= 0)
                 close(c->pidfd);
         for (uint32_t i = 0; c->queue && i < c->q_len; i++) {
@@ -222,122 +221,22 @@ static void close_conn(struct lsashm_server *srv, struct conn *c, const char *wh
                         close(q->fd);
         }
         srv->stats.views -= c->n_views;
-        srv->stats.connections--;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                srv->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
         free(c->queue);
         free(c->views);
-        free(c->groups);
         c->queue = NULL;
         c->views = NULL;
-        c->groups = NULL;
-        c->closed = true;
-        c->next = srv->closed;
-        srv->closed = c;
-}
-
-static void free_closed(struct lsashm_server *srv)
-{
-        while (srv->closed) {
-                struct conn *c = srv->closed;
-                srv->closed = c->next;
-                free(c);
-        }
-}
-
-static uint32_t connections_of(struct lsashm_server *srv, uid_t uid)
-{
-        uint32_t n = 0;
-        for (struct conn *c = srv->conns; c; c = c->next)
-                n += c->uid == uid;
-        return n;
-}
-
-/* false when the backlog is empty (or accept failed): stop asking. */
-static bool accept_one(struct lsashm_server *srv)
-{
-        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-                return false;
-        struct ucred cred;
-        socklen_t len = sizeof(cred);
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                close(fd);
-                return true;
-        }
-        if (srv->stats.connections >= srv->limits.connections ||
-            connections_of(srv, cred.uid) >= srv->limits.connections_per_uid) {
-                logf_(srv, "refusing pid %d uid %u: connection limit", (int)cred.pid, (unsigned)cred.uid);
-                srv->stats.refused++;
-                close(fd);
-                return true;
-        }
-        /* A small send buffer bounds how many replies, each with a
-         * descriptor, can sit unread in the peer's queue. */
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ PEER_SNDBUF }, sizeof(int));
-        struct conn *c = calloc(1, sizeof(*c));
-        if (!c) {
-                close(fd);
-                return true;
-        }
-        c->fd = fd;
-        c->pid = cred.pid;
-        c->uid = cred.uid;
-        c->gid = cred.gid;
-        c->next_view = 1;
-        /* The pidfd pins the process the credentials describe, so a recycled
-         * pid can never be mistaken for this peer. */
-        len = sizeof(c->pidfd);
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &c->pidfd, &len) < 0)
-                c->pidfd = -1;
-        if (listener_peer_groups(fd, &c->groups, &c->n_groups) < 0) {
-                if (c->pidfd >= 0)
-                        close(c->pidfd);
-                close(fd);
-                free(c);
-                return true;
-        }
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-        if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                if (c->pidfd >= 0)
-                        close(c->pidfd);
-                close(fd);
-                free(c->groups);
-                free(c);
-                return true;
-        }
-        c->next = srv->conns;
-        if (srv->conns)
-                srv->conns->prev = c;
-        srv->conns = c;
-        srv->stats.connections++;
-        srv->stats.accepted++;
-        return true;
+        c->n_views = c->q_len = 0;
 }
 
 /* ---- policy ---- */
-
-static bool in_groups(const struct conn *c, uint32_t gid)
-{
-        if (c->gid == gid)
-                return true;
-        for (uint32_t i = 0; i < c->n_groups; i++)
-                if (c->groups[i] == gid)
-                        return true;
-        return false;
-}
 
 static enum lsashm_access access_for(const struct published *p, const struct conn *c)
 {
         enum lsashm_access best = LSASHM_ACCESS_NONE;
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct lsashm_rule *r = &p->rules[i];
-                bool match = r->kind == LSASHM_RULE_ANYONE || (r->kind == LSASHM_RULE_UID && r->id == c->uid) ||
-                             (r->kind == LSASHM_RULE_GID && in_groups(c, r->id));
+                bool match = r->kind == LSASHM_RULE_ANYONE || (r->kind == LSASHM_RULE_UID && r->id == c->peer.uid) ||
+                             (r->kind == LSASHM_RULE_GID && conn_peer_in_group(&c->peer, r->id));
                 if (match && r->access > best)
                         best = r->access;
         }
@@ -356,11 +255,9 @@ static struct published *find_by_name(struct lsashm_server *srv, const char *nam
 
 static int handle_hello(struct lsashm_server *srv, struct conn *c, const struct wire_message *m)
 {
-        if (m->hello.version != WIRE_VERSION || (m->hello.features & ~WIRE_FEATURES)) {
-                close_conn(srv, c, "unknown protocol version or features");
-                return -ECONNRESET;
-        }
-        c->greeted = true;
+        if (m->hello.version != WIRE_VERSION || (m->hello.features & ~WIRE_FEATURES))
+                return close_conn(srv, c, "unknown protocol version or features");
+        conn_handshaken(&srv->cs, &c->peer);
         struct wire_message reply = { .type = WIRE_HELLO_REPLY };
         reply.hello_reply.version = WIRE_VERSION;
         reply.hello_reply.features = WIRE_FEATURES;
@@ -422,12 +319,12 @@ static int handle_open(struct lsashm_server *srv, struct conn *c, const struct w
                  * server's shortage, not this peer's fault: refuse the open,
                  * keep the peer. */
                 uint8_t buf[WIRE_MAX_MESSAGE];
-                int sent = fdpass_send(c->fd, buf, wire_encode(&reply, buf), share.fd, true);
+                int sent = fdpass_send(c->peer.fd, buf, wire_encode(&reply, buf), share.fd, true);
                 if (sent == 0 || (sent != -ETOOMANYREFS && sent != -EAGAIN)) {
                         close(share.fd);
                         if (sent < 0)
                                 close_conn(srv, c, hangup_reason(sent, "send failed"));
-                        return sent < 0 ? -ECONNRESET : 0;
+                        return sent < 0 ? CONN_GONE : 0;
                 }
                 if (sent == -ETOOMANYREFS) {
                         close(share.fd);
@@ -472,7 +369,7 @@ static void handle_readable(struct lsashm_server *srv, struct conn *c)
         for (int budget = 16; budget > 0; budget--) {
                 uint8_t buf[WIRE_MAX_MESSAGE + 1];
                 int fd = -1;
-                ssize_t n = fdpass_recv(c->fd, buf, sizeof(buf), &fd, false, true);
+                ssize_t n = fdpass_recv(c->peer.fd, buf, sizeof(buf), &fd, false, true);
                 if (n == -EAGAIN)
                         return;
                 if (n == 0) {
@@ -493,8 +390,7 @@ static void handle_readable(struct lsashm_server *srv, struct conn *c)
                 size_t i = 0;
                 while (i < sizeof(handlers) / sizeof(handlers[0]) && handlers[i].type != m.type)
                         i++;
-                if (i == sizeof(handlers) / sizeof(handlers[0]) || (handlers[i].needs_hello && !c->greeted) ||
-                    (!handlers[i].needs_hello && c->greeted)) {
+                if (i == sizeof(handlers) / sizeof(handlers[0]) || handlers[i].needs_hello != c->peer.handshaken) {
                         close_conn(srv, c, "message out of sequence");
                         return;
                 }
@@ -507,8 +403,9 @@ static void handle_readable(struct lsashm_server *srv, struct conn *c)
 
 static void revoke_views(struct lsashm_server *srv, uint64_t pub_id)
 {
-        for (struct conn *c = srv->conns, *next; c; c = next) {
-                next = c->next;
+        for (struct conn_peer *peer = srv->cs.peers, *next; peer; peer = next) {
+                next = peer->next;
+                struct conn *c = (struct conn *)peer;
                 for (uint32_t i = 0; i < c->n_views;) {
                         if (c->views[i].pub_id != pub_id) {
                                 i++;
@@ -593,7 +490,8 @@ int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t
         struct lsashm_server *srv = calloc(1, sizeof(*srv));
         if (!srv)
                 return -ENOMEM;
-        srv->listen_fd = srv->epoll_fd = srv->wake_fd = -1;
+        srv->listen_fd = srv->wake_fd = -1;
+        srv->cs.epoll_fd = srv->cs.timer_fd = srv->cs.spare_fd = -1;
         pthread_mutex_init(&srv->lock, NULL);
         pthread_mutex_init(&srv->pending_lock, NULL);
         srv->limits = cfg->limits;
@@ -627,16 +525,27 @@ int lsashm_server_create(const struct lsashm_server_config *cfg, lsashm_server_t
                         goto fail;
                 }
         }
-        srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (srv->epoll_fd < 0 || srv->wake_fd < 0) {
-                r = -errno;
+        _Static_assert(sizeof(gid_t) == sizeof(uint32_t), "privileged_gids are gid_t");
+        struct conn_config cc = {
+                .total = srv->limits.connections,
+                .per_uid = srv->limits.connections_per_uid,
+                .reserved = cfg->reserved_connections ? cfg->reserved_connections : DEFAULT_RESERVED,
+                .handshake_ms = cfg->hello_timeout_ms ? cfg->hello_timeout_ms : DEFAULT_HELLO_TIMEOUT_MS,
+                .handshake = "HELLO",
+                .log_burst = cfg->client_log_burst,
+                .privileged_gids = (const gid_t *)cfg->privileged_gids,
+                .n_privileged_gids = cfg->privileged_gids ? cfg->n_privileged_gids : 0,
+                .peer_size = sizeof(struct conn),
+                .on_open = conn_opened,
+                .on_close = conn_closing,
+                .log = log_sink,
+                .ctx = srv,
+        };
+        if ((r = conn_set_init(&srv->cs, &cc, srv->listen_fd)) < 0)
                 goto fail;
-        }
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &listen_tag };
+        srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &wake_tag };
-        if (epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->listen_fd, &ev) < 0 ||
-            epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->wake_fd, &wev) < 0) {
+        if (srv->wake_fd < 0 || epoll_ctl(srv->cs.epoll_fd, EPOLL_CTL_ADD, srv->wake_fd, &wev) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -655,16 +564,12 @@ void lsashm_server_destroy(lsashm_server_t *srv)
         while (srv->pubs) {
                 unpublish(srv, srv->pubs, true);
         }
-        while (srv->conns)
-                close_conn(srv, srv->conns, NULL);
-        free_closed(srv);
+        conn_set_fini(&srv->cs);
         pthread_mutex_unlock(&srv->lock);
         if (srv->listen_fd >= 0)
                 close(srv->listen_fd);
         if (srv->path)
                 unlink(srv->path);
-        if (srv->epoll_fd >= 0)
-                close(srv->epoll_fd);
         if (srv->wake_fd >= 0)
                 close(srv->wake_fd);
         pthread_mutex_destroy(&srv->lock);
@@ -676,7 +581,7 @@ void lsashm_server_destroy(lsashm_server_t *srv)
 
 int lsashm_server_fd(lsashm_server_t *srv)
 {
-        return srv ? srv->epoll_fd : -EINVAL;
+        return srv ? srv->cs.epoll_fd : -EINVAL;
 }
 
 int lsashm_server_dispatch(lsashm_server_t *srv)
@@ -688,31 +593,27 @@ int lsashm_server_dispatch(lsashm_server_t *srv)
          * are only freed at the end of a dispatch round, so every event
          * fetched here names a struct that still exists. */
         pthread_mutex_lock(&srv->lock);
-        int n = epoll_wait(srv->epoll_fd, events, MAX_EVENTS, 0);
+        int n = epoll_wait(srv->cs.epoll_fd, events, MAX_EVENTS, 0);
         if (n < 0) {
                 pthread_mutex_unlock(&srv->lock);
                 return errno == EINTR ? 0 : -errno;
         }
         for (int i = 0; i < n; i++) {
-                void *tag = events[i].data.ptr;
-                if (tag == &listen_tag) {
-                        for (int k = 0; k < 32 && accept_one(srv); k++)
-                                ;
-                } else if (tag == &wake_tag) {
+                if (events[i].data.ptr == &wake_tag) {
                         uint64_t v;
                         (void)!read(srv->wake_fd, &v, sizeof(v));
                         revoke_pending(srv);
-                } else {
-                        struct conn *c = tag;
-                        if (c->closed)
-                                continue;
-                        if (events[i].events & EPOLLOUT && flush_queue(srv, c) < 0)
-                                continue;
-                        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                                handle_readable(srv, c);
+                        continue;
                 }
+                struct conn *c = (struct conn *)conn_event(&srv->cs, &events[i]);
+                if (!c)
+                        continue;
+                if (events[i].events & EPOLLOUT && flush_queue(srv, c) < 0)
+                        continue;
+                if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                        handle_readable(srv, c);
         }
-        free_closed(srv);
+        conn_reap(&srv->cs);
         pthread_mutex_unlock(&srv->lock);
         return n;
 }
@@ -722,7 +623,7 @@ int lsashm_server_run(lsashm_server_t *srv)
         if (!srv)
                 return -EINVAL;
         while (!__atomic_load_n(&srv->stop, __ATOMIC_ACQUIRE)) {
-                struct pollfd pfd = { .fd = srv->epoll_fd, .events = POLLIN };
+                struct pollfd pfd = { .fd = srv->cs.epoll_fd, .events = POLLIN };
                 if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
                         return -errno;
                 int r = lsashm_server_dispatch(srv);
@@ -842,6 +743,10 @@ int lsashm_server_stats(lsashm_server_t *srv, struct lsashm_server_stats *ret)
                 return -EINVAL;
         pthread_mutex_lock(&srv->lock);
         *ret = srv->stats;
+        ret->connections = srv->cs.n;
+        ret->accepted = srv->cs.accepted;
+        ret->refused = srv->cs.refused;
+        ret->dropped = srv->cs.dropped;
         pthread_mutex_unlock(&srv->lock);
         return 0;
 }
