@@ -1101,11 +1101,31 @@ static void test_lsashmd_sighup_reloads(void **state)
         daemon_start_conf(d, "reload", conf, pkgs);
         assert_int_equal(nobody_register(d->sock), 1);
 
-        snprintf(text, sizeof(text), "max-connections 100\nlogon-group %s\n", group);
+        snprintf(text, sizeof(text), "max-connections 100\nmax-connections-per-uid 2\nlogon-group %s\n", group);
         write_file(conf, text);
         assert_int_equal(kill(d->pid, SIGHUP), 0);
         expect_log(d, "lsashmd: reloaded ");
         assert_int_equal(nobody_register(d->sock), 0);
+        expect_client_echo(d->sock, false);
+
+        /* The new limits reach the connection skeleton: two idle
+         * connections of this uid fill a per-uid limit of 2, and a third
+         * is refused until they go. */
+        int idle[2];
+        for (int i = 0; i < 2; i++) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                assert_true(strlen(d->sock) < sizeof(sa.sun_path));
+                memcpy(sa.sun_path, d->sock, strlen(d->sock) + 1);
+                idle[i] = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                assert_true(idle[i] >= 0);
+                assert_int_equal(connect(idle[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+        }
+        tu_sleep_ms(300); /* accepted and counted */
+        int refused = tu_wait(client_echo_spawn(d->sock, false), RUN_S, NULL);
+        assert_false(exited(refused, 0));
+        close(idle[0]);
+        close(idle[1]);
+        tu_sleep_ms(300);
         expect_client_echo(d->sock, false);
 
         /* Broken: the old configuration stays, logon-group included. */

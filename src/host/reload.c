@@ -29,7 +29,17 @@ int host_reload(struct host *h, const struct host_config *cfg)
         h->cfg.reply_max = reply_max;
         h->cfg.max_connections = cfg->max_connections ? cfg->max_connections : 1024;
         h->cfg.max_connections_per_uid = cfg->max_connections_per_uid ? cfg->max_connections_per_uid : 64;
+        h->cfg.reserved_connections = cfg->reserved_connections ? cfg->reserved_connections : 32;
         h->cfg.logon_gid = cfg->logon_gid;
         h->cfg.admin_gid = cfg->admin_gid;
-        return 0;
+        /* The connection skeleton holds the limits it applies, and the
+         * groups whose members may take the reserved slots. */
+        gid_t privileged[2];
+        size_t n_privileged = 0;
+        if (h->cfg.admin_gid != (gid_t)-1)
+                privileged[n_privileged++] = h->cfg.admin_gid;
+        if (h->cfg.logon_gid != (gid_t)-1)
+                privileged[n_privileged++] = h->cfg.logon_gid;
+        return conn_set_limits(&h->cs, h->cfg.max_connections, h->cfg.max_connections_per_uid,
+                               h->cfg.reserved_connections, privileged, n_privileged);
 }

@@ -325,6 +325,7 @@ static void reload(struct host *h, const struct startup *st)
         hc.reply_max = next.reply_max;
         hc.max_connections = next.max_connections;
         hc.max_connections_per_uid = next.max_connections_per_uid;
+        hc.reserved_connections = next.reserved_connections;
         host_reload(h, &hc);
         fprintf(stderr, "lsashmd: reloaded %s: reply-max, max-connections, max-connections-per-uid, "
                         "logon-group and admin-group applied\n", name);

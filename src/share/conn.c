@@ -290,6 +290,25 @@ int conn_set_init(struct conn_set *s, const struct conn_config *cfg, int listen_
         return 0;
 }
 
+int conn_set_limits(struct conn_set *s, uint32_t total, uint32_t per_uid, uint32_t reserved,
+                    const gid_t *privileged_gids, size_t n_privileged_gids)
+{
+        s->cfg.total = total;
+        s->cfg.per_uid = per_uid;
+        s->cfg.reserved = reserved;
+        gid_t *gids = NULL;
+        if (n_privileged_gids) {
+                gids = calloc(n_privileged_gids, sizeof(gid_t));
+                if (!gids)
+                        return -ENOMEM;
+                memcpy(gids, privileged_gids, n_privileged_gids * sizeof(gid_t));
+        }
+        free(s->gids);
+        s->gids = gids;
+        s->cfg.n_privileged_gids = n_privileged_gids;
+        return 0;
+}
+
 void conn_set_fini(struct conn_set *s)
 {
         while (s->peers)

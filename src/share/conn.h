@@ -90,6 +90,11 @@ struct conn_set {
  * data.ptr tags of its own); listen_fd must be nonblocking. 0 or -errno;
  * on failure conn_set_fini is still to be called. */
 int conn_set_init(struct conn_set *s, const struct conn_config *cfg, int listen_fd);
+/* New limits and privileged groups for what comes next (a reload): peers
+ * already admitted stay, even above a lowered limit. 0, or -ENOMEM with the
+ * old groups kept (the limits are taken either way). */
+int conn_set_limits(struct conn_set *s, uint32_t total, uint32_t per_uid, uint32_t reserved,
+                    const gid_t *privileged_gids, size_t n_privileged_gids);
 /* Close every peer quietly, free everything. Safe to call twice. */
 void conn_set_fini(struct conn_set *s);
 
