@@ -116,9 +116,7 @@ static void assert_file_bounded(int fd, uint64_t committed)
 
 static void become(uid_t uid)
 {
-        CHILD_CHECK(setgroups(0, NULL) == 0);
-        CHILD_CHECK(setresgid(uid, uid, uid) == 0);
-        CHILD_CHECK(setresuid(uid, uid, uid) == 0);
+        tu_become(&(struct tu_creds){ .uid = uid, .gid = uid });
 }
 
 /* The parent's ends of the two pipes, so that a child that dies is seen

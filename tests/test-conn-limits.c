@@ -144,10 +144,7 @@ static void pump_until_settled(uint64_t seen)
 
 static void become(uid_t uid, gid_t gid)
 {
-        CHILD_CHECK(setgroups(0, NULL) == 0);
-        CHILD_CHECK(setresgid(gid, gid, gid) == 0);
-        CHILD_CHECK(setresuid(uid, uid, uid) == 0);
-        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* the sanitizers read /proc/self */
+        tu_become(&(struct tu_creds){ .uid = uid, .gid = gid });
 }
 
 static int connect_with(int flags)

@@ -324,12 +324,9 @@ static void become(const struct ident *id)
 {
         if (!id || !id->drop)
                 return;
-        CHILD_CHECK(setgroups(id->n_groups, id->groups) == 0);
-        CHILD_CHECK(setresgid(id->gid, id->gid, id->gid) == 0);
-        CHILD_CHECK(setresuid(id->uid, id->uid, id->uid) == 0);
-        uid_t r, e, s;
-        CHILD_CHECK(getresuid(&r, &e, &s) == 0 && r == id->uid && e == id->uid && s == id->uid);
-        CHILD_CHECK(getegid() == id->gid);
+        struct tu_creds cr = { .uid = id->uid, .gid = id->gid, .ngroups = (int)id->n_groups };
+        memcpy(cr.groups, id->groups, id->n_groups * sizeof(gid_t));
+        tu_become(&cr);
 }
 
 /*

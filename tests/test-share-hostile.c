@@ -74,21 +74,6 @@ static int64_t now_ns(void)
 
 /* ---- small helpers usable in children (no cmocka there) ---------------- */
 
-/* In a child: close every descriptor from 3 up but keep1 and keep2 (-1: none). */
-static void close_other_fds(int keep1, int keep2)
-{
-        int k[2] = { keep1 < keep2 ? keep1 : keep2, keep1 < keep2 ? keep2 : keep1 };
-        unsigned lo = 3;
-        for (int i = 0; i < 2; i++) {
-                if (k[i] < (int)lo)
-                        continue;
-                if ((unsigned)k[i] > lo)
-                        close_range(lo, (unsigned)k[i] - 1, 0);
-                lo = (unsigned)k[i] + 1;
-        }
-        close_range(lo, ~0u, 0);
-}
-
 static int raw_connect(void)
 {
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -229,26 +214,6 @@ static bool write_byte(int fd, char c)
         return n == 1;
 }
 
-/* One byte within timeout_ms: 1, 0 at end of file, -1 on timeout or error. */
-static int read_byte(int fd, int timeout_ms, char *ret)
-{
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int r;
-        do
-                r = poll(&p, 1, timeout_ms);
-        while (r < 0 && errno == EINTR);
-        if (r <= 0)
-                return -1;
-        char c;
-        ssize_t n;
-        do
-                n = read(fd, &c, 1);
-        while (n < 0 && errno == EINTR);
-        if (n == 1 && ret)
-                *ret = c;
-        return n == 1 ? 1 : n == 0 ? 0 : -1;
-}
-
 /* Lines of /proc/self/maps that mention needle. */
 static int maps_count(const char *needle)
 {
@@ -261,22 +226,6 @@ static int maps_count(const char *needle)
                 if (strstr(line, needle))
                         n++;
         fclose(f);
-        return n;
-}
-
-static int proc_count_fds(pid_t pid)
-{
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-        DIR *d = opendir(path);
-        if (!d)
-                return -1;
-        int n = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL)
-                if (e->d_name[0] != '.')
-                        n++;
-        closedir(d);
         return n;
 }
 
@@ -769,7 +718,7 @@ enum { HC_OK = 0, HC_NO_HANGUP = 2, HC_FDS_KEPT = 3, HC_SETUP = 4, HC_SEND = 5 }
 
 static void hostile_child(const struct hostile *k, int life)
 {
-        close_other_fds(life, -1);
+        tu_close_fds_except(life, -1);
         int s = raw_connect();
         if (s < 0)
                 _exit(HC_SETUP);
@@ -800,7 +749,7 @@ static void hostile_child(const struct hostile *k, int life)
                 /* Every copy of the write end the server received is closed:
                  * the read end sees end of file. */
                 char c;
-                if (read_byte(keep, 10000, &c) != 0)
+                if (tu_read_byte(keep, 10000, &c) != 0)
                         _exit(HC_FDS_KEPT);
         }
         _exit(HC_OK);
@@ -926,7 +875,7 @@ static void test_empty_packet_refused(void **state)
  * up on it (its sends fail). */
 static void flood_child(int life)
 {
-        close_other_fds(life, -1);
+        tu_close_fds_except(life, -1);
         int s = raw_connect();
         if (s < 0)
                 _exit(HC_SETUP);
@@ -995,7 +944,7 @@ static void test_never_reads_opens(void **state)
  * before the server hung up. */
 static void hoarder_child(int life, int go, unsigned views)
 {
-        close_other_fds(life, go);
+        tu_close_fds_except(life, go);
         int s = raw_connect();
         if (s < 0)
                 _exit(HC_SETUP);
@@ -1016,7 +965,7 @@ static void hoarder_child(int life, int go, unsigned views)
         if (!write_byte(life, 'r'))
                 _exit(HC_SETUP);
         char c;
-        if (read_byte(go, 30000, &c) != 1)
+        if (tu_read_byte(go, 30000, &c) != 1)
                 _exit(HC_SETUP);
         unsigned notices = 0;
         if (wait_hangup(s, 10000, &notices) != 1)
@@ -1048,7 +997,7 @@ static void test_never_reads_notices(void **state)
         close(go[0]);
         assert_true(serve_until(f->srv, life[0], POLLIN, STEP_MS));
         char c = 0;
-        assert_int_equal(read_byte(life[0], 0, &c), 1);
+        assert_int_equal(tu_read_byte(life[0], 0, &c), 1);
         assert_int_equal(c, 'r');
         assert_int_equal(lsashm_server_stats(f->srv, &st1), 0);
         assert_int_equal(st1.views, st0.views + views);
@@ -1087,7 +1036,7 @@ static void test_never_reads_notices(void **state)
  * reply: in request order, each with exactly one descriptor. */
 static void slow_reader_child(int life, int go, unsigned n)
 {
-        close_other_fds(life, go);
+        tu_close_fds_except(life, go);
         int s = raw_connect();
         if (s < 0)
                 _exit(HC_SETUP);
@@ -1099,7 +1048,7 @@ static void slow_reader_child(int life, int go, unsigned n)
                 if (tu_send_fds(s, buf, enc_open(buf, i + 1, 0, "good"), NULL, 0, 0) < 0)
                         _exit(HC_SETUP);
         char c;
-        if (!write_byte(life, 'r') || read_byte(go, 30000, &c) != 1)
+        if (!write_byte(life, 'r') || tu_read_byte(go, 30000, &c) != 1)
                 _exit(HC_SETUP);
         for (unsigned i = 0; i < n; i++) {
                 int fd = -1;
@@ -1141,7 +1090,7 @@ static void test_slow_reader_served(void **state)
         close(go[0]);
         assert_true(serve_until(f->srv, life[0], POLLIN, STEP_MS));
         char c = 0;
-        assert_int_equal(read_byte(life[0], 0, &c), 1);
+        assert_int_equal(tu_read_byte(life[0], 0, &c), 1);
         serve_idle(f->srv);
         assert_int_equal(lsashm_server_stats(f->srv, &st1), 0);
         assert_int_equal(st1.views, st0.views + n);
@@ -1202,7 +1151,7 @@ _Noreturn static void park(void)
  * it reaches on prog; the parent SIGKILLs it after some stage. */
 static void dying_client(enum dying_kind kind, int prog, int room)
 {
-        close_other_fds(prog, -1);
+        tu_close_fds_except(prog, -1);
         uint8_t buf[WIRE_MAX_MESSAGE + 1];
         switch (kind) {
         case D_RAW: {
@@ -1290,7 +1239,7 @@ static void dying_client(enum dying_kind kind, int prog, int room)
  * writes its stats. Exits through exit() so LeakSanitizer checks it. */
 static void server_process(int cmd, int rep)
 {
-        close_other_fds(cmd, rep);
+        tu_close_fds_except(cmd, rep);
         static const struct lsashm_rule rw = { LSASHM_RULE_ANYONE, 0, LSASHM_ACCESS_READ_WRITE };
         static const struct lsashm_rule ro = { LSASHM_RULE_ANYONE, 0, LSASHM_ACCESS_READ };
         struct lsashm_section_config sc = { .max_size = 64 * 1024, .initial_size = 64 * 1024, .name = "hostile-dying" };
@@ -1355,7 +1304,7 @@ static void server_snapshot(struct server_proc *sp, struct lsashm_server_stats *
         assert_int_equal(poll(&p, 1, STEP_MS), 1);
         assert_int_equal(read(sp->rep, st, sizeof(*st)), (ssize_t)sizeof(*st));
         /* The server now sits idle in poll: its /proc entries are stable. */
-        *fds = proc_count_fds(sp->pid);
+        *fds = tu_proc_fd_count(sp->pid);
         *rss_kib = proc_rss_kib(sp->pid);
         *memfd_maps = proc_maps_count(sp->pid, "memfd:");
         *maps = proc_maps_count(sp->pid, NULL);
@@ -1407,7 +1356,7 @@ static void run_dying_round(unsigned n, struct tu_rng *rng, int room, struct rou
                 for (unsigned i = 0; i < m; i++) {
                         for (int s = 0; s < stage[i]; s++) {
                                 char c;
-                                if (read_byte(prog[i], STEP_MS, &c) != 1) {
+                                if (tu_read_byte(prog[i], STEP_MS, &c) != 1) {
                                         kill(pids[i], SIGKILL);
                                         int status;
                                         waitpid(pids[i], &status, 0);
@@ -1470,7 +1419,7 @@ static void test_thousand_dying_clients(void **state)
         sp.cmd = cmd[1];
         sp.rep = rep[0];
         char c = 0;
-        assert_int_equal(read_byte(sp.rep, STEP_MS, &c), 1);
+        assert_int_equal(tu_read_byte(sp.rep, STEP_MS, &c), 1);
         assert_int_equal(c, 'R');
 
         struct tu_rng rng = { UINT64_C(0x5eed0fdead) };
@@ -1676,7 +1625,7 @@ static bool rc_matches(int got, int want)
 
 static void client_child(const struct client_case *k)
 {
-        close_other_fds(-1, -1);
+        tu_close_fds_except(-1, -1);
         signal(SIGPIPE, SIG_DFL); /* a SIGPIPE must kill us, visibly */
         int base = tu_count_fds();
         lsashm_client_t *c = NULL;
@@ -2058,7 +2007,7 @@ enum death_kind {
 
 static void death_child(enum death_kind kind, int sync)
 {
-        close_other_fds(sync, -1);
+        tu_close_fds_except(sync, -1);
         signal(SIGPIPE, SIG_DFL);
         int base = tu_count_fds();
         lsashm_client_t *c = NULL;
@@ -2085,7 +2034,7 @@ static void death_child(enum death_kind kind, int sync)
         case DK_GONE_BEFORE_CLOSE: {
                 char b;
                 CHILD_CHECK(write_byte(sync, 'o'));
-                CHILD_CHECK(read_byte(sync, 30000, &b) == 1); /* the server has hung up */
+                CHILD_CHECK(tu_read_byte(sync, 30000, &b) == 1); /* the server has hung up */
                 /* Closing sends CLOSE into a dead socket: no SIGPIPE. */
                 lsashm_view_close(v);
                 v = NULL;
@@ -2120,7 +2069,7 @@ static void death_child(enum death_kind kind, int sync)
  * first open, reads the second open, reports 'k' and waits to be killed. */
 static void doomed_server(int lfd, int report)
 {
-        close_other_fds(lfd, report);
+        tu_close_fds_except(lfd, report);
         int conn = fake_accept(lfd);
         CHILD_CHECK(conn >= 0);
         uint8_t buf[WIRE_MAX_MESSAGE + 1];
@@ -2164,7 +2113,7 @@ static void run_death(enum death_kind kind)
                         doomed_server(lfd, report[1]);
                 close(report[1]);
                 char c = 0;
-                int got = read_byte(report[0], STEP_MS, &c);
+                int got = tu_read_byte(report[0], STEP_MS, &c);
                 kill(server, SIGKILL);
                 int status;
                 while (waitpid(server, &status, 0) < 0 && errno == EINTR)
@@ -2187,7 +2136,7 @@ static void run_death(enum death_kind kind)
                 fake_send_reply(conn, &r);
                 if (kind == DK_GONE_BEFORE_CLOSE) {
                         char c;
-                        assert_int_equal(read_byte(sync[0], STEP_MS, &c), 1);
+                        assert_int_equal(tu_read_byte(sync[0], STEP_MS, &c), 1);
                         close(conn);
                         conn = -1;
                         assert_true(write_byte(sync[0], 'g'));
