@@ -373,16 +373,16 @@ static inline void c_free(PVOID buf)
         CHECK_ST(LsaFreeReturnBuffer(buf), STATUS_SUCCESS);
 }
 
+static inline void write_one_byte(void *p)
+{
+        *(volatile UCHAR *)p = 0x42;
+}
+
 /* Does writing one byte at p kill a process? Tried in a grandchild. */
 static inline bool write_faults(volatile UCHAR *p)
 {
-        pid_t pid = tu_fork();
-        CHECK(pid >= 0);
-        if (pid == 0) {
-                *p = 0x42;
-                _exit(0);
-        }
-        int status = tu_wait(pid, 20, NULL);
+        char why[96];
+        int status = tu_run_child(write_one_byte, (void *)(uintptr_t)p, NULL, 20, why, sizeof(why));
         return status != -1 && WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS);
 }
 

@@ -440,19 +440,7 @@ static inline int exec_child(void *arg)
 
 static inline int raw_connect(const char *path)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(addr.sun_path))
-                return -ENAMETOOLONG;
-        memcpy(addr.sun_path, path, strlen(path) + 1);
-        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+        return tu_seqpacket_connect(path, 0);
 }
 
 static inline int raw_send(int fd, const struct wire_message *m, bool nonblocking)

@@ -78,17 +78,7 @@ static inline int64_t now_ns(void)
 
 static inline int raw_connect(void)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-        strcpy(addr.sun_path, sock_path);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (s < 0)
-                return -errno;
-        if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-                int r = -errno;
-                close(s);
-                return r;
-        }
-        return s;
+        return tu_seqpacket_connect(sock_path, 0);
 }
 
 static inline void set_timeouts(int s, int seconds)

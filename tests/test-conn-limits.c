@@ -149,14 +149,7 @@ static void become(uid_t uid, gid_t gid)
 
 static int connect_with(int flags)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_sock);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | flags, 0);
-        if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                close(s);
-                return -1;
-        }
-        return s;
+        return tu_seqpacket_connect(g_sock, flags);
 }
 
 static int raw_connect(void)

@@ -84,11 +84,8 @@ static uint8_t g_pkt[LSA_WIRE_MAX_MESSAGE + 256];
 
 static int raw_connect(void)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_sock);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int s = tu_seqpacket_connect(g_sock, SOCK_NONBLOCK);
         assert_true(s >= 0);
-        assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
         return s;
 }
 
@@ -596,11 +593,8 @@ static void child_admin_refused(void *arg, int index)
 {
         (void)index;
         NTSTATUS want = arg ? STATUS_SUCCESS : STATUS_ACCESS_DENIED;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_sock);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        int s = tu_seqpacket_connect(g_sock, 0);
         CHECK(s >= 0);
-        CHECK(connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0);
         struct lsa_wire_message m = { .type = LSA_WIRE_CONNECT }, r;
         m.connect.mode = LSA_WIRE_MODE_ADMIN;
         size_t len = lsa_wire_encode(&m, g_pkt);

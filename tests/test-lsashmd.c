@@ -135,14 +135,10 @@ static unsigned count_lines_with(const char *text, const char *needle)
 
 static bool connectable(const char *path)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (s < 0)
-                return false;
-        bool ok = connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-        close(s);
-        return ok;
+        int s = tu_seqpacket_connect(path, 0);
+        if (s >= 0)
+                close(s);
+        return s >= 0;
 }
 
 /* A datagram socket for sd_notify, bound at path. */

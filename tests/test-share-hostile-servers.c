@@ -21,13 +21,8 @@
 
 static int fake_listen(void)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-        strcpy(addr.sun_path, sock_path);
-        unlink(sock_path);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        int s = tu_seqpacket_listen(sock_path, 8);
         assert_true(s >= 0);
-        assert_int_equal(bind(s, (struct sockaddr *)&addr, sizeof(addr)), 0);
-        assert_int_equal(listen(s, 8), 0);
         return s;
 }
 

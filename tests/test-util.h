@@ -673,4 +673,24 @@ static inline int tu_read_byte(int fd, int timeout_ms, char *ret)
         return n == 1 ? 1 : n == 0 ? 0 : -1;
 }
 
+/* A close-on-exec SOCK_SEQPACKET socket (with flags, e.g. SOCK_NONBLOCK)
+ * connected to path; -errno on failure. */
+static inline int tu_seqpacket_connect(const char *path, int flags)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(addr.sun_path, path, strlen(path) + 1);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | flags, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+                int e = -errno;
+                close(fd);
+                return e;
+        }
+        return fd;
+}
+
 #endif
