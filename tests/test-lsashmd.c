@@ -144,42 +144,9 @@ static bool connectable(const char *path)
 /* A datagram socket for sd_notify, bound at path. */
 static int notify_socket(const char *path)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-        unlink(path);
-        int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int s = tu_notify_socket(path);
         assert_true(s >= 0);
-        assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
         return s;
-}
-
-/* Wait up to timeout_ms for a notification containing want; everything
- * received is appended to log (if given, cap bytes). */
-static bool notify_wait(int s, const char *want, int timeout_ms, char *log, size_t cap)
-{
-        int64_t end = tu_now_ms() + timeout_ms;
-        for (;;) {
-                int64_t left = end - tu_now_ms();
-                if (left <= 0)
-                        return false;
-                struct pollfd p = { .fd = s, .events = POLLIN };
-                int r = poll(&p, 1, (int)left);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        return false;
-                char buf[4096];
-                ssize_t n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                if (log && strlen(log) + (size_t)n + 2 < cap) {
-                        strcat(log, buf);
-                        strcat(log, "|");
-                }
-                if (strstr(buf, want))
-                        return true;
-        }
 }
 
 /* ---- processes ---- */
@@ -267,7 +234,7 @@ static void daemon_start(struct daemon *d, const char *name, const char *const *
         snprintf(log_env, sizeof(log_env), "%s=%s", TP_LOG_ENV, g_tp_log);
         const char *env[] = { notify_env, log_env, NULL };
         d->pid = spawn(argv, NULL, d->err, env, NULL);
-        if (!notify_wait(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
+        if (!tu_notify_wait_log(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
                 char *err = tu_slurp(d->err);
                 print_message("lsashmd stderr:\n%s\n", err);
                 free(err);
@@ -283,7 +250,7 @@ static int daemon_stop(struct daemon *d, int sig)
         int status = tu_wait(d->pid, RUN_S, NULL);
         d->pid = -1;
         if (d->notify_fd >= 0)
-                notify_wait(d->notify_fd, "STOPPING=1", 1000, d->notes, sizeof(d->notes));
+                tu_notify_wait_log(d->notify_fd, "STOPPING=1", 1000, d->notes, sizeof(d->notes));
         if (d->notify_fd >= 0)
                 close(d->notify_fd);
         d->notify_fd = -1;
@@ -482,7 +449,7 @@ static void test_lsashmd_sd_notify_ready(void **state)
         struct daemon *d = &g_daemon;
         d->pid = spawn(argv, NULL, err, env, NULL);
         char notes[1024] = "";
-        bool ready = notify_wait(ns, "READY=1", 5000, notes, sizeof(notes));
+        bool ready = tu_notify_wait_log(ns, "READY=1", 5000, notes, sizeof(notes));
         close(ns);
         /* Ready means serving: the package is there. */
         if (ready)
@@ -809,7 +776,7 @@ static void test_lsashmd_socket_activation(void **state)
         }
         expect_client_echo(sock, false);
         char notes[1024] = "";
-        assert_true(notify_wait(ns, "READY=1", START_S * 1000, notes, sizeof(notes)));
+        assert_true(tu_notify_wait_log(ns, "READY=1", START_S * 1000, notes, sizeof(notes)));
         expect_client_echo(sock, true);
         char *text = tu_slurp(err);
         if (!strstr(text, "the socket systemd passed")) {
@@ -1144,7 +1111,7 @@ static void test_lsashmd_runs_unprivileged(void **state)
         const char *env[] = { notify_env, NULL };
         char *argv[] = { lsashmd, "--config", g_empty_conf, "--socket", d->sock, "--package", ok, NULL };
         d->pid = spawn(argv, NULL, d->err, env, &(struct tu_creds){ .uid = daemon_uid, .gid = daemon_uid });
-        if (!notify_wait(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
+        if (!tu_notify_wait_log(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
                 char *err = tu_slurp(d->err);
                 print_message("lsashmd stderr:\n%s\n", err);
                 free(err);

@@ -398,8 +398,10 @@ static inline int tu_notify_socket(const char *path)
         return s;
 }
 
-/* Wait up to timeout_ms for a notification on s that contains want. */
-static inline bool tu_notify_wait(int s, const char *want, int timeout_ms)
+/* Wait up to timeout_ms for a notification on s that contains want; every
+ * notification received is appended to log, "|"-separated (if not NULL,
+ * cap bytes). */
+static inline bool tu_notify_wait_log(int s, const char *want, int timeout_ms, char *log, size_t cap)
 {
         int64_t end = tu_now_ms() + timeout_ms;
         for (;;) {
@@ -417,9 +419,18 @@ static inline bool tu_notify_wait(int s, const char *want, int timeout_ms)
                 if (n <= 0)
                         continue;
                 buf[n] = '\0';
+                if (log && strlen(log) + (size_t)n + 2 < cap) {
+                        strcat(log, buf);
+                        strcat(log, "|");
+                }
                 if (strstr(buf, want))
                         return true;
         }
+}
+
+static inline bool tu_notify_wait(int s, const char *want, int timeout_ms)
+{
+        return tu_notify_wait_log(s, want, timeout_ms, NULL, 0);
 }
 
 struct tu_creds;
