@@ -62,20 +62,22 @@
 /* ---- probes ---------------------------------------------------------- */
 
 /* Touch addr in a forked child; the signal that killed it, or 0. */
+static void read_one_byte(void *addr)
+{
+        (void)*(volatile unsigned char *)addr;
+}
+
+static void write_one_byte(void *addr)
+{
+        *(volatile unsigned char *)addr = 0x5a;
+}
+
 static int touch_signal(volatile unsigned char *addr, bool write)
 {
-        pid_t pid = tu_fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                if (write)
-                        *addr = 0x5a;
-                else
-                        (void)*addr;
-                _exit(0);
-        }
-        int st = tu_wait(pid, 30, NULL);
-        return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+        char why[96];
+        int st = tu_run_child(write ? write_one_byte : read_one_byte, (void *)(uintptr_t)addr, NULL, 30, why,
+                              sizeof(why));
+        return st != -1 && WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 }
 
 /* The whole attack from a mapping of len bytes whose first committed bytes
@@ -116,9 +118,7 @@ static void assert_file_bounded(int fd, uint64_t committed)
 
 static void become(uid_t uid)
 {
-        CHILD_CHECK(setgroups(0, NULL) == 0);
-        CHILD_CHECK(setresgid(uid, uid, uid) == 0);
-        CHILD_CHECK(setresuid(uid, uid, uid) == 0);
+        tu_become(&(struct tu_creds){ .uid = uid, .gid = uid });
 }
 
 /* The parent's ends of the two pipes, so that a child that dies is seen

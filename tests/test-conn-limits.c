@@ -144,22 +144,12 @@ static void pump_until_settled(uint64_t seen)
 
 static void become(uid_t uid, gid_t gid)
 {
-        CHILD_CHECK(setgroups(0, NULL) == 0);
-        CHILD_CHECK(setresgid(gid, gid, gid) == 0);
-        CHILD_CHECK(setresuid(uid, uid, uid) == 0);
-        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* the sanitizers read /proc/self */
+        tu_become(&(struct tu_creds){ .uid = uid, .gid = gid });
 }
 
 static int connect_with(int flags)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_sock);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | flags, 0);
-        if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                close(s);
-                return -1;
-        }
-        return s;
+        return tu_seqpacket_connect(g_sock, flags);
 }
 
 static int raw_connect(void)

@@ -80,20 +80,19 @@ static unsigned log_count(unsigned since, const char *needle, const char *needle
 
 /* ---- in a child: one scenario, its copy of the host ---- */
 
+static void run_scenario(void *arg)
+{
+        void (*const *fn)(void) = arg;
+        (*fn)();
+}
+
 /* Run fn in a forked child; the test fails unless it returns. */
 static void in_child(void (*fn)(void))
 {
-        pid_t pid = tu_fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                fn();
-                fflush(stderr);
-                _exit(0);
-        }
-        int status = tu_wait(pid, 120, NULL);
         char why[96];
-        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fail_msg("the host's process %s", tu_describe_status(status, why, sizeof(why)));
+        int status = tu_run_child(run_scenario, &fn, NULL, 120, why, sizeof(why));
+        if (!tu_exited_ok(status))
+                fail_msg("the host's process %s", why);
 }
 
 static struct host_package *package(const char *name)

@@ -126,24 +126,6 @@ static unsigned env_unsigned(const char *name, unsigned dflt)
         return *end == '\0' && n > 0 && n <= 1000000 ? (unsigned)n : dflt;
 }
 
-static char *slurp(const char *path)
-{
-        FILE *f = fopen(path, "re");
-        char *text = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&text, &len);
-        assert_non_null(m);
-        if (f) {
-                char buf[4096];
-                size_t n;
-                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-                        fwrite(buf, 1, n, m);
-                fclose(f);
-        }
-        fclose(m);
-        return text;
-}
-
 /* ---- a client, in a forked child ---- */
 
 #define CHECK(cond) CHILD_CHECK(cond)
@@ -336,7 +318,7 @@ static void report(struct sample *s)
         pid_t pid = tu_spawn(argv, out, NULL, NULL);
         assert_true(pid > 0);
         int status = tu_wait(pid, 60, NULL);
-        char *text = slurp(out);
+        char *text = tu_slurp(out);
         if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 char why[96];
                 fail_msg("lsashm status --json %s: %s", tu_describe_status(status, why, sizeof(why)), text);
@@ -566,7 +548,7 @@ static void expect_full_client(unsigned idx, uint64_t seed)
  * by failing to send it a reply. */
 static void print_drop_reasons(void)
 {
-        char *log = slurp(g_err);
+        char *log = tu_slurp(g_err);
         char reasons[8][96];
         unsigned counts[8] = { 0 }, nreasons = 0;
         for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
@@ -653,7 +635,7 @@ static void test_killstorm_lsashmd_back_at_baseline(void **state)
         snprintf(notify, sizeof(notify), "%s/lsashmd.notify", g_dir);
         g_lsashmd = tu_lsashmd_start(lsashmd_path(), g_conf, g_sock, pkg, notify, g_err, START_S);
         if (g_lsashmd < 0) {
-                char *err = slurp(g_err);
+                char *err = tu_slurp(g_err);
                 fail_msg("lsashmd did not start: %s", err);
         }
 
@@ -722,7 +704,7 @@ static void test_killstorm_lsashmd_back_at_baseline(void **state)
         print_drop_reasons();
         char why[96];
         if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                char *err = slurp(g_err);
+                char *err = tu_slurp(g_err);
                 print_message("lsashmd stderr:\n%s\n", err);
                 free(err);
                 fail_msg("lsashmd after the storm and SIGTERM: %s", tu_describe_status(status, why, sizeof(why)));

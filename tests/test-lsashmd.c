@@ -119,27 +119,6 @@ static void copy_for_everyone(const char *from, const char *name, char *out, siz
 
 /* ---- small helpers ---- */
 
-
-
-/* The whole file as a string ("" if absent). */
-static char *slurp(const char *path)
-{
-        FILE *f = fopen(path, "re");
-        char *text = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&text, &len);
-        assert_non_null(m);
-        if (f) {
-                char buf[4096];
-                size_t n;
-                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-                        fwrite(buf, 1, n, m);
-                fclose(f);
-        }
-        fclose(m);
-        return text;
-}
-
 static unsigned count_lines_with(const char *text, const char *needle)
 {
         unsigned n = 0;
@@ -156,124 +135,43 @@ static unsigned count_lines_with(const char *text, const char *needle)
 
 static bool connectable(const char *path)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (s < 0)
-                return false;
-        bool ok = connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-        close(s);
-        return ok;
+        int s = tu_seqpacket_connect(path, 0);
+        if (s >= 0)
+                close(s);
+        return s >= 0;
 }
 
 /* A datagram socket for sd_notify, bound at path. */
 static int notify_socket(const char *path)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-        unlink(path);
-        int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int s = tu_notify_socket(path);
         assert_true(s >= 0);
-        assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
         return s;
 }
 
-/* Wait up to timeout_ms for a notification containing want; everything
- * received is appended to log (if given, cap bytes). */
-static bool notify_wait(int s, const char *want, int timeout_ms, char *log, size_t cap)
-{
-        int64_t end = tu_now_ms() + timeout_ms;
-        for (;;) {
-                int64_t left = end - tu_now_ms();
-                if (left <= 0)
-                        return false;
-                struct pollfd p = { .fd = s, .events = POLLIN };
-                int r = poll(&p, 1, (int)left);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        return false;
-                char buf[4096];
-                ssize_t n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                if (log && strlen(log) + (size_t)n + 2 < cap) {
-                        strcat(log, buf);
-                        strcat(log, "|");
-                }
-                if (strstr(buf, want))
-                        return true;
-        }
-}
-
 /* ---- processes ---- */
-
-struct creds {
-        uid_t uid;
-        gid_t gid;
-};
-
-static void become(const struct creds *cr)
-{
-        if (setgroups(0, NULL) < 0 || setresgid(cr->gid, cr->gid, cr->gid) < 0 ||
-            setresuid(cr->uid, cr->uid, cr->uid) < 0) {
-                perror("dropping privileges");
-                _exit(126);
-        }
-}
 
 /* Start argv[0] with stdout and stderr in files (out/err, may be NULL),
  * extra environment "NAME=VALUE" strings (NULL-terminated, may be NULL),
  * as cr (NULL: as we are). */
 static pid_t spawn(char *const argv[], const char *out, const char *err, const char *const *env,
-                   const struct creds *cr)
+                   const struct tu_creds *cr)
 {
-        pid_t pid = tu_fork();
-        assert_true(pid >= 0);
-        if (pid != 0)
-                return pid;
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : null;
-        int e = err ? open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : null;
-        if (null < 0 || o < 0 || e < 0 || dup2(null, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-                _exit(126);
-        close_range(3, ~0u, 0);
-        for (const char *const *v = env; v && *v; v++)
-                putenv((char *)(uintptr_t)*v);
-        if (cr)
-                become(cr);
-        execv(argv[0], argv);
-        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+        pid_t pid = tu_spawn_as(argv, out, err, env, cr);
+        assert_true(pid > 0);
+        return pid;
 }
 
 /* Run a program to its end (RUN_S at most); its wait status, stdout and
  * stderr (freed by the caller). */
-static int run(char *const argv[], const char *const *env, const struct creds *cr, char **ret_out, char **ret_err)
+static int run(char *const argv[], const char *const *env, const struct tu_creds *cr, char **ret_out, char **ret_err)
 {
-        static unsigned seq;
-        char out[160], err[160];
-        snprintf(out, sizeof(out), "%s/run-%u.out", g_dir, seq);
-        snprintf(err, sizeof(err), "%s/run-%u.err", g_dir, seq++);
-        pid_t pid = spawn(argv, out, err, env, cr);
-        int status = tu_wait(pid, RUN_S, NULL);
-        *ret_out = slurp(out);
-        *ret_err = slurp(err);
-        unlink(out);
-        unlink(err);
-        return status;
-}
-
-static bool exited(int status, int code)
-{
-        return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == code;
+        return tu_run_program(argv, env, cr, RUN_S, g_dir, ret_out, ret_err);
 }
 
 static void expect_exit(int status, int code, const char *what, const char *out, const char *err)
 {
-        if (exited(status, code))
+        if (tu_exited_with(status, code))
                 return;
         char why[96];
         print_message("%s: stdout:\n%s\n%s: stderr:\n%s\n", what, out, what, err);
@@ -336,8 +234,8 @@ static void daemon_start(struct daemon *d, const char *name, const char *const *
         snprintf(log_env, sizeof(log_env), "%s=%s", TP_LOG_ENV, g_tp_log);
         const char *env[] = { notify_env, log_env, NULL };
         d->pid = spawn(argv, NULL, d->err, env, NULL);
-        if (!notify_wait(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
-                char *err = slurp(d->err);
+        if (!tu_notify_wait_log(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
+                char *err = tu_slurp(d->err);
                 print_message("lsashmd stderr:\n%s\n", err);
                 free(err);
                 fail_msg("lsashmd did not say READY=1 in %d s", START_S);
@@ -352,7 +250,7 @@ static int daemon_stop(struct daemon *d, int sig)
         int status = tu_wait(d->pid, RUN_S, NULL);
         d->pid = -1;
         if (d->notify_fd >= 0)
-                notify_wait(d->notify_fd, "STOPPING=1", 1000, d->notes, sizeof(d->notes));
+                tu_notify_wait_log(d->notify_fd, "STOPPING=1", 1000, d->notes, sizeof(d->notes));
         if (d->notify_fd >= 0)
                 close(d->notify_fd);
         d->notify_fd = -1;
@@ -419,7 +317,7 @@ static void expect_client_echo(const char *sock, bool trusted)
         pid_t pid = client_echo_spawn(sock, trusted);
         int status = tu_wait(pid, RUN_S, NULL);
         char why[96];
-        if (!exited(status, 0))
+        if (!tu_exited_with(status, 0))
                 fail_msg("client against %s %s", sock, tu_describe_status(status, why, sizeof(why)));
 }
 
@@ -478,7 +376,7 @@ static void test_lsashmd_skips_bad_package_and_stops_on_sigterm(void **state)
         daemon_start(d, "bad-package", pkgs);
         assert_non_null(strstr(d->notes, "READY=1"));
 
-        char *err = slurp(d->err);
+        char *err = tu_slurp(d->err);
         if (count_lines_with(err, "test-pkg-init-fails.so") != 1 || count_lines_with(err, "not loaded") != 1 ||
             count_lines_with(err, "test-pkg-ok.so") != 1) {
                 print_message("lsashmd stderr:\n%s\n", err);
@@ -490,13 +388,13 @@ static void test_lsashmd_skips_bad_package_and_stops_on_sigterm(void **state)
         expect_client_echo(d->sock, true);
 
         int status = daemon_stop(d, SIGTERM);
-        err = slurp(d->err);
+        err = tu_slurp(d->err);
         expect_exit(status, 0, "lsashmd after SIGTERM", "", err);
         free(err);
         struct stat st;
         assert_int_equal(lstat(d->sock, &st), -1);
         assert_int_equal(errno, ENOENT);
-        char *log = slurp(g_tp_log);
+        char *log = tu_slurp(g_tp_log);
         assert_int_equal(count_lines_with(log, "shutdown " TP_NAME_OK), 1);
         free(log);
         assert_non_null(strstr(d->notes, "STOPPING=1"));
@@ -524,7 +422,7 @@ static void test_lsashmd_stops_on_sigint(void **state)
         free(err2);
         expect_client_echo(d->sock, false);
         int status = daemon_stop(d, SIGINT);
-        char *err = slurp(d->err);
+        char *err = tu_slurp(d->err);
         expect_exit(status, 0, "lsashmd after SIGINT", "", err);
         free(err);
         struct stat st;
@@ -551,7 +449,7 @@ static void test_lsashmd_sd_notify_ready(void **state)
         struct daemon *d = &g_daemon;
         d->pid = spawn(argv, NULL, err, env, NULL);
         char notes[1024] = "";
-        bool ready = notify_wait(ns, "READY=1", 5000, notes, sizeof(notes));
+        bool ready = tu_notify_wait_log(ns, "READY=1", 5000, notes, sizeof(notes));
         close(ns);
         /* Ready means serving: the package is there. */
         if (ready)
@@ -560,12 +458,12 @@ static void test_lsashmd_sd_notify_ready(void **state)
         int status = tu_wait(d->pid, RUN_S, NULL);
         d->pid = -1;
         if (!ready) {
-                char *text = slurp(err);
+                char *text = tu_slurp(err);
                 print_message("lsashmd stderr:\n%s\nnotifications: %s\n", text, notes);
                 free(text);
                 fail_msg("no READY=1 on NOTIFY_SOCKET within 5 s");
         }
-        assert_true(exited(status, 0));
+        assert_true(tu_exited_with(status, 0));
 }
 
 /* The example: the records client against lsashmd with the records
@@ -585,7 +483,7 @@ static void test_lsashmd_records_example(void **state)
         const char *env[] = { env_sock, NULL };
         char client[160];
         copy_for_everyone(records_client_path(), "records-client", client, sizeof(client));
-        const struct creds nobody = { NOBODY, NOBODY };
+        const struct tu_creds nobody = { .uid = NOBODY, .gid = NOBODY };
         char *out, *err;
 
         /* As root: a trusted connection; the demo adds its records. */
@@ -631,7 +529,7 @@ static void test_lsashmd_records_example(void **state)
         free(err);
 
         status = daemon_stop(d, SIGTERM);
-        err = slurp(d->err);
+        err = tu_slurp(d->err);
         expect_exit(status, 0, "lsashmd after SIGTERM", "", err);
         free(err);
 }
@@ -703,7 +601,7 @@ static void test_lsashm_cli_status(void **state)
         free(err);
 
         /* Not for nobody: exit 1 and a message. */
-        const struct creds nobody = { NOBODY, NOBODY };
+        const struct tu_creds nobody = { .uid = NOBODY, .gid = NOBODY };
         status = run(text, NULL, &nobody, &out, &err);
         expect_exit(status, 1, "lsashm status (nobody)", out, err);
         assert_true(strlen(err) > 0);
@@ -712,7 +610,7 @@ static void test_lsashm_cli_status(void **state)
         free(err);
 
         status = daemon_stop(d, SIGTERM);
-        err = slurp(d->err);
+        err = tu_slurp(d->err);
         expect_exit(status, 0, "lsashmd after SIGTERM", "", err);
         free(err);
 
@@ -762,7 +660,7 @@ static double cpu_seconds(pid_t pid)
 {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        char *text = slurp(path);
+        char *text = tu_slurp(path);
         const char *p = text ? strrchr(text, ')') : NULL;
         unsigned long utime = 0, stime = 0;
         /* After "(comm)": state, then fields 4..13, then utime and stime. */
@@ -822,8 +720,8 @@ static void test_lsashmd_out_of_descriptors(void **state)
         tu_sleep_ms(200);
         /* Descriptors are back: a real client is served. */
         expect_client_echo(sock, false);
-        assert_true(exited(daemon_stop(&g_daemon, SIGTERM), 0));
-        char *log = slurp(err);
+        assert_true(tu_exited_with(daemon_stop(&g_daemon, SIGTERM), 0));
+        char *log = tu_slurp(err);
         assert_non_null(log);
         unsigned lines = count_lines_with(log, "out of file descriptors");
         if (lines < 1 || lines > 2)
@@ -871,23 +769,23 @@ static void test_lsashmd_socket_activation(void **state)
         while (lstat(sock, &st) < 0 && tu_now_ms() < end)
                 tu_sleep_ms(10);
         if (lstat(sock, &st) < 0) {
-                char *text = slurp(err);
+                char *text = tu_slurp(err);
                 print_message("systemd-socket-activate stderr:\n%s\n", text);
                 free(text);
                 fail_msg("systemd-socket-activate never listened on %s", sock);
         }
         expect_client_echo(sock, false);
         char notes[1024] = "";
-        assert_true(notify_wait(ns, "READY=1", START_S * 1000, notes, sizeof(notes)));
+        assert_true(tu_notify_wait_log(ns, "READY=1", START_S * 1000, notes, sizeof(notes)));
         expect_client_echo(sock, true);
-        char *text = slurp(err);
+        char *text = tu_slurp(err);
         if (!strstr(text, "the socket systemd passed")) {
                 print_message("stderr:\n%s\n", text);
                 fail_msg("lsashmd did not use the socket it was passed");
         }
         free(text);
         int status = daemon_stop(d, SIGTERM);
-        text = slurp(err);
+        text = tu_slurp(err);
         expect_exit(status, 0, "socket-activated lsashmd after SIGTERM", "", text);
         free(text);
         /* Not its socket to remove. */
@@ -921,7 +819,7 @@ static bool log_wait(const struct daemon *d, const char *needle, int timeout_s)
 {
         int64_t end = tu_now_ms() + timeout_s * 1000;
         do {
-                char *text = slurp(d->err);
+                char *text = tu_slurp(d->err);
                 bool found = strstr(text, needle) != NULL;
                 free(text);
                 if (found)
@@ -935,7 +833,7 @@ static void expect_log(const struct daemon *d, const char *needle)
 {
         if (log_wait(d, needle, RUN_S))
                 return;
-        char *text = slurp(d->err);
+        char *text = tu_slurp(d->err);
         print_message("lsashmd stderr:\n%s\n", text);
         free(text);
         fail_msg("lsashmd never logged '%s'", needle);
@@ -1017,8 +915,8 @@ static void crash_and_check(const char *name, ULONG how, int sig, const char *li
         char why[96];
         int dstatus = tu_wait(d->pid, RUN_S, NULL);
         d->pid = -1;
-        char *err = slurp(d->err);
-        if (!exited(status, 0)) {
+        char *err = tu_slurp(d->err);
+        if (!tu_exited_with(status, 0)) {
                 print_message("lsashmd stderr:\n%s\n", err);
                 fail_msg("client of a crashing package %s", tu_describe_status(status, why, sizeof(why)));
         }
@@ -1063,7 +961,7 @@ static int nobody_register(const char *sock)
         if (pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
                 setenv("LSASHM_SOCKET", sock, 1);
-                become(&(struct creds){ NOBODY, NOBODY });
+                tu_become(&(struct tu_creds){ .uid = NOBODY, .gid = NOBODY });
                 CHAR name[] = "test-lsashmd";
                 LSA_STRING s = { sizeof(name) - 1, sizeof(name), name };
                 HANDLE h = NULL;
@@ -1122,7 +1020,7 @@ static void test_lsashmd_sighup_reloads(void **state)
         }
         tu_sleep_ms(300); /* accepted and counted */
         int refused = tu_wait(client_echo_spawn(d->sock, false), RUN_S, NULL);
-        assert_false(exited(refused, 0));
+        assert_false(tu_exited_with(refused, 0));
         close(idle[0]);
         close(idle[1]);
         tu_sleep_ms(300);
@@ -1147,7 +1045,7 @@ static void test_lsashmd_sighup_reloads(void **state)
         expect_client_echo(d->sock, true);
 
         int status = daemon_stop(d, SIGTERM);
-        char *err = slurp(d->err);
+        char *err = tu_slurp(d->err);
         expect_exit(status, 0, "lsashmd after reloads and SIGTERM", "", err);
         assert_int_equal(count_lines_with(err, "lsashmd: reloaded "), 2);
         free(err);
@@ -1174,10 +1072,10 @@ static void test_lsashmd_usr_signals_do_not_kill(void **state)
         tu_sleep_ms(200);
         expect_client_echo(d->sock, false);
         int status = daemon_stop(d, SIGQUIT);
-        char *err = slurp(d->err);
+        char *err = tu_slurp(d->err);
         expect_exit(status, 0, "lsashmd after SIGQUIT", "", err);
         free(err);
-        char *log = slurp(g_tp_log);
+        char *log = tu_slurp(g_tp_log);
         assert_int_equal(count_lines_with(log, "shutdown " TP_NAME_OK), 1);
         free(log);
 }
@@ -1212,9 +1110,9 @@ static void test_lsashmd_runs_unprivileged(void **state)
         snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%.127s", d->notify);
         const char *env[] = { notify_env, NULL };
         char *argv[] = { lsashmd, "--config", g_empty_conf, "--socket", d->sock, "--package", ok, NULL };
-        d->pid = spawn(argv, NULL, d->err, env, &(struct creds){ daemon_uid, daemon_uid });
-        if (!notify_wait(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
-                char *err = slurp(d->err);
+        d->pid = spawn(argv, NULL, d->err, env, &(struct tu_creds){ .uid = daemon_uid, .gid = daemon_uid });
+        if (!tu_notify_wait_log(d->notify_fd, "READY=1", START_S * 1000, d->notes, sizeof(d->notes))) {
+                char *err = tu_slurp(d->err);
                 print_message("lsashmd stderr:\n%s\n", err);
                 free(err);
                 fail_msg("unprivileged lsashmd did not say READY=1 in %d s", START_S);
@@ -1222,7 +1120,7 @@ static void test_lsashmd_runs_unprivileged(void **state)
         /* No capability at all, effective or permitted. */
         char status_path[64];
         snprintf(status_path, sizeof(status_path), "/proc/%d/status", (int)d->pid);
-        char *status_text = slurp(status_path);
+        char *status_text = tu_slurp(status_path);
         assert_non_null(strstr(status_text, "CapEff:\t0000000000000000"));
         assert_non_null(strstr(status_text, "CapPrm:\t0000000000000000"));
         free(status_text);
@@ -1232,7 +1130,7 @@ static void test_lsashmd_runs_unprivileged(void **state)
         assert_int_equal(nobody_register(d->sock), 1);
 
         int status = daemon_stop(d, SIGTERM);
-        char *err = slurp(d->err);
+        char *err = tu_slurp(d->err);
         expect_exit(status, 0, "unprivileged lsashmd after SIGTERM", "", err);
         free(err);
 }

@@ -398,8 +398,10 @@ static inline int tu_notify_socket(const char *path)
         return s;
 }
 
-/* Wait up to timeout_ms for a notification on s that contains want. */
-static inline bool tu_notify_wait(int s, const char *want, int timeout_ms)
+/* Wait up to timeout_ms for a notification on s that contains want; every
+ * notification received is appended to log, "|"-separated (if not NULL,
+ * cap bytes). */
+static inline bool tu_notify_wait_log(int s, const char *want, int timeout_ms, char *log, size_t cap)
 {
         int64_t end = tu_now_ms() + timeout_ms;
         for (;;) {
@@ -417,18 +419,32 @@ static inline bool tu_notify_wait(int s, const char *want, int timeout_ms)
                 if (n <= 0)
                         continue;
                 buf[n] = '\0';
+                if (log && strlen(log) + (size_t)n + 2 < cap) {
+                        strcat(log, buf);
+                        strcat(log, "|");
+                }
                 if (strstr(buf, want))
                         return true;
         }
 }
 
+static inline bool tu_notify_wait(int s, const char *want, int timeout_ms)
+{
+        return tu_notify_wait_log(s, want, timeout_ms, NULL, 0);
+}
+
+struct tu_creds;
+static inline void tu_become(const struct tu_creds *cr);
+
 /*
  * Start argv[0] with stdin from /dev/null, stdout and stderr into the files
  * out and err (NULL: /dev/null), and env ("NAME=VALUE"..., NULL-terminated,
- * may be NULL) added to the environment. It dies with us (PR_SET_PDEATHSIG),
- * so that a failed test leaves no daemon behind. Returns its pid or -errno.
+ * may be NULL) added to the environment, as cr (NULL: as we are). It dies
+ * with us (PR_SET_PDEATHSIG), so that a failed test leaves no daemon behind.
+ * Returns its pid or -errno.
  */
-static inline pid_t tu_spawn(char *const argv[], const char *out, const char *err, const char *const *env)
+static inline pid_t tu_spawn_as(char *const argv[], const char *out, const char *err, const char *const *env,
+                                const struct tu_creds *cr)
 {
         pid_t pid = tu_fork();
         if (pid != 0)
@@ -442,9 +458,16 @@ static inline pid_t tu_spawn(char *const argv[], const char *out, const char *er
         close_range(3, ~0u, 0);
         for (const char *const *v = env; v && *v; v++)
                 putenv((char *)(uintptr_t)*v);
+        if (cr)
+                tu_become(cr);
         execv(argv[0], argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
+}
+
+static inline pid_t tu_spawn(char *const argv[], const char *out, const char *err, const char *const *env)
+{
+        return tu_spawn_as(argv, out, err, env, NULL);
 }
 
 /*
@@ -503,6 +526,182 @@ static inline void tu_kill_and_reap(pid_t pid)
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
+}
+
+/* ---- the child-process harness: a function or a program, in a child ---- */
+
+#include <grp.h>
+
+/* Who a child becomes: uid, gid and exactly these supplementary groups. */
+struct tu_creds {
+        uid_t uid;
+        gid_t gid;
+        int ngroups;
+        gid_t groups[8];
+};
+
+/*
+ * In a child: become cr (groups, then gid, then uid: each step needs the
+ * privilege the next one drops), checked afterwards; exit 126 when refused.
+ * Changing uids makes a process undumpable, which closes /proc/self to it,
+ * and the sanitizers and tu_maps_perms read it: made dumpable again.
+ */
+static inline void tu_become(const struct tu_creds *cr)
+{
+        uid_t r, e, s;
+
+        if (setgroups((size_t)cr->ngroups, cr->groups) < 0 || setresgid(cr->gid, cr->gid, cr->gid) < 0 ||
+            setresuid(cr->uid, cr->uid, cr->uid) < 0 || getresuid(&r, &e, &s) < 0 || r != cr->uid ||
+            e != cr->uid || s != cr->uid || getegid() != cr->gid) {
+                fprintf(stderr, "child %d: cannot become uid %u gid %u: %s\n", (int)getpid(), (unsigned)cr->uid,
+                        (unsigned)cr->gid, strerror(errno));
+                _exit(126);
+        }
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+/* In a child: close every descriptor from 3 up but keep1 and keep2 (-1:
+ * none), so that nothing of the parent's (servers, other clients'
+ * connections) lives on in it. */
+static inline void tu_close_fds_except(int keep1, int keep2)
+{
+        int k[2] = { keep1 < keep2 ? keep1 : keep2, keep1 < keep2 ? keep2 : keep1 };
+        unsigned lo = 3;
+
+        for (int i = 0; i < 2; i++) {
+                if (k[i] < (int)lo)
+                        continue;
+                if ((unsigned)k[i] > lo)
+                        close_range(lo, (unsigned)k[i] - 1, 0);
+                lo = (unsigned)k[i] + 1;
+        }
+        close_range(lo, ~0u, 0);
+}
+
+/* Did the wait status say "exited with 0" (and not "timed out")? */
+static inline bool tu_exited_ok(int status)
+{
+        return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static inline bool tu_exited_with(int status, int code)
+{
+        return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+/*
+ * Run fn(arg) in a forked child (as cr, if not NULL), which exits with 0
+ * when fn returns; wait for it at most timeout_s seconds (then it is
+ * killed). Returns the wait status (-1: timed out) and, in why, how it
+ * ended, for a failure message.
+ */
+static inline int tu_run_child(void (*fn)(void *arg), void *arg, const struct tu_creds *cr, int timeout_s,
+                               char *why, size_t why_len)
+{
+        pid_t pid = tu_fork();
+
+        if (pid < 0) {
+                snprintf(why, why_len, "not started: %s", strerror(errno));
+                return -1;
+        }
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                if (cr)
+                        tu_become(cr);
+                fn(arg);
+                fflush(stdout);
+                fflush(stderr);
+                _exit(0);
+        }
+        int status = tu_wait(pid, timeout_s, NULL);
+        tu_describe_status(status, why, why_len);
+        return status;
+}
+
+/* The whole of a file as a string ("" when it cannot be read); free it. */
+static inline char *tu_slurp(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+
+        if (!m)
+                abort();
+        if (f) {
+                char buf[4096];
+                size_t n;
+                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                        fwrite(buf, 1, n, m);
+                fclose(f);
+        }
+        fclose(m);
+        return text;
+}
+
+/*
+ * Run a program to its end (timeout_s at most, then killed) with env added
+ * (see tu_spawn_as) and as cr (NULL: as we are); its stdout and stderr go
+ * through files in dir and come back as strings (free them). Returns the
+ * wait status, -1 when it timed out.
+ */
+static inline int tu_run_program(char *const argv[], const char *const *env, const struct tu_creds *cr,
+                                 int timeout_s, const char *dir, char **ret_out, char **ret_err)
+{
+        static unsigned seq;
+        char out[256], err[256];
+
+        snprintf(out, sizeof(out), "%s/run-%d-%u.out", dir, (int)getpid(), seq);
+        snprintf(err, sizeof(err), "%s/run-%d-%u.err", dir, (int)getpid(), seq++);
+        pid_t pid = tu_spawn_as(argv, out, err, env, cr);
+        int status = pid > 0 ? tu_wait(pid, timeout_s, NULL) : -1;
+        *ret_out = tu_slurp(out);
+        *ret_err = tu_slurp(err);
+        unlink(out);
+        unlink(err);
+        return status;
+}
+
+/* One byte from fd within timeout_ms: 1, 0 at end of file, -1 on timeout
+ * or error. */
+static inline int tu_read_byte(int fd, int timeout_ms, char *ret)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r;
+        char c;
+        ssize_t n;
+
+        do
+                r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r <= 0)
+                return -1;
+        do
+                n = read(fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 1 && ret)
+                *ret = c;
+        return n == 1 ? 1 : n == 0 ? 0 : -1;
+}
+
+/* A close-on-exec SOCK_SEQPACKET socket (with flags, e.g. SOCK_NONBLOCK)
+ * connected to path; -errno on failure. */
+static inline int tu_seqpacket_connect(const char *path, int flags)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(addr.sun_path, path, strlen(path) + 1);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | flags, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+                int e = -errno;
+                close(fd);
+                return e;
+        }
+        return fd;
 }
 
 #endif

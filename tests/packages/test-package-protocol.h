@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The messages of the test security package (test-package.c), shared by the
- * package and the tests that call it (test-host.c, test-lsashmd.c).
+ * package and the tests that call it (test-host-*.c, test-lsashmd.c).
  *
  * Every submit buffer starts with TP_REQUEST; data follows it. Every return
  * buffer starts with a ULONG message type. Addresses in requests (Addr) are
