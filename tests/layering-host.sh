@@ -67,7 +67,7 @@ for f in *.c *.h; do
                 [ -n "$theirs" ] && [ "$theirs" -gt "$mine" ] || continue
                 [ -s "$names/$h" ] || continue
                 if grep -nwF -f "$names/$h" "$f" |
-                        sed "s|^|layering-host: $f:|; s|\$| (layer $mine names a name of $h, layer $theirs)|" |
+                        sed "s|^|layering-host: $f:|; s|\$| (layer $mine names a name of $h: $theirs)|" |
                         grep .; then
                         bad=1
                 fi

@@ -328,8 +328,8 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 host_free_return_buffer(c, m->free.offset);
                 return 0;
         case LSA_WIRE_MAP:
-                r.map_reply.status = host_section_map(h, c->serial, c->maps, &c->nmaps, m->map.section_id, &fd,
-                                                      &r.map_reply);
+                r.map_reply.status = host_section_map(h, c->serial, c->maps, &c->nmaps, m->map.section_id,
+                                                      &fd, &r.map_reply);
                 break;
         case LSA_WIRE_UNMAP:
                 host_section_unmap(h, c->maps, &c->nmaps, m->unmap.section_id); /* a notice, too */
