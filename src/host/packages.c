@@ -5,7 +5,8 @@
  * returns InitializePackage (if present) with the full function table,
  * SpInitialize exactly once with real parameters, and GetInfo for the name
  * clients look up. Unloading calls Shutdown, deletes the package's sections
- * and dlcloses the library once its last package is gone.
+ * (host_packages_release_owned: sections are a layer above) and dlcloses the
+ * library once its last package is gone.
  *
  * A package's table is copied, and only the members that exist in the
  * version the package returned: a package built for an older interface has
