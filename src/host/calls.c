@@ -26,15 +26,22 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "host/host-internal.h"
+#include "host/host-calls.h"
 #include "section/section-ops.h"
 
-_Thread_local struct host_package *host_active_package;
 static _Thread_local struct host_call *current_call;
 
 struct host_call *host_call_current(void)
 {
         return current_call;
+}
+
+uint64_t host_call_client_serial(void)
+{
+        struct host_call *call = current_call;
+        while (call && !call->conn)
+                call = call->outer;
+        return call ? call->conn->serial : 0;
 }
 
 /* The call a PLSA_CLIENT_REQUEST names, if it is one in progress on this

@@ -4,10 +4,7 @@
  * dying lsashmd writes. Read from a signal handler on the faulting thread:
  * thread-local pointers to strings that stay put, nothing else.
  */
-#include "host/host-internal.h"
-#include "host/host.h"
-
-_Thread_local const char *host_active_entry;
+#include "host/host-packages.h"
 
 const char *host_crash_package(void)
 {

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "host/host-internal.h"
+#include "host/host-calls.h"
 
 /* Windows' contract (ntsecpkg.h): when Negotiate tries packages in turn, a
  * package that fails may record why with SetSecpkgFailureReason, and the

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <grp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,24 +24,9 @@
 #include "share/fdpass.h"
 #include "share/listener.h"
 
-struct host *host_global;
-
 /* Requests served from one connection per dispatch: fairness between a busy
  * client and the rest. */
 #define REQUESTS_PER_TURN 16
-
-void host_logf(struct host *h, const char *fmt, ...)
-{
-        char line[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
-        va_end(ap);
-        if (h && h->cfg.log)
-                h->cfg.log(h->cfg.log_ctx, line);
-        else
-                fprintf(stderr, "lsashmd: %s\n", line);
-}
 
 static int conn_opened(void *ctx, struct conn_peer *p);
 static void conn_closing(void *ctx, struct conn_peer *p);
@@ -223,7 +207,7 @@ static void conn_closing(void *ctx, struct conn_peer *p)
         struct host *h = ctx;
         struct host_conn *c = (struct host_conn *)p;
         host_conn_release_buffers(c);
-        host_sections_conn_closed(h, c);
+        host_sections_conn_closed(h, c->maps, &c->nmaps);
 }
 
 static int conn_drop(struct host *h, struct host_conn *c, const char *why)
@@ -344,10 +328,11 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 host_free_return_buffer(c, m->free.offset);
                 return 0;
         case LSA_WIRE_MAP:
-                r.map_reply.status = host_section_map(h, c, m->map.section_id, &fd, &r.map_reply);
+                r.map_reply.status = host_section_map(h, c->serial, c->maps, &c->nmaps, m->map.section_id,
+                                                      &fd, &r.map_reply);
                 break;
         case LSA_WIRE_UNMAP:
-                host_section_unmap(h, c, m->unmap.section_id); /* a notice, too */
+                host_section_unmap(h, c->maps, &c->nmaps, m->unmap.section_id); /* a notice, too */
                 return 0;
         case LSA_WIRE_STATUS: {
                 uint64_t len = 0;

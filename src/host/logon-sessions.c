@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "host/host-internal.h"
+#include "host/host-packages.h"
 
 /* A set of LUIDs: open addressing with linear probing, at most half full,
  * deletion by backward shift (no tombstones to accumulate). Packages may

@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host-internal.h"
+#include "host/host-packages.h"
 
 /* Blocks live at once. A package that leaks past this is broken; the
  * allocation fails (NULL) instead of the table growing without end. */

@@ -5,7 +5,8 @@
  * returns InitializePackage (if present) with the full function table,
  * SpInitialize exactly once with real parameters, and GetInfo for the name
  * clients look up. Unloading calls Shutdown, deletes the package's sections
- * and dlcloses the library once its last package is gone.
+ * (host_packages_release_owned: sections are a layer above) and dlcloses the
+ * library once its last package is gone.
  *
  * A package's table is copied, and only the members that exist in the
  * version the package returned: a package built for an older interface has
@@ -19,7 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "host/host-internal.h"
+#include "host/host-packages.h"
 
 static LSA_SECPKG_FUNCTION_TABLE function_table;
 static bool function_table_ready;
@@ -182,7 +183,7 @@ void host_package_unload(struct host *h, struct host_package *p)
                 if (!NT_SUCCESS(st))
                         host_logf(h, "package %s: Shutdown returned 0x%08X", p->name, (unsigned)st);
         }
-        host_sections_release(h, p);
+        host_packages_release_owned(h, p);
         for (unsigned i = 0; i < h->npackages; i++) {
                 if (h->packages[i] == p) {
                         memmove(&h->packages[i], &h->packages[i + 1],
@@ -272,7 +273,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
                         p->table.Shutdown();
                         host_active_package = outer;
                 }
-                host_sections_release(h, p);
+                host_packages_release_owned(h, p);
                 package_free(p);
                 return -EINVAL;
         }
@@ -291,7 +292,7 @@ int host_load_package(struct host *h, const char *path)
         if (!h || !path)
                 return -EINVAL;
         if (!function_table_ready) {
-                host_table_fill(&function_table);
+                host_packages_table_fill(&function_table);
                 parameters_init();
                 function_table_ready = true;
         }

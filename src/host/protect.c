@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "host/host-internal.h"
+#include "host/host-base.h"
 
 /* A keyed, length-preserving permutation of the buffer, in place, under keys
  * drawn once per process. It keeps secrets a package holds for a long time

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/host-internal.h"
+#include "host/host-sections.h"
 #include "section/section-ops.h"
 
 int host_sections_init(struct host *h)
@@ -160,15 +160,10 @@ PVOID NTAPI host_CreateSharedMemory(ULONG MaxSize, ULONG InitialSize)
                         break;
                 }
         }
-        /* The client whose call this is, even from inside a package-to-
-         * package call made while serving it. */
-        struct host_call *call = host_call_current();
-        while (call && !call->conn)
-                call = call->outer;
         rec->base = base;
         rec->id = next_id(h);
         rec->owner = host_active_package;
-        rec->creator_serial = call && call->conn ? call->conn->serial : 0;
+        rec->creator_serial = host_sections_client_serial();
         rec->max_size = MaxSize;
         rec->next = h->sections;
         h->sections = rec;
@@ -252,19 +247,20 @@ void host_sections_release(struct host *h, struct host_package *p)
         }
 }
 
-static struct conn_mapping *conn_map_entry(struct host_conn *c, uint64_t id, bool create)
+static struct conn_mapping *conn_map_entry(struct conn_mapping *maps, unsigned *nmaps, uint64_t id,
+                                           bool create)
 {
-        for (unsigned i = 0; i < c->nmaps; i++)
-                if (c->maps[i].section_id == id)
-                        return &c->maps[i];
-        if (!create || c->nmaps >= HOST_MAX_MAPPINGS)
+        for (unsigned i = 0; i < *nmaps; i++)
+                if (maps[i].section_id == id)
+                        return &maps[i];
+        if (!create || *nmaps >= HOST_MAX_MAPPINGS)
                 return NULL;
-        c->maps[c->nmaps] = (struct conn_mapping){ .section_id = id };
-        return &c->maps[c->nmaps++];
+        maps[*nmaps] = (struct conn_mapping){ .section_id = id };
+        return &maps[(*nmaps)++];
 }
 
-NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int *ret_fd,
-                          struct lsa_wire_map_reply *reply)
+NTSTATUS host_section_map(struct host *h, uint64_t conn_serial, struct conn_mapping *maps,
+                          unsigned *nmaps, uint64_t id, int *ret_fd, struct lsa_wire_map_reply *reply)
 {
         *ret_fd = -1;
         if (id == 0)
@@ -275,7 +271,7 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
         bool writable = false;
         if (!s) {
                 st = STATUS_NOT_FOUND;
-        } else if (s->creator_serial && s->creator_serial == c->serial) {
+        } else if (s->creator_serial && s->creator_serial == conn_serial) {
                 writable = true;
         } else if (s->share == LSASHM_SHARE_READ_WRITE) {
                 writable = true;
@@ -283,7 +279,7 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
                 st = STATUS_ACCESS_DENIED;
         }
         if (st == STATUS_SUCCESS) {
-                if (!conn_map_entry(c, id, true))
+                if (!conn_map_entry(maps, nmaps, id, true))
                         st = STATUS_INSUFFICIENT_RESOURCES;
         }
         if (st != STATUS_SUCCESS) {
@@ -304,14 +300,14 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
         if (r < 0 || sh.size > UINT32_MAX) {
                 if (r >= 0)
                         close(sh.fd);
-                struct conn_mapping *m = conn_map_entry(c, id, false);
+                struct conn_mapping *m = conn_map_entry(maps, nmaps, id, false);
                 if (m && m->count == 0)
-                        *m = c->maps[--c->nmaps];
+                        *m = maps[--*nmaps];
                 pthread_mutex_unlock(&h->sections_lock);
                 /* -ENOMEM/-ENOSPC: a writable view needs the whole section committed. */
                 return r < 0 ? lsa_status_from_errno(r, STATUS_NOT_FOUND) : STATUS_INSUFFICIENT_RESOURCES;
         }
-        conn_map_entry(c, id, false)->count++;
+        conn_map_entry(maps, nmaps, id, false)->count++;
         s->mappings++;
         pthread_mutex_unlock(&h->sections_lock);
         *ret_fd = sh.fd;
@@ -321,10 +317,10 @@ NTSTATUS host_section_map(struct host *h, struct host_conn *c, uint64_t id, int 
         return STATUS_SUCCESS;
 }
 
-NTSTATUS host_section_unmap(struct host *h, struct host_conn *c, uint64_t id)
+NTSTATUS host_section_unmap(struct host *h, struct conn_mapping *maps, unsigned *nmaps, uint64_t id)
 {
         pthread_mutex_lock(&h->sections_lock);
-        struct conn_mapping *m = conn_map_entry(c, id, false);
+        struct conn_mapping *m = conn_map_entry(maps, nmaps, id, false);
         NTSTATUS st = STATUS_NOT_MAPPED_VIEW;
         if (m && m->count) {
                 m->count--;
@@ -332,21 +328,21 @@ NTSTATUS host_section_unmap(struct host *h, struct host_conn *c, uint64_t id)
                 if (s && s->mappings)
                         s->mappings--;
                 if (m->count == 0)
-                        *m = c->maps[--c->nmaps];
+                        *m = maps[--*nmaps];
                 st = STATUS_SUCCESS;
         }
         pthread_mutex_unlock(&h->sections_lock);
         return st;
 }
 
-void host_sections_conn_closed(struct host *h, struct host_conn *c)
+void host_sections_conn_closed(struct host *h, struct conn_mapping *maps, unsigned *nmaps)
 {
         pthread_mutex_lock(&h->sections_lock);
-        for (unsigned i = 0; i < c->nmaps; i++) {
-                struct host_section *s = find_by_id(h, c->maps[i].section_id);
+        for (unsigned i = 0; i < *nmaps; i++) {
+                struct host_section *s = find_by_id(h, maps[i].section_id);
                 if (s)
-                        s->mappings = s->mappings > c->maps[i].count ? s->mappings - c->maps[i].count : 0;
+                        s->mappings = s->mappings > maps[i].count ? s->mappings - maps[i].count : 0;
         }
-        c->nmaps = 0;
+        *nmaps = 0;
         pthread_mutex_unlock(&h->sections_lock);
 }

@@ -384,3 +384,9 @@ void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t)
                 .SetSecpkgFailureReason = host_SetSecpkgFailureReason,
         };
 }
+
+/* The lower layers' hooks (host-base.h): what only this layer knows,
+ * pointed to once, at build time. */
+void (*const host_packages_table_fill)(LSA_SECPKG_FUNCTION_TABLE *t) = host_table_fill;
+void (*const host_packages_release_owned)(struct host *h, struct host_package *p) = host_sections_release;
+uint64_t (*const host_sections_client_serial)(void) = host_call_client_serial;

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/host layer 4 of 5: package calls (from clients and from package to
+ * package), the client buffers they use, and the table members that answer
+ * to the call in progress (GetClientInfo, the failure reason). May include:
+ * host-sections.h (and so the layers below) and headers outside src/host.
+ * A connection is defined here, as the calls see it; accepting, serving
+ * and closing connections is the layer above. See host-base.h for the
+ * layers.
+ */
+#ifndef LSASHM_HOST_CALLS_H
+#define LSASHM_HOST_CALLS_H
+
+#include "host/host-sections.h"
+
+#define HOST_MAX_CLIENT_BUFFERS 1024u /* per connection, live at once */
+#define HOST_MAX_CALL_DEPTH 4u        /* package-to-package nesting */
+#define HOST_CALL_HEAP_BLOCKS 64u     /* client buffers one package-to-package call may hold */
+
+/* One client buffer in a connection's reply section. Blocks allocated during
+ * one call form a group: the one returned to the client owns the group, and
+ * LsaFreeReturnBuffer releases it whole. */
+struct client_buffer {
+        uint64_t offset;
+        uint32_t length;
+        uint64_t group;
+        uint64_t return_offset; /* of the return buffer, when this block holds it */
+        bool head;              /* this block holds the return buffer: its group is the client's */
+};
+
+/* peer.handshaken: past CONNECT. */
+struct host_conn {
+        struct conn_peer peer;        /* first: the skeleton allocates and frees us */
+        uint64_t serial;              /* never reused within the host's life */
+        int mode;                     /* enum lsa_wire_mode, valid once connected */
+        char name[LSA_WIRE_MAX_NAME + 1]; /* logon process name */
+        uint64_t reply_base;          /* the client's reserved region */
+        uint64_t reply_size;          /* what the host uses of it */
+        lsashm_section_t *reply;      /* created on the first client buffer */
+        bool reply_announced;         /* its fd has gone to the client */
+        struct client_buffer *buffers;
+        unsigned nbuffers;
+        uint64_t next_group;
+        uint64_t calls;
+        struct conn_mapping maps[HOST_MAX_MAPPINGS]; /* sections.c's, under sections_lock */
+        unsigned nmaps;
+};
+
+/* One package call in progress. Its PLSA_CLIENT_REQUEST is an address that
+ * no other call gets for a long time (see calls.c): a package hands it back
+ * and we find the call by checking it against the calls actually in
+ * progress on this thread, so a request kept from a finished call is
+ * refused. */
+struct host_call {
+        PLSA_CLIENT_REQUEST request;
+        struct host_call *outer;
+        struct host_conn *conn;        /* NULL: a package-to-package call */
+        struct host_package *caller;   /* the package active before: restored on leaving */
+        uint64_t group;
+        uint64_t submit_base;          /* the client's address of its submit buffer */
+        uint32_t submit_len;
+        const uint8_t *submit;         /* our private copy */
+        uint32_t thread_id;
+        bool trusted;
+        ULONG attributes;              /* SECPKG_CALL_* */
+        ULONG call_count;
+        /* Package to package: the "client" buffers are LSA heap, and only
+         * these (and the submit buffer) may be copied to or from. */
+        void *heap[HOST_CALL_HEAP_BLOCKS];
+        size_t heap_len[HOST_CALL_HEAP_BLOCKS];
+        unsigned nheap;
+};
+
+/* ---- calls.c: call contexts, client buffers, package-to-package calls ---- */
+struct host_call *host_call_current(void);
+/* The serial of the connection whose call this thread is serving, looking
+ * out through package-to-package calls; 0: none. */
+uint64_t host_call_client_serial(void);
+/* Run a client's call to a package (trusted selects CallPackage). Fills the
+ * reply (status, protocol status, return buffer) for the connection. */
+void host_call_from_client(struct host *h, struct host_conn *c, struct host_package *p,
+                           uint32_t thread_id, uint64_t submit_base, const uint8_t *submit,
+                           uint32_t submit_len, struct lsa_wire_call_reply *reply);
+/* Release a group by its head's offset (LsaFreeReturnBuffer). NTSTATUS. */
+NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset);
+/* A read-only descriptor of c's reply section for the client. */
+int host_reply_section_fd(struct host_conn *c, int *ret_fd, uint64_t *ret_size);
+/* Drop all client buffers and the reply section of a closing connection. */
+void host_conn_release_buffers(struct host_conn *c);
+
+LSA_ALLOCATE_CLIENT_BUFFER host_AllocateClientBuffer;
+LSA_FREE_CLIENT_BUFFER host_FreeClientBuffer;
+LSA_COPY_TO_CLIENT_BUFFER host_CopyToClientBuffer;
+LSA_COPY_FROM_CLIENT_BUFFER host_CopyFromClientBuffer;
+LSA_GET_CLIENT_INFO host_GetClientInfo;
+LSA_GET_CALL_INFO host_GetCallInfo;
+LSA_CALL_PACKAGE host_CallPackage;
+LSA_CALL_PACKAGEEX host_CallPackageEx;
+LSA_CALL_PACKAGE_PASSTHROUGH host_CallPackagePassthrough;
+LSA_FREE_LSA_HEAP host_FreeReturnBuffer;
+LSA_GET_EXTENDED_CALL_FLAGS host_GetExtendedCallFlags;
+
+/* ---- failure-reason.c: per call ---- */
+LSA_GET_SECPKG_FAILURE_REASON host_GetSecpkgFailureReason;
+LSA_SET_SECPKG_FAILURE_REASON host_SetSecpkgFailureReason;
+
+#endif
