@@ -118,16 +118,10 @@ static inline void oa_table_put(struct oa_table *t, uint64_t key, uintptr_t valu
         t->slots[i] = (struct oa_slot){ .key = key, .value = value };
 }
 
-/* Make room for extra more keys, doubling the array until count + extra
- * keeps I2. 0, or -ENOMEM with the table unchanged. */
-static inline int oa_table_reserve(struct oa_table *t, const struct oa_table_mem *mem, size_t extra)
+/* The slow half of oa_table_reserve(): a new array of at least need slots. */
+static inline int oa_table_grow(struct oa_table *t, const struct oa_table_mem *mem, size_t need)
 {
         size_t old_cap = oa_table_capacity(t);
-        if (extra > SIZE_MAX / 2 - t->count)
-                return -ENOMEM;
-        size_t need = (t->count + extra) * 2;
-        if (need <= old_cap)
-                return 0;
         size_t cap = old_cap ? old_cap : OA_TABLE_MIN_CAPACITY;
         unsigned log2 = (unsigned)__builtin_ctzll((unsigned long long)cap);
         while (cap < need) {
@@ -148,6 +142,19 @@ static inline int oa_table_reserve(struct oa_table *t, const struct oa_table_mem
                 mem->resize(mem->ctx, t->slots, 0);
         *t = grown;
         return 0;
+}
+
+/* Make room for extra more keys, doubling the array until count + extra
+ * keeps I2. 0, or -ENOMEM with the table unchanged. The heap calls this
+ * before every allocation: the test that there is room already comes first
+ * and cannot overflow (I2 makes capacity / 2 - count >= 0). */
+static inline int oa_table_reserve(struct oa_table *t, const struct oa_table_mem *mem, size_t extra)
+{
+        if (extra <= oa_table_capacity(t) / 2 - t->count)
+                return 0;
+        if (extra > SIZE_MAX / 2 - t->count)
+                return -ENOMEM;
+        return oa_table_grow(t, mem, (t->count + extra) * 2);
 }
 
 /* Add key -> value (value != 0). The caller reserved room first, so this
