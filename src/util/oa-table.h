@@ -118,8 +118,11 @@ static inline void oa_table_put(struct oa_table *t, uint64_t key, uintptr_t valu
         t->slots[i] = (struct oa_slot){ .key = key, .value = value };
 }
 
-/* The slow half of oa_table_reserve(): a new array of at least need slots. */
-static inline int oa_table_grow(struct oa_table *t, const struct oa_table_mem *mem, size_t need)
+/* The slow half of oa_table_reserve(): a new array of at least need slots.
+ * Out of line, so that the fast half inlines into the heap's every alloc;
+ * "unused" because a file may include this header and never reserve. */
+__attribute__((noinline, cold, unused)) static int oa_table_grow(struct oa_table *t,
+                                                                 const struct oa_table_mem *mem, size_t need)
 {
         size_t old_cap = oa_table_capacity(t);
         size_t cap = old_cap ? old_cap : OA_TABLE_MIN_CAPACITY;
