@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "heap/heap-internal.h"
 #include "util/oa-table.h"
 
 /* Memory that can be told to fail: the n-th next allocation returns NULL. */
@@ -348,6 +349,45 @@ static void test_oa_table_check_detects_corruption(void **state)
         assert_int_equal(m.live, 0);
 }
 
+/* The heap's offset index is an oa_table: heap_check() answers for the
+ * table's invariants as well as for what the entries say about blocks. */
+static void test_oa_table_heap_check_covers_the_index(void **state)
+{
+        (void)state;
+        struct test_mem m = { 0 };
+        struct heap_mem_ops mem = { test_resize, &m };
+        struct heap h;
+        uint64_t a, b;
+        assert_int_equal(heap_init(&h, &mem, 1 << 20), 0);
+        assert_int_equal(heap_extend(&h, 8192), 0);
+        assert_int_equal(heap_alloc(&h, 64, &a, NULL), 0);
+        assert_int_equal(heap_alloc(&h, 64, &b, NULL), 0);
+        assert_int_equal(heap_check(&h), 0);
+        struct oa_slot *sa = &h.index.slots[slot_of(&h.index, a / 16)];
+        struct oa_slot *sb = &h.index.slots[slot_of(&h.index, b / 16)];
+
+        /* An entry that names another block than the one at its offset. */
+        uintptr_t saved = sa->value;
+        sa->value = sb->value;
+        assert_int_equal(heap_check(&h), -EUCLEAN);
+        sa->value = saved;
+        assert_int_equal(heap_check(&h), 0);
+
+        /* An entry that names a descriptor never handed out. */
+        sa->value = h.blocks_used;
+        assert_int_equal(heap_check(&h), -EUCLEAN);
+        sa->value = saved;
+
+        /* The table's own geometry. */
+        h.index.shift++;
+        assert_int_equal(heap_check(&h), -EUCLEAN);
+        h.index.shift--;
+        assert_int_equal(heap_check(&h), 0);
+
+        heap_destroy(&h);
+        assert_int_equal(m.live, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -357,6 +397,7 @@ int main(void)
                 cmocka_unit_test(test_oa_table_remove_shifts_only_movable_keys),
                 cmocka_unit_test(test_oa_table_random_ops_match_shadow),
                 cmocka_unit_test(test_oa_table_check_detects_corruption),
+                cmocka_unit_test(test_oa_table_heap_check_covers_the_index),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
