@@ -10,6 +10,7 @@
  * type-stable (see section-internal.h) and the cached entry is re-verified
  * under the section's own lock.
  */
+#include <assert.h>
 #include <errno.h>
 
 #include "section/section-internal.h"
@@ -28,12 +29,14 @@ int registry_add(struct lsashm_section *s)
         int r = oa_table_reserve(&registry, &oa_table_libc_mem, 1);
         if (r == 0) {
                 section_lock(s);
-                /* Two live mappings never share a base, so -EEXIST would
-                 * mean a section left registered after its unmap: refuse
-                 * rather than let the newcomer hide it. */
+                /* Two live mappings never share a base, but a section torn
+                 * down by another way than registry_take (section.c clears
+                 * its registered flag, not its entry) leaves its base here:
+                 * the newcomer at that address replaces the stale entry. */
+                oa_table_remove(&registry, (uintptr_t)s->base);
                 r = oa_table_insert(&registry, (uintptr_t)s->base, (uintptr_t)s);
-                if (r == 0)
-                        s->registered = true;
+                assert(r == 0);
+                s->registered = true;
                 pthread_mutex_unlock(&s->lock);
         }
         pthread_mutex_unlock(&registry_lock);
