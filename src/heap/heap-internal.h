@@ -18,12 +18,6 @@ struct heap_block {
         uint32_t next_free; /* chains recycled descriptors */
 };
 
-/* Offset index entry; block 0 marks an empty slot. */
-struct heap_slot {
-        uint32_t offset;
-        uint32_t block;
-};
-
 static inline uint32_t heap_block_granules(const struct heap_block *b)
 {
         return b->size_flag & ~HEAP_FREE_BIT;
@@ -47,12 +41,11 @@ static inline void heap_mapping(uint32_t size, uint32_t *fl, uint32_t *sl)
         }
 }
 
-/* Slot where the search for offset starts (Fibonacci hashing). */
-static inline uint32_t heap_index_home(const struct heap *h, uint32_t offset)
+/* The descriptor of the live block at offset (granules), or 0. Descriptor 0
+ * is never used, so it doubles as the table's "empty" value. */
+static inline uint32_t heap_index_lookup(const struct heap *h, uint32_t offset)
 {
-        return (uint32_t)(offset * 2654435769u) >> h->index_shift & h->index_mask;
+        return (uint32_t)oa_table_find(&h->index, offset);
 }
-
-uint32_t heap_index_lookup(const struct heap *h, uint32_t offset);
 
 #endif

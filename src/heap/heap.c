@@ -24,76 +24,20 @@ static unsigned log2_u32(uint32_t v)
         return 31u - (unsigned)__builtin_clz(v);
 }
 
-/* --- offset index: open addressing, linear probing, backward-shift delete --- */
+/* --- offset index: util/oa-table.h, its array from the heap's own hook --- */
 
-uint32_t heap_index_lookup(const struct heap *h, uint32_t offset)
+static struct oa_table_mem index_mem(const struct heap *h)
 {
-        for (uint32_t i = heap_index_home(h, offset);; i = (i + 1) & h->index_mask) {
-                const struct heap_slot *s = &h->index[i];
-                if (s->block == 0)
-                        return 0;
-                if (s->offset == offset)
-                        return s->block;
-        }
+        return (struct oa_table_mem){ .resize = h->mem.resize, .ctx = h->mem.ctx };
 }
 
-static void index_put(struct heap_slot *slots, const struct heap *h, uint32_t offset, uint32_t block)
-{
-        uint32_t i = heap_index_home(h, offset);
-        while (slots[i].block != 0)
-                i = (i + 1) & h->index_mask;
-        slots[i] = (struct heap_slot){ .offset = offset, .block = block };
-}
-
+/* heap_reserve() made room, and a live block's offset is never indexed
+ * twice: the physical chain tiles the range. */
 static void index_insert(struct heap *h, uint32_t offset, uint32_t block)
 {
-        index_put(h->index, h, offset, block);
-        h->index_count++;
-}
-
-/* Remove offset; returns its block or 0 when absent. Backward shifting keeps
- * every probe chain unbroken without tombstones, so lookups stay short however
- * long the heap lives. */
-static uint32_t index_remove(struct heap *h, uint32_t offset)
-{
-        uint32_t i = heap_index_home(h, offset);
-        for (;; i = (i + 1) & h->index_mask) {
-                if (h->index[i].block == 0)
-                        return 0;
-                if (h->index[i].offset == offset)
-                        break;
-        }
-        uint32_t block = h->index[i].block;
-        for (uint32_t j = (i + 1) & h->index_mask; h->index[j].block != 0; j = (j + 1) & h->index_mask) {
-                uint32_t home = heap_index_home(h, h->index[j].offset);
-                /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
-                bool home_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-                if (!home_between) {
-                        h->index[i] = h->index[j];
-                        i = j;
-                }
-        }
-        h->index[i].block = 0;
-        h->index_count--;
-        return block;
-}
-
-static int index_resize(struct heap *h, uint32_t capacity)
-{
-        struct heap_slot *slots = mem_resize(h, NULL, (size_t)capacity * sizeof(*slots));
-        if (!slots)
-                return -ENOMEM;
-        memset(slots, 0, (size_t)capacity * sizeof(*slots));
-        struct heap_slot *old = h->index;
-        uint32_t old_cap = h->index ? h->index_mask + 1 : 0;
-        h->index_mask = capacity - 1;
-        h->index_shift = 32u - log2_u32(capacity);
-        for (uint32_t i = 0; i < old_cap; i++)
-                if (old[i].block != 0)
-                        index_put(slots, h, old[i].offset, old[i].block);
-        h->index = slots;
-        mem_resize(h, old, 0);
-        return 0;
+        int r = oa_table_insert(&h->index, offset, block);
+        assert(r == 0);
+        (void)r;
 }
 
 /* --- descriptors --- */
@@ -135,15 +79,8 @@ int heap_reserve(struct heap *h)
                 if (r < 0)
                         return r;
         }
-        /* Keep the index at most half full, so probes stay short. */
-        if ((h->index_count + 1u) * 2u > h->index_mask + 1u) {
-                if (h->index_mask + 1u > UINT32_MAX / 2)
-                        return -ENOMEM;
-                r = index_resize(h, (h->index_mask + 1u) * 2u);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        struct oa_table_mem mem = index_mem(h);
+        return oa_table_reserve(&h->index, &mem, 1);
 }
 
 /* --- free lists ---
@@ -254,7 +191,8 @@ int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_
         int r = blocks_resize(h, INITIAL_BLOCKS);
         if (r < 0)
                 return r;
-        r = index_resize(h, INITIAL_INDEX);
+        struct oa_table_mem index_ops = index_mem(h);
+        r = oa_table_reserve(&h->index, &index_ops, INITIAL_INDEX / 2);
         if (r < 0) {
                 mem_resize(h, h->blocks, 0);
                 h->blocks = NULL;
@@ -268,7 +206,8 @@ void heap_destroy(struct heap *h)
         if (!h || !h->mem.resize)
                 return;
         mem_resize(h, h->blocks, 0);
-        mem_resize(h, h->index, 0);
+        struct oa_table_mem mem = index_mem(h);
+        oa_table_destroy(&h->index, &mem);
         memset(h, 0, sizeof(*h));
 }
 
@@ -376,7 +315,7 @@ int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
 {
         if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
                 return -EINVAL;
-        uint32_t idx = index_remove(h, (uint32_t)(offset >> HEAP_GRANULE_SHIFT));
+        uint32_t idx = (uint32_t)oa_table_remove(&h->index, offset >> HEAP_GRANULE_SHIFT);
         if (!idx)
                 return -EINVAL;
 

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/oa-table.h"
+
 #define HEAP_GRANULE_SHIFT 4u
 #define HEAP_GRANULE ((uint64_t)1 << HEAP_GRANULE_SHIFT)
 /* Granule counts fit 30 bits, so the search-rounded size of any request
@@ -39,7 +41,6 @@ struct heap_mem_ops {
 };
 
 struct heap_block; /* descriptor, private to heap.c */
-struct heap_slot;  /* offset index slot, private to heap.c */
 
 struct heap {
         struct heap_mem_ops mem;
@@ -49,10 +50,7 @@ struct heap {
         uint32_t spare;            /* chain of recycled descriptor indices */
         uint32_t last;             /* descriptor of the highest block, 0 if none */
 
-        struct heap_slot *index; /* open-addressing map: live block offset -> descriptor */
-        uint32_t index_mask;     /* capacity - 1, capacity a power of two */
-        uint32_t index_shift;    /* 32 - log2(capacity), for Fibonacci hashing */
-        uint32_t index_count;
+        struct oa_table index; /* live block offset (granules) -> descriptor */
 
         uint32_t fl_bitmap;
         uint32_t sl_bitmap[HEAP_FL_COUNT];

@@ -1,88 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* CreateLogonSession and DeleteLogonSession: the host's table of LUIDs. */
-#include <errno.h>
+#include <assert.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "host/host-packages.h"
+#include "util/oa-table-libc.h"
 
-/* A set of LUIDs: open addressing with linear probing, at most half full,
- * deletion by backward shift (no tombstones to accumulate). Packages may
- * call from their own threads, hence the lock. */
+/* A set of LUIDs (util/oa-table.h; each maps to 1, the table's values being
+ * non-zero). Packages may call from their own threads, hence the lock. */
 
 #define SESSIONS_MAX 65536u
-#define SESSIONS_MIN_SLOTS 64u
-
-struct session_slot {
-        uint64_t luid;
-        bool used; /* every 64-bit value, 0 included, is a valid LUID */
-};
+#define SESSION_PRESENT 1u
 
 static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct session_slot *sessions;
-static size_t sessions_slots; /* a power of two, or 0 */
-static size_t sessions_count;
+static struct oa_table sessions;
 
+/* Every 64-bit value, 0 included, is a valid LUID and a valid key. */
 static uint64_t luid_key(const LUID *luid)
 {
         return (uint64_t)(uint32_t)luid->HighPart << 32 | luid->LowPart;
 }
-
-/* LUIDs are often sequential: mix them (splitmix64's finaliser) so that
- * neighbours do not form one long probe run. */
-static size_t session_home(uint64_t k, size_t mask)
-{
-        k ^= k >> 30;
-        k *= UINT64_C(0xbf58476d1ce4e5b9);
-        k ^= k >> 27;
-        k *= UINT64_C(0x94d049bb133111eb);
-        k ^= k >> 31;
-        return (size_t)k & mask;
-}
-
-/* The slot holding k, or the empty slot where it would go. */
-static size_t session_probe(const struct session_slot *s, size_t slots, uint64_t k)
-{
-        size_t mask = slots - 1;
-        size_t i = session_home(k, mask);
-        while (s[i].used && s[i].luid != k)
-                i = (i + 1) & mask;
-        return i;
-}
-
-static int sessions_grow(void)
-{
-        size_t slots = sessions_slots ? sessions_slots * 2 : SESSIONS_MIN_SLOTS;
-        struct session_slot *s = calloc(slots, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        for (size_t i = 0; i < sessions_slots; i++)
-                if (sessions[i].used)
-                        s[session_probe(s, slots, sessions[i].luid)] = sessions[i];
-        free(sessions);
-        sessions = s;
-        sessions_slots = slots;
-        return 0;
-}
-
-static void session_remove(size_t i)
-{
-        size_t mask = sessions_slots - 1;
-        /* Pull back every later member of the probe run that may sit at i
-         * (its home is not in (i, j]), so that lookups never meet a hole
-         * before the key they look for. */
-        for (size_t j = (i + 1) & mask; sessions[j].used; j = (j + 1) & mask) {
-                size_t home = session_home(sessions[j].luid, mask);
-                if (((j - home) & mask) >= ((j - i) & mask)) {
-                        sessions[i] = sessions[j];
-                        i = j;
-                }
-        }
-        sessions[i].used = false;
-}
-
 
 NTSTATUS NTAPI host_CreateLogonSession(PLUID LogonId)
 {
@@ -91,17 +29,16 @@ NTSTATUS NTAPI host_CreateLogonSession(PLUID LogonId)
         uint64_t k = luid_key(LogonId);
         NTSTATUS st = STATUS_SUCCESS;
         pthread_mutex_lock(&sessions_lock);
-        if (sessions_slots && sessions[session_probe(sessions, sessions_slots, k)].used) {
+        if (oa_table_find(&sessions, k)) {
                 st = STATUS_LOGON_SESSION_COLLISION;
-        } else if (sessions_count >= SESSIONS_MAX) {
+        } else if (sessions.count >= SESSIONS_MAX) {
                 st = STATUS_INSUFFICIENT_RESOURCES;
-        } else if ((sessions_count + 1) * 2 > sessions_slots && sessions_grow() < 0) {
+        } else if (oa_table_reserve(&sessions, &oa_table_libc_mem, 1) < 0) {
                 st = STATUS_INSUFFICIENT_RESOURCES;
         } else {
-                struct session_slot *s = &sessions[session_probe(sessions, sessions_slots, k)];
-                s->luid = k;
-                s->used = true;
-                sessions_count++;
+                int r = oa_table_insert(&sessions, k, SESSION_PRESENT);
+                assert(r == 0); /* absent: looked up under the same lock */
+                (void)r;
         }
         pthread_mutex_unlock(&sessions_lock);
         return st;
@@ -114,14 +51,8 @@ NTSTATUS NTAPI host_DeleteLogonSession(PLUID LogonId)
         uint64_t k = luid_key(LogonId);
         NTSTATUS st = STATUS_NO_SUCH_LOGON_SESSION;
         pthread_mutex_lock(&sessions_lock);
-        if (sessions_slots) {
-                size_t i = session_probe(sessions, sessions_slots, k);
-                if (sessions[i].used) {
-                        session_remove(i);
-                        sessions_count--;
-                        st = STATUS_SUCCESS;
-                }
-        }
+        if (oa_table_remove(&sessions, k))
+                st = STATUS_SUCCESS;
         pthread_mutex_unlock(&sessions_lock);
         /* As the LSA does: every package hears that the session ended
          * (LsaApLogonTerminated), outside our lock, since they may call
@@ -134,9 +65,6 @@ NTSTATUS NTAPI host_DeleteLogonSession(PLUID LogonId)
 void host_logon_sessions_clear(void)
 {
         pthread_mutex_lock(&sessions_lock);
-        free(sessions);
-        sessions = NULL;
-        sessions_slots = 0;
-        sessions_count = 0;
+        oa_table_destroy(&sessions, &oa_table_libc_mem);
         pthread_mutex_unlock(&sessions_lock);
 }

@@ -31,7 +31,7 @@
  * Lock: heap_lock guards the block table and every package's
  * heap_refusal_logged flag. Packages call these members from their own
  * threads as well as from the host's. Nothing is called with it held but
- * calloc and free of the table itself: no logging, no package code, no
+ * realloc and free of the table's array itself: no logging, no package code, no
  * other lock, so it nests inside anything and nothing nests inside it. A
  * block leaves the table under the lock and is wiped and freed after it:
  * once out of the table no other thread can free it, and until it is
@@ -47,111 +47,36 @@
 #include <string.h>
 
 #include "host/host-packages.h"
+#include "util/oa-table-libc.h"
 
 /* Blocks live at once. A package that leaks past this is broken; the
  * allocation fails (NULL) instead of the table growing without end. */
 #define HEAP_MAX_BLOCKS (1u << 24)
-#define HEAP_MIN_SLOTS 256u
 
-/* Open addressing with linear probing, at most half full, deletion by
- * backward shift (no tombstones). Address 0 marks an empty slot: calloc
- * never returns NULL as a block. */
-struct heap_slot {
-        uintptr_t address;
-        size_t length; /* as allocated: the request, or 1 for a request of 0 */
-};
-
+/* Block address -> its length as allocated (the request, or 1 for a request
+ * of 0): util/oa-table.h, whose value 0 means "absent", which no length is. */
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct heap_slot *heap_slots;
-static size_t heap_nslots; /* a power of two, or 0 */
-static size_t heap_live;
+static struct oa_table heap_blocks;
 static size_t heap_live_bytes;
 static uint64_t heap_refused;          /* atomic: every refusal, attributed or not */
 static bool heap_unattributed_logged;  /* under heap_lock */
 
 void (*host_heap_release)(void *p) = free;
 
-/* Blocks are 16-byte aligned and often neighbours: mix every bit into the
- * home slot (splitmix64's finaliser) so that they do not form long runs. */
-static size_t slot_home(uintptr_t a, size_t mask)
-{
-        uint64_t k = (uint64_t)a;
-        k ^= k >> 30;
-        k *= UINT64_C(0xbf58476d1ce4e5b9);
-        k ^= k >> 27;
-        k *= UINT64_C(0x94d049bb133111eb);
-        k ^= k >> 31;
-        return (size_t)k & mask;
-}
-
-/* The slot holding a, or the empty slot where it would go. */
-static size_t slot_probe(const struct heap_slot *s, size_t nslots, uintptr_t a)
-{
-        size_t mask = nslots - 1;
-        size_t i = slot_home(a, mask);
-        while (s[i].address && s[i].address != a)
-                i = (i + 1) & mask;
-        return i;
-}
-
-static int slots_grow(void)
-{
-        size_t n = heap_nslots ? heap_nslots * 2 : HEAP_MIN_SLOTS;
-        struct heap_slot *s = calloc(n, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        for (size_t i = 0; i < heap_nslots; i++)
-                if (heap_slots[i].address)
-                        s[slot_probe(s, n, heap_slots[i].address)] = heap_slots[i];
-        free(heap_slots);
-        heap_slots = s;
-        heap_nslots = n;
-        return 0;
-}
-
-static void slot_remove(size_t i)
-{
-        size_t mask = heap_nslots - 1;
-        /* Pull back every later member of the probe run whose home is not
-         * in (i, j], so that no lookup meets a hole before its key. */
-        for (size_t j = (i + 1) & mask; heap_slots[j].address; j = (j + 1) & mask) {
-                size_t home = slot_home(heap_slots[j].address, mask);
-                if (((j - home) & mask) >= ((j - i) & mask)) {
-                        heap_slots[i] = heap_slots[j];
-                        i = j;
-                }
-        }
-        heap_slots[i].address = 0;
-        heap_slots[i].length = 0;
-}
-
-/* Under heap_lock: the slot of the live block starting at p, or -1. */
-static ssize_t slot_find(const void *p)
-{
-        if (!heap_nslots)
-                return -1;
-        size_t i = slot_probe(heap_slots, heap_nslots, (uintptr_t)p);
-        return heap_slots[i].address ? (ssize_t)i : -1;
-}
-
 /* Record p (a malloc block of n bytes) as live. */
 static int block_record(void *p, size_t n)
 {
         int r = 0;
         pthread_mutex_lock(&heap_lock);
-        if (heap_live >= HEAP_MAX_BLOCKS)
+        if (heap_blocks.count >= HEAP_MAX_BLOCKS)
                 r = -ENOSPC;
-        else if ((heap_live + 1) * 2 > heap_nslots)
-                r = slots_grow();
+        else
+                r = oa_table_reserve(&heap_blocks, &oa_table_libc_mem, 1);
         if (r == 0) {
-                struct heap_slot *s = &heap_slots[slot_probe(heap_slots, heap_nslots, (uintptr_t)p)];
-                if (s->address) {
-                        r = -EEXIST; /* malloc never returns a live block: the caller is wrong */
-                } else {
-                        *s = (struct heap_slot){ .address = (uintptr_t)p, .length = n };
-                        heap_live++;
+                /* -EEXIST: malloc never returns a live block, the caller is wrong. */
+                r = oa_table_insert(&heap_blocks, (uintptr_t)p, n);
+                if (r == 0)
                         heap_live_bytes += n;
-                }
         }
         pthread_mutex_unlock(&heap_lock);
         return r;
@@ -201,14 +126,10 @@ static void block_release(void *p)
 static bool block_take(void *p)
 {
         pthread_mutex_lock(&heap_lock);
-        ssize_t i = slot_find(p);
-        if (i >= 0) {
-                heap_live--;
-                heap_live_bytes -= heap_slots[i].length;
-                slot_remove((size_t)i);
-        }
+        size_t length = oa_table_remove(&heap_blocks, (uintptr_t)p);
+        heap_live_bytes -= length;
         pthread_mutex_unlock(&heap_lock);
-        return i >= 0;
+        return length != 0;
 }
 
 static void refusal_record(const char *member)
@@ -262,17 +183,17 @@ bool host_heap_block(const void *p, size_t *ret_length)
         if (!p)
                 return false;
         pthread_mutex_lock(&heap_lock);
-        ssize_t i = slot_find(p);
-        if (i >= 0 && ret_length)
-                *ret_length = heap_slots[i].length;
+        size_t length = oa_table_find(&heap_blocks, (uintptr_t)p);
         pthread_mutex_unlock(&heap_lock);
-        return i >= 0;
+        if (length && ret_length)
+                *ret_length = length;
+        return length != 0;
 }
 
 void host_heap_stats(struct host_heap_stats *ret)
 {
         pthread_mutex_lock(&heap_lock);
-        ret->live_blocks = heap_live;
+        ret->live_blocks = heap_blocks.count;
         ret->live_bytes = heap_live_bytes;
         pthread_mutex_unlock(&heap_lock);
         ret->refused_frees = __atomic_load_n(&heap_refused, __ATOMIC_RELAXED);

@@ -10,88 +10,37 @@
  * type-stable (see section-internal.h) and the cached entry is re-verified
  * under the section's own lock.
  */
+#include <assert.h>
 #include <errno.h>
-#include <stdlib.h>
 
 #include "section/section-internal.h"
+#include "util/oa-table-libc.h"
 
-#define INITIAL_SLOTS 64u
-
-struct registry_slot {
-        uintptr_t base; /* 0: empty */
-        struct lsashm_section *section;
-};
-
+/* base address -> struct lsashm_section *, under registry_lock. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct registry_slot *slots;
-static size_t slot_mask; /* capacity - 1 */
-static size_t slot_count;
+static struct oa_table registry;
 
 static _Thread_local const void *cached_base;
 static _Thread_local struct lsashm_section *cached_section;
 
-static size_t home_of(uintptr_t base)
-{
-        /* Bases are page-aligned: drop the zero bits, then Fibonacci-hash. */
-        return (size_t)(((uint64_t)base >> 12) * 0x9E3779B97F4A7C15ull >> 32) & slot_mask;
-}
-
-static size_t find_slot(uintptr_t base)
-{
-        size_t i = home_of(base);
-        while (slots[i].base && slots[i].base != base)
-                i = (i + 1) & slot_mask;
-        return i;
-}
-
-static int grow(void)
-{
-        size_t cap = slots ? (slot_mask + 1) * 2 : INITIAL_SLOTS;
-        struct registry_slot *fresh = calloc(cap, sizeof(*fresh));
-        if (!fresh)
-                return -ENOMEM;
-        struct registry_slot *old = slots;
-        size_t old_cap = old ? slot_mask + 1 : 0;
-        slots = fresh;
-        slot_mask = cap - 1;
-        for (size_t i = 0; i < old_cap; i++)
-                if (old[i].base)
-                        slots[find_slot(old[i].base)] = old[i];
-        free(old);
-        return 0;
-}
-
 int registry_add(struct lsashm_section *s)
 {
-        int r = 0;
         pthread_mutex_lock(&registry_lock);
-        if (!slots || (slot_count + 1) * 2 > slot_mask + 1)
-                r = grow();
+        int r = oa_table_reserve(&registry, &oa_table_libc_mem, 1);
         if (r == 0) {
                 section_lock(s);
-                uintptr_t base = (uintptr_t)s->base;
-                slots[find_slot(base)] = (struct registry_slot){ .base = base, .section = s };
-                slot_count++;
+                /* Two live mappings never share a base, but a section torn
+                 * down by another way than registry_take (section.c clears
+                 * its registered flag, not its entry) leaves its base here:
+                 * the newcomer at that address replaces the stale entry. */
+                oa_table_remove(&registry, (uintptr_t)s->base);
+                r = oa_table_insert(&registry, (uintptr_t)s->base, (uintptr_t)s);
+                assert(r == 0);
                 s->registered = true;
                 pthread_mutex_unlock(&s->lock);
         }
         pthread_mutex_unlock(&registry_lock);
         return r;
-}
-
-/* Backward-shift deletion: no tombstones, so probe chains never lengthen. */
-static void remove_slot(size_t i)
-{
-        for (size_t j = (i + 1) & slot_mask; slots[j].base; j = (j + 1) & slot_mask) {
-                size_t home = home_of(slots[j].base);
-                bool home_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-                if (!home_between) {
-                        slots[i] = slots[j];
-                        i = j;
-                }
-        }
-        slots[i] = (struct registry_slot){ 0 };
-        slot_count--;
 }
 
 static bool usable(const struct lsashm_section *s, const void *base)
@@ -101,15 +50,12 @@ static bool usable(const struct lsashm_section *s, const void *base)
 
 static struct lsashm_section *lookup_locked_registry(const void *base, bool take)
 {
-        if (!slots)
-                return NULL;
-        size_t i = find_slot((uintptr_t)base);
-        struct lsashm_section *s = slots[i].section;
-        if (!slots[i].base)
+        struct lsashm_section *s = (struct lsashm_section *)oa_table_find(&registry, (uintptr_t)base);
+        if (!s)
                 return NULL;
         section_lock(s);
         if (take) {
-                remove_slot(i);
+                oa_table_remove(&registry, (uintptr_t)base);
                 s->registered = false;
         }
         return s;
