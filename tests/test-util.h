@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Open descriptors of this process, not counting the one used to list them. */
-static inline int tu_count_fds(void)
+/* Entries of a /proc/PID/fd directory, or -1. */
+static inline int tu_count_fd_dir(const char *path)
 {
-        DIR *d = opendir("/proc/self/fd");
+        DIR *d = opendir(path);
         struct dirent *e;
         int n = 0;
 
@@ -34,7 +34,14 @@ static inline int tu_count_fds(void)
                 if (e->d_name[0] != '.')
                         n++;
         closedir(d);
-        return n - 1;
+        return n;
+}
+
+/* Open descriptors of this process, not counting the one used to list them. */
+static inline int tu_count_fds(void)
+{
+        int n = tu_count_fd_dir("/proc/self/fd");
+        return n < 0 ? -1 : n - 1;
 }
 
 static inline size_t tu_page_size(void)
@@ -327,17 +334,7 @@ static inline int tu_proc_fd_count(pid_t pid)
 {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-        DIR *d = opendir(path);
-        struct dirent *e;
-        int n = 0;
-
-        if (!d)
-                return -1;
-        while ((e = readdir(d)) != NULL)
-                if (e->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n;
+        return tu_count_fd_dir(path);
 }
 
 /* Lines of /proc/PID/maps (one per mapping), or -1. */
