@@ -43,12 +43,10 @@ static int64_t deadline;
 
 static int connect_host(const char *path)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
+        if (!*path || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
                 fprintf(stderr, "lsashm: %s: empty or longer than a socket path can be\n", path);
                 return -1;
         }
-        memcpy(sa.sun_path, path, strlen(path) + 1);
         int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0) {
                 fprintf(stderr, "lsashm: socket: %s\n", strerror(errno));

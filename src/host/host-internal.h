@@ -12,6 +12,14 @@
 
 #include "host/host-calls.h"
 
+/* ---- host.c ---- */
+/* Fill in what cfg leaves 0 and bound what it sets (host_create and
+ * host_reload agree on both). */
+void host_config_defaults(struct host_config *cfg);
+/* The groups whose members, with root, may take the reserved connection
+ * slots: the admin and logon groups that are set. Their number. */
+size_t host_privileged_gids(const struct host_config *cfg, gid_t ret[2]);
+
 /* ---- table.c: the LSA_SECPKG_FUNCTION_TABLE every package gets ---- */
 /* Fill t; every member non-NULL. */
 void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t);

@@ -60,6 +60,37 @@ static uint64_t page_multiple(void)
         return p > LSA_WIRE_REPLY_ALIGN ? p : LSA_WIRE_REPLY_ALIGN;
 }
 
+void host_config_defaults(struct host_config *cfg)
+{
+        if (!cfg->socket_mode)
+                cfg->socket_mode = 0666;
+        if (!cfg->reply_max)
+                cfg->reply_max = 1u << 20;
+        if (cfg->reply_max < LSA_WIRE_REPLY_MIN)
+                cfg->reply_max = LSA_WIRE_REPLY_MIN;
+        if (cfg->reply_max > LSA_WIRE_REPLY_MAX)
+                cfg->reply_max = LSA_WIRE_REPLY_MAX;
+        cfg->reply_max -= cfg->reply_max % page_multiple();
+        if (!cfg->max_connections)
+                cfg->max_connections = 1024;
+        if (!cfg->max_connections_per_uid)
+                cfg->max_connections_per_uid = 64;
+        if (!cfg->connect_timeout_ms)
+                cfg->connect_timeout_ms = 10000;
+        if (!cfg->reserved_connections)
+                cfg->reserved_connections = 32;
+}
+
+size_t host_privileged_gids(const struct host_config *cfg, gid_t ret[2])
+{
+        size_t n = 0;
+        if (cfg->admin_gid != (gid_t)-1)
+                ret[n++] = cfg->admin_gid;
+        if (cfg->logon_gid != (gid_t)-1)
+                ret[n++] = cfg->logon_gid;
+        return n;
+}
+
 /* Everything host_create acquired; the listening socket too when it is
  * ours to close. */
 static void host_release(struct host *h, bool close_listener)
@@ -88,23 +119,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
         if (!h)
                 return -ENOMEM;
         h->cfg = *cfg;
-        if (!h->cfg.socket_mode)
-                h->cfg.socket_mode = 0666;
-        if (!h->cfg.reply_max)
-                h->cfg.reply_max = 1u << 20;
-        if (h->cfg.reply_max < LSA_WIRE_REPLY_MIN)
-                h->cfg.reply_max = LSA_WIRE_REPLY_MIN;
-        if (h->cfg.reply_max > LSA_WIRE_REPLY_MAX)
-                h->cfg.reply_max = LSA_WIRE_REPLY_MAX;
-        h->cfg.reply_max -= h->cfg.reply_max % page_multiple();
-        if (!h->cfg.max_connections)
-                h->cfg.max_connections = 1024;
-        if (!h->cfg.max_connections_per_uid)
-                h->cfg.max_connections_per_uid = 64;
-        if (!h->cfg.connect_timeout_ms)
-                h->cfg.connect_timeout_ms = 10000;
-        if (!h->cfg.reserved_connections)
-                h->cfg.reserved_connections = 32;
+        host_config_defaults(&h->cfg);
         h->cfg.socket_path = NULL; /* not ours to keep */
         h->listen_fd = -1;
         h->cs.epoll_fd = h->cs.timer_fd = h->cs.spare_fd = -1;
@@ -134,11 +149,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
          * lsashm status and LsaRegisterLogonProcess work however many
          * unprivileged clients crowd in. */
         gid_t privileged[2];
-        size_t n_privileged = 0;
-        if (h->cfg.admin_gid != (gid_t)-1)
-                privileged[n_privileged++] = h->cfg.admin_gid;
-        if (h->cfg.logon_gid != (gid_t)-1)
-                privileged[n_privileged++] = h->cfg.logon_gid;
+        size_t n_privileged = host_privileged_gids(&h->cfg, privileged);
         struct conn_config cc = {
                 .total = h->cfg.max_connections,
                 .per_uid = h->cfg.max_connections_per_uid,
