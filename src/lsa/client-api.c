@@ -123,6 +123,7 @@ struct lsa_conn {
         bool broken;
         bool reply_mapped;
         int reply_fd;               /* the reply section, once mapped: its size says what is backed */
+        uint64_t reply_backed;      /* its size when last asked: it never shrinks */
         uint8_t *msg;               /* LSA_WIRE_MAX_MESSAGE bytes: each request, then its reply */
 };
 
@@ -531,9 +532,14 @@ static NTSTATUS reply_section_map(struct lsa_conn *c, int fd)
  * (sealed against shrinking: once below its size, always below it). */
 static bool reply_buffer_backed(struct lsa_conn *c, uint64_t end)
 {
+        /* The file only grows: ask the kernel only past what it said last. */
+        if (end <= c->reply_backed)
+                return true;
         struct stat st;
-        return c->reply_fd >= 0 && fstat(c->reply_fd, &st) == 0 && st.st_size >= 0 &&
-               end <= (uint64_t)st.st_size;
+        if (c->reply_fd < 0 || fstat(c->reply_fd, &st) < 0 || st.st_size < 0)
+                return false;
+        c->reply_backed = (uint64_t)st.st_size;
+        return end <= c->reply_backed;
 }
 
 /* Under c->lock: what a CALL_REPLY brought besides its statuses. The section
