@@ -120,7 +120,7 @@ static bool unavailable(const struct peer *p, int name_w)
                 printf("  %-*s %s\n", name_w, p->name, p->skip);
                 return true;
         }
-        if (!str(p, "done")) {
+        if (!str(p, "done.lookups")) {
                 printf("  %-*s run did not finish (see the log above)\n", name_w, p->name);
                 return true;
         }
@@ -148,7 +148,7 @@ static void table_lookups(void)
                 for (int nt = 1; nt <= 2; nt++)
                         for (int i = 0; i < npeers; i++) {
                                 const struct peer *p = &peers[i];
-                                if (p->skip[0] || !str(p, "done")) {
+                                if (p->skip[0] || !str(p, "done.lookups")) {
                                         if (ci == 0 && nt == 1)
                                                 unavailable(p, 33);
                                         continue;
@@ -163,6 +163,12 @@ static void table_lookups(void)
                                        rate(num(p, ko), a, sizeof(a)), fig(num(p, k50), b, sizeof(b)),
                                        fig(num(p, k99), c, sizeof(c)), fig(num(p, k999), d, sizeof(d)), num(p, ke));
                         }
+        for (int i = 0; i < npeers; i++) {
+                double users = num(&peers[i], "working.users");
+                if (!isnan(users) && users != NSSB_USERS)
+                        printf("  %s: a working set of %.0f users (every %.0fth), warmed by name\n", peers[i].name,
+                               users, NSSB_USERS / users);
+        }
         const struct peer *l = find("lsashm");
         printf("  lsashm against the targets (lookups/s ratios):\n");
         if (!l) {

@@ -13,7 +13,9 @@
  *   bench-nss gen [--etc DIR]            write the data (passwd, group and
  *                                        libnss-cache's files) into DIR
  *   bench-nss run --peer NAME --out FILE [--etc DIR] [--quick]
- *                                        every workload; figures to FILE
+ *                 [--phase lookups|changes]
+ *                                        the workloads (both phases when no
+ *                                        --phase); figures appended to FILE
  *   bench-nss syscalls --peer NAME [--count N]
  *                                        N warm lookups between two marker
  *                                        writes, for strace to count
@@ -22,14 +24,15 @@
  *
  * Workloads (run):
  *   lookups     getpwnam_r, getpwuid_r; 1 and 2 threads; 10% misses; all
- *               10,000 users drawn uniformly; lookups/s from an untimed
- *               stretch, then p50/p99/p99.9 from a stretch timing each call
+ *               10,000 users drawn uniformly (--users 2000: every fifth);
+ *               lookups/s from an untimed stretch, then p50/p99/p99.9 from
+ *               a stretch timing each call
  *   initgroups  getgrouplist for 1,000 users (a warm pass first)
  *   cold        fork+exec of bench-nss-cold (getpwnam + getgrouplist)
- *   change      the source rewritten; time until a lookup gives the new
- *               answer (polled every 200 us), 5 times
  *   republish   one reader's latencies, quiet, then while the source is
  *               rewritten 10 times a second
+ *   change      the source rewritten; time until a lookup gives the new
+ *               answer (polled every 200 us), 5 times
  */
 #include <errno.h>
 #include <grp.h>
@@ -74,9 +77,23 @@ static struct {
         const char *etc;
         const char *out;
         const char *cold;
+        const char *phase;
         bool quick;
+        bool warm_by_name; /* the peer indexes one cached entry by both keys */
         unsigned count;
-} opt = { .etc = "/etc", .count = 10000 };
+        unsigned users; /* the working set: every (NSSB_USERS / users)th user */
+} opt = { .etc = "/etc", .count = 10000, .users = NSSB_USERS };
+
+/* The working set's user k, and its share of the misses. */
+static uint32_t working_user(uint32_t k)
+{
+        return k * (NSSB_USERS / opt.users);
+}
+
+static uint32_t working_misses(void)
+{
+        return opt.users / 10;
+}
 
 static bool peer_is(const char *name)
 {
@@ -105,12 +122,13 @@ static uint32_t draw(uint64_t *s, uint32_t n)
         return (uint32_t)(((xorshift64(s) >> 32) * n) >> 32);
 }
 
-/* 90% a user drawn uniformly, 10% a name or uid the data does not hold. */
+/* 90% a user of the working set drawn uniformly, 10% a name or uid the data
+ * does not hold. */
 static const struct key *draw_key(uint64_t *rng)
 {
         if (draw(rng, 100) < MISS_PERCENT)
-                return &keys[NSSB_USERS + draw(rng, NSSB_MISSES)];
-        return &keys[draw(rng, NSSB_USERS)];
+                return &keys[NSSB_USERS + draw(rng, working_misses())];
+        return &keys[working_user(draw(rng, opt.users))];
 }
 
 static void build_keys(void)
@@ -300,9 +318,10 @@ static void work_lookups(void)
 /* ------------------------------------------------------------------------ */
 /* Warm-up: every key once by name and by uid, and the initgroups users.    */
 
+/* Every tenth user: inside any working set the options allow. */
 static uint32_t initgroups_user(uint32_t i)
 {
-        return (i * (NSSB_USERS / INITGROUPS_USERS) + 7u) % NSSB_USERS;
+        return i * (NSSB_USERS / INITGROUPS_USERS);
 }
 
 /* 0 when getgrouplist gives the user's groups (the floor: its fixed count). */
@@ -328,9 +347,11 @@ static void *warm_main(void *arg)
 {
         struct warm_part *p = arg;
         char buf[4096];
-        for (uint32_t i = p->part; i < NSSB_USERS + NSSB_MISSES; i += p->parts) {
-                p->errors += (uint64_t)lookup(OP_PWNAM, &keys[i], buf, sizeof(buf));
-                p->errors += (uint64_t)lookup(OP_PWUID, &keys[i], buf, sizeof(buf));
+        for (uint32_t i = p->part; i < opt.users + working_misses(); i += p->parts) {
+                const struct key *k = i < opt.users ? &keys[working_user(i)] : &keys[NSSB_USERS + i - opt.users];
+                p->errors += (uint64_t)lookup(OP_PWNAM, k, buf, sizeof(buf));
+                if (!opt.warm_by_name || !k->hit)
+                        p->errors += (uint64_t)lookup(OP_PWUID, k, buf, sizeof(buf));
         }
         for (uint32_t i = p->part; i < INITGROUPS_USERS; i += p->parts)
                 p->errors += (uint64_t)initgroups_one(initgroups_user(i));
@@ -355,6 +376,7 @@ static void warm_up(void)
         }
         put_f("warm.seconds", (double)(nssb_now_ns() - t0) / 1e9);
         put_u("warm.errors", errors);
+        put_u("working.users", opt.users);
 }
 
 static void work_initgroups(void)
@@ -377,7 +399,8 @@ static void work_cold(void)
         if (!t)
                 die("malloc", ENOMEM);
         for (unsigned i = 0; i < runs; i++) {
-                const char *user = keys[(i * 37u) % NSSB_USERS].name;
+                /* The initgroups users, whose groups the warm-up cached. */
+                const char *user = keys[initgroups_user((i * 37u) % INITGROUPS_USERS)].name;
                 uint64_t a = nssb_now_ns();
                 pid_t pid = fork();
                 if (pid < 0)
@@ -546,23 +569,37 @@ static int cmd_gen(void)
         return 0;
 }
 
+/* Two phases, so that the system calls can be counted between them while
+ * every cache is still warm: the changes invalidate caches (nscd drops its
+ * whole table when passwd changes). Republish's quiet stretch comes first,
+ * while the caches are still as the warm-up left them. */
 static int cmd_run(void)
 {
         if (!opt.peer || !opt.out)
                 die("run needs --peer and --out", EINVAL);
-        out = fopen(opt.out, "we");
+        bool lookups = !opt.phase || strcmp(opt.phase, "lookups") == 0;
+        bool changes = !opt.phase || strcmp(opt.phase, "changes") == 0;
+        if (!lookups && !changes)
+                die("--phase must be lookups or changes", EINVAL);
+        out = fopen(opt.out, "ae");
         if (!out)
                 die(opt.out, errno);
-        fprintf(out, "peer %s\n", opt.peer);
         /* files has nothing to warm, and a full pass would cost it 11 s. */
-        if (!peer_is("files"))
-                warm_up();
-        work_lookups();
-        work_initgroups();
-        work_cold();
-        work_change();
-        work_republish();
-        fprintf(out, "done 1\n");
+        bool warm = !peer_is("files");
+        if (lookups) {
+                fprintf(out, "peer %s\n", opt.peer);
+                if (warm)
+                        warm_up();
+                work_lookups();
+                work_initgroups();
+                work_cold();
+                fprintf(out, "done.lookups 1\n");
+        }
+        if (changes) {
+                work_republish();
+                work_change();
+                fprintf(out, "done.changes 1\n");
+        }
         fclose(out);
         return 0;
 }
@@ -612,6 +649,12 @@ int main(int argc, char **argv)
                         opt.etc = argv[++i];
                 else if (i + 1 < argc && strcmp(a, "--cold") == 0)
                         opt.cold = argv[++i];
+                else if (strcmp(a, "--warm-by-name") == 0)
+                        opt.warm_by_name = true;
+                else if (i + 1 < argc && strcmp(a, "--users") == 0)
+                        opt.users = (unsigned)strtoul(argv[++i], NULL, 10);
+                else if (i + 1 < argc && strcmp(a, "--phase") == 0)
+                        opt.phase = argv[++i];
                 else if (i + 1 < argc && strcmp(a, "--count") == 0)
                         opt.count = (unsigned)strtoul(argv[++i], NULL, 10);
                 else if (a[0] == '-')
@@ -621,6 +664,9 @@ int main(int argc, char **argv)
                         break;
                 }
         }
+        /* initgroups_user() and working_user() must agree. */
+        if (opt.users != 1000 && opt.users != 2000 && opt.users != NSSB_USERS)
+                die("--users must be 1000, 2000 or 10000", EINVAL);
         if (strcmp(cmd, "report") == 0)
                 return nssb_report(argv + first_file, argc - first_file);
 

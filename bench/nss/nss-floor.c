@@ -3,7 +3,9 @@
  * libnss_floor.so.2: the benchmark's floor, an NSS module that answers at
  * once. A hit copies one fixed entry into the caller's buffer; a miss (the
  * benchmark's "nosuch" names and uids from NSSB_MISS_UID) is NOTFOUND; the
- * initgroups call adds as many groups as a user of the data has on average.
+ * initgroups call adds as many groups as a user of the data has on average
+ * (gids the data does not use, so that glibc never merges one with the
+ * primary group).
  * What a lookup through this module costs is glibc's own dispatch, the part
  * no module can take away.
  */
@@ -136,6 +138,6 @@ enum nss_status _nss_floor_initgroups_dyn(const char *user, gid_t group, long in
         }
         gid_t *groups = *groupsp;
         for (unsigned i = 0; i < NSSB_FLOOR_GROUPS; i++)
-                groups[(*start)++] = NSSB_FIRST_GID + 1 + i;
+                groups[(*start)++] = NSSB_MISS_UID + 1 + i;
         return NSS_STATUS_SUCCESS;
 }
