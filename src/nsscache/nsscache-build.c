@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "nsscache/nsscache-build.h"
+#include "nsscache/nsscache-hash.h"
 
 struct nsscache_image {
         struct nsscache_header header; /* complete but for total_size */

@@ -135,13 +135,10 @@ _Static_assert(sizeof(struct nsscache_member_rec) == 12, "member record layout")
 
 /* The keyed hash of every index: SipHash-1-3 with the header's seed as key
  * (k0 = seed[0..7], k1 = seed[8..15], little-endian). Names are hashed as
- * their bytes without the NUL; ids as their 4 little-endian bytes. */
+ * their bytes without the NUL; ids as their 4 little-endian bytes. A key's
+ * home slot is the hash's low bits (hash & (slots - 1)). nsscache-hash.h. */
 struct nsscache_hash_key {
         uint64_t k0, k1;
 };
-
-void nsscache_hash_key_from_seed(const uint8_t seed[16], struct nsscache_hash_key *ret);
-uint64_t nsscache_hash(const struct nsscache_hash_key *key, const void *data, size_t len);
-uint64_t nsscache_hash_id(const struct nsscache_hash_key *key, uint32_t id);
 
 #endif

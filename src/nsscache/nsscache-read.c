@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "nsscache/nsscache-hash.h"
 #include "nsscache/nsscache-read.h"
 
 static const char passwd_placeholder[] = "x";
@@ -133,23 +134,29 @@ static uint32_t index_records(const struct nsscache_view *v, unsigned i)
         }
 }
 
-/* Every full slot names a record whose key's home is fewer than
- * probe_limit slots before it (cyclically), so a lookup's bounded probe
- * reaches it; and there are no more full slots than records. Runs after the
- * records' strings are checked (hashing a name reads it). */
+/* Every full slot names a record, and there are no more full slots than
+ * records: some slot is empty, so even a key that is absent stops early. */
 static int check_index_slots(const struct nsscache_view *v, unsigned i)
 {
         const struct nsscache_index_view *ix = &v->index[i];
         uint32_t n = index_records(v, i), full = 0;
         for (uint32_t slot = 0; slot <= ix->mask; slot++) {
                 uint32_t e = ix->slots[slot];
-                if (e == 0)
-                        continue;
-                if (e > n || ++full > n)
+                if (e != 0 && (e > n || ++full > n))
                         return -EBADMSG;
-                uint32_t distance = (slot - key_home(v, i, e - 1)) & ix->mask;
-                if (distance >= ix->probe_limit)
-                        return -EBADMSG;
+        }
+        return 0;
+}
+
+int nsscache_check_reachable(const struct nsscache_view *v)
+{
+        for (unsigned i = 0; i < NSSCACHE_INDEX_COUNT; i++) {
+                const struct nsscache_index_view *ix = &v->index[i];
+                for (uint32_t slot = 0; slot <= ix->mask; slot++) {
+                        uint32_t e = ix->slots[slot];
+                        if (e && ((slot - key_home(v, i, e - 1)) & ix->mask) >= ix->probe_limit)
+                                return -EBADMSG;
+                }
         }
         return 0;
 }

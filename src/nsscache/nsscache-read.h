@@ -6,10 +6,16 @@
  * header, every region inside the image and apart from the others, every
  * string offset inside the pool (whose last byte is NUL, so every string
  * ends inside it), every list inside its region, every gid list strictly
- * ascending, every index slot in range and within its probe limit of its
- * key's home. After that, on the same bytes, no lookup can read outside the
- * image or loop: each probes at most probe_limit (<= NSSCACHE_MAX_PROBE)
- * slots, and each string it compares ends in the pool.
+ * ascending, every index slot in range. After that, on the same bytes, no
+ * lookup can read outside the image or loop: each probes at most
+ * probe_limit (<= NSSCACHE_MAX_PROBE) slots, and each string it compares
+ * ends in the pool. It reads the image front to back, once (no hashing):
+ * it runs in every process that maps a table, before its first lookup.
+ *
+ * nsscache_check_reachable() adds what only a writer's bug could break and
+ * what costs a hash per key: every indexed record sits within its probe
+ * limit of its key's home, so lookups find it. The publisher runs it on
+ * what it built; tests and the fuzzer run it on everything.
  *
  * That holds only if the bytes cannot change after validation: map the
  * image from a frozen section (F_SEAL_WRITE), never from a writable one.
@@ -84,6 +90,10 @@ struct nsscache_group {
  *                     regions, strings, lists, indexes
  */
 int nsscache_validate(const void *base, size_t size, struct nsscache_view *ret);
+
+/* On a validated view: 0, or -EBADMSG when some index entry lies probe
+ * limit or more slots from its key's home (a lookup would miss it). */
+int nsscache_check_reachable(const struct nsscache_view *v);
 
 /* Lookups: 0 and *ret filled, or -ENOENT (*ret untouched). Duplicates in
  * the sources: the first entry with that name, or that id, is found (each
