@@ -96,38 +96,56 @@ skip() { # skip PEER REASON
         echo "bench-nss: $1: $2" >&2
 }
 
-# measure PEER [ENV=VALUE...]: the lookup workloads, the system calls while
-# every cache is warm, then the workloads that change the sources. Extra
-# arguments for bench-nss in peer_args.
+# measure PEER SERVICE [ENV=VALUE...]: the lookup workloads, the system calls
+# while every cache is warm, the same two with the service set by
+# __nss_configure_lookup (SERVICE "-": none, nscd is no NSS service), then
+# the workloads that change the sources. Extra arguments for bench-nss in
+# peer_args.
 peer_args=()
 measure() {
-        local peer="$1"
-        shift
+        local peer="$1" service="$2"
+        shift 2
         local result="$work/results/$peer.txt" count=10000 log="$work/logs/$peer.bench"
         echo "bench-nss: $peer ..." >&2
-        if ! env "$@" "$bench" run --phase lookups --peer "$peer" --out "$result" "${quick[@]}" "${peer_args[@]}" >>"$log" 2>&1; then
+        if ! env "$@" "$bench" run --phase lookups --peer "$peer" --out "$result" "${quick[@]}" "${peer_args[@]}" \
+                >>"$log" 2>&1; then
                 echo "bench-nss: $peer: run failed:" >&2
                 tail -n 5 "$log" >&2
                 return
         fi
         # files reads the whole file for every lookup: 1,000 are plenty.
         [ "$peer" = files ] && count=1000
-        local trace="$work/logs/$peer.strace"
-        if env "$@" strace -f -qq -o "$trace" "$bench" syscalls --peer "$peer" --count "$count" "${peer_args[@]}" >>"$log" 2>&1; then
-                count_syscalls "$count" "$trace" >>"$result"
-        else
-                echo "bench-nss: $peer: strace failed" >&2
+        trace_syscalls "" "$count" "$@"
+        if [ "$service" != - ]; then
+                env "$@" "$bench" run --phase configured --configure "$service" --peer "$peer" --out "$result" \
+                        "${quick[@]}" "${peer_args[@]}" >>"$log" 2>&1 ||
+                        echo "bench-nss: $peer: configured run failed" >&2
+                trace_syscalls "$service" "$count" "$@"
         fi
-        rm -f "$trace"
-        if ! env "$@" "$bench" run --phase changes --peer "$peer" --out "$result" "${quick[@]}" "${peer_args[@]}" >>"$log" 2>&1; then
+        if ! env "$@" "$bench" run --phase changes --peer "$peer" --out "$result" "${quick[@]}" "${peer_args[@]}" \
+                >>"$log" 2>&1; then
                 echo "bench-nss: $peer: run failed:" >&2
                 tail -n 5 "$log" >&2
         fi
 }
 
-# count_syscalls LOOKUPS TRACE: the calls between the two marker writes.
+# trace_syscalls SERVICE COUNT [ENV=VALUE...] (peer, result, log from measure)
+trace_syscalls() {
+        local service="$1" n="$2" trace="$work/logs/$peer.strace" prefix="" configure=()
+        shift 2
+        [ -n "$service" ] && prefix="cfg." configure=(--configure "$service")
+        if env "$@" strace -f -qq -o "$trace" "$bench" syscalls --peer "$peer" --count "$n" "${configure[@]}" \
+                "${peer_args[@]}" >>"$log" 2>&1; then
+                count_syscalls "$n" "$trace" "$prefix" >>"$result"
+        else
+                echo "bench-nss: $peer: strace failed" >&2
+        fi
+        rm -f "$trace"
+}
+
+# count_syscalls LOOKUPS TRACE PREFIX: the calls between the two marker writes.
 count_syscalls() {
-        awk -v n="$1" '
+        awk -v n="$1" -v prefix="$3" '
                 /nssbench-begin/ { on = 1; next }
                 /nssbench-end/ { on = 0 }
                 on && !/^[0-9]* *(---|\+\+\+)/ {
@@ -138,7 +156,7 @@ count_syscalls() {
                         by[line]++
                 }
                 END {
-                        printf "syscalls.per_lookup %.4g\n", calls / n
+                        printf "%ssyscalls.per_lookup %.4g\n", prefix, calls / n
                         top = ""
                         for (k = 0; k < 4; k++) {
                                 best = ""
@@ -147,7 +165,7 @@ count_syscalls() {
                                 top = top (top == "" ? "" : ", ") best " " by[best]
                                 delete by[best]
                         }
-                        printf "syscalls.top %s\n", top == "" ? "none" : top
+                        printf "%ssyscalls.top %s\n", prefix, top == "" ? "none" : top
                 }' "$2"
 }
 
@@ -157,12 +175,12 @@ fresh_data() {
 
 peer_floor() {
         set_nsswitch floor
-        measure floor "LD_LIBRARY_PATH=$build/bench/nss"
+        measure floor floor "LD_LIBRARY_PATH=$build/bench/nss"
 }
 
 peer_files() {
         set_nsswitch files
-        measure files
+        measure files files
 }
 
 peer_nscd() {
@@ -175,7 +193,7 @@ peer_nscd() {
                 stop_daemon
                 return
         fi
-        measure nscd
+        measure nscd -
         stop_daemon
         rm -f /run/nscd/socket
 }
@@ -191,7 +209,7 @@ peer_unscd() {
                 stop_daemon
                 return
         fi
-        measure unscd
+        measure unscd -
         stop_daemon
         rm -f /run/nscd/socket
 }
@@ -212,7 +230,7 @@ peer_sssd() {
         # user: a working set of 2,000 users (its memory cache indexes each
         # entry by name and by uid, so names alone warm it).
         peer_args=(--users 2000 --warm-by-name)
-        measure sssd
+        measure sssd sss
         peer_args=()
         stop_daemon
 }
@@ -221,7 +239,7 @@ peer_libnss_cache() {
         [ -e /usr/lib/x86_64-linux-gnu/libnss_cache.so.2 ] || [ -n "$(find /usr/lib -name 'libnss_cache.so.2' 2>/dev/null)" ] ||
                 { skip libnss-cache "not run: libnss-cache could not be unpacked"; return; }
         set_nsswitch cache
-        measure libnss-cache
+        measure libnss-cache cache
 }
 
 peer_lsashm() {
@@ -244,7 +262,7 @@ peer_lsashm() {
                 stop_daemon
                 return
         fi
-        measure lsashm "LSASHM_SOCKET=$work/lsashm.sock" "LD_LIBRARY_PATH=$(dirname "$module")"
+        measure lsashm lsashm "LSASHM_SOCKET=$work/lsashm.sock" "LD_LIBRARY_PATH=$(dirname "$module")"
         stop_daemon
 }
 
