@@ -176,7 +176,7 @@ static void table_lookups(const char *prefix, const char *title)
         for (int i = 0; i < npeers; i++) {
                 double users = num(&peers[i], "working.users");
                 if (!isnan(users) && users != NSSB_USERS)
-                        printf("  %s: a working set of %.0f users (every %.0fth), warmed by name\n", peers[i].name,
+                        printf("  %s: a working set of %.0f users (every %.0fth user), warmed by name\n", peers[i].name,
                                users, NSSB_USERS / users);
         }
         const struct peer *l = find("lsashm");
@@ -207,6 +207,11 @@ static void table_initgroups(void)
 {
         char a[32], b[32];
         printf("\ngetgrouplist for 1,000 users (10 groups each on average; warm)\n");
+        for (int i = 0; i < npeers; i++) {
+                double users = num(&peers[i], "initgroups.users");
+                if (!isnan(users) && users != 1000)
+                        printf("  %s: %.0f users\n", peers[i].name, users);
+        }
         printf("  %-14s %14s %11s %7s\n", "peer", "us per call", "calls/s", "errors");
         for (int i = 0; i < npeers; i++) {
                 const struct peer *p = &peers[i];
@@ -231,7 +236,8 @@ static void table_initgroups(void)
 static void table_cold(void)
 {
         char a[32], b[32], c[32];
-        printf("\nCold process: fork+exec of a program doing getpwnam + getgrouplist, 2,000 times\n");
+        printf("\nCold process: fork+exec of a program doing getpwnam + getgrouplist, 2,000 times (users\n"
+               "from the getgrouplist set, whose groups the warm-up cached)\n");
         printf("  %-14s %10s %10s %10s %7s\n", "peer", "mean us", "p50 us", "p99 us", "errors");
         for (int i = 0; i < npeers; i++) {
                 const struct peer *p = &peers[i];

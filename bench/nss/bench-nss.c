@@ -85,8 +85,9 @@ static struct {
         bool quick;
         bool warm_by_name; /* the peer indexes one cached entry by both keys */
         unsigned count;
-        unsigned users; /* the working set: every (NSSB_USERS / users)th user */
-} opt = { .etc = "/etc", .count = 10000, .users = NSSB_USERS };
+        unsigned users;      /* the working set: every (NSSB_USERS / users)th user */
+        unsigned initgroups; /* users for getgrouplist and the cold processes */
+} opt = { .etc = "/etc", .count = 10000, .users = NSSB_USERS, .initgroups = INITGROUPS_USERS };
 
 /* The working set's user k, and its share of the misses. */
 static uint32_t working_user(uint32_t k)
@@ -324,10 +325,11 @@ static void work_lookups(const char *prefix)
 /* ------------------------------------------------------------------------ */
 /* Warm-up: every key once by name and by uid, and the initgroups users.    */
 
-/* Every tenth user: inside any working set the options allow. */
+/* Every tenth user (--initgroups 100: every hundredth): inside any working
+ * set the options allow. */
 static uint32_t initgroups_user(uint32_t i)
 {
-        return i * (NSSB_USERS / INITGROUPS_USERS);
+        return i * (NSSB_USERS / opt.initgroups);
 }
 
 /* 0 when getgrouplist gives the user's groups (the floor: its fixed count). */
@@ -359,7 +361,7 @@ static void *warm_main(void *arg)
                 if (!opt.warm_by_name || !k->hit)
                         p->errors += (uint64_t)lookup(OP_PWUID, k, buf, sizeof(buf));
         }
-        for (uint32_t i = p->part; i < INITGROUPS_USERS; i += p->parts)
+        for (uint32_t i = p->part; i < opt.initgroups; i += p->parts)
                 p->errors += (uint64_t)initgroups_one(initgroups_user(i));
         return NULL;
 }
@@ -388,10 +390,11 @@ static void warm_up(void)
 static void work_initgroups(void)
 {
         uint64_t errors = 0, t0 = nssb_now_ns();
-        for (uint32_t i = 0; i < INITGROUPS_USERS; i++)
+        for (uint32_t i = 0; i < opt.initgroups; i++)
                 errors += (uint64_t)initgroups_one(initgroups_user(i));
         uint64_t ns = nssb_now_ns() - t0;
-        put_f("initgroups.ns", (double)ns / INITGROUPS_USERS);
+        put_f("initgroups.ns", (double)ns / opt.initgroups);
+        put_u("initgroups.users", opt.initgroups);
         put_u("initgroups.errors", errors);
 }
 
@@ -406,7 +409,7 @@ static void work_cold(void)
                 die("malloc", ENOMEM);
         for (unsigned i = 0; i < runs; i++) {
                 /* The initgroups users, whose groups the warm-up cached. */
-                const char *user = keys[initgroups_user((i * 37u) % INITGROUPS_USERS)].name;
+                const char *user = keys[initgroups_user((i * 37u) % opt.initgroups)].name;
                 uint64_t a = nssb_now_ns();
                 pid_t pid = fork();
                 if (pid < 0)
@@ -669,6 +672,8 @@ int main(int argc, char **argv)
                         opt.users = (unsigned)strtoul(argv[++i], NULL, 10);
                 else if (i + 1 < argc && strcmp(a, "--configure") == 0)
                         opt.configure = argv[++i];
+                else if (i + 1 < argc && strcmp(a, "--initgroups") == 0)
+                        opt.initgroups = (unsigned)strtoul(argv[++i], NULL, 10);
                 else if (i + 1 < argc && strcmp(a, "--phase") == 0)
                         opt.phase = argv[++i];
                 else if (i + 1 < argc && strcmp(a, "--count") == 0)
@@ -683,6 +688,8 @@ int main(int argc, char **argv)
         /* initgroups_user() and working_user() must agree. */
         if (opt.users != 1000 && opt.users != 2000 && opt.users != NSSB_USERS)
                 die("--users must be 1000, 2000 or 10000", EINVAL);
+        if (opt.initgroups != 100 && opt.initgroups != INITGROUPS_USERS)
+                die("--initgroups must be 100 or 1000", EINVAL);
         if (strcmp(cmd, "report") == 0)
                 return nssb_report(argv + first_file, argc - first_file);
 

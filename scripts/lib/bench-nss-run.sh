@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The body of scripts/bench nss, run by bench-nss.sh inside a private mount
 # namespace: never run it on its own, it mounts over /etc, /usr, /var and /run.
-#   bench-nss-run.sh BUILD PEERS [--quick] [--peers floor,lsashm,...]
+#   bench-nss-run.sh SOURCE BUILD PEERS [--quick] [--peers floor,lsashm,...]
 #
 # Each peer in turn: the generated passwd/group written over the overlay's
 # /etc, nsswitch.conf naming the peer, its daemon started in the foreground
@@ -10,9 +10,8 @@
 # bench-nss run, then bench-nss syscalls under strace, then the daemon
 # stopped. The report puts every peer's figures side by side.
 set -euo pipefail
-build="$1" peers="$2"
-shift 2
-src="$(cd "$(dirname "$0")/../.." && pwd)"
+src="$1" build="$2" peers="$3"
+shift 3
 bench="$build/bench/nss/bench-nss"
 quick=()
 only="floor,lsashm,files,nscd,unscd,sssd,libnss-cache"
@@ -227,9 +226,10 @@ peer_sssd() {
                 return
         fi
         # Its proxy back end fills the caches at several milliseconds a
-        # user: a working set of 2,000 users (its memory cache indexes each
-        # entry by name and by uid, so names alone warm it).
-        peer_args=(--users 2000 --warm-by-name)
+        # user, and more for a user's groups: a working set of 1,000 users
+        # (its memory cache indexes each entry by name and by uid, so names
+        # alone warm it) and 100 for getgrouplist and the cold processes.
+        peer_args=(--users 1000 --initgroups 100 --warm-by-name)
         measure sssd sss
         peer_args=()
         stop_daemon

@@ -65,4 +65,7 @@ if [ ! -e "$stamp" ]; then
         touch "$stamp"
 fi
 
-exec unshare --mount --propagation private bash scripts/lib/bench-nss-run.sh "$PWD/$dir" "$peers" "$@"
+# bash reads a script as it runs it: run a copy, so that editing the tree
+# meanwhile cannot change a run halfway.
+cp scripts/lib/bench-nss-run.sh "$dir/bench-nss-run.sh"
+exec unshare --mount --propagation private bash "$dir/bench-nss-run.sh" "$PWD" "$PWD/$dir" "$peers" "$@"
