@@ -149,7 +149,7 @@ static void build_keys(void)
         }
 }
 
-static void die(const char *what, int err)
+static _Noreturn void die(const char *what, int err)
 {
         fprintf(stderr, "bench-nss: %s: %s\n", what, strerror(err));
         exit(1);
@@ -520,7 +520,7 @@ static void *republisher_main(void *arg)
         return NULL;
 }
 
-static void work_republish(void)
+static void work_republish(const char *prefix)
 {
         if (peer_is("floor")) {
                 put_u("republish.na", 1);
@@ -540,21 +540,22 @@ static void work_republish(void)
                                 die("pthread_create", r);
                 }
                 run_workers(w, 1, OP_PWNAM, true, seconds, 500 + (uint64_t)busy);
+                char key[64];
                 if (busy) {
                         atomic_store(&writer_stop, true);
                         pthread_join(writer, NULL);
-                        put_u("republish.published", writer_published);
+                        snprintf(key, sizeof(key), "%srepublish.published", prefix);
+                        put_u(key, writer_published);
                 }
                 qsort(w[0].lat, w[0].nlat, sizeof(uint64_t), cmp_u64);
                 const char *tag = busy ? "busy" : "quiet";
-                char key[64];
-                snprintf(key, sizeof(key), "republish.%s.p50", tag);
+                snprintf(key, sizeof(key), "%srepublish.%s.p50", prefix, tag);
                 put_u(key, pct(w[0].lat, w[0].nlat, 0.5));
-                snprintf(key, sizeof(key), "republish.%s.p99", tag);
+                snprintf(key, sizeof(key), "%srepublish.%s.p99", prefix, tag);
                 put_u(key, pct(w[0].lat, w[0].nlat, 0.99));
-                snprintf(key, sizeof(key), "republish.%s.p999", tag);
+                snprintf(key, sizeof(key), "%srepublish.%s.p999", prefix, tag);
                 put_u(key, pct(w[0].lat, w[0].nlat, 0.999));
-                snprintf(key, sizeof(key), "republish.%s.errors", tag);
+                snprintf(key, sizeof(key), "%srepublish.%s.errors", prefix, tag);
                 put_u(key, w[0].errors);
         }
 }
@@ -597,6 +598,7 @@ static int cmd_run(void)
         if (configured) {
                 /* The caches are warm from the lookups phase. */
                 work_lookups("cfg.");
+                work_republish("cfg.");
                 fprintf(out, "done.configured 1\n");
                 fclose(out);
                 return 0;
@@ -613,7 +615,7 @@ static int cmd_run(void)
                 fprintf(out, "done.lookups 1\n");
         }
         if (changes) {
-                work_republish();
+                work_republish("");
                 work_change();
                 fprintf(out, "done.changes 1\n");
         }
