@@ -585,7 +585,8 @@ static int cmd_gen(void)
  * while the caches are still as the warm-up left them. */
 static int cmd_run(void)
 {
-        if (!opt.peer || !opt.out)
+        const char *peer = opt.peer;
+        if (!peer || !opt.out)
                 die("run needs --peer and --out", EINVAL);
         bool lookups = !opt.phase || strcmp(opt.phase, "lookups") == 0;
         bool changes = !opt.phase || strcmp(opt.phase, "changes") == 0;
@@ -606,7 +607,7 @@ static int cmd_run(void)
         /* files has nothing to warm, and a full pass would cost it 11 s. */
         bool warm = !peer_is("files");
         if (lookups) {
-                fprintf(out, "peer %s\n", opt.peer);
+                fprintf(out, "peer %s\n", peer);
                 if (warm)
                         warm_up();
                 work_lookups("");
