@@ -43,7 +43,7 @@ unpack() { # unpack DEST PACKAGE...
                 if [ -z "$deb" ]; then
                         (cd "$peers/debs" && apt-get download -q "$p" >/dev/null 2>&1) ||
                                 { apt-get update -qq && (cd "$peers/debs" && apt-get download -q "$p" >/dev/null 2>&1); } ||
-                                { echo "scripts/bench nss: cannot download $p" >&2; continue; }
+                                { echo "scripts/bench nss: cannot download $p" >&2; unpack_failed=1; continue; }
                         deb=$(ls "$peers/debs/${p}"_*.deb | head -n1)
                 fi
                 dpkg -x "$deb" "$dest"
@@ -56,13 +56,16 @@ unpack() { # unpack DEST PACKAGE...
         fi
 }
 stamp="$peers/unpacked-$(dpkg --print-architecture)"
+unpack_failed=0
 if [ ! -e "$stamp" ]; then
         rm -rf "$peers/root" "$peers/unscd"
         mkdir -p "$peers/root" "$peers/unscd"
         unpack "$peers/root" nscd sssd-common sssd-proxy libnss-sss libnss-cache
         # unscd's binary has nscd's name and path: its own tree.
         unpack "$peers/unscd" unscd
-        touch "$stamp"
+        # A peer that could not be had is reported as not run, and tried
+        # again next time.
+        [ "$unpack_failed" = 0 ] && touch "$stamp"
 fi
 
 # bash reads a script as it runs it: run a copy, so that editing the tree
