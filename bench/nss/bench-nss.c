@@ -387,15 +387,18 @@ static void warm_up(void)
         put_u("working.users", opt.users);
 }
 
-static void work_initgroups(void)
+static void work_initgroups(const char *prefix)
 {
+        char key[64];
         uint64_t errors = 0, t0 = nssb_now_ns();
         for (uint32_t i = 0; i < opt.initgroups; i++)
                 errors += (uint64_t)initgroups_one(initgroups_user(i));
         uint64_t ns = nssb_now_ns() - t0;
-        put_f("initgroups.ns", (double)ns / opt.initgroups);
+        snprintf(key, sizeof(key), "%sinitgroups.ns", prefix);
+        put_f(key, (double)ns / opt.initgroups);
+        snprintf(key, sizeof(key), "%sinitgroups.errors", prefix);
+        put_u(key, errors);
         put_u("initgroups.users", opt.initgroups);
-        put_u("initgroups.errors", errors);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -599,6 +602,7 @@ static int cmd_run(void)
         if (configured) {
                 /* The caches are warm from the lookups phase. */
                 work_lookups("cfg.");
+                work_initgroups("cfg.");
                 work_republish("cfg.");
                 fprintf(out, "done.configured 1\n");
                 fclose(out);
@@ -611,7 +615,7 @@ static int cmd_run(void)
                 if (warm)
                         warm_up();
                 work_lookups("");
-                work_initgroups();
+                work_initgroups("");
                 work_cold();
                 fprintf(out, "done.lookups 1\n");
         }
