@@ -245,7 +245,8 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaGetLogonSessionData(PLUID LogonId,
 /* What a token from LsaLogonUser says, in Windows' layouts. The classes:
  * TokenUser, TokenGroups (SIDs in the package's order), TokenStatistics
  * (AuthenticationId is the logon session, TokenId the token),
- * TokenSource, TokenType (TokenPrimary), TokenOrigin; others
+ * TokenSource (LsaLogonUser's SourceContext), TokenType (TokenPrimary);
+ * others
  * STATUS_INVALID_INFO_CLASS. The user of a Null-token logon is ANONYMOUS
  * LOGON (S-1-5-7), as on Windows. A buffer too small:
  * STATUS_BUFFER_TOO_SMALL with *ReturnLength the size needed. Pointers

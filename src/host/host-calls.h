@@ -137,7 +137,7 @@ void host_conn_release_tokens(struct host_conn *c);
 /* LsaEnumerateLogonSessions and LsaGetLogonSessionData for c, whose peer
  * sees every session if all, else those of its own uid. */
 void host_sessions_enumerate(struct host_conn *c, bool all, struct lsa_wire_call_reply *reply);
-void host_session_data(struct host_conn *c, bool all, uint64_t logon_id, struct lsa_wire_call_reply *reply);
+void host_session_data_query(struct host_conn *c, bool all, uint64_t logon_id, struct lsa_wire_call_reply *reply);
 
 /* ---- failure-reason.c: per call ---- */
 LSA_GET_SECPKG_FAILURE_REASON host_GetSecpkgFailureReason;

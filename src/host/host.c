@@ -378,7 +378,7 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 if (m->type == LSA_WIRE_SESSIONS)
                         host_sessions_enumerate(c, all, cr);
                 else
-                        host_session_data(c, all, m->session_data.logon_id, cr);
+                        host_session_data_query(c, all, m->session_data.logon_id, cr);
                 fd = announce_section(c, &cr->flags, cr->return_offset, &cr->status);
                 break;
         }

@@ -387,7 +387,7 @@ static size_t ustr_room(const UNICODE_STRING *s)
         return ((size_t)s->Length + 7) & ~(size_t)7;
 }
 
-void host_session_data(struct host_conn *c, bool all, uint64_t logon_id, struct lsa_wire_call_reply *reply)
+void host_session_data_query(struct host_conn *c, bool all, uint64_t logon_id, struct lsa_wire_call_reply *reply)
 {
         memset(reply, 0, sizeof(*reply));
         LUID id = { .LowPart = (ULONG)logon_id, .HighPart = (LONG)(logon_id >> 32) };

@@ -118,8 +118,8 @@ static void report_json(struct host *h, FILE *f)
         struct host_heap_stats hs;
         host_heap_stats(&hs);
         fprintf(f, "],\"totals\":{\"calls\":%" PRIu64 ",\"connections\":%u,\"dropped\":%" PRIu64
-                   ",\"heap_refused_frees\":%" PRIu64 ",\"logon_sessions\":%zu}}\n",
-                h->calls, h->cs.n, h->cs.dropped, hs.refused_frees, host_sessions_count());
+                   ",\"logon_sessions\":%zu,\"heap_refused_frees\":%" PRIu64 "}}\n",
+                h->calls, h->cs.n, h->cs.dropped, host_sessions_count(), hs.refused_frees);
 }
 
 static void report_text(struct host *h, FILE *f)

@@ -57,11 +57,13 @@ static bool readable(struct walk *w, const void *p, size_t n)
                     n <= w->blocks[i].len - (a - w->blocks[i].start))
                         return true;
         size_t len;
-        if (w->single || w->nblocks >= MAX_BLOCKS || !host_heap_block(p, &len))
+        if (w->nblocks >= MAX_BLOCKS || !host_heap_block(p, &len))
                 return false;
         w->blocks[w->nblocks].start = a;
         w->blocks[w->nblocks++].len = len;
-        return n <= len;
+        /* V2 with a part in a block of its own: refused, but the block is
+         * the package's all the same, and freed with the rest. */
+        return !w->single && n <= len;
 }
 
 /* A SID inside what the package allocated: its length, or 0. */
