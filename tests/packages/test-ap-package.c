@@ -213,7 +213,7 @@ static PVOID token_v1(const char *user)
         for (int i = 0; i < 3; i++) {
                 g->Groups[i].Sid = heap(s.len[i + 1]);
                 memcpy(g->Groups[i].Sid, s.sid[i + 1], s.len[i + 1]);
-                g->Groups[i].Attributes = SE_GROUP_ENABLED;
+                g->Groups[i].Attributes = SE_GROUP_MANDATORY | SE_GROUP_ENABLED;
         }
         if (strcmp(user, TAP_USER_BAD_SID_STACK) == 0) {
                 /* The block stays the package's; the pointer goes to the stack. */
@@ -346,6 +346,7 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
                 if (!NT_SUCCESS(st))
                         return st;
         }
+        stats.LastLogon = id;
         if (strcmp(u, TAP_USER_FAILCREATED) == 0)
                 return STATUS_LOGON_FAILURE; /* the session is left for the LSA to end */
         *logon_id = id;
@@ -448,7 +449,6 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
                 put_sid(primary->UserSid, 22, (const ULONG[]){ 1, TAP_UID }, 2);
                 primary->Flags = PRIMARY_CRED_CLEAR_PASSWORD;
         }
-        stats.LastLogon = id;
         if (strncmp(u, "bad", 3) != 0 && strcmp(u, TAP_USER_NOSESSION) != 0 && strcmp(u, TAP_USER_REUSE) != 0)
                 last_ok = id;
         return STATUS_SUCCESS;
