@@ -61,8 +61,8 @@ static struct logon c_logon_user(HANDLE h, ULONG pkg, const char *user, const ch
         QUOTA_LIMITS q;
         struct logon r;
         memset(&r, 0, sizeof(r));
-        r.st = LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), NULL, &source, &r.profile,
-                            &r.profile_len, &r.id, &r.token, &q, &r.sub);
+        r.st = LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), NULL, &source, &r.profile, &r.profile_len,
+                            &r.id, &r.token, &q, &r.sub);
         return r;
 }
 
@@ -134,8 +134,7 @@ static void check_alice_token(HANDLE token, LUID id)
         CHECK_EQ(ts->GroupCount, 3u);
         CHECK_ST(NtQueryInformationToken(token, TokenSource, buf, sizeof(buf), &need), STATUS_SUCCESS);
         CHECK(memcmp(((TOKEN_SOURCE *)(void *)buf)->SourceName, "tlogons", 7) == 0);
-        CHECK_ST(NtQueryInformationToken(token, TokenPrivileges, buf, sizeof(buf), &need),
-                 STATUS_INVALID_INFO_CLASS);
+        CHECK_ST(NtQueryInformationToken(token, TokenPrivileges, buf, sizeof(buf), &need), STATUS_INVALID_INFO_CLASS);
         ULONG uid = 0, gids[4], ngids = 0;
         CHECK_ST(LsashmGetTokenUnixIds(token, &uid, gids, 4, &ngids), STATUS_SUCCESS);
         CHECK_EQ(uid, TAP_UID);
@@ -338,7 +337,7 @@ static void child_statuses(void *arg, int index)
         CHECK_ST(LsaFreeReturnBuffer(ok.profile), STATUS_SUCCESS);
 
         /* Malformed token information: refused, the session ended. */
-        static const char *const bad[] = { TAP_USER_BAD_V2_OUTSIDE, TAP_USER_BAD_COUNT, TAP_USER_BAD_COUNT_FIT,
+        static const char *const bad[] = { TAP_USER_BAD_V2_OUTSIDE, TAP_USER_BAD_COUNT,     TAP_USER_BAD_COUNT_FIT,
                                            TAP_USER_BAD_NOUSER,     TAP_USER_BAD_NOPRIMARY, TAP_USER_BAD_SID,
                                            TAP_USER_BAD_SID_STACK,  TAP_USER_BAD_DACL,      TAP_USER_BAD_NOINFO };
         s = c_stats(h, pkg);
@@ -365,36 +364,34 @@ static void child_statuses(void *arg, int index)
         HANDLE tok;
         QUOTA_LIMITS q;
         NTSTATUS sub;
-        CHECK_ST(LsaLogonUser(NULL, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok,
-                              &q, &sub),
+        CHECK_ST(LsaLogonUser(NULL, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
                  STATUS_INVALID_HANDLE);
         CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, NULL, &q,
                               &sub),
                  STATUS_INVALID_PARAMETER);
-        CHECK_ST(LsaLogonUser(h, NULL, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
-                              &sub),
+        CHECK_ST(LsaLogonUser(h, NULL, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q, &sub),
                  STATUS_INVALID_PARAMETER);
         CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, NULL, 8, NULL, &src, &prof, &plen, &id, &tok, &q, &sub),
                  STATUS_INVALID_PARAMETER);
-        CHECK_ST(LsaLogonUser(h, &origin, (SECURITY_LOGON_TYPE)99, pkg, &a, sizeof(a), NULL, &src, &prof, &plen,
-                              &id, &tok, &q, &sub),
+        CHECK_ST(LsaLogonUser(h, &origin, (SECURITY_LOGON_TYPE)99, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id,
+                              &tok, &q, &sub),
                  STATUS_INVALID_PARAMETER);
         CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, 65 * 1024, NULL, &src, &prof, &plen, &id, &tok, &q,
                               &sub),
                  STATUS_INVALID_BUFFER_SIZE);
         TOKEN_GROUPS local = { .GroupCount = 1 };
-        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local, &src, &prof, &plen, &id, &tok,
-                              &q, &sub),
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
                  STATUS_NOT_IMPLEMENTED);
         char longname[200];
         memset(longname, 'n', sizeof(longname));
         LSA_STRING lo = { 200, 200, longname };
-        CHECK_ST(LsaLogonUser(h, &lo, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
-                              &sub),
+        CHECK_ST(LsaLogonUser(h, &lo, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q, &sub),
                  STATUS_NAME_TOO_LONG);
         /* The host's refusals. */
-        CHECK_ST(LsaLogonUser(h, &origin, Interactive, 0xFFFF, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok,
-                              &q, &sub),
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, 0xFFFF, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
                  STATUS_NO_SUCH_PACKAGE);
         HANDLE u = c_untrusted();
         CHECK_ST(LsaLogonUser(u, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,

@@ -34,8 +34,8 @@
 
 struct host_session {
         LUID id;
-        uint64_t creator;      /* the logon that created it, while it is bare */
-        bool established;      /* a logon succeeded with it: data is set */
+        uint64_t creator; /* the logon that created it, while it is bare */
+        bool established; /* a logon succeeded with it: data is set */
         unsigned tokens;
         struct host_session_data data;
 };
@@ -68,8 +68,8 @@ void host_session_data_free(struct host_session_data *d)
         ustr_free(&d->authority);
         ustr_free(&d->machine);
         SECPKG_PRIMARY_CRED *pc = &d->primary;
-        UNICODE_STRING *strs[] = { &pc->DownlevelName, &pc->DomainName,    &pc->Password,   &pc->OldPassword,
-                                   &pc->DnsDomainName, &pc->Upn,           &pc->LogonServer };
+        UNICODE_STRING *strs[] = { &pc->DownlevelName, &pc->DomainName, &pc->Password,   &pc->OldPassword,
+                                   &pc->DnsDomainName, &pc->Upn,        &pc->LogonServer };
         for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
                 ustr_free(strs[i]);
         free(pc->UserSid);
@@ -223,8 +223,7 @@ static void view_fill(const struct host_session *s, struct host_session_view *v)
         v->start = s->data.start;
         snprintf(v->package, sizeof(v->package), "%s", s->data.package);
         utf16_lossy(s->data.account.Buffer, s->data.account.Length / 2, v->user, sizeof(v->user));
-        utf16_lossy(s->data.authority.Buffer, s->data.authority.Length / 2, v->domain,
-                                 sizeof(v->domain));
+        utf16_lossy(s->data.authority.Buffer, s->data.authority.Length / 2, v->domain, sizeof(v->domain));
 }
 
 int host_sessions_snapshot(struct host_session_view **ret, size_t *ret_count)

@@ -138,20 +138,18 @@ static NTSTATUS call_logon_user(struct host_package *p, struct host_call *call, 
         if (p->table.LogonUserEx2) {
                 host_active_entry = "LogonUserEx2";
                 return p->table.LogonUserEx2(call->request, type, auth, base, len, &o->profile, &o->profile_len,
-                                             &o->logon_id, &o->sub_status, &o->token_type, &o->token_info,
-                                             &o->account, &o->authority, &o->machine, &o->primary,
-                                             &o->supplemental);
+                                             &o->logon_id, &o->sub_status, &o->token_type, &o->token_info, &o->account,
+                                             &o->authority, &o->machine, &o->primary, &o->supplemental);
         }
         if (p->table.LogonUserEx) {
                 host_active_entry = "LogonUserEx";
                 return p->table.LogonUserEx(call->request, type, auth, base, len, &o->profile, &o->profile_len,
-                                            &o->logon_id, &o->sub_status, &o->token_type, &o->token_info,
-                                            &o->account, &o->authority, &o->machine);
+                                            &o->logon_id, &o->sub_status, &o->token_type, &o->token_info, &o->account,
+                                            &o->authority, &o->machine);
         }
         host_active_entry = "LogonUser";
-        return p->table.LogonUser(call->request, type, auth, base, len, &o->profile, &o->profile_len,
-                                  &o->logon_id, &o->sub_status, &o->token_type, &o->token_info, &o->account,
-                                  &o->authority);
+        return p->table.LogonUser(call->request, type, auth, base, len, &o->profile, &o->profile_len, &o->logon_id,
+                                  &o->sub_status, &o->token_type, &o->token_info, &o->account, &o->authority);
 }
 
 static NTSTATUS logon_refuse(struct host *h, struct host_package *p, const char *why)
@@ -160,9 +158,8 @@ static NTSTATUS logon_refuse(struct host *h, struct host_package *p, const char 
         return STATUS_INTERNAL_ERROR;
 }
 
-void host_logon_from_client(struct host *h, struct host_conn *c, struct host_package *p,
-                            const struct lsa_wire_logon *m, uint8_t *sids, size_t cap,
-                            struct lsa_wire_logon_reply *reply)
+void host_logon_from_client(struct host *h, struct host_conn *c, struct host_package *p, const struct lsa_wire_logon *m,
+                            uint8_t *sids, size_t cap, struct lsa_wire_logon_reply *reply)
 {
         memset(reply, 0, sizeof(*reply));
         c->calls++;
@@ -270,8 +267,10 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
                         data.nsids = reply->nsids;
                         st = host_session_establish(&o.logon_id, &data);
                         if (st == STATUS_NO_SUCH_LOGON_SESSION)
-                                host_logf(h, "package %s: LogonUser succeeded without creating its logon "
-                                             "session; logon refused", p->name);
+                                host_logf(h,
+                                          "package %s: LogonUser succeeded without creating its logon "
+                                          "session; logon refused",
+                                          p->name);
                 }
                 if (!NT_SUCCESS(st) && kept > 0)
                         host_free_return_buffer(c, off);
@@ -413,8 +412,8 @@ void host_session_data_query(struct host_conn *c, bool all, uint64_t logon_id, s
                 lsa_wire_sid_at(d.sids, &pos, &user);
         }
         size_t size = sizeof(SECURITY_LOGON_SESSION_DATA) + ustr_room(&d.account) + ustr_room(&d.authority) +
-                      ustr_room(&package) + ustr_room(&d.primary.LogonServer) +
-                      ustr_room(&d.primary.DnsDomainName) + ustr_room(&d.primary.Upn) + ((user.len + 7u) & ~7u);
+                ustr_room(&package) + ustr_room(&d.primary.LogonServer) + ustr_room(&d.primary.DnsDomainName) +
+                ustr_room(&d.primary.Upn) + ((user.len + 7u) & ~7u);
         void *ours;
         uint64_t addr, off;
         NTSTATUS st = host_conn_return_buffer(c, (uint32_t)size, &ours, &addr, &off);

@@ -22,7 +22,7 @@
 
 #include "host/host-packages.h"
 
-#define MAX_BLOCKS (LSA_WIRE_MAX_TOKEN_SIDS + 8u)
+#define MAX_BLOCKS     (LSA_WIRE_MAX_TOKEN_SIDS + 8u)
 #define MAX_PRIVILEGES 1024u
 
 struct walk {
@@ -81,8 +81,7 @@ static void sid_take(struct walk *w, const void *sid, uint32_t attributes, const
                 fault(w, what);
                 return;
         }
-        if (w->nsids >= LSA_WIRE_MAX_TOKEN_SIDS ||
-            !lsa_wire_sid_put(w->sids, w->cap, &w->sids_len, attributes, sid)) {
+        if (w->nsids >= LSA_WIRE_MAX_TOKEN_SIDS || !lsa_wire_sid_put(w->sids, w->cap, &w->sids_len, attributes, sid)) {
                 fault(w, "more SIDs than a token carries here");
                 return;
         }
@@ -106,7 +105,8 @@ static void groups_take(struct walk *w, const TOKEN_GROUPS *g)
                 count = 0;
         }
         for (DWORD i = 0; i < count; i++)
-                sid_take(w, g->Groups[i].Sid, g->Groups[i].Attributes, "a group SID outside what the package allocated");
+                sid_take(w, g->Groups[i].Sid, g->Groups[i].Attributes,
+                         "a group SID outside what the package allocated");
 }
 
 static void v1_take(struct walk *w, const LSA_TOKEN_INFORMATION_V1 *t)
@@ -155,8 +155,8 @@ NTSTATUS host_token_info_take(LSA_TOKEN_INFORMATION_TYPE type, void *info, uint8
         w->sids = sids;
         w->cap = cap;
         w->single = type == LsaTokenInformationV2;
-        size_t need = type == LsaTokenInformationNull ? sizeof(LSA_TOKEN_INFORMATION_NULL)
-                                                      : sizeof(LSA_TOKEN_INFORMATION_V1);
+        size_t need =
+                type == LsaTokenInformationNull ? sizeof(LSA_TOKEN_INFORMATION_NULL) : sizeof(LSA_TOKEN_INFORMATION_V1);
         *expiration = 0;
         if (type != LsaTokenInformationNull && type != LsaTokenInformationV1 && type != LsaTokenInformationV2) {
                 fault(w, "an unknown TokenInformationType");

@@ -23,8 +23,8 @@ void lsa_conn_put(struct lsa_conn *c);
  * if any, is ours until LsaFreeReturnBuffer: *ret_buffer, else NULL. A
  * failure is the connection's (STATUS_PORT_DISCONNECTED, ...): the reply
  * is then not valid. */
-NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req,
-                                 struct lsa_wire_message *m, void **ret_buffer);
+NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req, struct lsa_wire_message *m,
+                                 void **ret_buffer);
 /* A token came from c: c outlives its handle until the token is closed
  * (lsa_conn_token_close tells the host, and drops it). */
 void lsa_conn_token_hold(struct lsa_conn *c);

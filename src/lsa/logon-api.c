@@ -32,11 +32,11 @@
 struct lsa_token {
         struct lsa_token *next;
         struct lsa_conn *conn;
-        uint64_t id;              /* the host's name for it */
+        uint64_t id; /* the host's name for it */
         LUID logon_id;
         TOKEN_SOURCE source;
         LARGE_INTEGER expiration;
-        uint16_t nsids;           /* the user's, then the groups' */
+        uint16_t nsids; /* the user's, then the groups' */
         struct lsa_wire_sid sids[];
 };
 
@@ -77,8 +77,8 @@ static NTSTATUS logon_user(struct lsa_conn *c, const LSA_STRING *origin, SECURIT
         req.logon.auth_len = auth_len;
         req.logon.auth = auth;
         memcpy(req.logon.source_name, source->SourceName, sizeof(req.logon.source_name));
-        req.logon.source_id = (uint64_t)(uint32_t)source->SourceIdentifier.HighPart << 32 |
-                              source->SourceIdentifier.LowPart;
+        req.logon.source_id =
+                (uint64_t)(uint32_t)source->SourceIdentifier.HighPart << 32 | source->SourceIdentifier.LowPart;
         req.logon.origin_len = (uint8_t)origin->Length;
         if (origin->Length)
                 memcpy(req.logon.origin, origin->Buffer, origin->Length);
@@ -134,8 +134,8 @@ NTSTATUS NTAPI LsaLogonUser(HANDLE LsaHandle, PLSA_STRING OriginName, SECURITY_L
         if (!c)
                 return STATUS_INVALID_HANDLE;
         NTSTATUS st;
-        if (!OriginName || !SourceContext || !ProfileBuffer || !ProfileBufferLength || !LogonId || !Token ||
-            !Quotas || !SubStatus || (AuthenticationInformationLength && !AuthenticationInformation) ||
+        if (!OriginName || !SourceContext || !ProfileBuffer || !ProfileBufferLength || !LogonId || !Token || !Quotas ||
+            !SubStatus || (AuthenticationInformationLength && !AuthenticationInformation) ||
             (unsigned)LogonType > LSA_WIRE_MAX_LOGON_TYPE || OriginName->Length > OriginName->MaximumLength ||
             (OriginName->Length && !OriginName->Buffer))
                 st = STATUS_INVALID_PARAMETER;
@@ -149,8 +149,8 @@ NTSTATUS NTAPI LsaLogonUser(HANDLE LsaHandle, PLSA_STRING OriginName, SECURITY_L
                 st = STATUS_NOT_IMPLEMENTED;
         else
                 st = logon_user(c, OriginName, LogonType, AuthenticationPackage, AuthenticationInformation,
-                                AuthenticationInformationLength, SourceContext, ProfileBuffer,
-                                ProfileBufferLength, LogonId, Token, SubStatus);
+                                AuthenticationInformationLength, SourceContext, ProfileBuffer, ProfileBufferLength,
+                                LogonId, Token, SubStatus);
         lsa_conn_put(c);
         return st;
 }
@@ -193,8 +193,7 @@ static NTSTATUS fits(ULONG need, ULONG have, PULONG ret_length)
 }
 
 /* SID_AND_ATTRIBUTES entries at *out, their SIDs from *tail on. */
-static void put_sids(const struct lsa_token *t, uint16_t first, uint16_t n, SID_AND_ATTRIBUTES *out,
-                     uint8_t *tail)
+static void put_sids(const struct lsa_token *t, uint16_t first, uint16_t n, SID_AND_ATTRIBUTES *out, uint8_t *tail)
 {
         for (uint16_t i = 0; i < n; i++) {
                 const struct lsa_wire_sid *s = &t->sids[first + i];
@@ -213,8 +212,7 @@ static ULONG sids_size(const struct lsa_token *t, uint16_t first, uint16_t n)
         return size;
 }
 
-static NTSTATUS query(const struct lsa_token *t, TOKEN_INFORMATION_CLASS cls, void *out, ULONG len,
-                      PULONG ret_length)
+static NTSTATUS query(const struct lsa_token *t, TOKEN_INFORMATION_CLASS cls, void *out, ULONG len, PULONG ret_length)
 {
         NTSTATUS st;
         uint16_t groups = (uint16_t)(t->nsids - 1);
@@ -284,8 +282,7 @@ NTSTATUS NTAPI NtQueryInformationToken(HANDLE TokenHandle, TOKEN_INFORMATION_CLA
         return st;
 }
 
-NTSTATUS NTAPI LsashmGetTokenUnixIds(HANDLE Token, PULONG Uid, PULONG Gids, ULONG GidCount,
-                                     PULONG ReturnGidCount)
+NTSTATUS NTAPI LsashmGetTokenUnixIds(HANDLE Token, PULONG Uid, PULONG Gids, ULONG GidCount, PULONG ReturnGidCount)
 {
         if (!Uid || !ReturnGidCount || (GidCount && !Gids))
                 return STATUS_INVALID_PARAMETER;
@@ -421,8 +418,7 @@ NTSTATUS NTAPI LsaEnumerateLogonSessions(PULONG LogonSessionCount, PLUID *LogonS
 static void rebase_ustr(UNICODE_STRING *s, uintptr_t host_base, uint8_t *ours, uint32_t len)
 {
         uintptr_t b = (uintptr_t)s->Buffer;
-        if (!s->Buffer || b < host_base || b - host_base > len || s->Length > len - (b - host_base) ||
-            s->Length % 2) {
+        if (!s->Buffer || b < host_base || b - host_base > len || s->Length > len - (b - host_base) || s->Length % 2) {
                 memset(s, 0, sizeof(*s));
                 return;
         }

@@ -86,9 +86,8 @@ EXPORT NTSTATUS NTAPI LsaApInitializePackage(ULONG AuthenticationPackageId, PLSA
 }
 
 EXPORT NTSTATUS NTAPI LsaApCallPackage(PLSA_CLIENT_REQUEST ClientRequest, PVOID ProtocolSubmitBuffer,
-                                       PVOID ClientBufferBase, ULONG SubmitBufferLength,
-                                       PVOID *ProtocolReturnBuffer, PULONG ReturnBufferLength,
-                                       PNTSTATUS ProtocolStatus)
+                                       PVOID ClientBufferBase, ULONG SubmitBufferLength, PVOID *ProtocolReturnBuffer,
+                                       PULONG ReturnBufferLength, PNTSTATUS ProtocolStatus)
 {
         (void)ClientBufferBase;
         ULONG type = 0;
@@ -292,8 +291,8 @@ static void sleep_ms(ULONG ms)
                 ;
 }
 
-static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID auth, PVOID client_base,
-                      ULONG auth_len, PVOID *profile, PULONG profile_len, PLUID logon_id, PNTSTATUS sub,
+static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID auth, PVOID client_base, ULONG auth_len,
+                      PVOID *profile, PULONG profile_len, PLUID logon_id, PNTSTATUS sub,
                       PLSA_TOKEN_INFORMATION_TYPE token_type, PVOID *token, PUNICODE_STRING *account,
                       PUNICODE_STRING *authority, PUNICODE_STRING *machine, PSECPKG_PRIMARY_CRED primary)
 {
@@ -466,9 +465,9 @@ EXPORT NTSTATUS NTAPI LsaApLogonUserEx2(PLSA_CLIENT_REQUEST ClientRequest, SECUR
 {
         stats.LogonUserEx2Calls++;
         *SupplementalCredentials = NULL;
-        return logon(ClientRequest, LogonType, ProtocolSubmitBuffer, ClientBufferBase, SubmitBufferSize,
-                     ProfileBuffer, ProfileBufferSize, LogonId, SubStatus, TokenInformationType, TokenInformation,
-                     AccountName, AuthenticatingAuthority, MachineName, PrimaryCredentials);
+        return logon(ClientRequest, LogonType, ProtocolSubmitBuffer, ClientBufferBase, SubmitBufferSize, ProfileBuffer,
+                     ProfileBufferSize, LogonId, SubStatus, TokenInformationType, TokenInformation, AccountName,
+                     AuthenticatingAuthority, MachineName, PrimaryCredentials);
 }
 #endif
 
