@@ -217,8 +217,9 @@ static PVOID token_v1(const char *user)
         if (strcmp(user, TAP_USER_BAD_SID_STACK) == 0) {
                 /* The block stays the package's; the pointer goes to the stack. */
                 memcpy(stack_sid, s.sid[3], s.len[3]);
-                lsa->FreeLsaHeap(g->Groups[2].Sid);
-                g->Groups[2].Sid = stack_sid;
+                SID_AND_ATTRIBUTES *entries = g->Groups; /* ANYSIZE_ARRAY: 3 allocated */
+                lsa->FreeLsaHeap(entries[2].Sid);
+                entries[2].Sid = stack_sid;
         }
         t->Groups = g;
         if (strcmp(user, TAP_USER_BAD_NOPRIMARY) != 0) {
