@@ -376,7 +376,7 @@ static void child_statuses(void *arg, int index)
                  STATUS_INVALID_PARAMETER);
         CHECK_ST(LsaLogonUser(h, &origin, (SECURITY_LOGON_TYPE)99, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id,
                               &tok, &q, &sub),
-                 STATUS_INVALID_PARAMETER);
+                 STATUS_INVALID_LOGON_TYPE);
         CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, 65 * 1024, NULL, &src, &prof, &plen, &id, &tok, &q,
                               &sub),
                  STATUS_INVALID_BUFFER_SIZE);
@@ -396,7 +396,7 @@ static void child_statuses(void *arg, int index)
         HANDLE u = c_untrusted();
         CHECK_ST(LsaLogonUser(u, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
                               &sub),
-                 STATUS_ACCESS_DENIED);
+                 STATUS_NOT_LOGON_PROCESS);
         CHECK(tok == NULL);
         LsaDeregisterLogonProcess(u);
         /* A token is no handle for anything else, and the other way round. */

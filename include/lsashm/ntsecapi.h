@@ -203,7 +203,9 @@ typedef struct _SECURITY_LOGON_SESSION_DATA {
  * else LogonUser, with AuthenticationInformation (at most 64 KiB:
  * STATUS_INVALID_BUFFER_SIZE) as ProtocolSubmitBuffer and its address here as
  * ClientBufferBase. Only a logon process (LsaRegisterLogonProcess) may:
- * an untrusted handle gets STATUS_ACCESS_DENIED. OriginName is at most 127
+ * an untrusted handle gets STATUS_NOT_LOGON_PROCESS (a password check open
+ * to every local user against every account is not what Linux offers). A
+ * LogonType past CachedUnlock is STATUS_INVALID_LOGON_TYPE. OriginName is at most 127
  * bytes; LocalGroups must be NULL or empty (STATUS_NOT_IMPLEMENTED
  * otherwise). On success:
  *   *ProfileBuffer        the package's profile buffer (may be NULL), valid

@@ -166,7 +166,7 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
         p->calls++;
         h->calls++;
         if (c->mode != LSA_WIRE_MODE_LOGON) {
-                reply->status = STATUS_ACCESS_DENIED; /* LsaLogonUser is a logon process's */
+                reply->status = STATUS_NOT_LOGON_PROCESS; /* LsaLogonUser is a logon process's */
                 return;
         }
         if (!p->table.LogonUserEx2 && !p->table.LogonUserEx && !p->table.LogonUser) {

@@ -136,9 +136,10 @@ NTSTATUS NTAPI LsaLogonUser(HANDLE LsaHandle, PLSA_STRING OriginName, SECURITY_L
         NTSTATUS st;
         if (!OriginName || !SourceContext || !ProfileBuffer || !ProfileBufferLength || !LogonId || !Token || !Quotas ||
             !SubStatus || (AuthenticationInformationLength && !AuthenticationInformation) ||
-            (unsigned)LogonType > LSA_WIRE_MAX_LOGON_TYPE || OriginName->Length > OriginName->MaximumLength ||
-            (OriginName->Length && !OriginName->Buffer))
+            OriginName->Length > OriginName->MaximumLength || (OriginName->Length && !OriginName->Buffer))
                 st = STATUS_INVALID_PARAMETER;
+        else if ((unsigned)LogonType > LSA_WIRE_MAX_LOGON_TYPE)
+                st = STATUS_INVALID_LOGON_TYPE;
         else if (OriginName->Length > LSASHM_MAX_PACKAGE_NAME)
                 st = STATUS_NAME_TOO_LONG;
         else if (OriginName->Length && memchr(OriginName->Buffer, '\0', OriginName->Length))

@@ -12,8 +12,8 @@
  *
  * LsaLogonUser's authentication information is an MSV1_0_INTERACTIVE_LOGON
  * whose strings point into the buffer as the client addresses it. The user
- * name chooses the scenario (TAP_USER_*); the password must be
- * TAP_PASSWORD except for TAP_USER_WRONG... which fails on it.
+ * name chooses the scenario (TAP_USER_*); any password but TAP_PASSWORD
+ * fails the logon (STATUS_LOGON_FAILURE, SubStatus TAP_SUB_WRONG_PASSWORD).
  */
 #ifndef LSASHM_TEST_AP_PACKAGE_H
 #define LSASHM_TEST_AP_PACKAGE_H
@@ -28,8 +28,8 @@
 #define TAP_GID      1000u
 #define TAP_GID2     27u
 
-/* SubStatus of a wrong password: STATUS_WRONG_PASSWORD's value. */
-#define TAP_SUB_WRONG_PASSWORD ((NTSTATUS)0xC000006AL)
+/* SubStatus of a wrong password. */
+#define TAP_SUB_WRONG_PASSWORD STATUS_WRONG_PASSWORD
 
 /* Scenarios, by user name. */
 #define TAP_USER_OK             "alice"  /* V2 token: S-1-22-1-1000, groups S-1-22-2-1000, S-1-22-2-27, S-1-5-32-545 */
