@@ -76,6 +76,14 @@ static TAP_STATS_REPLY c_stats(HANDLE h, ULONG pkg)
         return s;
 }
 
+static NTSTATUS c_session_op(HANDLE h, ULONG pkg, ULONG op, LUID id)
+{
+        TAP_SESSION_REQUEST req = { .MessageType = op, .LogonId = id };
+        struct res r = c_call(h, pkg, &req, sizeof(req));
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        return r.proto;
+}
+
 static bool luid_eq(LUID a, LUID b)
 {
         return a.LowPart == b.LowPart && a.HighPart == b.HighPart;
@@ -523,6 +531,54 @@ static void test_logons_token_outlives_handle(void **state)
         assert_int_equal(host_sessions_count(), 0);
 }
 
+/* A token names its session, not a later one with the same LUID: the
+ * package deletes the session while the token is open, and another logon
+ * makes a session with the LUID; closing the first token leaves the second
+ * logon's session alone. */
+static void child_token_names_its_session(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        CHECK_ST(c_session_op(h, pkg, TAP_DELETE_SESSION, r.id), STATUS_SUCCESS);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        struct logon again = c_logon_user(h, pkg, TAP_USER_RECREATE, TAP_PASSWORD);
+        CHECK_ST(again.st, STATUS_SUCCESS);
+        CHECK(luid_eq(again.id, r.id));
+        CHECK_ST(c_session_op(h, pkg, TAP_CREATE_SESSION, r.id), STATUS_LOGON_SESSION_COLLISION);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 1u);
+        CHECK(listed(again.id));
+        CHECK_ST(LsashmCloseToken(again.token), STATUS_SUCCESS);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_ST(c_session_op(h, pkg, TAP_DELETE_SESSION, r.id), STATUS_NO_SUCH_LOGON_SESSION);
+        CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(again.profile), STATUS_SUCCESS);
+}
+
+static unsigned g_deleted;
+static LUID g_last_deleted;
+
+static void count_deleted(const LUID *id)
+{
+        g_deleted++;
+        g_last_deleted = *id;
+}
+
+static void test_logons_token_names_its_session(void **state)
+{
+        (void)state;
+        unsigned before = g_deleted;
+        expect_client_ok(child_token_names_its_session, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+        /* The hook for what is kept per session ran for both. */
+        assert_int_equal(g_deleted - before, 2);
+        assert_int_equal(g_last_deleted.HighPart, 0x7A7A);
+}
+
 /* The AP-only packages: loaded by name, their names freed at unload (one of
  * them one block with its LSA_STRING), taking part in status. */
 static void test_logons_ap_packages_loaded(void **state)
@@ -561,6 +617,7 @@ static int logons_setup(void **state)
 {
         if (group_setup(state) < 0)
                 return -1;
+        host_session_deleted_hook = count_deleted;
         const char *files[] = { "test-pkg-ap-ex2.so", "test-pkg-ap-plain.so" };
         for (size_t i = 0; i < 2; i++) {
                 char path[512];
@@ -581,6 +638,7 @@ int main(void)
                 cmocka_unit_test_setup(test_logons_unwalkable_token_info, setup),
                 cmocka_unit_test_setup(test_logons_client_killed_mid_logon, setup),
                 cmocka_unit_test_setup(test_logons_token_outlives_handle, setup),
+                cmocka_unit_test_setup(test_logons_token_names_its_session, setup),
                 cmocka_unit_test_setup(test_logons_ap_unload, setup),
         };
         if (!host_fixture_root("test-host-logons"))

@@ -54,6 +54,7 @@ struct host_conn {
 struct host_token {
         uint64_t id;
         LUID logon_id;
+        uint64_t session;             /* its serial (logon-sessions.c) */
 };
 
 /* One package call in progress. Its PLSA_CLIENT_REQUEST is an address that

@@ -84,11 +84,12 @@ extern _Thread_local uint64_t host_session_creator;
  * (credentials are wiped there). NULL: nothing. Set once, before serving. */
 extern void (*host_session_deleted_hook)(const LUID *logon_id);
 /* A logon succeeded with this session: it takes *data (left zeroed) and
- * one token. STATUS_NO_SUCH_LOGON_SESSION: none such (the package made
- * none); STATUS_LOGON_SESSION_COLLISION: another logon's already. */
-NTSTATUS host_session_establish(const LUID *logon_id, struct host_session_data *data);
+ * one token; *ret_serial names this session (not a later one of the same
+ * LUID). STATUS_NO_SUCH_LOGON_SESSION: none such (the package made none);
+ * STATUS_LOGON_SESSION_COLLISION: another logon's already. */
+NTSTATUS host_session_establish(const LUID *logon_id, struct host_session_data *data, uint64_t *ret_serial);
 /* A token of the session is gone; the last one deletes the session. */
-void host_session_token_release(const LUID *logon_id);
+void host_session_token_release(const LUID *logon_id, uint64_t serial);
 /* Delete the sessions creator made that no logon established. */
 void host_sessions_abandon(uint64_t creator);
 size_t host_sessions_count(void);

@@ -34,6 +34,7 @@
 
 struct host_session {
         LUID id;
+        uint64_t serial;  /* never reused: a token names this session, not a later one of its LUID */
         uint64_t creator; /* the logon that created it, while it is bare */
         bool established; /* a logon succeeded with it: data is set */
         unsigned tokens;
@@ -43,6 +44,7 @@ struct host_session {
 /* LUID -> struct host_session * (util/oa-table.h: a pointer is never 0). */
 static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct oa_table sessions;
+static uint64_t next_serial = 1; /* under sessions_lock */
 
 _Thread_local uint64_t host_session_creator;
 void (*host_session_deleted_hook)(const LUID *logon_id);
@@ -98,6 +100,7 @@ NTSTATUS NTAPI host_CreateLogonSession(PLUID LogonId)
         } else if (oa_table_reserve(&sessions, &oa_table_libc_mem, 1) < 0) {
                 st = STATUS_INSUFFICIENT_RESOURCES;
         } else {
+                s->serial = next_serial++;
                 int r = oa_table_insert(&sessions, k, (uintptr_t)s);
                 assert(r == 0); /* absent: looked up under the same lock */
                 (void)r;
@@ -135,7 +138,7 @@ NTSTATUS NTAPI host_DeleteLogonSession(PLUID LogonId)
         return STATUS_SUCCESS;
 }
 
-NTSTATUS host_session_establish(const LUID *logon_id, struct host_session_data *data)
+NTSTATUS host_session_establish(const LUID *logon_id, struct host_session_data *data, uint64_t *ret_serial)
 {
         uint64_t k = host_luid_key(logon_id);
         NTSTATUS st = STATUS_SUCCESS;
@@ -152,19 +155,21 @@ NTSTATUS host_session_establish(const LUID *logon_id, struct host_session_data *
                 s->established = true;
                 s->creator = 0;
                 s->tokens = 1;
+                *ret_serial = s->serial;
         }
         pthread_mutex_unlock(&sessions_lock);
         return st;
 }
 
-void host_session_token_release(const LUID *logon_id)
+void host_session_token_release(const LUID *logon_id, uint64_t serial)
 {
         uint64_t k = host_luid_key(logon_id);
         struct host_session *gone = NULL;
         pthread_mutex_lock(&sessions_lock);
         struct host_session *s = (struct host_session *)(uintptr_t)oa_table_find(&sessions, k);
-        /* A session the package deleted already is not another one's. */
-        if (s && s->established && s->tokens > 0 && --s->tokens == 0) {
+        /* A session the package deleted already, or a later one that has its
+         * LUID, is not this token's. */
+        if (s && s->serial == serial && s->established && s->tokens > 0 && --s->tokens == 0) {
                 oa_table_remove(&sessions, k);
                 gone = s;
         }

@@ -247,7 +247,7 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
         }
         host_active_package = outer;
 
-        uint64_t off = 0;
+        uint64_t off = 0, session = 0;
         int kept = host_call_keep_buffer(c, &call, o.profile, o.profile_len, NT_SUCCESS(st), &off);
         if (kept < 0)
                 st = logon_refuse(h, p, "a ProfileBuffer outside its client buffers");
@@ -265,7 +265,7 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
                         memcpy(data.sids, sids, reply->sids_len);
                         data.sids_len = reply->sids_len;
                         data.nsids = reply->nsids;
-                        st = host_session_establish(&o.logon_id, &data);
+                        st = host_session_establish(&o.logon_id, &data, &session);
                         if (st == STATUS_NO_SUCH_LOGON_SESSION)
                                 host_logf(h,
                                           "package %s: LogonUser succeeded without creating its logon "
@@ -288,7 +288,7 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
                 return;
         }
         uint64_t token = atomic_fetch_add(&next_token, 1);
-        c->tokens[c->ntokens++] = (struct host_token){ .id = token, .logon_id = o.logon_id };
+        c->tokens[c->ntokens++] = (struct host_token){ .id = token, .logon_id = o.logon_id, .session = session };
         reply->token_id = token;
         reply->logon_id = host_luid_key(&o.logon_id);
         reply->sids = sids;
@@ -303,9 +303,9 @@ void host_token_close(struct host_conn *c, uint64_t token_id)
 {
         for (unsigned i = 0; i < c->ntokens; i++) {
                 if (c->tokens[i].id == token_id) {
-                        LUID id = c->tokens[i].logon_id;
+                        struct host_token t = c->tokens[i];
                         c->tokens[i] = c->tokens[--c->ntokens];
-                        host_session_token_release(&id);
+                        host_session_token_release(&t.logon_id, t.session);
                         return;
                 }
         }
@@ -314,8 +314,8 @@ void host_token_close(struct host_conn *c, uint64_t token_id)
 void host_conn_release_tokens(struct host_conn *c)
 {
         while (c->ntokens) {
-                LUID id = c->tokens[--c->ntokens].logon_id;
-                host_session_token_release(&id);
+                struct host_token t = c->tokens[--c->ntokens];
+                host_session_token_release(&t.logon_id, t.session);
         }
         free(c->tokens);
         c->tokens = NULL;

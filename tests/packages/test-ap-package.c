@@ -93,6 +93,14 @@ EXPORT NTSTATUS NTAPI LsaApCallPackage(PLSA_CLIENT_REQUEST ClientRequest, PVOID 
         ULONG type = 0;
         if (SubmitBufferLength >= sizeof(type))
                 memcpy(&type, ProtocolSubmitBuffer, sizeof(type));
+        if ((type == TAP_DELETE_SESSION || type == TAP_CREATE_SESSION) &&
+            SubmitBufferLength >= sizeof(TAP_SESSION_REQUEST)) {
+                TAP_SESSION_REQUEST r;
+                memcpy(&r, ProtocolSubmitBuffer, sizeof(r));
+                *ProtocolStatus = type == TAP_DELETE_SESSION ? lsa->DeleteLogonSession(&r.LogonId)
+                                                             : lsa->CreateLogonSession(&r.LogonId);
+                return STATUS_SUCCESS;
+        }
         if (type != TAP_STATS) {
                 *ProtocolStatus = STATUS_INVALID_PARAMETER;
                 return STATUS_SUCCESS;
@@ -341,6 +349,11 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
         LUID id = { .LowPart = next_luid++, .HighPart = 0x7A7A };
         if (strcmp(u, TAP_USER_REUSE) == 0) {
                 id = last_ok;
+        } else if (strcmp(u, TAP_USER_RECREATE) == 0) {
+                id = last_ok;
+                NTSTATUS st = lsa->CreateLogonSession(&id);
+                if (!NT_SUCCESS(st))
+                        return st;
         } else if (strcmp(u, TAP_USER_NOSESSION) != 0) {
                 NTSTATUS st = lsa->CreateLogonSession(&id);
                 if (!NT_SUCCESS(st))
@@ -449,7 +462,8 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
                 put_sid(primary->UserSid, 22, (const ULONG[]){ 1, TAP_UID }, 2);
                 primary->Flags = PRIMARY_CRED_CLEAR_PASSWORD;
         }
-        if (strncmp(u, "bad", 3) != 0 && strcmp(u, TAP_USER_NOSESSION) != 0 && strcmp(u, TAP_USER_REUSE) != 0)
+        if (strncmp(u, "bad", 3) != 0 && strcmp(u, TAP_USER_NOSESSION) != 0 && strcmp(u, TAP_USER_REUSE) != 0 &&
+            strcmp(u, TAP_USER_RECREATE) != 0)
                 last_ok = id;
         return STATUS_SUCCESS;
 }

@@ -41,6 +41,7 @@
 #define TAP_USER_SLOW           "slow"      /* sleeps TAP_SLOW_MS, then as TAP_USER_OK */
 #define TAP_USER_BADPROFILE     "badprof"   /* a ProfileBuffer that is no client buffer */
 #define TAP_USER_REUSE          "reuse"     /* the LogonId of the last successful logon, no new session */
+#define TAP_USER_RECREATE       "recreate"  /* CreateLogonSession of the last successful logon's LogonId */
 /* Malformed token information ("bad-..."): each must be refused. */
 #define TAP_USER_BAD_V2_OUTSIDE "bad-v2-outside" /* V2 with Groups in a second block */
 #define TAP_USER_BAD_COUNT      "bad-count"      /* GroupCount 0x7fffffff */
@@ -64,8 +65,17 @@ typedef struct _TAP_PROFILE {
 } TAP_PROFILE;
 #define TAP_PROFILE_TYPE 0x7A50u
 
-/* LsaCallAuthenticationPackage: ULONG TAP_STATS in, TAP_STATS_REPLY out. */
-#define TAP_STATS 1u
+/* LsaCallAuthenticationPackage: ULONG TAP_STATS in, TAP_STATS_REPLY out;
+ * TAP_SESSION_REQUEST with TAP_DELETE_SESSION or TAP_CREATE_SESSION: the
+ * table's DeleteLogonSession or CreateLogonSession of that LUID, its
+ * status as the protocol status. */
+#define TAP_STATS          1u
+#define TAP_DELETE_SESSION 2u
+#define TAP_CREATE_SESSION 3u
+typedef struct _TAP_SESSION_REQUEST {
+        ULONG MessageType;
+        LUID LogonId;
+} TAP_SESSION_REQUEST;
 typedef struct _TAP_STATS_REPLY {
         ULONG MessageType;
         ULONG InitializeCalls; /* LsaApInitializePackage */
