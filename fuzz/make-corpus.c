@@ -133,6 +133,13 @@ static void lsa_seeds(void)
         static const uint8_t user[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 1, 0, 0, 0, 0xE8, 3, 0, 0 };
         static const uint8_t group[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 2, 0, 0, 0, 0xE8, 3, 0, 0 };
         static const uint8_t users[16] = { 1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x21, 2, 0, 0 };
+        uint8_t local[5 + 16];
+        uint32_t local_len = 0;
+        lsa_wire_sid_put(local, sizeof(local), &local_len, 7, users);
+        m.logon.nlocal = 1;
+        m.logon.local_len = local_len;
+        m.logon.local = local;
+        lsa("logon-local-groups", &m);
         lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 0, user);
         lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 7, group);
         lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 7, users);

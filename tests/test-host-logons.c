@@ -388,10 +388,39 @@ static void child_statuses(void *arg, int index)
         CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, 65 * 1024, NULL, &src, &prof, &plen, &id, &tok, &q,
                               &sub),
                  STATUS_INVALID_BUFFER_SIZE);
-        TOKEN_GROUPS local = { .GroupCount = 1 };
-        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local, &src, &prof, &plen, &id, &tok, &q,
+        /* LocalGroups: added after the package's; bounded; each a SID. */
+        struct {
+                TOKEN_GROUPS g;
+                SID_AND_ATTRIBUTES more[70];
+        } local;
+        memset(&local, 0, sizeof(local));
+        UCHAR extra[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 2, 0, 0, 0, 0x92, 0x10, 0, 0 }; /* S-1-22-2-4242 */
+        SID_AND_ATTRIBUTES *entries = local.g.Groups;
+        for (int i = 0; i < 71; i++) {
+                entries[i].Sid = extra;
+                entries[i].Attributes = SE_GROUP_ENABLED;
+        }
+        local.g.GroupCount = 1;
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local.g, &src, &prof, &plen, &id, &tok, &q,
                               &sub),
-                 STATUS_NOT_IMPLEMENTED);
+                 STATUS_SUCCESS);
+        ULONG uid, gids[4], ngids;
+        CHECK_ST(LsashmGetTokenUnixIds(tok, &uid, gids, 4, &ngids), STATUS_SUCCESS);
+        CHECK_EQ(ngids, 3u);
+        CHECK_EQ(gids[2], 4242u);
+        CHECK_ST(LsashmCloseToken(tok), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(prof), STATUS_SUCCESS);
+        local.g.GroupCount = 65;
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local.g, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_TOO_MANY_CONTEXT_IDS);
+        local.g.GroupCount = 2;
+        UCHAR not_a_sid[16] = { 2, 2 };
+        entries[1].Sid = not_a_sid;
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local.g, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_INVALID_SID);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
         char longname[200];
         memset(longname, 'n', sizeof(longname));
         LSA_STRING lo = { 200, 200, longname };

@@ -206,8 +206,10 @@ typedef struct _SECURITY_LOGON_SESSION_DATA {
  * an untrusted handle gets STATUS_NOT_LOGON_PROCESS (a password check open
  * to every local user against every account is not what Linux offers). A
  * LogonType past CachedUnlock is STATUS_INVALID_LOGON_TYPE. OriginName is at most 127
- * bytes; LocalGroups must be NULL or empty (STATUS_NOT_IMPLEMENTED
- * otherwise). On success:
+ * bytes. LocalGroups (NULL: none) are added to the token's groups after
+ * the package's: at most 64 (STATUS_TOO_MANY_CONTEXT_IDS), each a valid SID
+ * (STATUS_INVALID_SID); STATUS_TOO_MANY_CONTEXT_IDS also when the token
+ * would have more than 512 SIDs. On success:
  *   *ProfileBuffer        the package's profile buffer (may be NULL), valid
  *                         until LsaFreeReturnBuffer
  *   *LogonId              the new logon session

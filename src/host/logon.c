@@ -115,6 +115,22 @@ static int64_t token_uid(const uint8_t *sids, uint32_t sids_len)
         return lsa_wire_sid_unix_id(sid.sid, sid.len, &id) == 1 ? (int64_t)id : -1;
 }
 
+/* LsaLogonUser's LocalGroups, after the package's groups (checked by the
+ * decoder). STATUS_TOO_MANY_CONTEXT_IDS when the token cannot carry them. */
+static NTSTATUS local_groups_add(const struct lsa_wire_logon *m, uint8_t *sids, size_t cap, uint32_t *sids_len,
+                                 uint16_t *nsids)
+{
+        uint32_t pos = 0;
+        for (uint16_t i = 0; i < m->nlocal; i++) {
+                struct lsa_wire_sid s;
+                lsa_wire_sid_at(m->local, &pos, &s);
+                if (*nsids >= LSA_WIRE_MAX_TOKEN_SIDS || !lsa_wire_sid_put(sids, cap, sids_len, s.attributes, s.sid))
+                        return STATUS_TOO_MANY_CONTEXT_IDS;
+                (*nsids)++;
+        }
+        return STATUS_SUCCESS;
+}
+
 struct logon_out {
         PVOID profile;
         ULONG profile_len;
@@ -236,6 +252,8 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
                         st = logon_refuse(h, p, why);
                 else if (!NT_SUCCESS(t))
                         st = t;
+                else
+                        st = local_groups_add(m, sids, cap, &reply->sids_len, &reply->nsids);
         } else if (o.token_info) {
                 /* A failed logon's token information is the package's to free;
                  * one that returned some anyway leaks it on Windows. Here it

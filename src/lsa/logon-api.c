@@ -65,11 +65,35 @@ static NTSTATUS token_make(struct lsa_conn *c, const struct lsa_wire_logon_reply
         return STATUS_SUCCESS;
 }
 
+/* LocalGroups as the wire's SID entries: at most LSA_WIRE_MAX_LOCAL_GROUPS,
+ * each a valid SID (read where the caller points, as Windows reads it). */
+static NTSTATUS local_groups(const TOKEN_GROUPS *g, uint8_t *out, size_t cap, uint32_t *len, uint16_t *n)
+{
+        *len = 0;
+        *n = 0;
+        if (!g)
+                return STATUS_SUCCESS;
+        if (g->GroupCount > LSA_WIRE_MAX_LOCAL_GROUPS)
+                return STATUS_TOO_MANY_CONTEXT_IDS;
+        const SID_AND_ATTRIBUTES *e = g->Groups;
+        for (DWORD i = 0; i < g->GroupCount; i++) {
+                if (!e[i].Sid || !lsa_wire_sid_put(out, cap, len, e[i].Attributes, e[i].Sid))
+                        return STATUS_INVALID_SID;
+                (*n)++;
+        }
+        return STATUS_SUCCESS;
+}
+
 static NTSTATUS logon_user(struct lsa_conn *c, const LSA_STRING *origin, SECURITY_LOGON_TYPE type, ULONG package,
-                           const void *auth, ULONG auth_len, const TOKEN_SOURCE *source, PVOID *profile,
-                           PULONG profile_len, PLUID logon_id, PHANDLE token, PNTSTATUS sub_status)
+                           const void *auth, ULONG auth_len, const TOKEN_GROUPS *local, const TOKEN_SOURCE *source,
+                           PVOID *profile, PULONG profile_len, PLUID logon_id, PHANDLE token, PNTSTATUS sub_status)
 {
         struct lsa_wire_message req = { .type = LSA_WIRE_LOGON }, m;
+        uint8_t local_sids[LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID)];
+        NTSTATUS lst = local_groups(local, local_sids, sizeof(local_sids), &req.logon.local_len, &req.logon.nlocal);
+        if (!NT_SUCCESS(lst))
+                return lst;
+        req.logon.local = local_sids;
         req.logon.package = package;
         req.logon.logon_type = (uint32_t)type;
         req.logon.thread_id = (uint32_t)gettid();
@@ -146,12 +170,10 @@ NTSTATUS NTAPI LsaLogonUser(HANDLE LsaHandle, PLSA_STRING OriginName, SECURITY_L
                 st = STATUS_INVALID_PARAMETER;
         else if (AuthenticationInformationLength > LSA_WIRE_MAX_AUTH)
                 st = STATUS_INVALID_BUFFER_SIZE;
-        else if (LocalGroups && LocalGroups->GroupCount)
-                st = STATUS_NOT_IMPLEMENTED;
         else
                 st = logon_user(c, OriginName, LogonType, AuthenticationPackage, AuthenticationInformation,
-                                AuthenticationInformationLength, SourceContext, ProfileBuffer, ProfileBufferLength,
-                                LogonId, Token, SubStatus);
+                                AuthenticationInformationLength, LocalGroups, SourceContext, ProfileBuffer,
+                                ProfileBufferLength, LogonId, Token, SubStatus);
         lsa_conn_put(c);
         return st;
 }

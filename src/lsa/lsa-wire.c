@@ -175,7 +175,9 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 break;
         case LSA_WIRE_LOGON:
                 if (m->logon.auth_len > LSA_WIRE_MAX_AUTH || (m->logon.auth_len && !m->logon.auth) ||
-                    m->logon.origin_len > LSA_WIRE_MAX_NAME)
+                    m->logon.origin_len > LSA_WIRE_MAX_NAME || m->logon.nlocal > LSA_WIRE_MAX_LOCAL_GROUPS ||
+                    m->logon.local_len > LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID) ||
+                    (m->logon.local_len && !m->logon.local))
                         return 0;
                 le_put_u32(&w, m->logon.package);
                 le_put_u32(&w, m->logon.logon_type);
@@ -186,6 +188,9 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 le_put_u64(&w, m->logon.source_id);
                 le_put_u8(&w, m->logon.origin_len);
                 le_put_bytes(&w, m->logon.origin, m->logon.origin_len);
+                le_put_u16(&w, m->logon.nlocal);
+                le_put_u32(&w, m->logon.local_len);
+                le_put_bytes(&w, m->logon.local, m->logon.local_len);
                 le_put_bytes(&w, m->logon.auth, m->logon.auth_len);
                 break;
         case LSA_WIRE_LOGON_REPLY:
@@ -373,6 +378,15 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                     __builtin_add_overflow(m.logon.auth_base, (uint64_t)m.logon.auth_len, &end))
                         return -EBADMSG;
                 if (m.logon.origin_len && get_name(&c, m.logon.origin_len, 1, m.logon.origin) < 0)
+                        return -EBADMSG;
+                m.logon.nlocal = le_get_u16(&c);
+                m.logon.local_len = le_get_u32(&c);
+                if (!le_ok(&c) || m.logon.nlocal > LSA_WIRE_MAX_LOCAL_GROUPS ||
+                    m.logon.local_len > LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID) ||
+                    le_left(&c) < m.logon.local_len)
+                        return -EBADMSG;
+                m.logon.local = m.logon.local_len ? le_take(&c, m.logon.local_len) : NULL;
+                if (check_sids(m.logon.local, m.logon.local_len, m.logon.nlocal) < 0)
                         return -EBADMSG;
                 if (le_left(&c) != m.logon.auth_len)
                         return -EBADMSG;

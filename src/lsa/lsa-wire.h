@@ -30,9 +30,11 @@
 #define LSA_WIRE_MAX_AUTH LSA_WIRE_MAX_SUBMIT
 /* A token's SIDs (its user's first) in a LOGON_REPLY: at most this many. */
 #define LSA_WIRE_MAX_TOKEN_SIDS 512u
+/* LsaLogonUser's LocalGroups: at most this many. */
+#define LSA_WIRE_MAX_LOCAL_GROUPS 64u
 #define LSA_WIRE_MAX_SID 68u /* 8 + 4 * 15 sub-authorities */
 /* Larger than any valid message: receive buffers are this big. */
-#define LSA_WIRE_MAX_MESSAGE (LSA_WIRE_HEADER_SIZE + 256u + LSA_WIRE_MAX_SUBMIT)
+#define LSA_WIRE_MAX_MESSAGE (LSA_WIRE_HEADER_SIZE + 256u + LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID) + LSA_WIRE_MAX_SUBMIT)
 /* The reply region a client reserves, and its alignment. */
 #define LSA_WIRE_REPLY_ALIGN 4096u
 #define LSA_WIRE_REPLY_MIN (64u * 1024u)
@@ -159,6 +161,9 @@ struct lsa_wire_logon {
         uint64_t source_id;
         uint8_t origin_len;   /* OriginName, 0..LSA_WIRE_MAX_NAME bytes */
         char origin[LSA_WIRE_MAX_NAME + 1];
+        uint16_t nlocal;      /* LocalGroups: 0..LSA_WIRE_MAX_LOCAL_GROUPS SID entries (checked) */
+        uint32_t local_len;
+        const uint8_t *local; /* points into the decoded packet buffer; lsa_wire_sid_at */
         const uint8_t *auth;  /* points into the decoded packet buffer */
 };
 #define LSA_WIRE_MAX_LOGON_TYPE 13u
