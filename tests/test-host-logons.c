@@ -288,6 +288,37 @@ static void child_plain_logon(void *arg, int index)
         /* Exiting with both tokens open: the host ends both sessions. */
 }
 
+/* ap-ex: LsaApLogonUserEx, its MachineName kept (not shown by
+ * LsaGetLogonSessionData, which has no field for it). */
+static void child_ex_logon(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX);
+        TAP_STATS_REPLY before = c_stats(h, pkg);
+        struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        check_alice_token(r.token, r.id);
+        TAP_STATS_REPLY s = c_stats(h, pkg);
+        CHECK_EQ(s.LogonUserExCalls, before.LogonUserExCalls + 1);
+        CHECK_EQ(s.LogonUserCalls, before.LogonUserCalls);
+        PSECURITY_LOGON_SESSION_DATA d = NULL;
+        CHECK_ST(LsaGetLogonSessionData(&r.id, &d), STATUS_SUCCESS);
+        CHECK(ustr_is(&d->AuthenticationPackage, TAP_NAME_EX));
+        CHECK_EQ(d->Upn.Length, 0u); /* no primary credentials from LogonUserEx */
+        CHECK_ST(LsaFreeReturnBuffer(d), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+}
+
+static void test_logons_ex(void **state)
+{
+        (void)state;
+        expect_client_ok(child_ex_logon, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
 static void child_stats_after_exit(void *arg, int index)
 {
         (void)arg;
@@ -634,12 +665,15 @@ static void test_logons_ap_unload(void **state)
         struct host_package *p = host_find_package_name(g_host, TAP_NAME_PLAIN);
         assert_non_null(p);
         host_package_unload(g_host, p);
+        p = host_find_package_name(g_host, TAP_NAME_EX);
+        assert_non_null(p);
+        host_package_unload(g_host, p);
         p = host_find_package_name(g_host, TAP_NAME_EX2);
         assert_non_null(p);
         host_package_unload(g_host, p);
         host_heap_stats(&after);
         assert_int_equal(after.refused_frees, before.refused_frees);
-        assert_int_equal(before.live_blocks - after.live_blocks, 3); /* ex2: 2 blocks, plain: 1 */
+        assert_int_equal(before.live_blocks - after.live_blocks, 5); /* ex2, ex: 2 blocks each, plain: 1 */
 }
 
 static int logons_setup(void **state)
@@ -647,8 +681,8 @@ static int logons_setup(void **state)
         if (group_setup(state) < 0)
                 return -1;
         host_session_deleted_hook = count_deleted;
-        const char *files[] = { "test-pkg-ap-ex2.so", "test-pkg-ap-plain.so" };
-        for (size_t i = 0; i < 2; i++) {
+        const char *files[] = { "test-pkg-ap-ex2.so", "test-pkg-ap-ex.so", "test-pkg-ap-plain.so" };
+        for (size_t i = 0; i < 3; i++) {
                 char path[512];
                 snprintf(path, sizeof(path), "%s/%s", TEST_PACKAGE_DIR, files[i]);
                 if (host_load_package(g_host, path) < 0)
@@ -663,6 +697,7 @@ int main(void)
                 cmocka_unit_test_setup(test_logons_ap_packages_loaded, setup),
                 cmocka_unit_test_setup(test_logons_ex2_end_to_end, setup),
                 cmocka_unit_test_setup(test_logons_plain_and_client_exit, setup),
+                cmocka_unit_test_setup(test_logons_ex, setup),
                 cmocka_unit_test_setup(test_logons_statuses_and_malformed_tokens, setup),
                 cmocka_unit_test_setup(test_logons_unwalkable_token_info, setup),
                 cmocka_unit_test_setup(test_logons_client_killed_mid_logon, setup),

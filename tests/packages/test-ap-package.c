@@ -32,6 +32,8 @@ EXPORT LSA_AP_LOGON_TERMINATED LsaApLogonTerminated;
 EXPORT LSA_AP_LOGON_USER LsaApLogonUser;
 #if defined(TAP_VARIANT_EX2)
 EXPORT LSA_AP_LOGON_USER_EX2 LsaApLogonUserEx2;
+#elif defined(TAP_VARIANT_EX)
+EXPORT LSA_AP_LOGON_USER_EX LsaApLogonUserEx;
 #endif
 
 static PLSA_SECPKG_FUNCTION_TABLE lsa;
@@ -43,6 +45,8 @@ static UCHAR static_token[512];
 
 #if defined(TAP_VARIANT_EX2)
 static const char package_name[] = TAP_NAME_EX2;
+#elif defined(TAP_VARIANT_EX)
+static const char package_name[] = TAP_NAME_EX;
 #else
 static const char package_name[] = TAP_NAME_PLAIN;
 #endif
@@ -486,7 +490,23 @@ EXPORT NTSTATUS NTAPI LsaApLogonUserEx2(PLSA_CLIENT_REQUEST ClientRequest, SECUR
 }
 #endif
 
-/* Both variants export it; only ap-plain may see it called. */
+#if defined(TAP_VARIANT_EX)
+EXPORT NTSTATUS NTAPI LsaApLogonUserEx(PLSA_CLIENT_REQUEST ClientRequest, SECURITY_LOGON_TYPE LogonType,
+                                       PVOID AuthenticationInformation, PVOID ClientAuthenticationBase,
+                                       ULONG AuthenticationInformationLength, PVOID *ProfileBuffer,
+                                       PULONG ProfileBufferLength, PLUID LogonId, PNTSTATUS SubStatus,
+                                       PLSA_TOKEN_INFORMATION_TYPE TokenInformationType, PVOID *TokenInformation,
+                                       PUNICODE_STRING *AccountName, PUNICODE_STRING *AuthenticatingAuthority,
+                                       PUNICODE_STRING *MachineName)
+{
+        stats.LogonUserExCalls++;
+        return logon(ClientRequest, LogonType, AuthenticationInformation, ClientAuthenticationBase,
+                     AuthenticationInformationLength, ProfileBuffer, ProfileBufferLength, LogonId, SubStatus,
+                     TokenInformationType, TokenInformation, AccountName, AuthenticatingAuthority, MachineName, NULL);
+}
+#endif
+
+/* Every variant exports it; only ap-plain may see it called. */
 EXPORT NTSTATUS NTAPI LsaApLogonUser(PLSA_CLIENT_REQUEST ClientRequest, SECURITY_LOGON_TYPE LogonType,
                                      PVOID AuthenticationInformation, PVOID ClientAuthenticationBase,
                                      ULONG AuthenticationInformationLength, PVOID *ProfileBuffer,

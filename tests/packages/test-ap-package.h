@@ -6,6 +6,7 @@
  *   ap-ex2    "TestApEx2"   LsaApLogonUserEx2 (and LogonUser, which must
  *                           not be called), primary credentials, every
  *                           LsaAp* entry point
+ *   ap-ex     "TestApEx"    LsaApLogonUserEx (and LogonUser, not to be called)
  *   ap-plain  "TestApPlain" LsaApLogonUser only; its
  *                           AuthenticationPackageName is one block (the
  *                           LSA_STRING, then its characters)
@@ -21,6 +22,7 @@
 #include <lsashm/wintypes.h>
 
 #define TAP_NAME_EX2   "TestApEx2"
+#define TAP_NAME_EX    "TestApEx"
 #define TAP_NAME_PLAIN "TestApPlain"
 
 #define TAP_PASSWORD "secret"
