@@ -133,9 +133,10 @@ static void check_alice_token(HANDLE token, LUID id)
         CHECK_ST(NtQueryInformationToken(token, TokenGroups, buf, sizeof(buf), &need), STATUS_SUCCESS);
         TOKEN_GROUPS *g = (void *)buf;
         CHECK_EQ(g->GroupCount, 3u);
-        CHECK(sid_is_unix(g->Groups[0].Sid, 2, TAP_GID));
-        CHECK(sid_is_unix(g->Groups[1].Sid, 2, TAP_GID2));
-        CHECK_EQ(g->Groups[0].Attributes, (ULONG)(SE_GROUP_MANDATORY | SE_GROUP_ENABLED));
+        const SID_AND_ATTRIBUTES *ga = g->Groups; /* ANYSIZE_ARRAY: GroupCount of them */
+        CHECK(sid_is_unix(ga[0].Sid, 2, TAP_GID));
+        CHECK(sid_is_unix(ga[1].Sid, 2, TAP_GID2));
+        CHECK_EQ(ga[0].Attributes, (ULONG)(SE_GROUP_MANDATORY | SE_GROUP_ENABLED));
         CHECK_ST(NtQueryInformationToken(token, TokenStatistics, buf, sizeof(buf), &need), STATUS_SUCCESS);
         TOKEN_STATISTICS *ts = (void *)buf;
         CHECK(luid_eq(ts->AuthenticationId, id));
