@@ -148,19 +148,6 @@ static int check_index_slots(const struct nsscache_view *v, unsigned i)
         return 0;
 }
 
-int nsscache_check_reachable(const struct nsscache_view *v)
-{
-        for (unsigned i = 0; i < NSSCACHE_INDEX_COUNT; i++) {
-                const struct nsscache_index_view *ix = &v->index[i];
-                for (uint32_t slot = 0; slot <= ix->mask; slot++) {
-                        uint32_t e = ix->slots[slot];
-                        if (e && ((slot - key_home(v, i, e - 1)) & ix->mask) >= ix->probe_limit)
-                                return -EBADMSG;
-                }
-        }
-        return 0;
-}
-
 static int check_records(const struct nsscache_view *v)
 {
         for (uint32_t i = 0; i < v->n_users; i++) {
@@ -386,5 +373,69 @@ int nsscache_member_gids(const struct nsscache_view *v, const char *name, const 
         const struct nsscache_member_rec *m = &v->members[e - 1];
         *ret_gids = v->gids + m->gids_first;
         *ret_count = m->gids_count;
+        return 0;
+}
+
+/* ---- the publisher's deeper check ---- */
+
+static bool gids_hold(const uint32_t *gids, uint32_t n, uint32_t gid)
+{
+        uint32_t lo = 0, hi = n;
+        while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (gids[mid] == gid)
+                        return true;
+                if (gids[mid] < gid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return false;
+}
+
+int nsscache_check_reachable(const struct nsscache_view *v)
+{
+        /* Every entry within its probe limit of its key's home. */
+        for (unsigned i = 0; i < NSSCACHE_INDEX_COUNT; i++) {
+                const struct nsscache_index_view *ix = &v->index[i];
+                for (uint32_t slot = 0; slot <= ix->mask; slot++) {
+                        uint32_t e = ix->slots[slot];
+                        if (e && ((slot - key_home(v, i, e - 1)) & ix->mask) >= ix->probe_limit)
+                                return -EBADMSG;
+                }
+        }
+        /* Every record's keys find the first record with that key: itself,
+         * or one before it. */
+        for (uint32_t rec = 0; rec < v->n_users; rec++) {
+                const struct nsscache_user_rec *u = &v->users[rec];
+                uint32_t e = find_name(v, NSSCACHE_INDEX_USER_BY_NAME, v->strings + u->name);
+                if (!e || e - 1 > rec || strcmp(v->strings + v->users[e - 1].name, v->strings + u->name) != 0)
+                        return -EBADMSG;
+                e = find_id(v, NSSCACHE_INDEX_USER_BY_UID, u->uid);
+                if (!e || e - 1 > rec)
+                        return -EBADMSG;
+        }
+        for (uint32_t rec = 0; rec < v->n_groups; rec++) {
+                const struct nsscache_group_rec *g = &v->groups[rec];
+                uint32_t e = find_name(v, NSSCACHE_INDEX_GROUP_BY_NAME, v->strings + g->name);
+                if (!e || e - 1 > rec || strcmp(v->strings + v->groups[e - 1].name, v->strings + g->name) != 0)
+                        return -EBADMSG;
+                e = find_id(v, NSSCACHE_INDEX_GROUP_BY_GID, g->gid);
+                if (!e || e - 1 > rec)
+                        return -EBADMSG;
+                /* Every member of the group finds the group's gid. */
+                for (uint32_t j = 0; j < g->members_count; j++) {
+                        const uint32_t *gids;
+                        uint32_t n;
+                        const char *name = v->strings + v->member_names[g->members_first + j];
+                        if (nsscache_member_gids(v, name, &gids, &n) < 0 || !gids_hold(gids, n, g->gid))
+                                return -EBADMSG;
+                }
+        }
+        for (uint32_t rec = 0; rec < v->n_members; rec++) {
+                uint32_t e = find_name(v, NSSCACHE_INDEX_MEMBER_BY_NAME, v->strings + v->members[rec].name);
+                if (e != rec + 1)
+                        return -EBADMSG; /* member names are distinct */
+        }
         return 0;
 }

@@ -12,10 +12,10 @@
  * ends in the pool. It reads the image front to back, once (no hashing):
  * it runs in every process that maps a table, before its first lookup.
  *
- * nsscache_check_reachable() adds what only a writer's bug could break and
- * what costs a hash per key: every indexed record sits within its probe
- * limit of its key's home, so lookups find it. The publisher runs it on
- * what it built; tests and the fuzzer run it on everything.
+ * nsscache_check_reachable() adds what only a writer's bug could break,
+ * at the cost of a lookup per key: lookups find what the writer meant them
+ * to find. The publisher runs it on what it built; tests and the fuzzer run
+ * it on everything.
  *
  * That holds only if the bytes cannot change after validation: map the
  * image from a frozen section (F_SEAL_WRITE), never from a writable one.
@@ -91,8 +91,11 @@ struct nsscache_group {
  */
 int nsscache_validate(const void *base, size_t size, struct nsscache_view *ret);
 
-/* On a validated view: 0, or -EBADMSG when some index entry lies probe
- * limit or more slots from its key's home (a lookup would miss it). */
+/* On a validated view: 0 when every index entry lies within its probe
+ * limit of its key's home, every user and group is found by its name and by
+ * its id (as itself or as an earlier record with the same key: first one
+ * wins), every member name of every group finds a gid list holding that
+ * group's gid, and every member record is found by its name; else -EBADMSG. */
 int nsscache_check_reachable(const struct nsscache_view *v);
 
 /* Lookups: 0 and *ret filled, or -ENOENT (*ret untouched). Duplicates in
