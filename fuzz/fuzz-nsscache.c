@@ -7,11 +7,12 @@
  *   - on an accepted image every lookup and every enumeration stays inside
  *     the image (ASan watches the copy, which is exactly as long as the
  *     input) and ends: every string it returns is NUL-terminated inside the
- *     image, every gid list strictly ascending;
+ *     image, every member's group list strictly ascending and naming
+ *     groups that exist;
  *   - when nsscache_check_reachable also accepts it, every record is found
  *     by its own name and id (the first of its name or id, with duplicates),
- *     and every member name of every group finds a gid list holding that
- *     group's gid: the check means what it says.
+ *     and every member name of every group finds that group in its list:
+ *     the check means what it says.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -43,17 +44,19 @@ static void check_group(const struct nsscache_view *v, const struct nsscache_gro
         FUZZ_CHECK(nsscache_group_member(v, gr, gr->n_members) == NULL);
 }
 
-static void check_gids(const struct nsscache_view *v, const char *name, bool reachable, uint32_t must_hold,
-                       bool check_hold)
+static void check_groups(const struct nsscache_view *v, const char *name, bool reachable, uint32_t must_hold,
+                         bool check_hold)
 {
-        const uint32_t *gids;
+        const uint32_t *groups;
         uint32_t n;
-        FUZZ_CHECK(nsscache_member_gids(v, name, &gids, &n) == 0);
-        FUZZ_CHECK((n == 0) == (gids == NULL));
+        FUZZ_CHECK(nsscache_member_groups(v, name, &groups, &n) == 0);
+        FUZZ_CHECK((n == 0) == (groups == NULL));
         bool held = false;
         for (uint32_t k = 0; k < n; k++) {
-                FUZZ_CHECK(k == 0 || gids[k - 1] < gids[k]);
-                held |= gids[k] == must_hold;
+                FUZZ_CHECK(k == 0 || groups[k - 1] < groups[k]);
+                FUZZ_CHECK(groups[k] < v->n_groups);
+                (void)nsscache_group_gid(v, groups[k]);
+                held |= groups[k] == must_hold;
         }
         if (reachable && check_hold)
                 FUZZ_CHECK(held);
@@ -89,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         check_user(&v, &found);
                 if (reachable)
                         FUZZ_CHECK(by_uid == 0 && found.uid == pw.uid);
-                check_gids(&v, pw.name, reachable, 0, false);
+                check_groups(&v, pw.name, reachable, 0, false);
         }
         for (uint32_t i = 0; nsscache_group_at(&v, i, &gr) == 0; i++) {
                 FUZZ_CHECK(i < v.n_groups);
@@ -105,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (reachable)
                         FUZZ_CHECK(by_gid == 0 && gfound.gid == gr.gid);
                 for (uint32_t j = 0; j < gr.n_members; j++)
-                        check_gids(&v, nsscache_group_member(&v, &gr, j), reachable, gr.gid, true);
+                        check_groups(&v, nsscache_group_member(&v, &gr, j), reachable, i, true);
         }
         /* Names and ids the image may not hold. */
         if (nsscache_user_by_name(&v, "", &pw) == 0)
@@ -113,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)nsscache_user_by_uid(&v, 0, &pw);
         (void)nsscache_group_by_name(&v, "root", &gr);
         (void)nsscache_group_by_gid(&v, UINT32_MAX, &gr);
-        check_gids(&v, "root", reachable, 0, false);
+        check_groups(&v, "root", reachable, 0, false);
         free(image);
         return 0;
 }
