@@ -546,6 +546,39 @@ static void test_freeze_readers_only_refused_then_completed(void **state)
         assert_int_equal(lsashm_section_delete(s), 0);
 }
 
+static int (*real_commit)(int fd, uint64_t offset, uint64_t len);
+
+static int refusing_commit(int fd, uint64_t offset, uint64_t len)
+{
+        (void)fd;
+        (void)offset;
+        (void)len;
+        return -ENOSPC;
+}
+
+/* No memory for the rest of the section: refused, nothing changed. */
+static void test_freeze_refused_without_memory(void **state)
+{
+        (void)state;
+        lsashm_section_t *s = make(SIZE, 4 * KiB, 0);
+        void *p;
+        assert_int_equal(lsashm_section_alloc(s, 64, &p), 0);
+        real_commit = memfd_section_commit;
+        memfd_section_commit = refusing_commit;
+        int r = lsashm_section_freeze(s);
+        memfd_section_commit = real_commit;
+        assert_int_equal(r, -ENOSPC);
+        assert_int_equal(stats_of(s).committed, 4 * KiB);
+        assert_false(seals_of(owner_fd(s)) & F_SEAL_WRITE);
+        memcpy(p, "writable", 9);
+        void *q;
+        assert_int_equal(lsashm_section_alloc(s, 64, &q), 0);
+        /* With memory, it goes through. */
+        assert_int_equal(lsashm_section_freeze(s), 0);
+        assert_string_equal(p, "writable");
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
 /* ---- the Windows extension ---- */
 
 static void test_freeze_windows_without_host(void **state)
@@ -768,6 +801,7 @@ int main(void)
                 cmocka_unit_test(test_freeze_refused_after_writable_descriptor),
                 cmocka_unit_test(test_freeze_refused_while_forked_child_maps),
                 cmocka_unit_test(test_freeze_readers_only_refused_then_completed),
+                cmocka_unit_test(test_freeze_refused_without_memory),
                 cmocka_unit_test(test_freeze_windows_without_host),
                 cmocka_unit_test_setup_teardown(test_freeze_windows_in_host, host_setup, host_teardown),
         };
