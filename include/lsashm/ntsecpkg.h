@@ -981,6 +981,33 @@ LSASHM_WINAPI_EXPORT ULONGLONG NTAPI LsashmSectionId(PVOID SharedMem);
  * outside the owner's entry points). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Access);
 
+#ifndef STATUS_NO_MORE_ENTRIES
+#define STATUS_NO_MORE_ENTRIES ((NTSTATUS)0x8000001AL)
+#endif
+
+/*
+ * The package's own settings, where a Windows package reads its registry
+ * key: lines "STEM.KEY VALUE" of lsashmd.conf or of lsashmd.conf.d/ *.conf,
+ * STEM being the package's library file name without ".so" (nsscache.so:
+ * "nsscache.passwd /var/lib/nsscache/passwd.cache"). A key given on several
+ * lines has several values, in file order; Index picks one (0, 1, ...).
+ *
+ * Call it from one of the package's entry points, SpLsaModeInitialize
+ * included: on a thread of the package's own, lsashm cannot tell which
+ * package asks. On success Value holds the value and a NUL, and
+ * *ValueLength its length without the NUL. lsashmd re-reads the settings on
+ * SIGHUP: later calls see the new values; what a package read at start it
+ * keeps until it asks again (or lsashmd restarts).
+ *
+ * STATUS_SUCCESS; STATUS_BUFFER_TOO_SMALL (*ValueLength is the size needed,
+ * NUL included; Value untouched); STATUS_OBJECT_NAME_NOT_FOUND (no such
+ * key); STATUS_NO_MORE_ENTRIES (Index past the key's last value);
+ * STATUS_INVALID_PARAMETER (Key NULL or empty, ValueLength NULL, Value NULL
+ * with a ValueSize); STATUS_ACCESS_DENIED (not inside an entry point).
+ */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmGetPackageSetting(PCSTR Key, ULONG Index, PSTR Value, ULONG ValueSize,
+                                                            PULONG ValueLength);
+
 #ifdef __cplusplus
 }
 #endif
