@@ -9,7 +9,8 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 # The host, the command, their man pages, the units and the example
 # configuration, all under the prefix (nothing outside it).
 for f in sbin/lsashmd bin/lsashm share/man/man8/lsashmd.8 share/man/man1/lsashm.1 \
-        lib/systemd/system/lsashmd.service lib/systemd/system/lsashmd.socket etc/lsashm/lsashmd.conf; do
+        share/man/man5/lsashmd.conf.5 lib/systemd/system/lsashmd.service lib/systemd/system/lsashmd.socket \
+        etc/lsashm/lsashmd.conf; do
         [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 grep -q "^ExecStart=$prefix/sbin/lsashmd" "$prefix/lib/systemd/system/lsashmd.service" ||
