@@ -542,7 +542,9 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
                         if (call.heap[i] == *ret)
                                 kept = (int)i;
                 if (kept < 0 || *ret_len > call.heap_len[kept]) {
-                        host_logf(h, HOST_LOG_WARNING "package %s returned a buffer that is not its client buffer; call refused",
+                        host_logf(h,
+                                  HOST_LOG_WARNING
+                                  "package %s returned a buffer that is not its client buffer; call refused",
                                   p->name);
                         st = STATUS_INTERNAL_ERROR;
                         *proto = STATUS_INTERNAL_ERROR;

@@ -366,8 +366,10 @@ static void reload(struct host *h, const struct startup *st)
         hc.max_connections_per_uid = next.max_connections_per_uid;
         hc.reserved_connections = next.reserved_connections;
         host_reload(h, &hc);
-        host_logf(NULL, HOST_LOG_INFO "reloaded %s: reply-max, max-connections, max-connections-per-uid, "
-                        "logon-group and admin-group applied", name);
+        host_logf(NULL,
+                  HOST_LOG_INFO "reloaded %s: reply-max, max-connections, max-connections-per-uid, "
+                                "reserved-connections, logon-group and admin-group applied",
+                  name);
 done:
         config_free(&next);
         unsigned n = host_package_count(h);
@@ -494,7 +496,8 @@ int main(int argc, char **argv)
                 config_free(&cfg);
                 return EXIT_NOT_SERVING;
         }
-        host_logf(NULL, HOST_LOG_INFO "listening on %s", hc.listen_fd >= 0 ? "the socket systemd passed" : hc.socket_path);
+        host_logf(NULL, HOST_LOG_INFO "listening on %s",
+                  hc.listen_fd >= 0 ? "the socket systemd passed" : hc.socket_path);
 
         if (ncli && cfg.npackages)
                 host_logf(NULL, HOST_LOG_NOTICE "--package given: not loading the %u package(s) of %s", cfg.npackages,
