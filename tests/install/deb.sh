@@ -16,7 +16,7 @@ skip() { echo "skipped: $*"; exit 77; }
 for tool in dpkg dpkg-deb cpack systemd-socket-activate; do
         command -v "$tool" >/dev/null || skip "no $tool"
 done
-if dpkg-query -W -f '${Status}' lsashm 2>/dev/null | grep -q installed; then
+if [[ $(dpkg-query -W -f '${Status}' lsashm 2>/dev/null || true) == *installed* ]]; then
         skip "an lsashm package is installed already"
 fi
 
@@ -79,7 +79,9 @@ grep -q "^ExecStart=/usr/sbin/lsashmd --config /etc/lsashm/lsashmd.conf$" \
 # ---- install ----
 dpkg_locked -i "$deb" || { echo "dpkg -i failed"; exit 1; }
 installed=1
-ldconfig -p | grep -q "liblsashm.so.0 " || { echo "liblsashm.so.0 not in the linker cache after install"; exit 1; }
+# (grep -q would end the pipe early: ldconfig's SIGPIPE fails it under pipefail)
+cache=$(ldconfig -p)
+[[ $cache == *"liblsashm.so.0 "* ]] || { echo "liblsashm.so.0 not in the linker cache after install"; exit 1; }
 if command -v systemd-analyze >/dev/null; then
         systemd-analyze verify --man=no /usr/lib/systemd/system/lsashmd.socket \
                 /usr/lib/systemd/system/lsashmd.service || { echo "systemd-analyze verify refused the installed units"; exit 1; }
