@@ -465,18 +465,20 @@ __attribute__((noinline)) static bool priorities_as_expected(const char *text, b
 }
 
 /* With JOURNAL_STREAM naming its stderr, every line starts with its syslog
- * priority; errors are <3>. With JOURNAL_STREAM naming something else,
+ * priority; errors are <3>, a package's LsashmLogMessage lines carry theirs
+ * and its name. With JOURNAL_STREAM naming something else,
  * none does. */
 static void test_lsashmd_journal_priorities(void **state)
 {
         (void)state;
         if (!ready_to_run())
                 skip();
-        char conf[128], ok[512], bad[512];
+        char conf[128], ok[512], bad[512], settings[512];
         snprintf(conf, sizeof(conf), "%s/journal.conf", g_dir);
         write_file(conf, "# nothing\n");
         package(ok, sizeof(ok), "ok");
         package(bad, sizeof(bad), "init-fails");
+        package(settings, sizeof(settings), "settings");
         struct daemon *d = &g_daemon;
         for (int journal = 1; journal >= 0; journal--) {
                 const char *name = journal ? "journal" : "not-journal";
@@ -490,8 +492,17 @@ static void test_lsashmd_journal_priorities(void **state)
                 snprintf(env, sizeof(env), "JOURNAL_STREAM=%llu:%llu", (unsigned long long)st.st_dev,
                          (unsigned long long)st.st_ino + (journal ? 0 : 1));
                 const char *envs[] = { env, NULL };
-                const char *args[] = { "--config", conf, "--package", ok, "--package", bad, NULL };
+                const char *args[] = {
+                        "--config", conf, "--package", ok, "--package", settings, "--package", bad, NULL
+                };
                 daemon_ready(d, name, args, envs);
+                /* A package's own line, with a line break it may not forge
+                 * another line with. */
+                settings_ask(d->sock,
+                             (struct ask){ journal ? "broken\n<0>forged" : "plain", LSASHM_LOG_ERROR, 0, TsLog });
+                expect_log(d,
+                           journal ? "<3>lsashmd: package " TS_NAME ": broken?<0>forged\n"
+                                   : "\nlsashmd: package " TS_NAME ": plain\n");
                 assert_true(tu_exited_with(daemon_stop(d), 0));
                 char *text = tu_slurp(d->err);
                 if (!priorities_as_expected(text, journal)) {

@@ -1025,6 +1025,24 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmFreezeSection(PVOID SharedMem);
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmGetPackageSetting(PCSTR Key, ULONG Index, PSTR Value, ULONG ValueSize,
                                                             PULONG ValueLength);
 
+/* Priorities for LsashmLogMessage: syslog's. */
+#define LSASHM_LOG_ERROR   3u
+#define LSASHM_LOG_WARNING 4u
+#define LSASHM_LOG_NOTICE  5u
+#define LSASHM_LOG_INFO    6u
+#define LSASHM_LOG_DEBUG   7u
+
+/*
+ * One line in lsashmd's log, "lsashmd: package NAME: Message", filed in the
+ * journal under Priority (0..7; more is LSASHM_LOG_DEBUG), so that
+ * `journalctl -p err` shows a package's errors. What a package writes to
+ * stderr itself reaches the log too, but with no priority and no name.
+ * Control characters in Message (a newline among them: one call is one
+ * line) are shown as '?'; at most about 500 bytes are kept. From a
+ * package's own thread the line says "package thread" instead of NAME.
+ */
+LSASHM_WINAPI_EXPORT VOID NTAPI LsashmLogMessage(ULONG Priority, PCSTR Message);
+
 #ifdef __cplusplus
 }
 #endif

@@ -80,6 +80,20 @@ void host_log_write(int priority, const char *package, const char *text)
         }
 }
 
+VOID NTAPI LsashmLogMessage(ULONG Priority, PCSTR Message)
+{
+        char text[500];
+        size_t n = 0;
+        /* A package's bytes: no line breaks, escapes or forged "<N>". */
+        for (const char *s = Message ? Message : ""; *s && n + 1 < sizeof(text); s++) {
+                unsigned char c = (unsigned char)*s;
+                text[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        }
+        text[n] = '\0';
+        const char *package = host_crash_package();
+        host_log_write(Priority > 7 ? 7 : (int)Priority, package ? package : "thread", text);
+}
+
 void host_logf(struct host *h, const char *fmt, ...)
 {
         char buf[512];

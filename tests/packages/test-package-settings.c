@@ -46,6 +46,12 @@ static NTSTATUS NTAPI ts_CallPackageUntrusted(PLSA_CLIENT_REQUEST ClientRequest,
         m.Key[sizeof(m.Key) - 1] = '\0';
         if (m.MessageType == TsAtInit)
                 return reply(ClientRequest, &at_init, ProtocolReturnBuffer, ReturnBufferLength);
+        if (m.MessageType == TsLog) {
+                LsashmLogMessage(m.Index, m.Key);
+                TS_REPLY r;
+                memset(&r, 0, sizeof(r));
+                return reply(ClientRequest, &r, ProtocolReturnBuffer, ReturnBufferLength);
+        }
         if (m.MessageType != TsGet || m.ValueSize > TS_MAX_VALUE)
                 return STATUS_INVALID_PARAMETER;
         TS_REPLY r;

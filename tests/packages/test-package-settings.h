@@ -16,6 +16,7 @@
 typedef enum _TS_MESSAGE_TYPE {
         TsGet = 1, /* LsashmGetPackageSetting(Key, Index, buffer of ValueSize) now */
         TsAtInit,  /* what the same call said for Key "at-init" in SpInitialize */
+        TsLog,     /* LsashmLogMessage(Index, Key); the reply's Status is STATUS_SUCCESS */
 } TS_MESSAGE_TYPE;
 
 typedef struct _TS_REQUEST {
