@@ -904,13 +904,16 @@ static void test_inside_calls(void **state)
         call_conn.peer.pid = 4321;
         call_conn.peer.uid = 1000;
         call_conn.mode = LSA_WIRE_MODE_LOGON;
+        pthread_mutex_init(&call_conn.lock, NULL);
         struct host *saved = host_global;
         host_global = &call_host;
 
         struct lsa_wire_call_reply reply;
-        uint8_t submit[4] = { 1, 2, 3, 4 };
+        uint8_t bytes[4] = { 1, 2, 3, 4 };
+        struct host_submit submit;
+        assert_int_equal(host_submit_take(bytes, sizeof(bytes), -1, 1u << 20, &submit), STATUS_SUCCESS);
         call_round = 1;
-        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, submit, sizeof(submit), &reply);
+        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, &submit, &reply);
         assert_int_equal(reply.status, STATUS_SUCCESS);
         assert_true(seen_flags_a & SECPKG_CALL_IS_TCB);
         assert_int_equal(seen_flags_a & SECPKG_CALL_IN_PROC, 0);
@@ -930,8 +933,9 @@ static void test_inside_calls(void **state)
         SECPKG_FAILURE_REASON r;
         assert_int_equal(t.GetSecpkgFailureReason(pkg_a.id, &r), STATUS_NOT_FOUND);
         call_round = 2;
-        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, submit, sizeof(submit), &reply);
+        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, &submit, &reply);
         assert_int_equal(reply.status, STATUS_SUCCESS);
+        host_submit_release(&submit);
         assert_int_equal(seen_second_call, STATUS_NOT_FOUND);
 
         ULONG flags = 1;

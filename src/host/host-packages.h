@@ -19,8 +19,8 @@ struct host_package {
         SECPKG_FUNCTION_TABLE table; /* our copy; members past version cleared */
         SecPkgInfoW info;
         PLSA_STRING ap_name;         /* from InitializePackage, freed with FreeLsaHeap */
-        uint64_t calls;
-        uint64_t failed_calls;
+        uint64_t calls;              /* atomic: workers bump them at once */
+        uint64_t failed_calls;       /* atomic */
         uint64_t heap_refused_frees; /* FreeLsaHeap/FreePrivateHeap refused (lsa-heap.c; atomic) */
         bool heap_refusal_logged;    /* the first is logged (under lsa-heap.c's lock) */
 };
