@@ -11,6 +11,7 @@
  *   1 host-base.h      base.c protect.c workers.c submit-buffer.c (host.h, the
  *                      public face, too)
  *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c crash-context.c
+ *                      package-threads.c
  *   3 host-sections.h  sections.c
  *   4 host-calls.h     calls.c failure-reason.c
  *   5 host-internal.h  host.c report.c reload.c table.c (and the tests)

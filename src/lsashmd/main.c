@@ -41,6 +41,8 @@
 #define DEFAULT_SOCKET_DIR "/run/lsashm"
 #define EXIT_USAGE 1
 #define EXIT_NOT_SERVING 2
+/* How long a stop waits for the package calls in flight. */
+#define SHUTDOWN_WAIT_MS 5000u
 
 /*
  * Signals are turned into bits and a byte on a pipe that the main loop
@@ -326,9 +328,12 @@ static void reload(struct host *h, const struct startup *st)
         hc.max_connections = next.max_connections;
         hc.max_connections_per_uid = next.max_connections_per_uid;
         hc.reserved_connections = next.reserved_connections;
+        hc.max_submit = next.max_submit;
+        if (next.worker_threads != st->cfg->worker_threads)
+                fprintf(stderr, "lsashmd: reload: worker-threads changed in %s: needs a restart\n", name);
         host_reload(h, &hc);
         fprintf(stderr, "lsashmd: reloaded %s: reply-max, max-connections, max-connections-per-uid, "
-                        "logon-group and admin-group applied\n", name);
+                        "max-submit-size, logon-group and admin-group applied\n", name);
 done:
         config_free(&next);
         unsigned n = host_package_count(h);
@@ -421,6 +426,8 @@ int main(int argc, char **argv)
         hc.max_connections = cfg.max_connections;
         hc.max_connections_per_uid = cfg.max_connections_per_uid;
         hc.reserved_connections = cfg.reserved_connections;
+        hc.worker_threads = cfg.worker_threads;
+        hc.max_submit = cfg.max_submit;
 
         hc.listen_fd = activation_socket();
         if (hc.listen_fd == -2) {
@@ -478,6 +485,16 @@ int main(int argc, char **argv)
         sd_notify(0, "STOPPING=1");
         if (r < 0)
                 fprintf(stderr, "lsashmd: stopped on error: %s\n", strerror(-r));
+        /* Calls in flight finish and are answered, for a while: a package
+         * blocked for good must not keep lsashmd from stopping. */
+        if (host_drain(h, SHUTDOWN_WAIT_MS) < 0) {
+                /* The host said how many. Its workers still run package
+                 * code: nothing may be unloaded or freed under them, and
+                 * exit() would run destructors beside them. */
+                fprintf(stderr, "lsashmd: exiting without the calls still running\n");
+                fflush(stderr);
+                _exit(r < 0 ? EXIT_NOT_SERVING : 0);
+        }
         host_destroy(h);
         config_free(&cfg);
         return r < 0 ? EXIT_NOT_SERVING : 0;
