@@ -122,8 +122,11 @@ static void child_slow_package(void *arg, int index)
         fprintf(stderr, "child: p99 of %d clients' calls: %u us quiet, %u us while one call sleeps %u ms\n", CROWD,
                 quiet, loaded, SLOW_MS);
         /* One thread serving all, the sleeping call held every other for
-         * up to 2 s: the loaded p99 was the sleep. */
-        CHECK(loaded < 2 * quiet + 50000u);
+         * up to 2 s: the loaded p99 was the sleep (1.9 s measured). The
+         * margin is for a loaded 2-CPU machine, where a quiet p99 of 20 ms
+         * may be 150 ms the next second. */
+        CHECK(loaded < 2 * quiet + 250000u);
+        CHECK(loaded < SLOW_MS * 1000u / 2);
 }
 
 static void test_workers_slow_call_stalls_no_one_else(void **state)
