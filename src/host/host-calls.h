@@ -75,6 +75,18 @@ struct host_call {
         unsigned nheap;
 };
 
+/* A request that calls into a package is answered on a worker (deferred
+ * by the layer above): fn runs there, owning c (host-base.h, "Threads"), with m
+ * (its pointers into the packet cleared: the packet is gone by then) and
+ * submit, the request's buffer, private (host_submit_take), released after
+ * fn. fn fills reply, whose type is set already, and may set *reply_fd to a
+ * descriptor to send with it (closed after sending). The host's thread
+ * sends the reply, then reads c's next request; a client gone meanwhile
+ * gets none, and its connection is released then. CALL is answered so, and
+ * any request that runs package code is to be. */
+typedef void host_deferred_fn(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
+                              struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd);
+
 /* ---- calls.c: call contexts, client buffers, package-to-package calls ---- */
 struct host_call *host_call_current(void);
 /* The serial of the connection whose call this thread is serving, looking

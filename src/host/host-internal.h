@@ -20,18 +20,12 @@ void host_config_defaults(struct host_config *cfg);
  * slots: the admin and logon groups that are set. Their number. */
 size_t host_privileged_gids(const struct host_config *cfg, gid_t ret[2]);
 
-/* A request that calls into a package is answered on a worker: fn runs
- * there, owning c (host-base.h, "Threads"), with m (its pointers into the
- * packet cleared: the packet is gone by then) and submit, the request's
- * buffer, private, released after fn. fn fills reply, whose type is set
- * already, and may set *reply_fd to a descriptor to send with it (closed
- * after sending). The host's thread sends the reply, then reads c's next
- * request; a client gone meanwhile gets none, and its connection is
- * released then. CALL is handled so; LOGON is meant to be. */
-typedef void host_deferred_fn(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-                              struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd);
-/* On the host's thread, for a request of c just decoded: submit is taken
- * over (emptied). 0, or CONN_GONE (out of memory: c was dropped). */
+/* On the host's thread, for a request of c just decoded (after
+ * host_submit_take of its buffer): have fn answer it on a worker
+ * (host_deferred_fn, host-calls.h). submit is taken over (emptied). 0, or
+ * CONN_GONE (out of memory, no worker: c was dropped). A request type
+ * whose message points into the packet clears those pointers here, as
+ * CALL's data is. */
 int host_defer(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
                struct host_submit *submit, host_deferred_fn *fn);
 
