@@ -549,7 +549,7 @@ static int dispatch_wait(struct host *h, int timeout_ms)
                 }
                 struct host_conn *c = (struct host_conn *)conn_event(&h->cs, &evs[i]);
                 /* busy: paused after this round's events were fetched */
-                if (c && !c->busy && evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                if (c && !c->busy && !h->draining && evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                         serve_conn(h, c);
         }
         conn_reap(&h->cs);
