@@ -512,11 +512,52 @@ static void test_workers_large_submit(void **state)
         assert_int_equal(tu_count_fds(), fds);
 }
 
+/* The codec: a CALL past 64 KiB carries no bytes (they are in its memfd),
+ * and says so; one with bytes, or past 256 MiB, is malformed. */
+static void test_workers_wire_large_call(void **state)
+{
+        (void)state;
+        static uint8_t buf[LSA_WIRE_MAX_MESSAGE];
+        struct lsa_wire_message m = { .type = LSA_WIRE_CALL }, d;
+        m.call.package = 3;
+        m.call.submit_base = 0x10000;
+        m.call.length = LSA_WIRE_MAX_SUBMIT + 1;
+        size_t len = lsa_wire_encode(&m, buf);
+        assert_int_equal(len, LSA_WIRE_HEADER_SIZE + 20);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_int_equal(d.call.length, LSA_WIRE_MAX_SUBMIT + 1);
+        assert_null(d.call.data);
+        assert_true(lsa_wire_carries_fd(&d));
+        /* The same with one byte inline: malformed. */
+        buf[len] = 0;
+        buf[4] = (uint8_t)(len + 1);
+        assert_int_equal(lsa_wire_decode(buf, len + 1, 1, &d), -EBADMSG);
+        /* Past what any host takes. */
+        m.call.length = LSA_WIRE_MAX_SUBMIT_MEMFD + 1;
+        assert_int_equal(lsa_wire_encode(&m, buf), 0);
+        m.call.length = LSA_WIRE_MAX_SUBMIT_MEMFD;
+        len = lsa_wire_encode(&m, buf);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        buf[LSA_WIRE_HEADER_SIZE + 16] = 1; /* length's low byte: 256 MiB + 1 */
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), -EBADMSG);
+        /* Inline: no descriptor. */
+        uint8_t data[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+        m.call.length = sizeof(data);
+        m.call.data = data;
+        len = lsa_wire_encode(&m, buf);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_false(lsa_wire_carries_fd(&d));
+        assert_memory_equal(d.call.data, data, sizeof(data));
+        struct lsa_wire_message f = { .type = LSA_WIRE_FREE };
+        assert_false(lsa_wire_carries_fd(&f));
+}
+
 int main(void)
 {
         if (!host_fixture_root("test-host-workers"))
                 return 0;
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_workers_wire_large_call),
                 cmocka_unit_test_setup(test_workers_one_connection_in_order, workers_setup),
                 cmocka_unit_test_setup(test_workers_memfd_checked, workers_setup),
                 cmocka_unit_test_setup(test_workers_memfd_protocol, workers_setup),
