@@ -500,6 +500,14 @@ static void child_large_submit(void *arg, int index)
         NTSTATUS proto = 0;
         CHECK_ST(LsaCallAuthenticationPackage(h, id, &ret, LSA_WIRE_MAX_SUBMIT_MEMFD + 1u, &ret, &ret_len, &proto),
                  STATUS_INVALID_BUFFER_SIZE);
+        /* An unreadable buffer: the client library says so, nothing is sent. */
+        void *none = mmap(NULL, 2 * LSA_WIRE_MAX_SUBMIT, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(none != MAP_FAILED);
+        CHECK_ST(LsaCallAuthenticationPackage(h, id, none, 2 * LSA_WIRE_MAX_SUBMIT, &ret, &ret_len, &proto),
+                 STATUS_ACCESS_VIOLATION);
+        CHECK_ST(proto, STATUS_ACCESS_VIOLATION);
+        munmap(none, 2 * LSA_WIRE_MAX_SUBMIT);
+        digest_call(h, id, LSA_WIRE_MAX_SUBMIT + 1, STATUS_SUCCESS);
         CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
 }
 

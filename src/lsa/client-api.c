@@ -599,8 +599,11 @@ static NTSTATUS submit_memfd(const void *submit, ULONG len, int *ret_fd)
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
+                        int e = n < 0 ? errno : ENOSPC;
                         close(fd);
-                        return STATUS_NO_MEMORY; /* tmpfs full: memory, in effect */
+                        /* EFAULT: the buffer is not readable (the kernel says
+                         * so instead of our faulting); else memory, in effect. */
+                        return e == EFAULT ? STATUS_ACCESS_VIOLATION : STATUS_NO_MEMORY;
                 }
                 done += (size_t)n;
         }
