@@ -950,6 +950,7 @@ static void test_client_arguments(void **state)
         PVOID base = &msg;
         ULONG size = 3;
         assert_int_equal(LsashmMapSection(fake, 1, &base, &size), STATUS_INVALID_HANDLE);
+        assert_int_equal(LsashmMapFrozenSection(fake, 1, &base, &size), STATUS_INVALID_HANDLE);
         assert_int_equal(LsashmUnmapSection(&msg), STATUS_NOT_MAPPED_VIEW);
 }
 

@@ -295,7 +295,14 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmGetTokenUnixIds(HANDLE Token, PULONG U
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId,
                                                      PVOID *BaseAddress, PULONG ViewSize);
 
-/* Unmap a view from LsashmMapSection: STATUS_SUCCESS, or
+/* The same, only for a frozen section (LsashmFreezeSection): the view is
+ * read-only and the kernel refuses every write to the section, by anyone,
+ * so what the caller checks once stays true. A section that is not frozen
+ * is not mapped: STATUS_OBJECT_TYPE_MISMATCH; otherwise as above. */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmMapFrozenSection(HANDLE LsaHandle, ULONGLONG SectionId,
+                                                           PVOID *BaseAddress, PULONG ViewSize);
+
+/* Unmap a view from LsashmMapSection or LsashmMapFrozenSection: STATUS_SUCCESS, or
  * STATUS_NOT_MAPPED_VIEW for any other address. */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmUnmapSection(PVOID BaseAddress);
 

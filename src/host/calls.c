@@ -469,7 +469,7 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
         uint64_t off = 0;
         int kept = host_call_keep_buffer(c, &call, ret, ret_len, NT_SUCCESS(st), &off);
         if (kept < 0) {
-                host_logf(h, "package %s returned a buffer outside its client buffers "
+                host_logf(h, HOST_LOG_WARNING "package %s returned a buffer outside its client buffers "
                              "(length %u); call refused", p->name, (unsigned)ret_len);
                 reply->status = STATUS_INTERNAL_ERROR;
                 reply->protocol_status = STATUS_INTERNAL_ERROR;
@@ -578,7 +578,9 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
                         if (call.heap[i] == *ret)
                                 kept = (int)i;
                 if (kept < 0 || *ret_len > call.heap_len[kept]) {
-                        host_logf(h, "package %s returned a buffer that is not its client buffer; call refused",
+                        host_logf(h,
+                                  HOST_LOG_WARNING
+                                  "package %s returned a buffer that is not its client buffer; call refused",
                                   p->name);
                         st = STATUS_INTERNAL_ERROR;
                         *proto = STATUS_INTERNAL_ERROR;

@@ -33,7 +33,8 @@ static void conn_closing(void *ctx, struct conn_peer *p);
 
 static void log_sink(void *ctx, const char *line)
 {
-        host_logf(ctx, "%s", line);
+        /* Lines about clients: refused, dropped, left out. */
+        host_logf(ctx, HOST_LOG_NOTICE "%s", line);
 }
 
 static int bind_socket(struct host *h, const char *path, mode_t mode)
@@ -119,6 +120,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
         if (!h)
                 return -ENOMEM;
         h->cfg = *cfg;
+        clock_gettime(CLOCK_BOOTTIME, &h->started);
         host_config_defaults(&h->cfg);
         h->cfg.socket_path = NULL; /* not ours to keep */
         h->listen_fd = -1;

@@ -170,7 +170,7 @@ static NTSTATUS call_logon_user(struct host_package *p, struct host_call *call, 
 
 static NTSTATUS logon_refuse(struct host *h, struct host_package *p, const char *why)
 {
-        host_logf(h, "package %s: LogonUser: %s; logon refused", p->name, why);
+        host_logf(h, HOST_LOG_WARNING "package %s: LogonUser: %s; logon refused", p->name, why);
         return STATUS_INTERNAL_ERROR;
 }
 
@@ -286,7 +286,7 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
                         st = host_session_establish(&o.logon_id, &data, &session);
                         if (st == STATUS_NO_SUCH_LOGON_SESSION)
                                 host_logf(h,
-                                          "package %s: LogonUser succeeded without creating its logon "
+                                          HOST_LOG_WARNING "package %s: LogonUser succeeded without creating its logon "
                                           "session; logon refused",
                                           p->name);
                 }

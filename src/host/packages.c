@@ -185,7 +185,7 @@ void host_package_unload(struct host *h, struct host_package *p)
                 NTSTATUS st = p->table.Shutdown();
                 host_active_package = outer;
                 if (!NT_SUCCESS(st))
-                        host_logf(h, "package %s: Shutdown returned 0x%08X", p->name, (unsigned)st);
+                        host_logf(h, HOST_LOG_WARNING "package %s: Shutdown returned 0x%08X", p->name, (unsigned)st);
         }
         host_packages_release_owned(h, p);
         for (unsigned i = 0; i < h->npackages; i++) {
@@ -197,7 +197,7 @@ void host_package_unload(struct host *h, struct host_package *p)
                 }
         }
         void *dl = p->dl;
-        host_logf(h, "unloaded package %s", p->name);
+        host_logf(h, HOST_LOG_INFO "unloaded package %s", p->name);
         package_free(p);
         if (dl && !library_in_use(h, dl, NULL))
                 dlclose(dl);
@@ -209,7 +209,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
 {
         static unsigned next_id;
         if (h->npackages >= HOST_MAX_PACKAGES) {
-                host_logf(h, "package %s: not loaded: %u packages already", path, HOST_MAX_PACKAGES);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %u packages already", path, HOST_MAX_PACKAGES);
                 return -ENOSPC;
         }
         struct host_package *p = calloc(1, sizeof(*p));
@@ -269,7 +269,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
                 why = "a package of that name is already loaded";
         }
         if (why) {
-                host_logf(h, "package %s: not loaded: %s", path, why);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %s", path, why);
                 /* Initialised far enough to own something: let it clean up. */
                 if (NT_SUCCESS(st) && p->table.Shutdown) {
                         host_active_package = p;
@@ -286,7 +286,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
         p->info.Comment = NULL;
         next_id++;
         h->packages[h->npackages++] = p;
-        host_logf(h, "loaded package %s (id %u, version 0x%08X) from %s", p->name, p->id,
+        host_logf(h, HOST_LOG_INFO "loaded package %s (id %u, version 0x%08X) from %s", p->name, p->id,
                   (unsigned)version, path);
         return 0;
 }
@@ -326,14 +326,14 @@ int host_load_package(struct host *h, const char *path)
         void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
                 const char *e = dlerror();
-                host_logf(h, "package %s: not loaded: %s", path, e ? e : "dlopen failed");
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %s", path, e ? e : "dlopen failed");
                 return -ENOENT;
         }
         /* dlopen hands back the library already loaded under another path
          * or the same one: initialising it again would reset the state of
          * the package that is serving. */
         if (library_in_use(h, dl, NULL)) {
-                host_logf(h, "package %s: not loaded: that library is already loaded", path);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: that library is already loaded", path);
                 dlclose(dl);
                 return -EEXIST;
         }
@@ -347,7 +347,7 @@ int host_load_package(struct host *h, const char *path)
                                 dlclose(dl);
                         return r;
                 }
-                host_logf(h, "package %s: not loaded: neither %s nor %s", path, SECPKG_LSAMODEINIT_NAME,
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: neither %s nor %s", path, SECPKG_LSAMODEINIT_NAME,
                           LSA_AP_NAME_INITIALIZE_PACKAGE);
                 dlclose(dl);
                 return -ENOEXEC;
@@ -370,7 +370,7 @@ int host_load_package(struct host *h, const char *path)
                 why = buf;
         }
         if (why) {
-                host_logf(h, "package %s: not loaded: %s", path, why);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %s", path, why);
                 dlclose(dl);
                 return -EINVAL;
         }

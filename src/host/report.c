@@ -67,9 +67,48 @@ static uint64_t refused_frees(const struct host_package *p)
         return __atomic_load_n(&p->heap_refused_frees, __ATOMIC_RELAXED);
 }
 
+/* ---- the daemon: version, uptime, configuration, limits ---- */
+
+static uint64_t uptime_s(const struct host *h)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_BOOTTIME, &now);
+        return now.tv_sec > h->started.tv_sec ? (uint64_t)(now.tv_sec - h->started.tv_sec) : 0;
+}
+
+static void daemon_json(struct host *h, FILE *f)
+{
+        fprintf(f, "\"daemon\":{\"version\":");
+        json_str(f, LSASHM_VERSION);
+        fprintf(f, ",\"pid\":%d,\"uptime_s\":%" PRIu64 ",\"config\":", (int)getpid(), uptime_s(h));
+        if (h->cfg.config_path)
+                json_str(f, h->cfg.config_path);
+        else
+                fputs("null", f);
+        fprintf(f, ",\"limits\":{\"max_connections\":%u,\"max_connections_per_uid\":%u,"
+                   "\"reserved_connections\":%u,\"reply_max\":%" PRIu64 "}},",
+                h->cfg.max_connections, h->cfg.max_connections_per_uid, h->cfg.reserved_connections,
+                h->cfg.reply_max);
+}
+
+static void daemon_text(struct host *h, FILE *f)
+{
+        uint64_t up = uptime_s(h);
+        fprintf(f, "lsashmd %s, pid %d, up %" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 "\n", LSASHM_VERSION,
+                (int)getpid(), up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+        fputs("Configuration: ", f);
+        text_str(f, h->cfg.config_path ? h->cfg.config_path : "", 0);
+        fprintf(f, "\nLimits: max-connections %u, max-connections-per-uid %u, reserved-connections %u, "
+                   "reply-max %" PRIu64 "\n\n",
+                h->cfg.max_connections, h->cfg.max_connections_per_uid, h->cfg.reserved_connections,
+                h->cfg.reply_max);
+}
+
 static void report_json(struct host *h, FILE *f)
 {
-        fprintf(f, "{\"packages\":[");
+        fputc('{', f);
+        daemon_json(h, f);
+        fprintf(f, "\"packages\":[");
         for (unsigned i = 0; i < h->npackages; i++) {
                 const struct host_package *p = h->packages[i];
                 fprintf(f, "%s{\"id\":%u,\"name\":", i ? "," : "", p->id);
@@ -124,6 +163,7 @@ static void report_json(struct host *h, FILE *f)
 
 static void report_text(struct host *h, FILE *f)
 {
+        daemon_text(h, f);
         fprintf(f, "Packages: %u\n", h->npackages);
         if (h->npackages)
                 fprintf(f, "  %-4s %-24s %-10s %10s %8s %10s  %s\n", "ID", "NAME", "VERSION", "CALLS", "FAILED",

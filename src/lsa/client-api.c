@@ -835,7 +835,7 @@ static void section_unmap_request(struct lsa_conn *c, uint64_t id)
 
 /* Under c->lock: the MAP_REPLY and its descriptor (closed here) into v. */
 static NTSTATUS map_reply_take(struct lsa_conn *c, uint64_t id, const struct lsa_wire_map_reply *r, int fd,
-                               struct lsa_view *v)
+                               bool frozen_only, struct lsa_view *v)
 {
         if (!NT_SUCCESS(r->status) && fd < 0)
                 return r->status;
@@ -844,6 +844,14 @@ static NTSTATUS map_reply_take(struct lsa_conn *c, uint64_t id, const struct lsa
                         close(fd);
                 conn_break(c);
                 return STATUS_PORT_DISCONNECTED;
+        }
+        /* Asked for a frozen section: the kernel's word for it, the seals
+         * on the descriptor itself, and nothing writable. */
+        int seals = frozen_only ? fcntl(fd, F_GET_SEALS) : 0;
+        if (frozen_only && (seals < 0 || !(seals & F_SEAL_WRITE) || r->writable)) {
+                close(fd);
+                section_unmap_request(c, id);
+                return STATUS_OBJECT_TYPE_MISMATCH;
         }
         void *base = mmap(NULL, (size_t)r->size, PROT_READ | (r->writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
         int e = errno;
@@ -859,7 +867,7 @@ static NTSTATUS map_reply_take(struct lsa_conn *c, uint64_t id, const struct lsa
         return STATUS_SUCCESS;
 }
 
-static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, PVOID *ret_base, PULONG ret_size)
+static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, bool frozen_only, PVOID *ret_base, PULONG ret_size)
 {
         struct lsa_view *v = calloc(1, sizeof(*v));
         if (!v)
@@ -874,7 +882,7 @@ static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, PVOID *ret_base, PU
         if (r < 0)
                 st = broken_status(r);
         else
-                st = map_reply_take(c, id, &m.map_reply, fd, v);
+                st = map_reply_take(c, id, &m.map_reply, fd, frozen_only, v);
         pthread_mutex_unlock(&c->lock);
         if (st != STATUS_SUCCESS) {
                 free(v);
@@ -891,7 +899,8 @@ static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, PVOID *ret_base, PU
         return STATUS_SUCCESS;
 }
 
-NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *BaseAddress, PULONG ViewSize)
+static NTSTATUS map_section_call(HANDLE LsaHandle, ULONGLONG SectionId, bool frozen_only, PVOID *BaseAddress,
+                                 PULONG ViewSize)
 {
         if (BaseAddress)
                 *BaseAddress = NULL;
@@ -904,9 +913,19 @@ NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *Ba
         if (SectionId == 0 || BaseAddress == NULL || ViewSize == NULL)
                 st = STATUS_INVALID_PARAMETER;
         else
-                st = map_section(c, SectionId, BaseAddress, ViewSize);
+                st = map_section(c, SectionId, frozen_only, BaseAddress, ViewSize);
         conn_put(c);
         return st;
+}
+
+NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *BaseAddress, PULONG ViewSize)
+{
+        return map_section_call(LsaHandle, SectionId, false, BaseAddress, ViewSize);
+}
+
+NTSTATUS NTAPI LsashmMapFrozenSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *BaseAddress, PULONG ViewSize)
+{
+        return map_section_call(LsaHandle, SectionId, true, BaseAddress, ViewSize);
 }
 
 NTSTATUS NTAPI LsashmUnmapSection(PVOID BaseAddress)
