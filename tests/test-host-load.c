@@ -171,6 +171,13 @@ static TP_CLIENT_INFO_REPLY c_client_info(HANDLE h, ULONG id)
         return ci;
 }
 
+/* A client's LogonId: SYSTEM_LUID for root, else its uid's LUID from the
+ * allocator, which starts above the well-known ones (src/host/luid.c). */
+static bool logon_id_low_is_ours(ULONG low)
+{
+        return getuid() == 0 ? low == 0x3e7 : low >= 0x10000;
+}
+
 static void child_routing(void *arg, int index)
 {
         (void)arg;
@@ -184,7 +191,7 @@ static void child_routing(void *arg, int index)
         CHECK(ci.Restricted);
         CHECK_EQ(ci.ProcessID, getpid());
         CHECK_EQ(ci.ThreadID, gettid());
-        CHECK_EQ(ci.LogonIdLow, getuid());
+        CHECK(logon_id_low_is_ours(ci.LogonIdLow));
         CHECK(ci.CallInfoOk);
         CHECK_EQ(ci.CallProcessId, getpid());
         CHECK_EQ(ci.CallAttributes & SECPKG_CALL_IS_TCB, 0);
@@ -234,7 +241,7 @@ static void child_logon_as(void *arg, int index)
                 TP_CLIENT_INFO_REPLY ci = c_client_info(h, c_lookup(h, TP_NAME_OK));
                 CHECK_EQ(ci.Entry, TP_ENTRY_CALL);
                 CHECK(ci.HasTcbPrivilege);
-                CHECK_EQ(ci.LogonIdLow, getuid());
+                CHECK(logon_id_low_is_ours(ci.LogonIdLow));
         } else {
                 CHECK(h == NULL);
         }
@@ -242,7 +249,11 @@ static void child_logon_as(void *arg, int index)
         HANDLE u = c_untrusted();
         TP_CLIENT_INFO_REPLY ci = c_client_info(u, c_lookup(u, TP_NAME_OK));
         CHECK_EQ(ci.Entry, TP_ENTRY_UNTRUSTED);
-        CHECK_EQ(ci.LogonIdLow, getuid());
+        CHECK(logon_id_low_is_ours(ci.LogonIdLow));
+        /* One LogonId per uid, whatever the connection. */
+        HANDLE u2 = c_untrusted();
+        TP_CLIENT_INFO_REPLY ci2 = c_client_info(u2, c_lookup(u2, TP_NAME_OK));
+        CHECK_EQ(ci2.LogonIdLow, ci.LogonIdLow);
 }
 
 static void test_host_logon_process_refused_for_nobody(void **state)

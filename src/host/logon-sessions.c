@@ -29,7 +29,7 @@ NTSTATUS NTAPI host_CreateLogonSession(PLUID LogonId)
         uint64_t k = luid_key(LogonId);
         NTSTATUS st = STATUS_SUCCESS;
         pthread_mutex_lock(&sessions_lock);
-        if (oa_table_find(&sessions, k)) {
+        if (oa_table_find(&sessions, k) || host_luid_is_client(LogonId)) { /* a client's LogonId (luid.c) */
                 st = STATUS_LOGON_SESSION_COLLISION;
         } else if (sessions.count >= SESSIONS_MAX) {
                 st = STATUS_INSUFFICIENT_RESOURCES;
