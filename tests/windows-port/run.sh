@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The Windows-style package and client (this directory) through a real
+# lsashmd, and lsashmd --check on them and on an unfinished port.
+# Usage: run.sh LSASHMD PACKAGE.so CLIENT BROKEN.so
+set -u
+lsashmd=$1 package=$2 client=$3 broken=$4
+dir=$(mktemp -d /tmp/lsashm-winstyle-XXXXXX) || exit 1
+pid=
+cleanup() {
+        [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+        echo "windows-port: $*" >&2
+        for f in "$dir"/*.out "$dir"/*.err; do
+                [ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
+        done
+        exit 1
+}
+
+# --check: the good package loads; the unfinished one names both missing
+# functions and exits 1.
+"$lsashmd" --check "$package" >"$dir/check.out" 2>"$dir/check.err" || fail "--check on the good package failed"
+grep -q ": ok$" "$dir/check.out" || fail "--check did not say ok"
+grep -q "from lsashmd: AllocateLocallyUniqueId" "$dir/check.out" || fail "--check did not list AllocateLocallyUniqueId"
+grep -q "loaded package WinStyle" "$dir/check.out" || fail "--check did not load WinStyle"
+"$lsashmd" --check "$broken" >"$dir/broken.out" 2>"$dir/broken.err"
+[ $? -eq 1 ] || fail "--check on the broken package did not exit 1"
+grep -q "unresolved: GetComputerNameW" "$dir/broken.out" || fail "--check missed GetComputerNameW"
+grep -q "unresolved: RtlAnsiStringToUnicodeString" "$dir/broken.out" || fail "--check missed RtlAnsiStringToUnicodeString"
+grep -q "2 unresolved symbol(s)" "$dir/broken.out" || fail "--check did not count 2 unresolved symbols"
+
+# The package served by lsashmd, the client as root and as nobody.
+: >"$dir/empty.conf"
+chmod 755 "$dir"
+cp "$client" "$dir/client" && chmod 755 "$dir/client"
+"$lsashmd" --config "$dir/empty.conf" --socket "$dir/s.sock" --package "$package" 2>"$dir/lsashmd.err" &
+pid=$!
+i=0
+while [ ! -S "$dir/s.sock" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && fail "lsashmd did not listen within 20 s"
+        kill -0 "$pid" 2>/dev/null || fail "lsashmd exited"
+        sleep 0.1
+done
+LSASHM_SOCKET=$dir/s.sock timeout 30 "$dir/client" >"$dir/root.out" 2>"$dir/root.err" || fail "client (root) failed"
+grep -q "winstyle-client: ok" "$dir/root.out" || fail "client (root) did not say ok"
+grep -q "logon id 00000000:000003e7" "$dir/root.out" || fail "root's LogonId is not SYSTEM_LUID"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        LSASHM_SOCKET=$dir/s.sock timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$dir/client" >"$dir/nobody.out" 2>"$dir/nobody.err" || fail "client (nobody) failed"
+        grep -q "winstyle-client: ok" "$dir/nobody.out" || fail "client (nobody) did not say ok"
+fi
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+pid=
+[ $status -eq 0 ] || fail "lsashmd exited $status after SIGTERM"
+echo "windows-port: ok"
