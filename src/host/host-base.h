@@ -8,7 +8,7 @@
  * The layers, bottom up. Each header includes the one below it; a file
  * includes its own layer's header, never one above, and names nothing a
  * header above declares (tests/layering-host.sh checks all three):
- *   1 host-base.h      base.c protect.c luid.c (host.h, the public face, too)
+ *   1 host-base.h      base.c protect.c luid.c elf-file.c (host.h, the public face, too)
  *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c crash-context.c
  *   3 host-sections.h  sections.c
  *   4 host-calls.h     calls.c failure-reason.c

@@ -296,6 +296,11 @@ int host_load_package(struct host *h, const char *path)
                 parameters_init();
                 function_table_ready = true;
         }
+        char bad[96];
+        if (host_package_file_check(path, bad, sizeof(bad)) < 0) { /* before dlopen can fault on it */
+                host_logf(h, "package %s: not loaded: %s", path, bad);
+                return -ENOEXEC;
+        }
         void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
                 const char *e = dlerror();

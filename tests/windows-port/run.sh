@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The Windows-style package and client (this directory) through a real
 # lsashmd, and lsashmd --check on them and on an unfinished port.
-# Usage: run.sh LSASHMD PACKAGE.so CLIENT BROKEN.so
+# Usage: run.sh LSASHMD PACKAGE.so CLIENT BROKEN.so INIT-FAILS.so
 set -u
-lsashmd=$1 package=$2 client=$3 broken=$4
+lsashmd=$1 package=$2 client=$3 broken=$4 init_fails=$5
 dir=$(mktemp -d /tmp/lsashm-winstyle-XXXXXX) || exit 1
 pid=
 cleanup() {
@@ -31,6 +31,31 @@ grep -q "loaded package WinStyle" "$dir/check.out" || fail "--check did not load
 grep -q "unresolved: GetComputerNameW" "$dir/broken.out" || fail "--check missed GetComputerNameW"
 grep -q "unresolved: RtlAnsiStringToUnicodeString" "$dir/broken.out" || fail "--check missed RtlAnsiStringToUnicodeString"
 grep -q "2 unresolved symbol(s)" "$dir/broken.out" || fail "--check did not count 2 unresolved symbols"
+
+# A package whose SpInitialize fails: the step and its status are named.
+"$lsashmd" --check "$init_fails" >"$dir/init.out" 2>"$dir/init.err"
+[ $? -eq 1 ] || fail "--check on a failing SpInitialize did not exit 1"
+grep -q "SpInitialize returned 0xC0000001" "$dir/init.out" || fail "--check did not name the failing step"
+
+# Not packages at all, truncated ones, and one whose section headers point
+# past its end: a clear "does not load" (exit 1), never a crash.
+check_refused() { # FILE WHAT
+        "$lsashmd" --check "$1" >"$dir/bad.out" 2>"$dir/bad.err"
+        st=$?
+        [ $st -eq 1 ] || fail "--check on $2 exited $st, not 1"
+        grep -q "does not load$" "$dir/bad.out" || fail "--check on $2 did not say it does not load"
+}
+check_refused "$0" "a shell script"
+check_refused "$dir/missing.so" "a missing file"
+for n in 16 64 200 1000 4000; do
+        head -c $n "$package" >"$dir/trunc.so"
+        check_refused "$dir/trunc.so" "the package cut to $n bytes"
+done
+cp "$package" "$dir/badsh.so"
+# e_shoff (8 bytes at offset 40 of an ELF64 header) far past the end.
+printf '\377\377\377\177\000\000\000\000' | dd of="$dir/badsh.so" bs=1 seek=40 conv=notrunc 2>/dev/null
+check_refused "$dir/badsh.so" "section headers past the end"
+grep -q "section headers past the end of the file" "$dir/bad.out" || fail "--check did not say why"
 
 # The package served by lsashmd, the client as root and as nobody.
 : >"$dir/empty.conf"
