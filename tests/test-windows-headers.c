@@ -54,6 +54,7 @@ _Static_assert(_Generic((ULONGLONG)0, unsigned long long : 1, default : 0), "ULO
 _Static_assert(_Generic((LONGLONG)0, long long : 1, default : 0), "LONGLONG is long long");
 _Static_assert(_Generic(TEXT("x")[0], WCHAR : 1, default : 0), "TEXT() is a WCHAR string");
 _Static_assert(sizeof(TEXT("ab")) == 3 * sizeof(WCHAR), "TEXT() counts UTF-16 units");
+_Static_assert(sizeof(_T("ab")) == sizeof(TEXT("ab")) && UNICODE_NULL == 0, "_T() is TEXT()");
 _Static_assert(offsetof(LARGE_INTEGER, LowPart) == 0 && offsetof(LARGE_INTEGER, HighPart) == 4, "LARGE_INTEGER");
 _Static_assert(offsetof(LARGE_INTEGER, u.HighPart) == 4, "LARGE_INTEGER.u");
 _Static_assert(sizeof(SEC_WINNT_AUTH_IDENTITY_W) == 48, "SEC_WINNT_AUTH_IDENTITY_W is 48 bytes on x64");

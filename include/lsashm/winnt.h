@@ -89,6 +89,16 @@ extern "C" {
 /* TEXT("x") is a WCHAR string: a port is a Unicode build. */
 #define __TEXT(quote) u##quote
 #define TEXT(quote)   __TEXT(quote)
+/* <tchar.h>'s spellings, for a Unicode build. */
+#ifndef _T
+#define _T(x) __TEXT(x)
+#endif
+#ifndef _TEXT
+#define _TEXT(x) __TEXT(x)
+#endif
+#define UNICODE_NULL ((WCHAR)0)
+#define ANSI_NULL    ((CHAR)0)
+#define MAX_PATH     260
 
 #define RTL_NUMBER_OF(A)                        (sizeof(A) / sizeof((A)[0]))
 #define ARRAYSIZE(A)                            RTL_NUMBER_OF(A)
@@ -192,6 +202,8 @@ static inline NTSTATUS NtQuerySystemTime(PLARGE_INTEGER SystemTime)
         struct timespec ts;
         if (!SystemTime)
                 return STATUS_ACCESS_VIOLATION;
+        /* Written on every path, so callers' compilers see it set. */
+        SystemTime->QuadPart = 0;
         if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
                 return STATUS_UNSUCCESSFUL;
         SystemTime->QuadPart = LSASHM_FILETIME_UNIX_EPOCH + (LONGLONG)ts.tv_sec * 10000000LL + ts.tv_nsec / 100;

@@ -47,8 +47,7 @@ typedef int BOOL, *PBOOL, *LPBOOL;
 /* long long, as Windows' __int64: the same 64 bits as int64_t, but a distinct
  * type to printf ("%llu") and to C++ overloads. */
 typedef long long LONGLONG, *PLONGLONG, LONG64, *PLONG64, INT64, *PINT64;
-typedef unsigned long long ULONGLONG, *PULONGLONG, ULONG64, *PULONG64, DWORD64, *PDWORD64, DWORDLONG,
-        UINT64, *PUINT64;
+typedef unsigned long long ULONGLONG, *PULONGLONG, ULONG64, *PULONG64, DWORD64, *PDWORD64, DWORDLONG, UINT64, *PUINT64;
 typedef int8_t INT8;
 typedef uint8_t UINT8;
 typedef int16_t INT16;
