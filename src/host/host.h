@@ -43,6 +43,10 @@ int host_create(const struct host_config *cfg, struct host **ret);
  * the host goes on serving the packages that did load. */
 int host_load_package(struct host *h, const char *path);
 unsigned host_package_count(const struct host *h);
+/* One line about loaded package number index (0 to count - 1): its name,
+ * id, interface version, GetInfo's capabilities, version, RPC id and
+ * maximum token, and the entry points it gave. 0, or -ENOENT. */
+int host_package_describe(const struct host *h, unsigned index, char *buf, size_t len);
 /* elf-file.c: a package file looked at without loading it.
  * host_package_file_check: 0 when path is a shared object of this machine
  * whose segments all lie inside the file (dlopen would fault reading past

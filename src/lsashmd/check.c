@@ -93,6 +93,9 @@ static int check_load(struct check *c, const char *path)
                 r = host_load_package(h, path);
                 if (r == 0 && host_package_count(h) == 0)
                         r = -EINVAL;
+                char line[1024];
+                for (unsigned i = 0; r == 0 && host_package_describe(h, i, line, sizeof(line)) == 0; i++)
+                        fprintf(c->out, "  package %s\n", line);
                 host_destroy(h);
         }
         unlink(sock);

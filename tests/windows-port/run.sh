@@ -26,6 +26,8 @@ fail() {
 grep -q ": ok$" "$dir/check.out" || fail "--check did not say ok"
 grep -q "from lsashmd: AllocateLocallyUniqueId" "$dir/check.out" || fail "--check did not list AllocateLocallyUniqueId"
 grep -q "loaded package WinStyle" "$dir/check.out" || fail "--check did not load WinStyle"
+grep -q "package WinStyle: .*capabilities 0x00002010, version 1, RPC id 0xFFFF.*entry points: CallPackageUntrusted Initialize Shutdown GetInfo QueryContextAttributes$" \
+        "$dir/check.out" || fail "--check did not show GetInfo's answer and the entry points"
 "$lsashmd" --check "$broken" >"$dir/broken.out" 2>"$dir/broken.err"
 [ $? -eq 1 ] || fail "--check on the broken package did not exit 1"
 grep -q "unresolved: GetComputerNameW" "$dir/broken.out" || fail "--check missed GetComputerNameW"
