@@ -483,6 +483,31 @@ static void test_logon_session_client_luids(void **state)
         assert_int_equal(NtAllocateLocallyUniqueId(NULL), STATUS_ACCESS_VIOLATION);
 }
 
+/* The uid -> LUID map is bounded: past HOST_LUID_MAX_UIDS uids, a new uid's
+ * GetClientInfo fails with STATUS_INSUFFICIENT_RESOURCES while the uids
+ * already known (and root) keep theirs. Fills the map for the rest of the
+ * process: registered last. */
+static void test_client_luids_bounded(void **state)
+{
+        (void)state;
+        LUID known, again, l;
+        assert_int_equal(host_luid_of_uid(4001, &known), STATUS_SUCCESS);
+        unsigned added = 0;
+        NTSTATUS st = STATUS_SUCCESS;
+        for (uid_t uid = 200000; st == STATUS_SUCCESS && added <= HOST_LUID_MAX_UIDS; uid++) {
+                st = host_luid_of_uid(uid, &l);
+                if (st == STATUS_SUCCESS)
+                        added++;
+        }
+        assert_int_equal(st, STATUS_INSUFFICIENT_RESOURCES);
+        assert_true(added < HOST_LUID_MAX_UIDS);
+        assert_int_equal(host_luid_of_uid(4001, &again), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&known, &again));
+        LUID sys = SYSTEM_LUID;
+        assert_int_equal(host_luid_of_uid(0, &l), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&l, &sys));
+}
+
 /* Many sessions, deleted in a scattered order: every survivor stays
  * findable while its neighbours in the table come and go. */
 static void test_logon_session_many(void **state)
@@ -1008,6 +1033,7 @@ int main(void)
                 cmocka_unit_test_setup(test_extended_call_flags_outside_a_call, fill_table),
                 cmocka_unit_test_setup(test_client_info_ex_outside_a_call, fill_table),
                 cmocka_unit_test_setup(test_inside_calls, fill_table),
+                cmocka_unit_test_setup(test_client_luids_bounded, fill_table), /* last: fills the map */
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
