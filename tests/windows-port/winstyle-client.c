@@ -111,6 +111,9 @@ int main(void)
                 else
                         EXPECT(!RtlEqualLuid(&Info->CallerLogonId, &System));
                 EXPECT(!RtlEqualLuid(&Info->FreshLuid, &Info->CallerLogonId));
+                /* A client's LogonId is never a package's logon session. */
+                EXPECT(Info->CallerSessionStatus == STATUS_LOGON_SESSION_COLLISION);
+                EXPECT(Info->FreshSessionStatus == STATUS_SUCCESS);
                 printf("winstyle-client: logon id %08lx:%08lx, time %08lx:%08lx\n",
                        (unsigned long)Info->CallerLogonId.HighPart, (unsigned long)Info->CallerLogonId.LowPart,
                        (unsigned long)Info->SystemTime.HighPart, (unsigned long)Info->SystemTime.LowPart);

@@ -118,6 +118,10 @@ static NTSTATUS QueryInfo(PLSA_CLIENT_REQUEST ClientRequest, PVOID *ProtocolRetu
         if (!NT_SUCCESS(Status))
                 return Status;
         Reply.Response.VerifyCount = VerifyCount;
+        Reply.Response.CallerSessionStatus = LsaTable->CreateLogonSession(&ClientInfo.LogonId);
+        Reply.Response.FreshSessionStatus = LsaTable->CreateLogonSession(&FreshLuid);
+        if (NT_SUCCESS(Reply.Response.FreshSessionStatus))
+                LsaTable->DeleteLogonSession(&FreshLuid);
         RtlCopyMemory(Reply.Name, PackageName, sizeof(PackageName));
 
         Status = LsaTable->AllocateClientBuffer(ClientRequest, sizeof(Reply), &ClientBuffer);

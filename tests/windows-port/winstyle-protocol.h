@@ -25,14 +25,17 @@ typedef struct _WINSTYLE_VERIFY_REQUEST {
         UNICODE_STRING Password;
 } WINSTYLE_VERIFY_REQUEST, *PWINSTYLE_VERIFY_REQUEST;
 
-/* Info: what the package knows of its caller; PackageName points into the
- * same return buffer. */
+/* Info: what the package knows of its caller, and whether a logon session
+ * could take the caller's LogonId (never: it is the client's) or a LUID the
+ * package allocated (yes); PackageName points into the same return buffer. */
 typedef struct _WINSTYLE_INFO_RESPONSE {
         WINSTYLE_MESSAGE_TYPE MessageType;
         LUID CallerLogonId;
         LUID FreshLuid;
         LARGE_INTEGER SystemTime;
         ULONG VerifyCount;
+        NTSTATUS CallerSessionStatus; /* CreateLogonSession of CallerLogonId */
+        NTSTATUS FreshSessionStatus;  /* CreateLogonSession of FreshLuid (then deleted) */
         UNICODE_STRING PackageName;
 } WINSTYLE_INFO_RESPONSE, *PWINSTYLE_INFO_RESPONSE;
 
