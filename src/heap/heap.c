@@ -292,6 +292,8 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
         h->live++;
         if (h->in_use > h->peak_in_use)
                 h->peak_in_use = h->in_use;
+        if (b->offset + need > h->high_water)
+                h->high_water = b->offset + need;
         *ret_offset = (uint64_t)b->offset << HEAP_GRANULE_SHIFT;
         if (ret_size)
                 *ret_size = (uint64_t)need << HEAP_GRANULE_SHIFT;
@@ -400,5 +402,6 @@ void heap_stats(const struct heap *h, struct heap_stats *ret)
                 .live_blocks = h->live,
                 .peak_in_use = h->peak_in_use << HEAP_GRANULE_SHIFT,
                 .tail_free = tail << HEAP_GRANULE_SHIFT,
+                .high_water = (uint64_t)h->high_water << HEAP_GRANULE_SHIFT,
         };
 }

@@ -107,6 +107,21 @@ static bool wipes(const struct lsashm_section *s)
         return !(s->flags & LSASHM_SECTION_NO_WIPE);
 }
 
+/*
+ * Whether every byte of free space is known to be zero, so that allocating
+ * need not zero it again. With wiping on, free() wipes each block before the
+ * heap can hand it out again and new pages come zero from the kernel; the
+ * owner's own mapping writes only into live blocks (writing a freed block is
+ * the owner's use-after-free). Anybody else needs a writable descriptor, and
+ * before one leaves the owner the seals are locked (commit_all_and_seal): from
+ * then on a client may scribble on free space, and allocation zeroes again,
+ * for the rest of the section's life.
+ */
+static bool free_space_is_zero(const struct lsashm_section *s)
+{
+        return wipes(s) && !s->seals_locked;
+}
+
 static int seal_size(struct lsashm_section *s)
 {
         if (s->size_sealed)
@@ -221,9 +236,11 @@ int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr
         }
         if (r < 0)
                 goto fail;
-        /* Zero the whole block: it may hold what a client wrote into free
-         * space, and the caller was promised zeros. */
-        memset(s->base + offset, 0, block_size);
+        /* The caller was promised zeros. Free space is zero already while
+         * nobody but the owner can write it (see free_space_is_zero); else
+         * the block may hold what a client wrote there: zero it. */
+        if (!free_space_is_zero(s))
+                memset(s->base + offset, 0, block_size);
         *ret_ptr = s->base + offset;
         return 0;
 fail:
@@ -292,8 +309,18 @@ static void section_release(struct lsashm_section *s)
         if (s->base) {
                 /* Clients may keep their mappings after we let go: what they
                  * can still read must be zeros, not the package's data. */
-                if (wipes(s) && s->committed && !s->owner_readonly)
-                        explicit_bzero(s->base, s->committed);
+                if (wipes(s) && !s->owner_readonly) {
+                        uint64_t len = s->committed;
+                        /* While only the owner could write, nothing above the
+                         * highest block ever handed out was written: those
+                         * pages are still as zero as the kernel gave them, and
+                         * touching them would only cost page faults. */
+                        uint64_t used = (uint64_t)s->heap.high_water << HEAP_GRANULE_SHIFT;
+                        if (free_space_is_zero(s) && used < len)
+                                len = used;
+                        if (len)
+                                explicit_bzero(s->base, len);
+                }
                 munmap(s->base, s->reserved);
         }
         if (s->fd >= 0)
