@@ -148,9 +148,14 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
                 return r == -EFBIG ? -ENOSPC : r;
         if (mprotect(start, delta, PROT_READ | PROT_WRITE) < 0)
                 return -errno;
-        /* Map the pages now, on this slow path, rather than one fault at a
-         * time inside later allocations. Best effort: older kernels lack it. */
-        (void)madvise(start, delta, MADV_POPULATE_WRITE);
+        /* Where allocation zeroes blocks, map the pages now, on this slow
+         * path, rather than one fault at a time inside later allocations.
+         * Where it does not (free space known zero), they are mapped by the
+         * first write of whoever uses them, as any fresh memory is, and pages
+         * nobody ever uses cost no fault at all. Best effort: older kernels
+         * lack it. */
+        if (!free_space_is_zero(s))
+                (void)madvise(start, delta, MADV_POPULATE_WRITE);
         r = heap_extend(&s->heap, new_committed);
         if (r < 0)
                 return r;
