@@ -133,8 +133,9 @@ static int seal_size(struct lsashm_section *s)
         return 0;
 }
 
-/* Make [committed, new_committed) accessible, real and known to the heap. */
-static int commit_to(struct lsashm_section *s, uint64_t new_committed)
+/* Make [committed, new_committed) accessible, real and known to the heap;
+ * map the pages too when an allocation that zeroes is about to use them. */
+static int commit_to(struct lsashm_section *s, uint64_t new_committed, bool populate)
 {
         uint64_t delta = new_committed - s->committed;
         uint8_t *start = s->base + s->committed;
@@ -148,13 +149,14 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
                 return r == -EFBIG ? -ENOSPC : r;
         if (mprotect(start, delta, PROT_READ | PROT_WRITE) < 0)
                 return -errno;
-        /* Where allocation zeroes blocks, map the pages now, on this slow
-         * path, rather than one fault at a time inside later allocations.
-         * Where it does not (free space known zero), they are mapped by the
-         * first write of whoever uses them, as any fresh memory is, and pages
-         * nobody ever uses cost no fault at all. Best effort: older kernels
-         * lack it. */
-        if (!free_space_is_zero(s))
+        /* Growing for an allocation that zeroes its block: map the pages
+         * now, in one call on this slow path, rather than one fault at a time
+         * inside the allocations that follow. Otherwise (at create, for a
+         * share, or where free space is known zero and allocation writes
+         * nothing) they are mapped by the first write of whoever uses them,
+         * as any fresh memory is, and pages nobody uses cost no fault at all.
+         * Best effort: older kernels lack it. */
+        if (populate)
                 (void)madvise(start, delta, MADV_POPULATE_WRITE);
         r = heap_extend(&s->heap, new_committed);
         if (r < 0)
@@ -172,7 +174,7 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
 static int commit_all(struct lsashm_section *s)
 {
         if (s->committed < s->reserved) {
-                int r = commit_to(s, s->reserved);
+                int r = commit_to(s, s->reserved, false);
                 if (r < 0)
                         return r;
         }
@@ -209,10 +211,11 @@ static int grow_for(struct lsashm_section *s, uint64_t size)
                 want = need;
         if (want > room)
                 want = room;
-        int r = commit_to(s, s->committed + want);
+        bool populate = !free_space_is_zero(s);
+        int r = commit_to(s, s->committed + want, populate);
         /* Under memory pressure settle for exactly what this request needs. */
         if (r < 0 && want > need)
-                r = commit_to(s, s->committed + need);
+                r = commit_to(s, s->committed + need, populate);
         return r;
 }
 
@@ -407,7 +410,7 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
                 goto fail;
         }
         if (initial) {
-                r = commit_to(s, initial);
+                r = commit_to(s, initial, false);
                 if (r < 0)
                         goto fail;
         }
