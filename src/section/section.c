@@ -24,10 +24,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "section/crash-wipe.h"
@@ -84,14 +86,8 @@ static struct lsashm_section *handle_get(void)
         pthread_mutex_unlock(&pool_lock);
         if (s)
                 return s;
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
-        if (pthread_mutex_init(&s->lock, NULL) != 0) {
-                free(s);
-                return NULL;
-        }
-        return s;
+        /* calloc: the lock starts free. */
+        return calloc(1, sizeof(*s));
 }
 
 static void handle_put(struct lsashm_section *s)
@@ -100,6 +96,23 @@ static void handle_put(struct lsashm_section *s)
         s->next_spare = pool;
         pool = s;
         pthread_mutex_unlock(&pool_lock);
+}
+
+void section_lock_wait(struct lsashm_section *s)
+{
+        /* Spin while the holder is most likely running, then give the CPU
+         * away (it may be the holder's), then nap: a long holder is in a
+         * syscall, and a napping waiter costs nobody anything. */
+        for (unsigned n = 0;; n++) {
+                if (n < 256)
+                        cpu_relax();
+                else if (n < 512)
+                        sched_yield();
+                else
+                        nanosleep(&(struct timespec){ .tv_nsec = 50000 }, NULL);
+                if (section_trylock(s))
+                        return;
+        }
 }
 
 static bool wipes(const struct lsashm_section *s)
@@ -348,7 +361,7 @@ void section_delete_locked(struct lsashm_section *s)
                         s->watchers[i].fn(s->watchers[i].ctx, s->id);
         memset(s->watchers, 0, sizeof(s->watchers));
         section_release(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         handle_put(s);
 }
 
@@ -422,12 +435,12 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         if (r < 0)
                 goto fail;
         s->live = true;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         *ret = s;
         return 0;
 fail:
         section_release(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         handle_put(s);
         return r;
 }
@@ -439,7 +452,7 @@ static int lock_live(struct lsashm_section *s)
                 return -EINVAL;
         section_lock(s);
         if (!s->live) {
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
                 return -ESTALE;
         }
         return 0;
@@ -462,7 +475,7 @@ int lsashm_section_alloc(lsashm_section_t *s, size_t size, void **ret_ptr)
         if (r < 0)
                 return r;
         r = section_alloc_locked(s, size, ret_ptr);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -472,7 +485,7 @@ int lsashm_section_free(lsashm_section_t *s, void *ptr)
         if (r < 0)
                 return r;
         r = section_free_locked(s, ptr);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -481,7 +494,7 @@ void *lsashm_section_base(lsashm_section_t *s)
         if (lock_live(s) < 0)
                 return NULL;
         void *base = s->base;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return base;
 }
 
@@ -497,7 +510,7 @@ int lsashm_section_offset(lsashm_section_t *s, const void *ptr, uint64_t *ret_of
                 r = -ERANGE;
         else
                 *ret_offset = p - base;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -510,7 +523,7 @@ void *lsashm_section_ptr(lsashm_section_t *s, uint64_t offset, size_t len)
         if (!__builtin_add_overflow(offset, (uint64_t)len, &end) && end <= s->committed &&
             offset < s->committed)
                 p = s->base + offset;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return p;
 }
 
@@ -606,7 +619,7 @@ int lsashm_section_freeze(lsashm_section_t *s)
         if (r < 0)
                 return r;
         r = section_freeze_locked(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -624,7 +637,7 @@ int lsashm_section_fd(lsashm_section_t *s)
         if (r < 0)
                 return r;
         r = section_fd_locked(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -636,7 +649,7 @@ int lsashm_section_stats(lsashm_section_t *s, struct lsashm_section_stats *ret)
         if (r < 0)
                 return r;
         section_stats_locked(s, ret);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return 0;
 }
 
@@ -646,7 +659,7 @@ int lsashm_section_check(lsashm_section_t *s)
         if (r < 0)
                 return r;
         r = section_check_locked(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -654,7 +667,7 @@ int lsashm_section_check(lsashm_section_t *s)
 
 void section_unlock(struct lsashm_section *s)
 {
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
 }
 
 uint64_t section_id_locked(const struct lsashm_section *s)
@@ -668,7 +681,7 @@ static int lock_identity(struct lsashm_section *s, uint64_t id)
         if (r < 0)
                 return r;
         if (s->id != id) {
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
                 return -ESTALE;
         }
         return 0;
@@ -680,7 +693,7 @@ int section_identity(struct lsashm_section *s, uint64_t *ret_id)
         if (r < 0)
                 return r;
         *ret_id = s->id;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return 0;
 }
 
@@ -697,7 +710,7 @@ int section_watch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, vo
                         r = 0;
                         break;
                 }
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -711,7 +724,7 @@ void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn,
                         s->watchers[i].ctx = NULL;
                         break; /* one registration: the section may be published under other names */
                 }
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
 }
 
 int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct section_share *ret)
@@ -721,7 +734,7 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
                 return r;
         if (s->committed == 0) {
                 /* Nothing to map yet: mmap of zero bytes is no view. */
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
                 return -ENODATA;
         }
         /* Readers-only sections carry F_SEAL_FUTURE_WRITE: nobody may get a
@@ -737,7 +750,7 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
         if (writable) {
                 r = commit_all_and_seal(s);
                 if (r < 0) {
-                        pthread_mutex_unlock(&s->lock);
+                        section_lock_release(s);
                         return r;
                 }
         }
@@ -757,7 +770,7 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
                                                .seals = seals < 0 ? 0u : (unsigned)seals,
                                                .writable = writable };
         }
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -768,6 +781,6 @@ int section_root_in_range(struct lsashm_section *s, uint64_t id, uint64_t root)
                 return r;
         if (root >= s->committed)
                 r = -ERANGE;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
