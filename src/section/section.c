@@ -162,13 +162,12 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed, bool popu
                 return r == -EFBIG ? -ENOSPC : r;
         if (mprotect(start, delta, PROT_READ | PROT_WRITE) < 0)
                 return -errno;
-        /* Growing for an allocation that zeroes its block: map the pages
-         * now, in one call on this slow path, rather than one fault at a time
-         * inside the allocations that follow. Otherwise (at create, for a
-         * share, or where free space is known zero and allocation writes
-         * nothing) they are mapped by the first write of whoever uses them,
-         * as any fresh memory is, and pages nobody uses cost no fault at all.
-         * Best effort: older kernels lack it. */
+        /* Growing for an allocation: map the pages now, in one call on this
+         * slow path, rather than one fault at a time inside the allocations
+         * and frees (zeroing, wiping) that follow. At create and for a share
+         * nobody asked for the memory yet: its pages are mapped by their
+         * first write, as any fresh memory is, and pages nobody uses cost no
+         * fault at all. Best effort: older kernels lack it. */
         if (populate)
                 (void)madvise(start, delta, MADV_POPULATE_WRITE);
         r = heap_extend(&s->heap, new_committed);
@@ -224,11 +223,10 @@ static int grow_for(struct lsashm_section *s, uint64_t size)
                 want = need;
         if (want > room)
                 want = room;
-        bool populate = !free_space_is_zero(s);
-        int r = commit_to(s, s->committed + want, populate);
+        int r = commit_to(s, s->committed + want, true);
         /* Under memory pressure settle for exactly what this request needs. */
         if (r < 0 && want > need)
-                r = commit_to(s, s->committed + need, populate);
+                r = commit_to(s, s->committed + need, true);
         return r;
 }
 
