@@ -39,6 +39,14 @@ extern void (*const host_packages_table_fill)(LSA_SECPKG_FUNCTION_TABLE *t);
  * has run, or once a load that got far enough to make any has failed: */
 extern void (*const host_packages_release_owned)(struct host *h, struct host_package *p);
 
+/* ---- package-status.c: LsashmSetPackageStatus ---- */
+/* A status slot for a package id, from before its first entry point... */
+void host_package_status_register(unsigned id);
+/* ...until it is freed (unloaded, or its load failed). */
+void host_package_status_forget(unsigned id);
+/* Its status line into buf (size bytes): true, or false when it has none. */
+bool host_package_status_get(unsigned id, char *buf, size_t size);
+
 /* ---- logon-sessions.c: CreateLogonSession, DeleteLogonSession ---- */
 LSA_CREATE_LOGON_SESSION host_CreateLogonSession;
 LSA_DELETE_LOGON_SESSION host_DeleteLogonSession;
