@@ -31,6 +31,11 @@
 
 #define NSSCACHE_PACKAGE_NAME "LsashmNssCache"
 
+/* Windows' value (ntstatus.h): the package has no generation to offer yet. */
+#ifndef STATUS_DEVICE_NOT_READY
+#define STATUS_DEVICE_NOT_READY ((NTSTATUS)0xC00000A3L)
+#endif
+
 /* The configuration file, unless $LSASHM_NSSCACHE_CONF names another. */
 #define NSSCACHE_DEFAULT_CONF "/etc/lsashm/nsscache.conf"
 

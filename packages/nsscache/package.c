@@ -35,12 +35,12 @@ struct call {
         PNTSTATUS protocol_status;
 };
 
-static NTSTATUS reply(const struct call *c, const void *data, ULONG size)
+static NTSTATUS reply(const struct call *c, void *data, ULONG size)
 {
         PVOID client = NULL;
         NTSTATUS st = nsscache.lsa->AllocateClientBuffer(c->request, size, &client);
         if (NT_SUCCESS(st)) {
-                st = nsscache.lsa->CopyToClientBuffer(c->request, size, client, (PVOID)data);
+                st = nsscache.lsa->CopyToClientBuffer(c->request, size, client, data);
                 if (!NT_SUCCESS(st))
                         nsscache.lsa->FreeClientBuffer(c->request, client);
         }

@@ -127,8 +127,8 @@ static bool in_package_host(void)
 /* Ask the package where the epoch and the current table are. */
 static NTSTATUS query(HANDLE h, NSSCACHE_QUERY_RESPONSE *ret)
 {
-        static const char name[] = NSSCACHE_PACKAGE_NAME;
-        LSA_STRING pkg_name = { sizeof(name) - 1, sizeof(name), (PCHAR)name };
+        char name[] = NSSCACHE_PACKAGE_NAME;
+        LSA_STRING pkg_name = { sizeof(name) - 1, sizeof(name), name };
         ULONG pkg;
         NTSTATUS st = LsaLookupAuthenticationPackage(h, &pkg_name, &pkg);
         if (!NT_SUCCESS(st))
@@ -141,13 +141,13 @@ static NTSTATUS query(HANDLE h, NSSCACHE_QUERY_RESPONSE *ret)
         if (NT_SUCCESS(st) && !NT_SUCCESS(pst))
                 st = pst;
         if (NT_SUCCESS(st) && (len < sizeof(*ret) || !buf))
-                st = STATUS_INVALID_NETWORK_RESPONSE;
+                st = STATUS_INTERNAL_ERROR;
         if (NT_SUCCESS(st))
                 memcpy(ret, buf, sizeof(*ret));
         if (buf)
                 LsaFreeReturnBuffer(buf);
         if (NT_SUCCESS(st) && ret->MessageType != NssCacheQueryMessage)
-                st = STATUS_INVALID_NETWORK_RESPONSE;
+                st = STATUS_INTERNAL_ERROR;
         return st;
 }
 
@@ -215,7 +215,7 @@ out:
         return s;
 }
 
-static const struct nss_snapshot *refresh_locked(void)
+static struct nss_snapshot *refresh_locked(void)
 {
         struct nss_snapshot *cur = nss_current;
         if (cur && __atomic_load_n(&cur->epoch->Generation, __ATOMIC_ACQUIRE) == cur->generation)
@@ -247,7 +247,7 @@ const struct nss_snapshot *nss_snapshot_refresh(void)
 struct nss_snapshot *nss_snapshot_pin_locked(void)
 {
         int saved = errno;
-        struct nss_snapshot *s = (struct nss_snapshot *)refresh_locked();
+        struct nss_snapshot *s = refresh_locked();
         errno = saved;
         if (s)
                 s->pins++;
