@@ -607,6 +607,43 @@ static void test_nss_daemon_down_is_unavail(void **state)
         assert_true(lookup_alice());
 }
 
+/* ---- a damaged table ---- */
+
+/* A package posing as the cache publishes a table damaged before it was
+ * frozen: a fresh process's lookups are UNAVAIL (refused at map time),
+ * never a crash, never an answer. The undamaged control is served. */
+static void test_nss_corrupt_table_refused_at_map_time(void **state)
+{
+        (void)state;
+        static const char *const modes[] = { "none", "magic", "size", "generation", "string", "index", "short" };
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+                char sock[160], notify[160], err[160], env_sock[200];
+                snprintf(sock, sizeof(sock), "%s/corrupt.sock", F.dir);
+                snprintf(notify, sizeof(notify), "%s/corrupt.notify", F.dir);
+                snprintf(err, sizeof(err), "%s/corrupt.err", F.dir);
+                setenv("TEST_NSSCACHE_CORRUPT", modes[i], 1);
+                pid_t d = tu_lsashmd_start(LSASHMD_PATH, F.empty, sock, CORRUPT_PACKAGE_PATH, notify, err, NF_START_S);
+                unsetenv("TEST_NSSCACHE_CORRUPT");
+                assert_true(d > 0);
+                snprintf(env_sock, sizeof(env_sock), "LSASHM_SOCKET=%s", sock);
+                const char *env[] = { env_sock, NULL };
+                char *argv[] = { NSS_PROBE_PATH, NSS_MODULE_PATH, "alice", NULL };
+                char *out, *errs;
+                int status = tu_run_program(argv, env, NULL, 60, F.dir, &out, &errs);
+                kill(d, SIGKILL);
+                tu_wait(d, 10, NULL);
+                char why[64];
+                if (!tu_exited_ok(status))
+                        fail_msg("%s: nss-probe %s: %s%s", modes[i], tu_describe_status(status, why, sizeof(why)),
+                                 out, errs);
+                int want = i == 0 ? NSS_STATUS_SUCCESS : NSS_STATUS_UNAVAIL;
+                if (atoi(out) != want)
+                        fail_msg("%s: status %d, expected %d", modes[i], atoi(out), want);
+                free(out);
+                free(errs);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -621,6 +658,7 @@ int main(void)
                 cmocka_unit_test(test_nss_source_change_is_published),
                 cmocka_unit_test(test_nss_process_that_closes_all_descriptors),
                 cmocka_unit_test(test_nss_messages_and_who_may_reload),
+                cmocka_unit_test(test_nss_corrupt_table_refused_at_map_time),
                 cmocka_unit_test(test_nss_daemon_down_is_unavail),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
