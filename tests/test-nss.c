@@ -607,6 +607,33 @@ static void test_nss_daemon_down_is_unavail(void **state)
         assert_true(lookup_alice());
 }
 
+/* ---- lsashm status ---- */
+
+static void test_nss_status_shows_the_cache(void **state)
+{
+        (void)state;
+        uint64_t gen = nf_reload();
+        assert_true(gen > 0);
+        char want[128];
+        snprintf(want, sizeof(want), "LsashmNssCache: generation %llu, 7 users, 6 groups, ", (unsigned long long)gen);
+        char *argv[] = { LSASHM_CLI_PATH, "--socket", F.sock, "status", NULL };
+        char *out, *err;
+        int status = tu_run_program(argv, NULL, NULL, 60, F.dir, &out, &err);
+        assert_true(tu_exited_ok(status));
+        if (!strstr(out, want) || !strstr(out, " bytes, 2 skipped lines, last reload 20") || !strstr(out, F.passwd) ||
+            !strstr(out, F.group))
+                fail_msg("no cache status in:\n%s", out);
+        free(out);
+        free(err);
+        char *json[] = { LSASHM_CLI_PATH, "--socket", F.sock, "status", "--json", NULL };
+        status = tu_run_program(json, NULL, NULL, 60, F.dir, &out, &err);
+        assert_true(tu_exited_ok(status));
+        if (!strstr(out, "\"status\":\"generation "))
+                fail_msg("no cache status in:\n%s", out);
+        free(out);
+        free(err);
+}
+
 /* ---- a damaged table ---- */
 
 /* A package posing as the cache publishes a table damaged before it was
@@ -658,6 +685,7 @@ int main(void)
                 cmocka_unit_test(test_nss_source_change_is_published),
                 cmocka_unit_test(test_nss_process_that_closes_all_descriptors),
                 cmocka_unit_test(test_nss_messages_and_who_may_reload),
+                cmocka_unit_test(test_nss_status_shows_the_cache),
                 cmocka_unit_test(test_nss_corrupt_table_refused_at_map_time),
                 cmocka_unit_test(test_nss_daemon_down_is_unavail),
         };
