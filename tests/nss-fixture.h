@@ -29,8 +29,7 @@ typedef enum nss_status (*nf_pwnam_fn)(const char *, struct passwd *, char *, si
 typedef enum nss_status (*nf_pwuid_fn)(uid_t, struct passwd *, char *, size_t, int *);
 typedef enum nss_status (*nf_grnam_fn)(const char *, struct group *, char *, size_t, int *);
 typedef enum nss_status (*nf_grgid_fn)(gid_t, struct group *, char *, size_t, int *);
-typedef enum nss_status (*nf_initgroups_fn)(const char *, gid_t, long int *, long int *, gid_t **, long int,
-                                            int *);
+typedef enum nss_status (*nf_initgroups_fn)(const char *, gid_t, long int *, long int *, gid_t **, long int, int *);
 typedef enum nss_status (*nf_set_fn)(int);
 typedef enum nss_status (*nf_end_fn)(void);
 typedef enum nss_status (*nf_pwent_fn)(struct passwd *, char *, size_t, int *);
@@ -72,8 +71,8 @@ static inline bool nf_write_str(const char *path, const char *text)
 /* Start lsashmd (with the cache package) for f's sources; true once READY. */
 static inline bool nf_daemon_start(struct nss_fixture *f)
 {
-        f->daemon = tu_lsashmd_start(LSASHMD_PATH, f->empty, f->sock, NSSCACHE_PACKAGE_PATH, f->notify, f->err,
-                                     NF_START_S);
+        f->daemon =
+                tu_lsashmd_start(LSASHMD_PATH, f->empty, f->sock, NSSCACHE_PACKAGE_PATH, f->notify, f->err, NF_START_S);
         return f->daemon > 0;
 }
 
@@ -116,8 +115,8 @@ static inline int nf_setup(struct nss_fixture *f, const char *passwd_text, const
                 return -1;
 #define NF_SYM(name) (*(void **)&f->name = dlsym(f->dl, "_nss_lsashm_" #name)) == NULL
         if (NF_SYM(getpwnam_r) || NF_SYM(getpwuid_r) || NF_SYM(getgrnam_r) || NF_SYM(getgrgid_r) ||
-            NF_SYM(initgroups_dyn) || NF_SYM(setpwent) || NF_SYM(setgrent) || NF_SYM(endpwent) ||
-            NF_SYM(endgrent) || NF_SYM(getpwent_r) || NF_SYM(getgrent_r))
+            NF_SYM(initgroups_dyn) || NF_SYM(setpwent) || NF_SYM(setgrent) || NF_SYM(endpwent) || NF_SYM(endgrent) ||
+            NF_SYM(getpwent_r) || NF_SYM(getgrent_r))
                 return -1;
 #undef NF_SYM
         return 0;

@@ -21,9 +21,9 @@
 
 #include "nss-fixture.h"
 
-#define USERS    100
-#define THREADS  8
-#define RUN_MS   3000
+#define USERS     100
+#define THREADS   8
+#define RUN_MS    3000
 #define PERIOD_MS 100
 
 static struct nss_fixture F;

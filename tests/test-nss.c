@@ -95,8 +95,8 @@ static void check_pw_sizes(const char *name, uid_t uid, bool by_name, const char
                 struct passwd pw;
                 int err = 12345;
                 errno = EBADMSG;
-                enum nss_status st = by_name ? F.getpwnam_r(name, &pw, buf, len, &err)
-                                             : F.getpwuid_r(uid, &pw, buf, len, &err);
+                enum nss_status st =
+                        by_name ? F.getpwnam_r(name, &pw, buf, len, &err) : F.getpwuid_r(uid, &pw, buf, len, &err);
                 if (len < need) {
                         assert_int_equal(st, NSS_STATUS_TRYAGAIN);
                         assert_int_equal(err, ERANGE);
@@ -153,8 +153,8 @@ static void check_gr_sizes(const char *name, gid_t gid, bool by_name, const char
                 assert_non_null(buf);
                 struct group gr;
                 int err = 12345;
-                enum nss_status st = by_name ? F.getgrnam_r(name, &gr, buf, len, &err)
-                                             : F.getgrgid_r(gid, &gr, buf, len, &err);
+                enum nss_status st =
+                        by_name ? F.getgrnam_r(name, &gr, buf, len, &err) : F.getgrgid_r(gid, &gr, buf, len, &err);
                 if (st == NSS_STATUS_TRYAGAIN) {
                         assert_int_equal(err, ERANGE);
                 } else {
@@ -315,8 +315,7 @@ static void test_nss_initgroups_grows_the_array_within_its_limit(void **state)
         start = 1;
         assert_int_equal(F.initgroups_dyn("root", 0, &start, &size, &groups, 0, &err), NSS_STATUS_SUCCESS);
         assert_int_equal(start, 1);
-        assert_int_equal(F.initgroups_dyn("caf\xc3\xa9\xff", 100, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_SUCCESS);
+        assert_int_equal(F.initgroups_dyn("caf\xc3\xa9\xff", 100, &start, &size, &groups, 0, &err), NSS_STATUS_SUCCESS);
         assert_int_equal(start, 2);
         assert_int_equal(groups[1], 60);
         free(groups);
@@ -324,13 +323,13 @@ static void test_nss_initgroups_grows_the_array_within_its_limit(void **state)
 
 /* ---- processes: descriptors, system calls, fork ---- */
 
-#define CHILD_OK(cond)                                                                      \
-        do {                                                                                \
-                if (!(cond)) {                                                              \
-                        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-                        fflush(stderr);                                                     \
-                        _exit(1);                                                           \
-                }                                                                           \
+#define CHILD_OK(cond)                                                             \
+        do {                                                                       \
+                if (!(cond)) {                                                     \
+                        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
+                        fflush(stderr);                                            \
+                        _exit(1);                                                  \
+                }                                                                  \
         } while (0)
 
 static bool lookup_alice(void)
@@ -339,7 +338,7 @@ static bool lookup_alice(void)
         struct passwd pw;
         int err;
         return F.getpwnam_r("alice", &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS &&
-               strcmp(pw.pw_gecos, "Alice Liddell,,,") == 0;
+                strcmp(pw.pw_gecos, "Alice Liddell,,,") == 0;
 }
 
 static void run_in_child(void (*fn)(void *), void *arg)
@@ -394,7 +393,7 @@ static void child_zero_syscalls(void *arg)
                 long int start = 1, size = 64;
                 groups[0] = 1000;
                 bad += F.initgroups_dyn("alice", 1000, &start, &size, &groups, 0, &err) != NSS_STATUS_SUCCESS ||
-                       start != 4;
+                        start != 4;
         }
         syscall(SYS_exit, bad ? 3 : 0);
 }
@@ -661,8 +660,8 @@ static void test_nss_corrupt_table_refused_at_map_time(void **state)
                 tu_wait(d, 10, NULL);
                 char why[64];
                 if (!tu_exited_ok(status))
-                        fail_msg("%s: nss-probe %s: %s%s", modes[i], tu_describe_status(status, why, sizeof(why)),
-                                 out, errs);
+                        fail_msg("%s: nss-probe %s: %s%s", modes[i], tu_describe_status(status, why, sizeof(why)), out,
+                                 errs);
                 int want = i == 0 ? NSS_STATUS_SUCCESS : NSS_STATUS_UNAVAIL;
                 if (atoi(out) != want)
                         fail_msg("%s: status %d, expected %d", modes[i], atoi(out), want);

@@ -62,15 +62,15 @@ static void test_source_passwd_lines_served_and_skipped(void **state)
                                    "\n"
                                    "   \t\n"
                                    "  daemon:*:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
-                                   "short:x:2:2\n"                      /* 4 fields */
-                                   "long:x:3:3:g:/h:/s:extra\n"          /* 8 fields */
-                                   ":x:4:4:g:/h:/s\n"                    /* empty name */
-                                   "+nis:x:5:5:g:/h:/s\n"                /* compat */
-                                   "bad:x:6a:6:g:/h:/s\n"                /* uid */
+                                   "short:x:2:2\n"              /* 4 fields */
+                                   "long:x:3:3:g:/h:/s:extra\n" /* 8 fields */
+                                   ":x:4:4:g:/h:/s\n"           /* empty name */
+                                   "+nis:x:5:5:g:/h:/s\n"       /* compat */
+                                   "bad:x:6a:6:g:/h:/s\n"       /* uid */
                                    "neg:x:-1:6:g:/h:/s\n"
-                                   "max:x:4294967295:6:g:/h:/s\n"        /* (uid_t)-1 */
+                                   "max:x:4294967295:6:g:/h:/s\n" /* (uid_t)-1 */
                                    "big:x:4294967294:4294967294:g:/h:/s\n"
-                                   "empty:x:7::g:/h:/s\n"                /* empty gid */
+                                   "empty:x:7::g:/h:/s\n" /* empty gid */
                                    "caf\xc3\xa9\xff:x:8:8:\xfe gecos:/home/x:/bin/sh\n"
                                    "nogecos:x:9:9:::\n"
                                    "last:x:10:10:Last,,,:/home/last:/bin/zsh";

@@ -63,15 +63,15 @@ typedef struct _NSSCACHE_QUERY_RESPONSE {
 /* NssCacheStatsMessage. */
 typedef struct _NSSCACHE_STATS_RESPONSE {
         ULONG MessageType;
-        ULONG Sources;             /* source files configured (passwd and group) */
+        ULONG Sources; /* source files configured (passwd and group) */
         ULONGLONG Generation;
-        ULONGLONG Users;           /* in the current table, after duplicates */
+        ULONGLONG Users; /* in the current table, after duplicates */
         ULONGLONG Groups;
-        ULONGLONG TableBytes;      /* the current table's section size */
-        ULONGLONG SkippedLines;    /* malformed lines in the current generation's sources */
-        ULONGLONG LastReloadTime;  /* seconds since the epoch (UTC) of the last publication */
-        ULONGLONG Reloads;         /* generations published */
-        ULONGLONG FailedReloads;   /* reloads that kept the previous generation */
+        ULONGLONG TableBytes;     /* the current table's section size */
+        ULONGLONG SkippedLines;   /* malformed lines in the current generation's sources */
+        ULONGLONG LastReloadTime; /* seconds since the epoch (UTC) of the last publication */
+        ULONGLONG Reloads;        /* generations published */
+        ULONGLONG FailedReloads;  /* reloads that kept the previous generation */
 } NSSCACHE_STATS_RESPONSE, *PNSSCACHE_STATS_RESPONSE;
 
 #define NSSCACHE_EPOCH_MAGIC   0x4843454Eu /* "NECH" */

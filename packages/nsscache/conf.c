@@ -54,8 +54,7 @@ static bool is_space(char ch)
         return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-int nss_conf_parse(const char *text, size_t len, const char *path, struct nss_conf *ret, char *ret_error,
-                   size_t size)
+int nss_conf_parse(const char *text, size_t len, const char *path, struct nss_conf *ret, char *ret_error, size_t size)
 {
         struct nss_conf c = { 0 };
         const char *p = text, *end = text + len;

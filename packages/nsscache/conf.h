@@ -35,8 +35,7 @@ const char *nss_conf_path(void);
 
 /* Parse text (len bytes) read from path into *ret; defaults are filled in.
  * 0; -EINVAL with ret_error (size bytes) saying where and why; -ENOMEM. */
-int nss_conf_parse(const char *text, size_t len, const char *path, struct nss_conf *ret, char *ret_error,
-                   size_t size);
+int nss_conf_parse(const char *text, size_t len, const char *path, struct nss_conf *ret, char *ret_error, size_t size);
 
 /* Read and parse path (a missing file gives the defaults). As above, and
  * -errno of reading it. */

@@ -87,9 +87,9 @@ static NTSTATUS message_reload(const struct call *c)
         NTSTATUS st;
         if (r < 0) {
                 *c->protocol_status = r == -ENOMEM ? STATUS_NO_MEMORY
-                                      : r == -ENOENT ? STATUS_OBJECT_NAME_NOT_FOUND
-                                      : r == -EACCES ? STATUS_ACCESS_DENIED
-                                                     : STATUS_UNSUCCESSFUL;
+                        : r == -ENOENT             ? STATUS_OBJECT_NAME_NOT_FOUND
+                        : r == -EACCES             ? STATUS_ACCESS_DENIED
+                                                   : STATUS_UNSUCCESSFUL;
                 st = STATUS_SUCCESS;
         } else {
                 st = reply_query_locked(c, NssCacheReloadMessage);
@@ -159,10 +159,10 @@ static NTSTATUS NTAPI nsscache_call_package(PLSA_CLIENT_REQUEST ClientRequest, P
                         ReturnBufferLength, ProtocolStatus, TRUE);
 }
 
-static NTSTATUS NTAPI nsscache_call_package_untrusted(PLSA_CLIENT_REQUEST ClientRequest,
-                                                      PVOID ProtocolSubmitBuffer, PVOID ClientBufferBase,
-                                                      ULONG SubmitBufferLength, PVOID *ProtocolReturnBuffer,
-                                                      PULONG ReturnBufferLength, PNTSTATUS ProtocolStatus)
+static NTSTATUS NTAPI nsscache_call_package_untrusted(PLSA_CLIENT_REQUEST ClientRequest, PVOID ProtocolSubmitBuffer,
+                                                      PVOID ClientBufferBase, ULONG SubmitBufferLength,
+                                                      PVOID *ProtocolReturnBuffer, PULONG ReturnBufferLength,
+                                                      PNTSTATUS ProtocolStatus)
 {
         (void)ClientBufferBase;
         return dispatch(ClientRequest, ProtocolSubmitBuffer, SubmitBufferLength, ProtocolReturnBuffer,

@@ -59,14 +59,19 @@ static int arrays_make(const struct nss_sources *s, struct build_arrays *a)
                 return -ENOMEM;
         for (size_t i = 0; i < s->nusers; i++) {
                 const struct nss_source_user *u = &s->users[i];
-                a->users[i] = (struct nsscache_user_in){ .name = u->name, .uid = u->uid, .gid = u->gid,
-                                                         .gecos = u->gecos, .dir = u->dir, .shell = u->shell };
+                a->users[i] = (struct nsscache_user_in){ .name = u->name,
+                                                         .uid = u->uid,
+                                                         .gid = u->gid,
+                                                         .gecos = u->gecos,
+                                                         .dir = u->dir,
+                                                         .shell = u->shell };
         }
         for (size_t i = 0; i < s->ngroups; i++) {
                 const struct nss_source_group *g = &s->groups[i];
                 if (g->nmembers > UINT32_MAX)
                         return -E2BIG;
-                a->groups[i] = (struct nsscache_group_in){ .name = g->name, .gid = g->gid,
+                a->groups[i] = (struct nsscache_group_in){ .name = g->name,
+                                                           .gid = g->gid,
                                                            .members = s->members + g->first_member,
                                                            .n_members = (uint32_t)g->nmembers };
         }
@@ -147,10 +152,10 @@ static void status_update_locked(struct nsscache *c)
         if (t && gmtime_r(&t, &tm))
                 strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
         int n = snprintf(text, sizeof(text),
-                         "generation %" PRIu64 ", %" PRIu64 " users, %" PRIu64 " groups, %" PRIu64
-                         " bytes, %" PRIu64 " skipped lines, last reload %s, %" PRIu64 " failed reloads; sources:",
-                         (uint64_t)s->Generation, (uint64_t)s->Users, (uint64_t)s->Groups,
-                         (uint64_t)s->TableBytes, (uint64_t)s->SkippedLines, when, (uint64_t)s->FailedReloads);
+                         "generation %" PRIu64 ", %" PRIu64 " users, %" PRIu64 " groups, %" PRIu64 " bytes, %" PRIu64
+                         " skipped lines, last reload %s, %" PRIu64 " failed reloads; sources:",
+                         (uint64_t)s->Generation, (uint64_t)s->Users, (uint64_t)s->Groups, (uint64_t)s->TableBytes,
+                         (uint64_t)s->SkippedLines, when, (uint64_t)s->FailedReloads);
         for (unsigned i = 0; i < c->conf.nsources && n > 0 && (size_t)n < sizeof(text); i++)
                 n += snprintf(text + n, sizeof(text) - (size_t)n, " %s", c->conf.sources[i].path);
         /* Paths are the administrator's: anything but printable ASCII is
@@ -171,8 +176,7 @@ int nsscache_publish_locked(struct nsscache *c)
         for (unsigned i = 0; i < c->conf.nsources && r == 0; i++) {
                 r = nss_source_load(&src, c->conf.sources[i].path, c->conf.sources[i].kind);
                 if (r < 0)
-                        nsscache_log("%s: %s: the previous generation is kept", c->conf.sources[i].path,
-                                     strerror(-r));
+                        nsscache_log("%s: %s: the previous generation is kept", c->conf.sources[i].path, strerror(-r));
         }
         if (r == 0)
                 r = arrays_make(&src, &a);
@@ -233,7 +237,7 @@ bool nsscache_retire_locked(struct nsscache *c, uint64_t now_ms)
         for (unsigned i = 0; i < c->ntables; i++) {
                 struct nsscache_table *t = &c->tables[i];
                 bool old = t->replaced_ms && c->stats.Generation >= t->generation + NSSCACHE_RETIRE_GENERATIONS &&
-                           now_ms - t->replaced_ms >= NSSCACHE_RETIRE_MS;
+                        now_ms - t->replaced_ms >= NSSCACHE_RETIRE_MS;
                 if (old) {
                         c->lsa->DeleteSharedMemory(t->section);
                         continue;

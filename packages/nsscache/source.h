@@ -63,7 +63,10 @@ struct nss_sources {
 int nss_source_parse_passwd(struct nss_sources *s, char *buf, size_t len, const char *path);
 int nss_source_parse_group(struct nss_sources *s, char *buf, size_t len, const char *path);
 
-enum nss_source_kind { NSS_SOURCE_PASSWD, NSS_SOURCE_GROUP };
+enum nss_source_kind {
+        NSS_SOURCE_PASSWD,
+        NSS_SOURCE_GROUP
+};
 
 /* Read the file at path whole and parse it; s owns the buffer from then
  * on. 0; -errno of open/read; -EFBIG past NSS_SOURCE_MAX_FILE; -ENOMEM. */

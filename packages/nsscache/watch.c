@@ -23,9 +23,9 @@
 
 #include "cache.h"
 
-#define WATCH_MASK                                                                                   \
-        (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF | \
-         IN_MOVE_SELF | IN_ONLYDIR)
+#define WATCH_MASK                                                                                              \
+        (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
+         IN_ONLYDIR)
 /* A directory that could not be watched (not there yet) is tried again. */
 #define WATCH_RETRY_MS 2000u
 
@@ -35,7 +35,7 @@ struct watch {
                 int wd; /* -1: not watched (yet) */
                 char *dir;
                 char *name;
-        } *paths;
+        } * paths;
         unsigned npaths;
         bool missing;
 };

@@ -62,8 +62,8 @@ static enum nss_status fill_passwd(const struct nsscache_passwd *e, struct passw
         return NSS_STATUS_SUCCESS;
 }
 
-static enum nss_status fill_group(const struct nsscache_view *v, const struct nsscache_group *e,
-                                  struct group *gr, char *buf, size_t len, int *errnop)
+static enum nss_status fill_group(const struct nsscache_view *v, const struct nsscache_group *e, struct group *gr,
+                                  char *buf, size_t len, int *errnop)
 {
         /* The member pointers first, aligned, then the strings. */
         size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
@@ -105,8 +105,7 @@ static enum nss_status notfound(int *errnop)
 
 /* ---- lookups ---- */
 
-EXPORT enum nss_status _nss_lsashm_getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len,
-                                              int *errnop)
+EXPORT enum nss_status _nss_lsashm_getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len, int *errnop)
 {
         const struct nss_snapshot *s = nss_snapshot_get();
         if (!s)
@@ -128,8 +127,7 @@ EXPORT enum nss_status _nss_lsashm_getpwuid_r(uid_t uid, struct passwd *pw, char
         return fill_passwd(&e, pw, buf, len, errnop);
 }
 
-EXPORT enum nss_status _nss_lsashm_getgrnam_r(const char *name, struct group *gr, char *buf, size_t len,
-                                              int *errnop)
+EXPORT enum nss_status _nss_lsashm_getgrnam_r(const char *name, struct group *gr, char *buf, size_t len, int *errnop)
 {
         const struct nss_snapshot *s = nss_snapshot_get();
         if (!s)
@@ -154,8 +152,8 @@ EXPORT enum nss_status _nss_lsashm_getgrgid_r(gid_t gid, struct group *gr, char 
 /* As files does: every group whose member list names user, but the one
  * given (the user's primary group) and those the array holds already. The
  * gids come in ascending order (files gives them in file order). */
-EXPORT enum nss_status _nss_lsashm_initgroups_dyn(const char *user, gid_t group, long int *start,
-                                                  long int *size, gid_t **groupsp, long int limit, int *errnop)
+EXPORT enum nss_status _nss_lsashm_initgroups_dyn(const char *user, gid_t group, long int *start, long int *size,
+                                                  gid_t **groupsp, long int limit, int *errnop)
 {
         const struct nss_snapshot *s = nss_snapshot_get();
         if (!s)

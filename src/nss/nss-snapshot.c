@@ -169,8 +169,8 @@ static struct nss_epoch_map *epoch_map(HANDLE h, const NSSCACHE_QUERY_RESPONSE *
         /* Copied once and checked: the offset comes from the package. */
         ULONG off = q->EpochOffset;
         const NSSCACHE_EPOCH *e = (const NSSCACHE_EPOCH *)((const uint8_t *)m->base + off);
-        if (off % 64 || off > m->size || m->size - off < sizeof(NSSCACHE_EPOCH) ||
-            e->Magic != NSSCACHE_EPOCH_MAGIC || e->Version != NSSCACHE_EPOCH_VERSION) {
+        if (off % 64 || off > m->size || m->size - off < sizeof(NSSCACHE_EPOCH) || e->Magic != NSSCACHE_EPOCH_MAGIC ||
+            e->Version != NSSCACHE_EPOCH_VERSION) {
                 epoch_map_put(m);
                 return NULL;
         }

@@ -37,7 +37,12 @@ static NTSTATUS build(void)
                 how = "none";
         static const char *const members[] = { "alice" };
         struct nsscache_user_in users[] = {
-                { .name = "alice", .uid = 1000, .gid = 1000, .gecos = "Alice", .dir = "/home/alice", .shell = "/bin/sh" },
+                { .name = "alice",
+                  .uid = 1000,
+                  .gid = 1000,
+                  .gecos = "Alice",
+                  .dir = "/home/alice",
+                  .shell = "/bin/sh" },
                 { .name = "bob", .uid = 1001, .gid = 1001, .gecos = "", .dir = "/home/bob", .shell = "/bin/sh" },
         };
         struct nsscache_group_in groups[] = { { .name = "staff", .gid = 50, .members = members, .n_members = 1 } };
