@@ -364,7 +364,9 @@ static void test_nss_no_descriptor_left(void **state)
         assert_true(tu_exited_ok(status));
         assert_int_equal(st, NSS_STATUS_SUCCESS);
         assert_int_equal(fds, fds2);
+#ifndef TEST_SANITIZED /* a sanitizer's allocator maps memory of its own */
         assert_int_equal(maps2 - maps, 2);
+#endif
         free(out);
         free(err);
 }
