@@ -15,6 +15,7 @@
 
 #include "cache.h"
 #include "nsscache/nsscache-build.h"
+#include "nsscache/nsscache-read.h"
 
 void nsscache_log(const char *fmt, ...)
 {
@@ -122,6 +123,17 @@ static int table_make(struct nsscache *c, const struct nsscache_image *img, stru
         r = nsscache_image_write(img, mem, size);
         if (r < 0)
                 goto fail;
+        /* Clients validate what they map; that every record can also be
+         * found (each key within its probe limit) only a writer's bug could
+         * break, and only the writer pays a hash per key to check it. */
+        struct nsscache_view view;
+        r = nsscache_validate(mem, size, &view);
+        if (r == 0)
+                r = nsscache_check_reachable(&view);
+        if (r < 0) {
+                nsscache_log("the table built fails its own check: %s", strerror(-r));
+                goto fail;
+        }
         r = -EIO;
         NTSTATUS st = LsashmFreezeSection(section);
         if (!NT_SUCCESS(st)) {
