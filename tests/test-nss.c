@@ -573,6 +573,25 @@ static void test_nss_messages_and_who_may_reload(void **state)
         assert_int_equal(pst, STATUS_NOT_SUPPORTED);
 }
 
+/* SIGKILL wipes nothing, but the kernel marks the lease the package held:
+ * warm processes notice at their next lookup, then a new lsashmd is found. */
+static void test_nss_daemon_killed_is_noticed(void **state)
+{
+        (void)state;
+        assert_true(lookup_alice());
+        nf_daemon_stop(&F, SIGKILL);
+        char buf[256];
+        struct passwd pw;
+        int err = 0;
+        assert_int_equal(F.getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        assert_int_equal(err, ENOENT);
+        set_alice_gecos("Alice, after a restart");
+        assert_true(nf_daemon_start(&F));
+        assert_true(wait_for_gecos("Alice, after a restart") != UINT64_MAX);
+        set_alice_gecos("Alice Liddell,,,");
+        assert_true(wait_for_gecos("Alice Liddell,,,") != UINT64_MAX);
+}
+
 /* ---- the daemon going away ---- */
 
 static void test_nss_daemon_down_is_unavail(void **state)
@@ -688,6 +707,7 @@ int main(void)
                 cmocka_unit_test(test_nss_messages_and_who_may_reload),
                 cmocka_unit_test(test_nss_status_shows_the_cache),
                 cmocka_unit_test(test_nss_corrupt_table_refused_at_map_time),
+                cmocka_unit_test(test_nss_daemon_killed_is_noticed),
                 cmocka_unit_test(test_nss_daemon_down_is_unavail),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -82,14 +82,23 @@ typedef struct _NSSCACHE_STATS_RESPONSE {
  * Generation with an acquire load, then TableSectionId, and maps that
  * table, whose own header carries its generation (it may be newer than the
  * one read). Generation 0 means "none": the epoch was wiped (the package
- * stopped) or nothing was published yet. */
+ * stopped) or nothing was published yet.
+ *
+ * Lease: a process-shared, robust pthread mutex that a thread of the
+ * package holds while it serves. Its first 32-bit word is the kernel's
+ * robust futex word (futex(2), set_robust_list(2)): when the holder dies
+ * without letting go, SIGKILL included, the kernel sets
+ * NSSCACHE_LEASE_OWNER_DIED in it, in every mapping. A reader that sees
+ * that bit treats the generation as gone, as it does generation 0. */
 typedef struct _NSSCACHE_EPOCH {
         ULONG Magic;
         ULONG Version;
         ULONGLONG Generation;
         ULONGLONG TableSectionId;
-        ULONGLONG Reserved[5];
+        ULONGLONG Lease[5];
 } NSSCACHE_EPOCH, *PNSSCACHE_EPOCH;
+
+#define NSSCACHE_LEASE_OWNER_DIED 0x40000000u /* the kernel's FUTEX_OWNER_DIED */
 
 LSASHM_STATIC_ASSERT(sizeof(NSSCACHE_REQUEST) == 8, "NSSCACHE_REQUEST is 8 bytes");
 LSASHM_STATIC_ASSERT(sizeof(NSSCACHE_QUERY_RESPONSE) == 32, "NSSCACHE_QUERY_RESPONSE is 32 bytes");

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -149,9 +150,47 @@ static void reload(struct nsscache *c, struct watch *w)
         pthread_mutex_unlock(&c->lock);
 }
 
+/* The epoch's lease (nsscache.h): held by this thread for the package's
+ * life, so that if lsashmd dies in a way that wipes nothing (SIGKILL), the
+ * kernel marks the lease in every client's mapping. */
+LSASHM_STATIC_ASSERT(sizeof(pthread_mutex_t) <= sizeof(((NSSCACHE_EPOCH *)NULL)->Lease), "the lease fits");
+LSASHM_STATIC_ASSERT(offsetof(pthread_mutex_t, __data.__lock) == 0,
+                     "the mutex's first word is the robust futex word clients read");
+
+static pthread_mutex_t *lease_take(struct nsscache *c)
+{
+        pthread_mutex_t *m = (pthread_mutex_t *)(void *)c->epoch->Lease;
+        pthread_mutexattr_t attr;
+        if (pthread_mutexattr_init(&attr) != 0)
+                return NULL;
+        int r = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+        if (r == 0)
+                r = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+        if (r == 0)
+                r = pthread_mutex_init(m, &attr);
+        pthread_mutexattr_destroy(&attr);
+        if (r == 0 && (r = pthread_mutex_lock(m)) != 0)
+                pthread_mutex_destroy(m);
+        if (r != 0) {
+                nsscache_log("no lease: %s: clients notice only a clean stop", strerror(r));
+                return NULL;
+        }
+        return m;
+}
+
+static void lease_give_back(pthread_mutex_t *m)
+{
+        /* Before the epoch goes: the thread's robust list points into it. */
+        if (m) {
+                pthread_mutex_unlock(m);
+                pthread_mutex_destroy(m);
+        }
+}
+
 static void *watch_thread(void *arg)
 {
         struct nsscache *c = arg;
+        pthread_mutex_t *lease = lease_take(c);
         struct watch w = { .fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC) };
         if (w.fd < 0) {
                 nsscache_log("inotify: %s: changes are published only on request", strerror(errno));
@@ -206,6 +245,7 @@ static void *watch_thread(void *arg)
         watch_clear(&w);
         if (w.fd >= 0)
                 close(w.fd);
+        lease_give_back(lease);
         return NULL;
 }
 

@@ -194,6 +194,7 @@ static struct nss_snapshot *fetch(void)
         if (!s->epoch_map)
                 goto fail;
         s->epoch = (const NSSCACHE_EPOCH *)((const uint8_t *)s->epoch_map->base + q.EpochOffset);
+        s->lease = (const uint32_t *)(const void *)s->epoch->Lease;
         ULONG size;
         if (!NT_SUCCESS(LsashmMapSection(h, q.TableSectionId, &s->table_base, &size)))
                 goto fail;
@@ -218,7 +219,7 @@ out:
 static struct nss_snapshot *refresh_locked(void)
 {
         struct nss_snapshot *cur = nss_current;
-        if (cur && __atomic_load_n(&cur->epoch->Generation, __ATOMIC_ACQUIRE) == cur->generation)
+        if (cur && nss_snapshot_current(cur))
                 return cur; /* another thread refreshed while we waited */
         if (!atfork_ok || in_package_host())
                 return NULL;

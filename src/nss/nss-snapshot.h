@@ -4,9 +4,11 @@
  * read-only and validated, and the epoch section that says whether it is
  * still the current one.
  *
- * Fast path (every lookup): one acquire load of the current snapshot and
- * one of the epoch's generation; no system call, no lock, no allocation.
- * When they differ (or nothing is mapped yet), the slow path, under the one
+ * Fast path (every lookup): one acquire load of the current snapshot, one
+ * of the epoch's generation and one of its lease word; no system call, no
+ * lock, no allocation. When the generation differs or the lease says the
+ * package's process died (nothing could wipe the epoch then: SIGKILL), or
+ * nothing is mapped yet, the slow path, under the one
  * lock of the module: connect to lsashmd, ask the package where the epoch
  * and the table are, map what is new, validate the table, and close every
  * descriptor again (the connection is deregistered; only mappings stay).
@@ -44,6 +46,7 @@ struct nss_epoch_map;
 struct nss_snapshot {
         struct nsscache_view view;
         const NSSCACHE_EPOCH *epoch; /* inside epoch_map's mapping */
+        const uint32_t *lease;       /* epoch->Lease's futex word */
         uint64_t generation;         /* the table's own */
         void *table_base;
         /* Under the module's lock: */
@@ -58,11 +61,19 @@ extern struct nss_snapshot *nss_current;
 
 const struct nss_snapshot *nss_snapshot_refresh(void);
 
+/* Is s still the current generation of a live package? Two loads from the
+ * epoch's one cache line. */
+static inline bool nss_snapshot_current(const struct nss_snapshot *s)
+{
+        return __atomic_load_n(&s->epoch->Generation, __ATOMIC_ACQUIRE) == s->generation &&
+                !(__atomic_load_n(s->lease, __ATOMIC_RELAXED) & NSSCACHE_LEASE_OWNER_DIED);
+}
+
 /* The snapshot to answer from, or NULL when the cache cannot be reached. */
 static inline const struct nss_snapshot *nss_snapshot_get(void)
 {
         const struct nss_snapshot *s = __atomic_load_n(&nss_current, __ATOMIC_ACQUIRE);
-        if (s && __atomic_load_n(&s->epoch->Generation, __ATOMIC_ACQUIRE) == s->generation)
+        if (s && nss_snapshot_current(s))
                 return s;
         return nss_snapshot_refresh();
 }
