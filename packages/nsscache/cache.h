@@ -29,11 +29,12 @@
 #include "conf.h"
 
 /* A replaced table is deleted once it is this many generations old and was
- * replaced this long ago: a client that read its id from the epoch just
- * before the change has that long to map it (mappings already made survive
- * the delete: a frozen section is never wiped). */
+ * replaced this long ago: a client that read its id just before the change
+ * has that long to map it (one round trip; it asks again if it missed).
+ * Mappings already made survive the delete: a frozen section is never
+ * wiped, and stays in memory until its last client unmaps it. */
 #define NSSCACHE_RETIRE_GENERATIONS 2u
-#define NSSCACHE_RETIRE_MS          5000u
+#define NSSCACHE_RETIRE_MS          2000u
 
 /* Changes are coalesced: a publication waits for this much quiet after the
  * last change, but never longer than NSSCACHE_MAX_DELAY_MS after the first. */
