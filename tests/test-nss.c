@@ -627,6 +627,55 @@ static void test_nss_daemon_down_is_unavail(void **state)
         assert_true(lookup_alice());
 }
 
+/* ---- hostile sources ---- */
+
+/* 100,000 users, a 2 MiB line and a line of NUL bytes in one passwd file:
+ * served but for the two bad lines (counted), found at the end as at the
+ * start; the previous sources afterwards. */
+static void test_nss_hostile_sources_100k_users(void **state)
+{
+        (void)state;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        fputs(passwd_text, f);
+        for (unsigned i = 0; i < 100000; i++)
+                fprintf(f, "h%u:x:%u:%u:Hostile \xff%u:/home/h%u:/bin/sh\n", i, 100000 + i, 100 + i % 5, i, i);
+        for (unsigned i = 0; i < 2u << 20; i++)
+                fputc('a' + (int)(i % 26), f);
+        fputc('\n', f);
+        static const char nul_line[] = "nul:x:1:1:\0\0\0:/:/\n";
+        fwrite(nul_line, 1, sizeof(nul_line) - 1, f);
+        fputs("last:x:424242:1:The last line:/l:/bin/sh\n", f);
+        assert_int_equal(fclose(f), 0);
+        assert_true(nf_write_file(F.passwd, text, len));
+        free(text);
+        uint64_t gen = nf_reload();
+        assert_true(gen > 0);
+        NSSCACHE_STATS_RESPONSE s;
+        NTSTATUS pst;
+        assert_int_equal(nf_call(false, NssCacheStatsMessage, &s, sizeof(s), &pst), STATUS_SUCCESS);
+        assert_int_equal(s.Users, 7 + 100000 + 1);
+        assert_int_equal(s.SkippedLines, 2 + 2); /* the two of the fixture, and ours */
+        char buf[512];
+        struct passwd pw;
+        int err;
+        assert_int_equal(F.getpwnam_r("h99999", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(pw.pw_uid, 199999);
+        assert_string_equal(pw.pw_gecos,
+                            "Hostile \xff"
+                            "99999");
+        assert_int_equal(F.getpwuid_r(424242, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(pw.pw_name, "last");
+        assert_int_equal(F.getpwnam_r("h0", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(F.getpwnam_r("nul", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_true(lookup_alice());
+        assert_true(nf_write_str(F.passwd, passwd_text));
+        assert_true(nf_reload() > gen);
+        assert_int_equal(F.getpwnam_r("h0", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+}
+
 /* ---- lsashm status ---- */
 
 static void test_nss_status_shows_the_cache(void **state)
@@ -705,6 +754,7 @@ int main(void)
                 cmocka_unit_test(test_nss_source_change_is_published),
                 cmocka_unit_test(test_nss_process_that_closes_all_descriptors),
                 cmocka_unit_test(test_nss_messages_and_who_may_reload),
+                cmocka_unit_test(test_nss_hostile_sources_100k_users),
                 cmocka_unit_test(test_nss_status_shows_the_cache),
                 cmocka_unit_test(test_nss_corrupt_table_refused_at_map_time),
                 cmocka_unit_test(test_nss_daemon_killed_is_noticed),
