@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "nss-fixture.h"
+#include "nsscache/nsscache-read.h"
 
 /* Duplicates (first wins, by name and by id independently), a malformed
  * line, non-UTF-8 bytes, a group of 201 members. */
@@ -627,6 +628,45 @@ static void test_nss_daemon_down_is_unavail(void **state)
         assert_true(lookup_alice());
 }
 
+/* ---- a retired table ---- */
+
+/* The package deletes a replaced table after its grace; a client that
+ * mapped it keeps its mapping, and reads the same bytes (a frozen section
+ * is never wiped); the id no longer maps. */
+static void test_nss_retired_table_stays_readable_in_a_mapping(void **state)
+{
+        (void)state;
+        NSSCACHE_QUERY_RESPONSE q;
+        NTSTATUS pst;
+        assert_int_equal(nf_call(false, NssCacheQueryMessage, &q, sizeof(q), &pst), STATUS_SUCCESS);
+        assert_int_equal(pst, STATUS_SUCCESS);
+        HANDLE h;
+        assert_int_equal(LsaConnectUntrusted(&h), STATUS_SUCCESS);
+        PVOID base;
+        ULONG size;
+        assert_int_equal(LsashmMapSection(h, q.TableSectionId, &base, &size), STATUS_SUCCESS);
+        assert_int_equal(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+        struct nsscache_view v;
+        assert_int_equal(nsscache_validate(base, size, &v), 0);
+        assert_int_equal(v.generation, q.Generation);
+        struct nsscache_passwd pw;
+        assert_int_equal(nsscache_user_by_name(&v, "alice", &pw), 0);
+        /* Replaced three times, and past the package's grace. */
+        for (int i = 0; i < 3; i++)
+                assert_true(nf_reload() > q.Generation);
+        tu_sleep_ms(2500);
+        assert_true(nf_reload() > q.Generation);
+        assert_int_equal(LsaConnectUntrusted(&h), STATUS_SUCCESS);
+        PVOID again;
+        assert_int_equal(LsashmMapSection(h, q.TableSectionId, &again, &size), STATUS_NOT_FOUND);
+        assert_int_equal(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+        /* Ours still, unchanged. */
+        assert_int_equal(nsscache_validate(base, v.size, &v), 0);
+        assert_int_equal(nsscache_user_by_name(&v, "alice", &pw), 0);
+        assert_string_equal(pw.gecos, "Alice Liddell,,,");
+        assert_int_equal(LsashmUnmapSection(base), STATUS_SUCCESS);
+}
+
 /* ---- hostile sources ---- */
 
 /* 100,000 users, a 2 MiB line and a line of NUL bytes in one passwd file:
@@ -754,6 +794,7 @@ int main(void)
                 cmocka_unit_test(test_nss_source_change_is_published),
                 cmocka_unit_test(test_nss_process_that_closes_all_descriptors),
                 cmocka_unit_test(test_nss_messages_and_who_may_reload),
+                cmocka_unit_test(test_nss_retired_table_stays_readable_in_a_mapping),
                 cmocka_unit_test(test_nss_hostile_sources_100k_users),
                 cmocka_unit_test(test_nss_status_shows_the_cache),
                 cmocka_unit_test(test_nss_corrupt_table_refused_at_map_time),
