@@ -721,16 +721,15 @@ static void test_nss_hostile_sources_100k_users(void **state)
 static void test_nss_status_shows_the_cache(void **state)
 {
         (void)state;
-        uint64_t gen = nf_reload();
-        assert_true(gen > 0);
-        char want[128];
-        snprintf(want, sizeof(want), "LsashmNssCache: generation %llu, 7 users, 6 groups, ", (unsigned long long)gen);
+        /* (inotify may publish once more after a reload: no exact generation) */
+        assert_true(nf_reload() > 0);
+        const char *want = ", 7 users, 6 groups, ";
         char *argv[] = { LSASHM_CLI_PATH, "--socket", F.sock, "status", NULL };
         char *out, *err;
         int status = tu_run_program(argv, NULL, NULL, 60, F.dir, &out, &err);
         assert_true(tu_exited_ok(status));
-        if (!strstr(out, want) || !strstr(out, " bytes, 2 skipped lines, last reload 20") || !strstr(out, F.passwd) ||
-            !strstr(out, F.group))
+        if (!strstr(out, "LsashmNssCache: generation ") || !strstr(out, want) ||
+            !strstr(out, " bytes, 2 skipped lines, last reload 20") || !strstr(out, F.passwd) || !strstr(out, F.group))
                 fail_msg("no cache status in:\n%s", out);
         free(out);
         free(err);
