@@ -232,15 +232,18 @@ static NTSTATUS NTAPI nsscache_initialize(ULONG_PTR PackageId, PSECPKG_PARAMETER
         nsscache.conf = conf;
         NTSTATUS st = epoch_create(FunctionTable);
         if (NT_SUCCESS(st)) {
-                /* A source that cannot be read yet is not fatal: the first
-                 * generation comes when it appears (logged). */
-                nsscache_publish_locked(&nsscache);
+                /* Watching first: a change while the sources are read is
+                 * then published after. */
                 r = nsscache_watch_start(&nsscache);
                 if (r < 0) {
                         nsscache_log("cannot start its thread: %s", strerror(-r));
                         st = STATUS_INSUFFICIENT_RESOURCES;
                 }
         }
+        /* A source that cannot be read yet is not fatal: the first
+         * generation comes when it appears (logged). */
+        if (NT_SUCCESS(st))
+                nsscache_publish_locked(&nsscache);
         if (!NT_SUCCESS(st)) {
                 unload_locked();
                 nsscache.lsa = NULL;

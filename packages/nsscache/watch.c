@@ -187,18 +187,15 @@ static void lease_give_back(pthread_mutex_t *m)
         }
 }
 
+/* Set up before the first publication (the caller holds the lock), so that
+ * no change made while it reads the sources goes unseen. */
+static struct watch the_watch = { .fd = -1 };
+
 static void *watch_thread(void *arg)
 {
         struct nsscache *c = arg;
         pthread_mutex_t *lease = lease_take(c);
-        struct watch w = { .fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC) };
-        if (w.fd < 0) {
-                nsscache_log("inotify: %s: changes are published only on request", strerror(errno));
-        } else {
-                pthread_mutex_lock(&c->lock);
-                watch_set(&w, &c->conf);
-                pthread_mutex_unlock(&c->lock);
-        }
+        struct watch w = the_watch;
         uint64_t first = 0, last = 0, retry_at = 0;
         bool pending = false, retiring = true;
         for (;;) {
@@ -245,6 +242,7 @@ static void *watch_thread(void *arg)
         watch_clear(&w);
         if (w.fd >= 0)
                 close(w.fd);
+        the_watch = (struct watch){ .fd = -1 };
         lease_give_back(lease);
         return NULL;
 }
@@ -254,6 +252,11 @@ int nsscache_watch_start(struct nsscache *c)
         c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (c->wake_fd < 0)
                 return -errno;
+        the_watch = (struct watch){ .fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC) };
+        if (the_watch.fd < 0)
+                nsscache_log("inotify: %s: changes are published only on request", strerror(errno));
+        else
+                watch_set(&the_watch, &c->conf);
         /* Signals are lsashmd's to handle, on its own thread: ours starts
          * with every one blocked. */
         sigset_t all, old;
@@ -262,6 +265,10 @@ int nsscache_watch_start(struct nsscache *c)
         int r = pthread_create(&c->thread, NULL, watch_thread, c);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (r != 0) {
+                watch_clear(&the_watch);
+                if (the_watch.fd >= 0)
+                        close(the_watch.fd);
+                the_watch = (struct watch){ .fd = -1 };
                 close(c->wake_fd);
                 c->wake_fd = -1;
                 return -r;
