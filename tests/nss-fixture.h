@@ -15,6 +15,7 @@
 #define LSASHM_TEST_NSS_FIXTURE_H
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <grp.h>
 #include <nss.h>
 #include <pwd.h>
@@ -53,7 +54,7 @@ struct nss_fixture {
 
 static inline bool nf_write_file(const char *path, const char *text, size_t len)
 {
-        char tmp[160];
+        char tmp[PATH_MAX];
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)

@@ -185,6 +185,7 @@ int nsscache_publish_locked(struct nsscache *c)
         struct nsscache_image *img = NULL;
         int r = 0;
 
+        c->stats.Sources = c->conf.nsources; /* the configuration in use, published or not */
         for (unsigned i = 0; i < c->conf.nsources && r == 0; i++) {
                 r = nss_source_load(&src, c->conf.sources[i].path, c->conf.sources[i].kind);
                 if (r < 0)
@@ -230,7 +231,6 @@ int nsscache_publish_locked(struct nsscache *c)
         c->stats.Groups = src.ngroups;
         c->stats.TableBytes = bytes;
         c->stats.SkippedLines = src.skipped;
-        c->stats.Sources = c->conf.nsources;
         c->stats.LastReloadTime = (ULONGLONG)time(NULL);
         c->stats.Reloads++;
         nsscache_retire_locked(c, now);
