@@ -282,6 +282,14 @@ static void test_conf_errors_say_where(void **state)
         char err[256];
         assert_int_equal(conf_parse(many, &c, err, sizeof(err)), -EINVAL);
         assert_non_null(strstr(err, "too many sources"));
+        /* The most there may be, and still the default for the other kind. */
+        many[0] = '\0';
+        for (unsigned i = 0; i < NSS_CONF_MAX_SOURCES; i++)
+                strcat(many, "passwd /p\n");
+        assert_int_equal(conf_parse(many, &c, err, sizeof(err)), 0);
+        assert_int_equal(c.nsources, NSS_CONF_MAX_SOURCES + 1);
+        assert_string_equal(c.sources[NSS_CONF_MAX_SOURCES].path, "/etc/group");
+        nss_conf_free(&c);
         static const char nul[] = "passwd /a\0b\n";
         assert_int_equal(nss_conf_parse(nul, sizeof(nul) - 1, "/c", &c, err, sizeof(err)), -EINVAL);
 }

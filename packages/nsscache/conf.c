@@ -32,9 +32,15 @@ void nss_conf_free(struct nss_conf *c)
 
 static int add_source(struct nss_conf *c, enum nss_source_kind kind, const char *path, size_t len)
 {
-        char *p = strndup(path, len);
+        if (c->nsources >= sizeof(c->sources) / sizeof(c->sources[0]))
+                return -E2BIG; /* the parser keeps room for the defaults: our bug */
+        /* Not strndup: path lies inside the file's text, which need not
+         * be NUL-terminated anywhere. */
+        char *p = malloc(len + 1);
         if (!p)
                 return -ENOMEM;
+        memcpy(p, path, len);
+        p[len] = '\0';
         c->sources[c->nsources].kind = kind;
         c->sources[c->nsources].path = p;
         c->nsources++;

@@ -26,7 +26,9 @@ struct nss_conf_source {
 
 struct nss_conf {
         char *path; /* the configuration file itself */
-        struct nss_conf_source sources[NSS_CONF_MAX_SOURCES];
+        /* Up to NSS_CONF_MAX_SOURCES configured, plus the defaults added
+         * for a kind that has none. */
+        struct nss_conf_source sources[NSS_CONF_MAX_SOURCES + 2];
         unsigned nsources;
 };
 
