@@ -3,7 +3,8 @@
  * Writes the seed corpora of the two wire targets: one valid message of
  * every type (several where a field changes the path the decoder takes),
  * encoded by the codecs themselves, one file each under
- * DIR/share-wire/ and DIR/lsa-wire/ (which must exist).
+ * DIR/share-wire/ and DIR/lsa-wire/ (which must exist); and of the table
+ * reader: small tables written by the builder, under DIR/nsscache/.
  *   fuzz-make-corpus fuzz/corpus
  */
 #include <stdio.h>
@@ -11,10 +12,11 @@
 #include <string.h>
 
 #include "lsa/lsa-wire.h"
+#include "nsscache/nsscache-build.h"
 #include "share/wire.h"
 
 static const char *dir;
-static uint8_t buf[LSA_WIRE_MAX_MESSAGE];
+static _Alignas(8) uint8_t buf[LSA_WIRE_MAX_MESSAGE];
 
 static void write_seed(const char *target, const char *name, size_t len)
 {
@@ -63,6 +65,47 @@ static void share_seeds(void)
         share("close", &m);
         m = (struct wire_message){ .type = WIRE_REVOKED, .revoked = { 1 } };
         share("revoked", &m);
+}
+
+static void table(const char *name, const struct nsscache_build_input *in)
+{
+        struct nsscache_image *img;
+        if (nsscache_image_plan(in, &img) < 0 || nsscache_image_size(img) > sizeof(buf) ||
+            nsscache_image_write(img, buf, nsscache_image_size(img)) < 0) {
+                fprintf(stderr, "fuzz-make-corpus: cannot build %s\n", name);
+                exit(1);
+        }
+        write_seed("nsscache", name, nsscache_image_size(img));
+        nsscache_image_free(img);
+}
+
+static void nsscache_seeds(void)
+{
+        static const char *const wheel[] = { "root", "alice" }, *const staff[] = { "alice", "bob", "alice" },
+                                 *const ghost[] = { "nobody-in-passwd" };
+        static const struct nsscache_user_in users[] = {
+                { "root", "x", 0, 0, "root", "/root", "/bin/bash" },
+                { "alice", "hash", 1000, 1000, "Alice,,,", "/home/alice", "/bin/bash" },
+                { "bob", "x", 1001, 100, "", "/home/bob", "/bin/sh" },
+                { "alice", "x", 1002, 100, "second alice", "/tmp", "/bin/false" },
+                { "alias", "x", 1000, 1000, "second uid 1000", "/home/alias", "" },
+        };
+        static const struct nsscache_group_in groups[] = {
+                { "root", 0, NULL, 0 },   { "wheel", 10, wheel, 2 }, { "staff", 50, staff, 3 },
+                { "staff", 51, ghost, 1 }, { "same-gid", 10, ghost, 1 },
+        };
+        struct nsscache_build_input in = { .generation = 1, .seed = { 1, 2, 3, 4, 5, 6, 7, 8, 9 } };
+        table("empty", &in);
+        in.users = users;
+        in.n_users = 3;
+        table("users-only", &in);
+        in.n_users = 5;
+        in.groups = groups;
+        in.n_groups = 5;
+        in.generation = 2;
+        table("duplicates", &in);
+        in.seed[0] = 0xff;
+        table("duplicates-other-seed", &in);
 }
 
 static void lsa_seeds(void)
@@ -126,5 +169,6 @@ int main(int argc, char **argv)
         dir = argv[1];
         share_seeds();
         lsa_seeds();
+        nsscache_seeds();
         return 0;
 }
