@@ -25,9 +25,10 @@ cleanup() { [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || :; rm -rf "$dir"; }
 trap cleanup EXIT
 
 # 300 users, a duplicate name and a duplicate uid, a non-UTF-8 name, two
-# lines files rejects too; 60 groups in ascending gid order (initgroups
-# gives gids ascending, files in file order: the same here), members
-# spread over them, a non-UTF-8 member, a duplicate group name.
+# lines files rejects too; 60 groups in no gid order (initgroups answers in
+# file order, as files), members spread over them, a non-UTF-8 member, a
+# duplicate group name, and a gid on two lines that list the same users
+# (files, and so lsashm, gives that gid twice).
 awk 'BEGIN {
         print "root:x:0:0:root:/root:/bin/bash"
         for (i = 0; i < 300; i++)
@@ -41,12 +42,13 @@ awk 'BEGIN {
 awk 'BEGIN {
         print "root:x:0:"
         for (g = 0; g < 60; g++) {
-                line = sprintf("grp%d:x:%d:", g, 100 + g); sep = ""
+                line = sprintf("grp%d:x:%d:", g, 100 + (g * 37) % 60); sep = ""
                 for (i = g; i < 300; i += 7) { line = line sep "user" i; sep = "," }
                 if (g == 3) line = line ",caf\303\251\377"
                 print line
         }
         print "grp1:x:500:user1"
+        print "again:x:100:user0,user7,user14"
 }' > "$dir/group"
 printf 'passwd %s/passwd\ngroup %s/group\n' "$dir" "$dir" > "$dir/nsscache.conf"
 : > "$dir/lsashmd.conf"

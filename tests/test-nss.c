@@ -284,21 +284,23 @@ static void test_nss_initgroups_grows_the_array_within_its_limit(void **state)
         assert_non_null(groups);
         groups[0] = 1000;
         int err = 0;
-        /* alice: users (100), staff (50), big (70); ascending. */
+        /* alice: users (100), staff (50), big (70), in file order, as files. */
         assert_int_equal(F.initgroups_dyn("alice", 1000, &start, &size, &groups, 0, &err), NSS_STATUS_SUCCESS);
         assert_int_equal(start, 4);
         assert_true(size >= 4);
-        assert_int_equal(groups[1], 50);
-        assert_int_equal(groups[2], 70);
-        assert_int_equal(groups[3], 100);
+        assert_int_equal(groups[1], 100);
+        assert_int_equal(groups[2], 50);
+        assert_int_equal(groups[3], 70);
 
-        /* The primary group and what the array holds already are not added again. */
+        /* The primary group is left out; what the array holds already is
+         * not looked at (files adds it again too). */
         start = 2;
         groups[0] = 70;
         groups[1] = 100;
         assert_int_equal(F.initgroups_dyn("alice", 70, &start, &size, &groups, 0, &err), NSS_STATUS_SUCCESS);
-        assert_int_equal(start, 3);
-        assert_int_equal(groups[2], 50);
+        assert_int_equal(start, 4);
+        assert_int_equal(groups[2], 100);
+        assert_int_equal(groups[3], 50);
 
         /* A limit: never more than it. */
         free(groups);
@@ -310,7 +312,7 @@ static void test_nss_initgroups_grows_the_array_within_its_limit(void **state)
         assert_int_equal(F.initgroups_dyn("alice", 1, &start, &size, &groups, 2, &err), NSS_STATUS_SUCCESS);
         assert_int_equal(start, 2);
         assert_int_equal(size, 2);
-        assert_int_equal(groups[1], 50);
+        assert_int_equal(groups[1], 100);
 
         /* No groups: success, nothing added. The non-UTF-8 member is found. */
         start = 1;

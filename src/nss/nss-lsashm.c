@@ -149,28 +149,23 @@ EXPORT enum nss_status _nss_lsashm_getgrgid_r(gid_t gid, struct group *gr, char 
         return fill_group(&s->view, &e, gr, buf, len, errnop);
 }
 
-/* As files does: every group whose member list names user, but the one
- * given (the user's primary group) and those the array holds already. The
- * gids come in ascending order (files gives them in file order). */
+/* As files does: the gid of every group line whose member list names user,
+ * in file order, but the one given (the user's primary group); a gid that
+ * two lines share comes twice, as it does from files. */
 EXPORT enum nss_status _nss_lsashm_initgroups_dyn(const char *user, gid_t group, long int *start, long int *size,
                                                   gid_t **groupsp, long int limit, int *errnop)
 {
         const struct nss_snapshot *s = nss_snapshot_get();
         if (!s)
                 return unavail(errnop);
-        const uint32_t *gids;
+        const uint32_t *lines;
         uint32_t count;
         if (!user || !start || !size || !groupsp || *start < 0 || *size < *start ||
-            nsscache_member_gids(&s->view, user, &gids, &count) < 0)
+            nsscache_member_groups(&s->view, user, &lines, &count) < 0)
                 return notfound(errnop);
         for (uint32_t i = 0; i < count; i++) {
-                gid_t gid = gids[i];
+                gid_t gid = nsscache_group_gid(&s->view, lines[i]);
                 if (gid == group)
-                        continue;
-                bool have = false;
-                for (long int k = 0; k < *start && !have; k++)
-                        have = (*groupsp)[k] == gid;
-                if (have)
                         continue;
                 if (*start == *size) {
                         if (limit > 0 && *size >= limit)
