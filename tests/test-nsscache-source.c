@@ -319,6 +319,18 @@ static void test_conf_load_file_and_env(void **state)
         unsetenv("LSASHM_NSSCACHE_CONF");
 }
 
+static void test_conf_example_is_the_defaults(void **state)
+{
+        (void)state;
+        struct nss_conf c;
+        char err[256];
+        assert_int_equal(nss_conf_load(EXAMPLE_CONF, &c, err, sizeof(err)), 0);
+        assert_int_equal(c.nsources, 2);
+        assert_string_equal(c.sources[0].path, "/etc/passwd");
+        assert_string_equal(c.sources[1].path, "/etc/group");
+        nss_conf_free(&c);
+}
+
 static int group_setup(void **state)
 {
         (void)state;
@@ -344,6 +356,7 @@ int main(void)
                 cmocka_unit_test(test_conf_defaults_and_sources),
                 cmocka_unit_test(test_conf_errors_say_where),
                 cmocka_unit_test(test_conf_load_file_and_env),
+                cmocka_unit_test(test_conf_example_is_the_defaults),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

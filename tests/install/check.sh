@@ -23,6 +23,7 @@ libdir=$(pkg-config --variable=libdir lsashm)
 # exporting its entry points and nothing else; the package with the others.
 [ -e "$libdir/libnss_lsashm.so.2" ] || { echo "not installed: libnss_lsashm.so.2 in $libdir"; exit 1; }
 [ -e "$libdir/lsashm/packages/lsashm-nsscache.so" ] || { echo "not installed: lsashm-nsscache.so"; exit 1; }
+[ -e "$prefix/etc/lsashm/nsscache.conf" ] || { echo "not installed: etc/lsashm/nsscache.conf"; exit 1; }
 if command -v nm >/dev/null; then
         other=$(nm -D --defined-only "$libdir/libnss_lsashm.so.2" | awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^_nss_lsashm_/')
         [ -z "$other" ] || { echo "libnss_lsashm.so.2 exports more than _nss_lsashm_*: $other"; exit 1; }
