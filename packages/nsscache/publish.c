@@ -233,6 +233,9 @@ int nsscache_publish_locked(struct nsscache *c)
         c->stats.SkippedLines = src.skipped;
         c->stats.LastReloadTime = (ULONGLONG)time(NULL);
         c->stats.Reloads++;
+        nsscache_log("generation %" PRIu64 " published: %zu users, %zu groups, %" PRIu64 " bytes, %" PRIu64
+                     " malformed lines skipped",
+                     t.generation, src.nusers, src.ngroups, bytes, src.skipped);
         nsscache_retire_locked(c, now);
 out:
         status_update_locked(c);
