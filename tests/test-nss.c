@@ -752,7 +752,8 @@ static void test_nss_status_shows_the_cache(void **state)
 static void test_nss_corrupt_table_refused_at_map_time(void **state)
 {
         (void)state;
-        static const char *const modes[] = { "none", "magic", "size", "generation", "string", "index", "short" };
+        static const char *const modes[] = { "none",  "magic", "size",  "generation", "string",
+                                             "index", "short", "epoch", "epochmagic" };
         for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
                 char sock[160], notify[160], err[160], env_sock[200];
                 snprintf(sock, sizeof(sock), "%s/corrupt.sock", F.dir);

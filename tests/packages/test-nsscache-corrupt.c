@@ -10,6 +10,9 @@
  *   string      the string pool's last byte (strings no longer end in it)
  *   index       a user-by-name slot past the user records
  *   short       the table announced in a section one page too small
+ *   epoch       the epoch announced at an offset past its section
+ *   epochmagic  the epoch's magic
+ *   unfrozen    the table left writable (not frozen)
  * Only the query message is answered. Tests only.
  */
 #include <stdbool.h>
@@ -79,7 +82,8 @@ static NTSTATUS build(void)
         }
         if (short_section)
                 h->total_size = size; /* the header agrees with itself, not with the section */
-        if (!NT_SUCCESS(LsashmFreezeSection(s)) || !NT_SUCCESS(LsashmShareSection(s, LSASHM_SHARE_READ)))
+        if ((strcmp(how, "unfrozen") != 0 && !NT_SUCCESS(LsashmFreezeSection(s))) ||
+            !NT_SUCCESS(LsashmShareSection(s, LSASHM_SHARE_READ)))
                 return STATUS_INTERNAL_ERROR;
         table_section = s;
         table_id = LsashmSectionId(s);
@@ -103,7 +107,9 @@ static NTSTATUS NTAPI call_untrusted(PLSA_CLIENT_REQUEST ClientRequest, PVOID Su
                 *ProtocolStatus = STATUS_NOT_SUPPORTED;
                 return STATUS_SUCCESS;
         }
-        NSSCACHE_QUERY_RESPONSE resp = { NssCacheQueryMessage, epoch_offset, epoch_id, table_id, GENERATION };
+        const char *how = getenv("TEST_NSSCACHE_CORRUPT");
+        ULONG offset = how && strcmp(how, "epoch") == 0 ? 4096 : epoch_offset;
+        NSSCACHE_QUERY_RESPONSE resp = { NssCacheQueryMessage, offset, epoch_id, table_id, GENERATION };
         PVOID client;
         NTSTATUS st = lsa->AllocateClientBuffer(ClientRequest, sizeof(resp), &client);
         if (NT_SUCCESS(st))
@@ -128,7 +134,8 @@ static NTSTATUS NTAPI initialize(ULONG_PTR PackageId, PSECPKG_PARAMETERS Paramet
                 return STATUS_NO_MEMORY;
         epoch_offset = (ULONG)((uint8_t *)e - (uint8_t *)epoch_section);
         epoch_id = LsashmSectionId(epoch_section);
-        e->Magic = NSSCACHE_EPOCH_MAGIC;
+        const char *how = getenv("TEST_NSSCACHE_CORRUPT");
+        e->Magic = how && strcmp(how, "epochmagic") == 0 ? 0x12345678u : NSSCACHE_EPOCH_MAGIC;
         e->Version = NSSCACHE_EPOCH_VERSION;
         NTSTATUS st = build();
         if (!NT_SUCCESS(st))
