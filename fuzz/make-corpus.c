@@ -158,6 +158,55 @@ static void lsa_seeds(void)
         lsa("status-json", &m);
         m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS_REPLY, .status_reply = { 0, 1234 } };
         lsa("status-reply", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS, .status = { LSA_WIRE_STATUS_SESSIONS_JSON } };
+        lsa("status-sessions-json", &m);
+
+        /* Logons: an MSV1_0_INTERACTIVE_LOGON-shaped authentication buffer. */
+        static const uint8_t auth[] = { 2, 0, 0, 0, 0, 0, 0, 0, 6, 0, 6, 0, 0, 0, 0, 0, 0x30, 0, 0, 0x10,
+                                        0x55, 0x55, 0, 0, 'D', 0, 'O', 0, 'M', 0 };
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOGON };
+        m.logon = (struct lsa_wire_logon){ .package = 1, .logon_type = 2, .thread_id = 77,
+                                           .auth_base = 0x5555100000, .auth_len = sizeof(auth),
+                                           .source_name = "pam", .source_id = 9, .origin_len = 5,
+                                           .origin = "login", .auth = auth };
+        lsa("logon", &m);
+        /* A token: S-1-22-1-1000, then S-1-22-2-1000 and S-1-5-32-545. */
+        uint8_t sids[3 * (5 + 16)];
+        uint32_t sids_len = 0;
+        static const uint8_t user[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 1, 0, 0, 0, 0xE8, 3, 0, 0 };
+        static const uint8_t group[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 2, 0, 0, 0, 0xE8, 3, 0, 0 };
+        static const uint8_t users[16] = { 1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x21, 2, 0, 0 };
+        uint8_t local[5 + 16];
+        uint32_t local_len = 0;
+        lsa_wire_sid_put(local, sizeof(local), &local_len, 7, users);
+        m.logon.nlocal = 1;
+        m.logon.local_len = local_len;
+        m.logon.local = local;
+        lsa("logon-local-groups", &m);
+        lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 0, user);
+        lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 7, group);
+        lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 7, users);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOGON_REPLY };
+        m.logon_reply = (struct lsa_wire_logon_reply){ .flags = LSA_WIRE_REPLY_HAS_BUFFER, .profile_offset = 8192,
+                                                       .profile_length = 40, .token_id = 5,
+                                                       .logon_id = 0x7A7A00000001, .expiration = INT64_MAX,
+                                                       .nsids = 3, .sids = sids, .sids_len = sids_len };
+        lsa("logon-reply", &m);
+        m.logon_reply = (struct lsa_wire_logon_reply){ .status = (int32_t)0xC000006Du,
+                                                       .sub_status = (int32_t)0xC000006Au };
+        lsa("logon-reply-failure", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CLOSE_TOKEN, .close_token = { 5 } };
+        lsa("close-token", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSIONS };
+        lsa("sessions", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSIONS_REPLY,
+                                       .call_reply = { 0, 0, 4096, 16, LSA_WIRE_REPLY_HAS_BUFFER } };
+        lsa("sessions-reply", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSION_DATA, .session_data = { 0x7A7A00000001 } };
+        lsa("session-data", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSION_DATA_REPLY,
+                                       .call_reply = { (int32_t)0xC000005Fu, 0, 0, 0, 0 } };
+        lsa("session-data-reply-none", &m);
 }
 
 int main(int argc, char **argv)

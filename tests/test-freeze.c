@@ -546,6 +546,39 @@ static void test_freeze_readers_only_refused_then_completed(void **state)
         assert_int_equal(lsashm_section_delete(s), 0);
 }
 
+static int (*real_commit)(int fd, uint64_t offset, uint64_t len);
+
+static int refusing_commit(int fd, uint64_t offset, uint64_t len)
+{
+        (void)fd;
+        (void)offset;
+        (void)len;
+        return -ENOSPC;
+}
+
+/* No memory for the rest of the section: refused, nothing changed. */
+static void test_freeze_refused_without_memory(void **state)
+{
+        (void)state;
+        lsashm_section_t *s = make(SIZE, 4 * KiB, 0);
+        void *p;
+        assert_int_equal(lsashm_section_alloc(s, 64, &p), 0);
+        real_commit = memfd_section_commit;
+        memfd_section_commit = refusing_commit;
+        int r = lsashm_section_freeze(s);
+        memfd_section_commit = real_commit;
+        assert_int_equal(r, -ENOSPC);
+        assert_int_equal(stats_of(s).committed, 4 * KiB);
+        assert_false(seals_of(owner_fd(s)) & F_SEAL_WRITE);
+        memcpy(p, "writable", 9);
+        void *q;
+        assert_int_equal(lsashm_section_alloc(s, 64, &q), 0);
+        /* With memory, it goes through. */
+        assert_int_equal(lsashm_section_freeze(s), 0);
+        assert_string_equal(p, "writable");
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
 /* ---- the Windows extension ---- */
 
 static void test_freeze_windows_without_host(void **state)
@@ -630,17 +663,22 @@ static int host_teardown(void **state)
         return 0;
 }
 
-/* A client maps the section and reports: 'r' read-only view with the
- * expected text, 'w' writable view, 'e' error. It keeps the view until
- * told to go. */
-static void client_maps(ULONGLONG id, int report, int go)
+/* A client maps the section (only if frozen, when asked) and reports: 'r'
+ * read-only view, 'w' writable view, 'm' not frozen, 'e' another error. It
+ * keeps the view until told to go. */
+static void client_maps(ULONGLONG id, bool frozen_only, int report, int go)
 {
         HANDLE h;
         CHILD_CHECK(LsaConnectUntrusted(&h) == STATUS_SUCCESS);
         PVOID view;
         ULONG size;
         char verdict = 'e';
-        if (LsashmMapSection(h, id, &view, &size) == STATUS_SUCCESS) {
+        NTSTATUS st = frozen_only ? LsashmMapFrozenSection(h, id, &view, &size) : LsashmMapSection(h, id, &view, &size);
+        if (st == STATUS_OBJECT_TYPE_MISMATCH) {
+                CHILD_CHECK(view == NULL && size == 0);
+                verdict = 'm';
+        }
+        if (st == STATUS_SUCCESS) {
                 char perms[5];
                 CHILD_CHECK(tu_maps_perms(view, perms));
                 verdict = perms[1] == 'w' ? 'w' : 'r';
@@ -657,7 +695,7 @@ struct client {
         char verdict;
 };
 
-static struct client client_start(ULONGLONG id, void *owner_mapping)
+static struct client client_start_as(ULONGLONG id, void *owner_mapping, bool frozen_only)
 {
         int rep[2], go[2];
         assert_int_equal(pipe(rep), 0);
@@ -671,7 +709,7 @@ static struct client client_start(ULONGLONG id, void *owner_mapping)
                  * (writable) mapping, which fork gave us. */
                 CHILD_CHECK(munmap(owner_mapping, SIZE) == 0);
                 tu_become(&(struct tu_creds){ .uid = NOBODY, .gid = NOBODY });
-                client_maps(id, rep[1], go[0]);
+                client_maps(id, frozen_only, rep[1], go[0]);
         }
         close(rep[1]);
         close(go[0]);
@@ -679,6 +717,11 @@ static struct client client_start(ULONGLONG id, void *owner_mapping)
         assert_int_equal(read(rep[0], &c.verdict, 1), 1);
         close(rep[0]);
         return c;
+}
+
+static struct client client_start(ULONGLONG id, void *owner_mapping)
+{
+        return client_start_as(id, owner_mapping, false);
 }
 
 static void client_stop(struct client *c)
@@ -727,7 +770,15 @@ static void test_freeze_windows_in_host(void **state)
         ULONGLONG id = LsashmSectionId(sm);
         struct client reader = client_start(id, sm);
         assert_int_equal(reader.verdict, 'r');
+        /* A reader that relies on the freeze is refused a section that is
+         * not frozen yet, and the host takes the mapping back. */
+        struct client careful = client_start_as(id, sm, true);
+        assert_int_equal(careful.verdict, 'm');
+        client_stop(&careful);
         assert_int_equal(LsashmFreezeSection(sm), STATUS_SUCCESS);
+        careful = client_start_as(id, sm, true);
+        assert_int_equal(careful.verdict, 'r');
+        client_stop(&careful);
         assert_int_equal(LsashmShareSection(sm, LSASHM_SHARE_READ_WRITE), STATUS_SUCCESS);
         struct client late = client_start(id, sm);
         assert_int_equal(late.verdict, 'r');
@@ -768,6 +819,7 @@ int main(void)
                 cmocka_unit_test(test_freeze_refused_after_writable_descriptor),
                 cmocka_unit_test(test_freeze_refused_while_forked_child_maps),
                 cmocka_unit_test(test_freeze_readers_only_refused_then_completed),
+                cmocka_unit_test(test_freeze_refused_without_memory),
                 cmocka_unit_test(test_freeze_windows_without_host),
                 cmocka_unit_test_setup_teardown(test_freeze_windows_in_host, host_setup, host_teardown),
         };

@@ -127,6 +127,28 @@ typedef enum _LSA_TOKEN_INFORMATION_TYPE {
         LsaTokenInformationV3
 } LSA_TOKEN_INFORMATION_TYPE, *PLSA_TOKEN_INFORMATION_TYPE;
 
+/* What LogonUser returns for the token, by LSA_TOKEN_INFORMATION_TYPE.
+ * Null: an anonymous logon's groups. V1: each pointer its own LSA heap
+ * block (the LSA frees each). V2: the same layout in one LSA heap block,
+ * every pointer inside it (the LSA frees the one block). lsashmd refuses
+ * token information with a pointer outside what the package allocated. */
+typedef struct _LSA_TOKEN_INFORMATION_NULL {
+        LARGE_INTEGER ExpirationTime;
+        PTOKEN_GROUPS Groups;
+} LSA_TOKEN_INFORMATION_NULL, *PLSA_TOKEN_INFORMATION_NULL;
+
+typedef struct _LSA_TOKEN_INFORMATION_V1 {
+        LARGE_INTEGER ExpirationTime;
+        TOKEN_USER User;
+        PTOKEN_GROUPS Groups;
+        TOKEN_PRIMARY_GROUP PrimaryGroup;
+        PTOKEN_PRIVILEGES Privileges;
+        TOKEN_OWNER Owner;
+        TOKEN_DEFAULT_DACL DefaultDacl;
+} LSA_TOKEN_INFORMATION_V1, *PLSA_TOKEN_INFORMATION_V1;
+
+typedef LSA_TOKEN_INFORMATION_V1 LSA_TOKEN_INFORMATION_V2, *PLSA_TOKEN_INFORMATION_V2;
+
 #ifndef SECURITY_KERNEL
 typedef LPTHREAD_START_ROUTINE SEC_THREAD_START;
 typedef LPSECURITY_ATTRIBUTES SEC_ATTRS;

@@ -10,9 +10,9 @@
  * header above declares (tests/layering-host.sh checks all three):
  *   1 host-base.h      base.c protect.c (host.h, the public face, too)
  *   2 host-packages.h  packages.c package-status.c lsa-heap.c logon-sessions.c
- *                      crash-context.c
+ *                      token-info.c crash-context.c
  *   3 host-sections.h  sections.c
- *   4 host-calls.h     calls.c failure-reason.c
+ *   4 host-calls.h     calls.c logon.c failure-reason.c
  *   5 host-internal.h  host.c report.c reload.c table.c (and the tests)
  * Where a lower layer needs an answer only a higher one has, it declares a
  * hook (a const function pointer) and table.c, at the top, points it there.

@@ -4,7 +4,10 @@
  * SpLsaModeInitialize(SECPKG_INTERFACE_VERSION), then for each table it
  * returns InitializePackage (if present) with the full function table,
  * SpInitialize exactly once with real parameters, and GetInfo for the name
- * clients look up. Unloading calls Shutdown, deletes the package's sections
+ * clients look up. A library without SpLsaModeInitialize but with
+ * LsaApInitializePackage is an authentication package (AP-only): its LsaAp*
+ * entry points are found by name and LsaApInitializePackage, called once
+ * with the full function table, names it. Unloading calls Shutdown, deletes the package's sections
  * (host_packages_release_owned: sections are a layer above) and dlcloses the
  * library once its last package is gone.
  *
@@ -13,6 +16,7 @@
  * a shorter table, and reading past it would read someone else's memory.
  */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +293,29 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
         return 0;
 }
 
+/* An authentication package (AP) without SpLsaModeInitialize: its LsaAp*
+ * entry points, exported by name, are the first members of
+ * SECPKG_FUNCTION_TABLE, in the same order. */
+#define AP_ONLY_MEMBERS 8u
+_Static_assert(offsetof(SECPKG_FUNCTION_TABLE, LogonUserEx2) / sizeof(void *) == AP_ONLY_MEMBERS - 1,
+               "the LsaAp* entry points open SECPKG_FUNCTION_TABLE");
+
+static bool ap_only_table(void *dl, SECPKG_FUNCTION_TABLE *t)
+{
+        memset(t, 0, sizeof(*t));
+        *(void **)&t->InitializePackage = dlsym(dl, LSA_AP_NAME_INITIALIZE_PACKAGE);
+        if (!t->InitializePackage)
+                return false;
+        *(void **)&t->LogonUser = dlsym(dl, LSA_AP_NAME_LOGON_USER);
+        *(void **)&t->LogonUserEx = dlsym(dl, LSA_AP_NAME_LOGON_USER_EX);
+        *(void **)&t->LogonUserEx2 = dlsym(dl, LSA_AP_NAME_LOGON_USER_EX2);
+        *(void **)&t->CallPackage = dlsym(dl, LSA_AP_NAME_CALL_PACKAGE);
+        *(void **)&t->CallPackageUntrusted = dlsym(dl, LSA_AP_NAME_CALL_PACKAGE_UNTRUSTED);
+        *(void **)&t->CallPackagePassthrough = dlsym(dl, LSA_AP_NAME_CALL_PACKAGE_PASSTHROUGH);
+        *(void **)&t->LogonTerminated = dlsym(dl, LSA_AP_NAME_LOGON_TERMINATED);
+        return true;
+}
+
 int host_load_package(struct host *h, const char *path)
 {
         if (!h || !path)
@@ -315,7 +342,15 @@ int host_load_package(struct host *h, const char *path)
         SpLsaModeInitializeFn init;
         *(void **)&init = dlsym(dl, SECPKG_LSAMODEINIT_NAME);
         if (!init) {
-                host_logf(h, "package %s: not loaded: no %s", path, SECPKG_LSAMODEINIT_NAME);
+                SECPKG_FUNCTION_TABLE ap;
+                if (ap_only_table(dl, &ap)) {
+                        int r = init_package(h, path, dl, 0, &ap, AP_ONLY_MEMBERS);
+                        if (r < 0)
+                                dlclose(dl);
+                        return r;
+                }
+                host_logf(h, "package %s: not loaded: neither %s nor %s", path, SECPKG_LSAMODEINIT_NAME,
+                          LSA_AP_NAME_INITIALIZE_PACKAGE);
                 dlclose(dl);
                 return -ENOEXEC;
         }
