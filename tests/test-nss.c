@@ -753,7 +753,7 @@ static void test_nss_corrupt_table_refused_at_map_time(void **state)
 {
         (void)state;
         static const char *const modes[] = { "none",  "magic", "size",  "generation", "string",
-                                             "index", "short", "epoch", "epochmagic" };
+                                             "index", "short", "epoch", "epochmagic", "unfrozen" };
         for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
                 char sock[160], notify[160], err[160], env_sock[200];
                 snprintf(sock, sizeof(sock), "%s/corrupt.sock", F.dir);

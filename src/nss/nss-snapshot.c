@@ -196,9 +196,10 @@ static struct nss_snapshot *fetch(void)
         s->epoch = (const NSSCACHE_EPOCH *)((const uint8_t *)s->epoch_map->base + q.EpochOffset);
         s->lease = (const uint32_t *)(const void *)s->epoch->Lease;
         ULONG size;
-        if (!NT_SUCCESS(LsashmMapSection(h, q.TableSectionId, &s->table_base, &size)))
+        /* Only a frozen table: the kernel's word that nobody, lsashmd
+         * included, can change it after we validated it once. */
+        if (!NT_SUCCESS(LsashmMapFrozenSection(h, q.TableSectionId, &s->table_base, &size)))
                 goto fail;
-        /* The table is frozen: validated once, its bytes never change. */
         if (nsscache_validate(s->table_base, size, &s->view) < 0 || s->view.generation != q.Generation ||
             q.Generation == 0)
                 goto fail;
