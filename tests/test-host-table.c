@@ -10,6 +10,7 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "host/host-internal.h"
+#include "lsashm/winnt.h"
 #include "test-util.h"
 
 static LSA_SECPKG_FUNCTION_TABLE t;
@@ -281,13 +283,84 @@ static DWORD WINAPI never_run(LPVOID arg)
         return 0;
 }
 
+/* What a CreateThread routine saw on its thread. */
+struct thread_seen {
+        sem_t done;
+        ULONG tid;
+        PVOID param;
+        const char *crash_package;
+        const char *crash_entry;
+        NTSTATUS info_status;
+        SECPKG_CLIENT_INFO info;
+        BOOLEAN call_info;
+};
+
+static DWORD WINAPI record_thread(LPVOID arg)
+{
+        struct thread_seen *s = arg;
+        s->tid = (ULONG)gettid();
+        s->param = arg;
+        s->crash_package = host_crash_package();
+        s->crash_entry = host_crash_entry();
+        s->info_status = t.GetClientInfo(&s->info);
+        SECPKG_CALL_INFO ci;
+        s->call_info = t.GetCallInfo(&ci);
+        sem_post(&s->done);
+        return 7;
+}
+
+/* A real thread, named by its id; run as the package that made it (a crash
+ * there is that package's), serving no client. */
+static void test_table_create_thread_runs(void **state)
+{
+        (void)state;
+        static struct host_package pkg;
+        memset(&pkg, 0, sizeof(pkg));
+        strcpy(pkg.name, "threader");
+        struct thread_seen seen;
+        memset(&seen, 0, sizeof(seen));
+        sem_init(&seen.done, 0, 0);
+        ULONG tid = 0;
+        host_active_package = &pkg;
+        HANDLE th = t.CreateThread(NULL, 0, record_thread, &seen, 0, &tid);
+        host_active_package = NULL;
+        assert_non_null(th);
+        assert_int_not_equal(tid, 0);
+        assert_int_equal((uintptr_t)th, tid);
+        assert_int_equal(sem_wait(&seen.done), 0);
+        assert_int_equal(seen.tid, tid);
+        assert_ptr_equal(seen.param, &seen);
+        assert_non_null(seen.crash_package);
+        assert_string_equal(seen.crash_package, "threader");
+        assert_string_equal(seen.crash_entry, "CreateThread routine");
+        assert_int_equal(seen.info_status, STATUS_SUCCESS);
+        assert_true(seen.info.Restricted);
+        assert_false(seen.info.HasTcbPrivilege);
+        assert_int_equal(seen.info.ThreadID, tid);
+        assert_int_equal(seen.info.ProcessID, (ULONG)getpid());
+        assert_false(seen.call_info);
+        /* The thread ends with its routine, and the package's count. */
+        int64_t end = tu_now_ms() + 10000;
+        while (host_package_threads(&pkg) && tu_now_ms() < end)
+                tu_sleep_ms(1);
+        assert_int_equal(host_package_threads(&pkg), 0);
+        /* A stack size of its own is honoured (raised to the minimum). */
+        memset(&seen, 0, sizeof(seen));
+        sem_init(&seen.done, 0, 0);
+        assert_non_null(t.CreateThread(NULL, 1, record_thread, &seen, 0, NULL));
+        assert_int_equal(sem_wait(&seen.done), 0);
+        assert_null(seen.crash_package); /* made outside any package */
+        sem_destroy(&seen.done);
+}
+
 static void test_table_handle_and_void_members_are_safe(void **state)
 {
         (void)state;
         ULONG tid = 77;
-        assert_null(t.CreateThread(NULL, 0, never_run, NULL, 0, &tid));
+        /* CREATE_SUSPENDED: nothing could resume it. No routine: nothing to run. */
+        assert_null(t.CreateThread(NULL, 0, never_run, NULL, 0x4, &tid));
         assert_int_equal(tid, 0);
-        assert_null(t.CreateThread(NULL, 0, never_run, NULL, 0, NULL));
+        assert_null(t.CreateThread(NULL, 0, NULL, NULL, 0, &tid));
         assert_null(t.RegisterNotification(never_run, NULL, 1, 0, 0, 1, NULL));
 
         WCHAR name[] = u"user";
@@ -447,30 +520,92 @@ static void test_logon_session_lifecycle(void **state)
         assert_int_equal(t.DeleteLogonSession(&a), STATUS_NO_SUCH_LOGON_SESSION);
 }
 
+/* Clients' LogonIds (luid.c): root is SYSTEM_LUID, each other uid has
+ * one LUID of its own from the allocator packages use too, and no logon
+ * session can take any of them. */
+static void test_logon_session_client_luids(void **state)
+{
+        (void)state;
+        LUID sys = SYSTEM_LUID, root, u1, u1again, u2, mine;
+        assert_int_equal(host_luid_of_uid(0, &root), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&root, &sys));
+        assert_int_equal(host_luid_of_uid(4001, &u1), STATUS_SUCCESS);
+        assert_int_equal(host_luid_of_uid(4001, &u1again), STATUS_SUCCESS);
+        assert_int_equal(host_luid_of_uid(4002, &u2), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&u1, &u1again));
+        assert_false(SecEqualLuid(&u1, &u2));
+        assert_false(SecEqualLuid(&u1, &sys));
+        assert_true(u1.LowPart > 0x3e7 || u1.HighPart != 0);
+
+        assert_int_equal(t.CreateLogonSession(&sys), STATUS_LOGON_SESSION_COLLISION);
+        assert_int_equal(t.CreateLogonSession(&u1), STATUS_LOGON_SESSION_COLLISION);
+        assert_int_equal(t.CreateLogonSession(&u2), STATUS_LOGON_SESSION_COLLISION);
+        assert_int_equal(t.DeleteLogonSession(&u1), STATUS_NO_SUCH_LOGON_SESSION);
+
+        /* What a package allocates is its own, and never a client's. */
+        assert_true(AllocateLocallyUniqueId(&mine));
+        assert_false(SecEqualLuid(&mine, &u1) || SecEqualLuid(&mine, &u2) || SecEqualLuid(&mine, &sys));
+        assert_false(host_luid_is_client(&mine));
+        assert_int_equal(t.CreateLogonSession(&mine), STATUS_SUCCESS);
+        LUID u3;
+        assert_int_equal(host_luid_of_uid(4003, &u3), STATUS_SUCCESS);
+        assert_false(SecEqualLuid(&u3, &mine));
+        assert_int_equal(t.DeleteLogonSession(&mine), STATUS_SUCCESS);
+        assert_false(AllocateLocallyUniqueId(NULL));
+        assert_int_equal(NtAllocateLocallyUniqueId(NULL), STATUS_ACCESS_VIOLATION);
+}
+
+/* The uid -> LUID map is bounded: past HOST_LUID_MAX_UIDS uids, a new uid's
+ * GetClientInfo fails with STATUS_INSUFFICIENT_RESOURCES while the uids
+ * already known (and root) keep theirs. Fills the map for the rest of the
+ * process: registered last. */
+static void test_client_luids_bounded(void **state)
+{
+        (void)state;
+        LUID known, again, l;
+        assert_int_equal(host_luid_of_uid(4001, &known), STATUS_SUCCESS);
+        unsigned added = 0;
+        NTSTATUS st = STATUS_SUCCESS;
+        for (uid_t uid = 200000; st == STATUS_SUCCESS && added <= HOST_LUID_MAX_UIDS; uid++) {
+                st = host_luid_of_uid(uid, &l);
+                if (st == STATUS_SUCCESS)
+                        added++;
+        }
+        assert_int_equal(st, STATUS_INSUFFICIENT_RESOURCES);
+        assert_true(added < HOST_LUID_MAX_UIDS);
+        assert_int_equal(host_luid_of_uid(4001, &again), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&known, &again));
+        LUID sys = SYSTEM_LUID;
+        assert_int_equal(host_luid_of_uid(0, &l), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&l, &sys));
+}
+
 /* Many sessions, deleted in a scattered order: every survivor stays
  * findable while its neighbours in the table come and go. */
 static void test_logon_session_many(void **state)
 {
         (void)state;
-        enum { N = 20000 };
+        /* Clear of the well-known LUIDs, which CreateLogonSession keeps
+         * for the host (SYSTEM_LUID), and below the allocator's. */
+        enum { N = 20000, MANY_BASE = 0x400 };
         for (ULONG i = 0; i < N; i++) {
-                LUID l = { i, (LONG)(i % 3) };
+                LUID l = { i + MANY_BASE, (LONG)(i % 3) };
                 assert_int_equal(t.CreateLogonSession(&l), STATUS_SUCCESS);
         }
         for (ULONG i = 0; i < N; i += 1) {
                 ULONG j = (i * 7919u) % N; /* 7919 is prime, coprime to N */
                 if (j % 2)
                         continue;
-                LUID l = { j, (LONG)(j % 3) };
+                LUID l = { j + MANY_BASE, (LONG)(j % 3) };
                 assert_int_equal(t.DeleteLogonSession(&l), STATUS_SUCCESS);
         }
         for (ULONG i = 0; i < N; i++) {
-                LUID l = { i, (LONG)(i % 3) };
+                LUID l = { i + MANY_BASE, (LONG)(i % 3) };
                 assert_int_equal(t.CreateLogonSession(&l),
                                  i % 2 ? STATUS_LOGON_SESSION_COLLISION : STATUS_SUCCESS);
         }
         for (ULONG i = 0; i < N; i++) {
-                LUID l = { i, (LONG)(i % 3) };
+                LUID l = { i + MANY_BASE, (LONG)(i % 3) };
                 assert_int_equal(t.DeleteLogonSession(&l), STATUS_SUCCESS);
         }
         LUID l = { 0, 0 };
@@ -904,13 +1039,16 @@ static void test_inside_calls(void **state)
         call_conn.peer.pid = 4321;
         call_conn.peer.uid = 1000;
         call_conn.mode = LSA_WIRE_MODE_LOGON;
+        pthread_mutex_init(&call_conn.lock, NULL);
         struct host *saved = host_global;
         host_global = &call_host;
 
         struct lsa_wire_call_reply reply;
-        uint8_t submit[4] = { 1, 2, 3, 4 };
+        uint8_t bytes[4] = { 1, 2, 3, 4 };
+        struct host_submit submit;
+        assert_int_equal(host_submit_take(bytes, sizeof(bytes), -1, 1u << 20, &submit), STATUS_SUCCESS);
         call_round = 1;
-        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, submit, sizeof(submit), &reply);
+        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, &submit, &reply);
         assert_int_equal(reply.status, STATUS_SUCCESS);
         assert_true(seen_flags_a & SECPKG_CALL_IS_TCB);
         assert_int_equal(seen_flags_a & SECPKG_CALL_IN_PROC, 0);
@@ -918,7 +1056,9 @@ static void test_inside_calls(void **state)
         assert_true(seen_flags_b & SECPKG_CALL_RECURSIVE);
         assert_int_equal(seen_info.ProcessID, 4321);
         assert_int_equal(seen_info.ThreadID, 77);
-        assert_int_equal(seen_info.LogonId.LowPart, 1000);
+        LUID uid_luid;
+        assert_int_equal(host_luid_of_uid(1000, &uid_luid), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&seen_info.LogonId, &uid_luid));
         assert_true(seen_info.HasTcbPrivilege);
         assert_null(seen_info.IdentificationToken);
         assert_int_equal(seen_a_own, STATUS_SUCCESS);
@@ -930,8 +1070,9 @@ static void test_inside_calls(void **state)
         SECPKG_FAILURE_REASON r;
         assert_int_equal(t.GetSecpkgFailureReason(pkg_a.id, &r), STATUS_NOT_FOUND);
         call_round = 2;
-        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, submit, sizeof(submit), &reply);
+        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, &submit, &reply);
         assert_int_equal(reply.status, STATUS_SUCCESS);
+        host_submit_release(&submit);
         assert_int_equal(seen_second_call, STATUS_NOT_FOUND);
 
         ULONG flags = 1;
@@ -949,11 +1090,13 @@ int main(void)
                 cmocka_unit_test_setup(test_table_not_implemented_members_clear_outputs, fill_table),
                 cmocka_unit_test_setup(test_table_not_implemented_members_accept_null, fill_table),
                 cmocka_unit_test_setup(test_table_handle_and_void_members_are_safe, fill_table),
+                cmocka_unit_test_setup(test_table_create_thread_runs, fill_table),
                 cmocka_unit_test_setup(test_heap_blocks_are_zeroed_and_usable, fill_table),
                 cmocka_unit_test_setup(test_heap_zero_length_gives_unique_blocks, fill_table),
                 cmocka_unit_test_setup(test_heap_refuses_huge_and_frees_null, fill_table),
                 cmocka_unit_test_setup(test_heap_free_wipes_blocks, fill_table),
                 cmocka_unit_test_setup(test_logon_session_lifecycle, fill_table),
+                cmocka_unit_test_setup(test_logon_session_client_luids, fill_table),
                 cmocka_unit_test_setup(test_logon_session_many, fill_table),
                 cmocka_unit_test_setup(test_logon_session_limit, fill_table),
                 cmocka_unit_test_setup(test_logon_session_threads, fill_table),
@@ -967,6 +1110,7 @@ int main(void)
                 cmocka_unit_test_setup(test_extended_call_flags_outside_a_call, fill_table),
                 cmocka_unit_test_setup(test_client_info_ex_outside_a_call, fill_table),
                 cmocka_unit_test_setup(test_inside_calls, fill_table),
+                cmocka_unit_test_setup(test_client_luids_bounded, fill_table), /* last: fills the map */
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

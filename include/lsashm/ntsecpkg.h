@@ -35,6 +35,8 @@
 #define LSASHM_NTSECPKG_H
 
 #include "lsashm/wintypes.h"
+#include "lsashm/ntstatus.h"
+#include "lsashm/sspi.h"
 #include "lsashm/ntsecapi.h"
 
 #ifdef __cplusplus
@@ -71,46 +73,6 @@ LSASHM_WINAPI_EXPORT LSA_DELETE_SHARED_MEMORY LsaDeleteSharedMemory;
  * lsashmd, the package host, fills every member of the table; the README
  * lists the members that answer STATUS_NOT_IMPLEMENTED.
  */
-
-/* ---- SSPI types (Windows' sspi.h) ---- */
-
-typedef WCHAR SEC_WCHAR;
-typedef CHAR SEC_CHAR;
-typedef LONG SECURITY_STATUS;
-
-typedef struct _SecHandle {
-        ULONG_PTR dwLower;
-        ULONG_PTR dwUpper;
-} SecHandle, *PSecHandle;
-typedef SecHandle CredHandle, *PCredHandle;
-typedef SecHandle CtxtHandle, *PCtxtHandle;
-
-typedef LARGE_INTEGER _SECURITY_INTEGER, SECURITY_INTEGER, *PSECURITY_INTEGER;
-typedef SECURITY_INTEGER TimeStamp, *PTimeStamp;
-typedef UNICODE_STRING SECURITY_STRING, *PSECURITY_STRING;
-
-typedef struct _SecBuffer {
-        ULONG cbBuffer;
-        ULONG BufferType;
-        PVOID pvBuffer;
-} SecBuffer, *PSecBuffer;
-
-typedef struct _SecBufferDesc {
-        ULONG ulVersion;
-        ULONG cBuffers;
-        PSecBuffer pBuffers;
-} SecBufferDesc, *PSecBufferDesc;
-
-typedef struct _SecPkgInfoW {
-        ULONG fCapabilities;
-        USHORT wVersion;
-        USHORT wRPCID;
-        ULONG cbMaxToken;
-        SEC_WCHAR *Name;
-        SEC_WCHAR *Comment;
-} SecPkgInfoW, *PSecPkgInfoW;
-/* Packages are built Unicode, as on Windows. */
-typedef SecPkgInfoW SecPkgInfo, *PSecPkgInfo;
 
 /* ---- Package data types ---- */
 
@@ -1019,6 +981,51 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Ac
  * was ever given a writable view of it); STATUS_NO_MEMORY (committing the
  * rest of the section failed). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmFreezeSection(PVOID SharedMem);
+
+#ifndef STATUS_NO_MORE_ENTRIES
+#define STATUS_NO_MORE_ENTRIES ((NTSTATUS)0x8000001AL)
+#endif
+
+/*
+ * The package's own settings, where a Windows package reads its registry
+ * key: lines "STEM.KEY VALUE" of lsashmd.conf or of lsashmd.conf.d/ *.conf,
+ * STEM being the package's library file name without ".so" (nsscache.so:
+ * "nsscache.passwd /var/lib/nsscache/passwd.cache"). A key given on several
+ * lines has several values, in file order; Index picks one (0, 1, ...).
+ *
+ * Call it from one of the package's entry points, SpLsaModeInitialize
+ * included: on a thread of the package's own, lsashm cannot tell which
+ * package asks. On success Value holds the value and a NUL, and
+ * *ValueLength its length without the NUL. lsashmd re-reads the settings on
+ * SIGHUP: later calls see the new values; what a package read at start it
+ * keeps until it asks again (or lsashmd restarts).
+ *
+ * STATUS_SUCCESS; STATUS_BUFFER_TOO_SMALL (*ValueLength is the size needed,
+ * NUL included; Value untouched); STATUS_OBJECT_NAME_NOT_FOUND (no such
+ * key); STATUS_NO_MORE_ENTRIES (Index past the key's last value);
+ * STATUS_INVALID_PARAMETER (Key NULL or empty, ValueLength NULL, Value NULL
+ * with a ValueSize); STATUS_ACCESS_DENIED (not inside an entry point).
+ */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmGetPackageSetting(PCSTR Key, ULONG Index, PSTR Value, ULONG ValueSize,
+                                                            PULONG ValueLength);
+
+/* Priorities for LsashmLogMessage: syslog's. */
+#define LSASHM_LOG_ERROR   3u
+#define LSASHM_LOG_WARNING 4u
+#define LSASHM_LOG_NOTICE  5u
+#define LSASHM_LOG_INFO    6u
+#define LSASHM_LOG_DEBUG   7u
+
+/*
+ * One line in lsashmd's log, "lsashmd: package NAME: Message", filed in the
+ * journal under Priority (0..7; more is LSASHM_LOG_DEBUG), so that
+ * `journalctl -p err` shows a package's errors. What a package writes to
+ * stderr itself reaches the log too, but with no priority and no name.
+ * Control characters in Message (a newline among them: one call is one
+ * line) are shown as '?'; at most about 500 bytes are kept. From a
+ * package's own thread the line says "package thread" instead of NAME.
+ */
+LSASHM_WINAPI_EXPORT VOID NTAPI LsashmLogMessage(ULONG Priority, PCSTR Message);
 
 /* The longest status line LsashmSetPackageStatus takes, in bytes. */
 #define LSASHM_MAX_PACKAGE_STATUS 1023u
