@@ -313,7 +313,7 @@ static void test_conf_load_file_and_env(void **state)
         unlink(path);
 
         unsetenv("LSASHM_NSSCACHE_CONF");
-        assert_string_equal(nss_conf_path(), "/etc/lsashm/nsscache.conf");
+        assert_string_equal(nss_conf_path(), NSSCACHE_CONF_PATH);
         setenv("LSASHM_NSSCACHE_CONF", "/run/x.conf", 1);
         assert_string_equal(nss_conf_path(), "/run/x.conf");
         unsetenv("LSASHM_NSSCACHE_CONF");

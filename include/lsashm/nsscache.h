@@ -36,9 +36,6 @@
 #define STATUS_DEVICE_NOT_READY ((NTSTATUS)0xC00000A3L)
 #endif
 
-/* The configuration file, unless $LSASHM_NSSCACHE_CONF names another. */
-#define NSSCACHE_DEFAULT_CONF "/etc/lsashm/nsscache.conf"
-
 typedef enum _NSSCACHE_MESSAGE_TYPE {
         NssCacheQueryMessage = 1,
         NssCacheReloadMessage = 2,

@@ -8,16 +8,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lsashm/nsscache.h>
-
 #include "conf.h"
+
+#ifndef NSSCACHE_CONF_PATH /* set by the build for its prefix */
+#define NSSCACHE_CONF_PATH "/etc/lsashm/nsscache.conf"
+#endif
 
 const char *nss_conf_path(void)
 {
         /* lsashmd is not set-user-ID, but its environment is the
          * administrator's: secure_getenv keeps it that way if it ever is. */
         const char *p = secure_getenv("LSASHM_NSSCACHE_CONF");
-        return p && *p ? p : NSSCACHE_DEFAULT_CONF;
+        return p && *p ? p : NSSCACHE_CONF_PATH;
 }
 
 void nss_conf_free(struct nss_conf *c)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The package's configuration: /etc/lsashm/nsscache.conf, or the file
- * $LSASHM_NSSCACHE_CONF names. One setting a line:
+ * The package's configuration: SYSCONFDIR/lsashm/nsscache.conf
+ * (NSSCACHE_CONF_PATH, /etc/lsashm/nsscache.conf for the prefix /usr), or
+ * the file $LSASHM_NSSCACHE_CONF names. One setting a line:
  *   passwd FILE      a passwd(5) file to serve (any number, in order)
  *   group FILE       a group(5) file to serve (any number, in order)
  * FILE is an absolute path; '#' starts a comment line; blank lines are
