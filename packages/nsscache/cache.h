@@ -20,6 +20,7 @@
 #define LSASHM_NSSCACHE_CACHE_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -65,9 +66,11 @@ struct nsscache {
         NSSCACHE_STATS_RESPONSE stats;
 
         /* watch.c */
-        pthread_t thread;
+        pthread_t thread; /* when made with pthread_create (joinable) */
         bool thread_running;
-        int wake_fd; /* eventfd: stop */
+        bool thread_from_lsa; /* made with the table's CreateThread: detached */
+        sem_t thread_done;    /* posted by a CreateThread thread as it ends */
+        int wake_fd;          /* eventfd: stop */
 };
 
 extern struct nsscache nsscache;

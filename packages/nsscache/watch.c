@@ -6,10 +6,13 @@
  * publishes a new generation once the changes have settled (cache.h: at
  * most NSSCACHE_MAX_DELAY_MS after the first, plus the time to build).
  *
- * A plain pthread: the function table's CreateThread gives no way to wait
- * for a thread's end, and Shutdown must know the thread has left the
- * package's code before lsashmd unloads it. The thread takes the package's
- * lock only to publish or retire.
+ * Made with the function table's CreateThread, as a Windows package's
+ * would be, so that lsashmd counts it as the package's (the sections it
+ * makes are the package's, its crash is reported as the package's, and the
+ * library stays mapped while it runs); CreateThread's threads are detached,
+ * so Shutdown waits on a semaphore the thread posts last. A host without
+ * CreateThread gets a joinable pthread. The thread takes the package's lock
+ * only to publish or retire.
  */
 #include <errno.h>
 #include <limits.h>
@@ -244,7 +247,15 @@ static void *watch_thread(void *arg)
                 close(w.fd);
         the_watch = (struct watch){ .fd = -1 };
         lease_give_back(lease);
+        if (c->thread_from_lsa)
+                sem_post(&c->thread_done); /* the last thing it does with c */
         return NULL;
+}
+
+static DWORD NTAPI watch_thread_lsa(PVOID arg)
+{
+        watch_thread(arg);
+        return 0;
 }
 
 int nsscache_watch_start(struct nsscache *c)
@@ -257,13 +268,24 @@ int nsscache_watch_start(struct nsscache *c)
                 nsscache_log("inotify: %s: changes are published only on request", strerror(errno));
         else
                 watch_set(&the_watch, &c->conf);
-        /* Signals are lsashmd's to handle, on its own thread: ours starts
-         * with every one blocked. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        int r = pthread_create(&c->thread, NULL, watch_thread, c);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        int r = 0;
+        c->thread_from_lsa = c->lsa->CreateThread != NULL;
+        if (c->thread_from_lsa) {
+                if (sem_init(&c->thread_done, 0, 0) != 0)
+                        r = errno;
+                else if (!c->lsa->CreateThread(NULL, 0, watch_thread_lsa, c, 0, NULL)) {
+                        sem_destroy(&c->thread_done);
+                        r = EAGAIN;
+                }
+        } else {
+                /* Signals are lsashmd's to handle, on its own thread: ours
+                 * starts with every one blocked. */
+                sigset_t all, old;
+                sigfillset(&all);
+                pthread_sigmask(SIG_SETMASK, &all, &old);
+                r = pthread_create(&c->thread, NULL, watch_thread, c);
+                pthread_sigmask(SIG_SETMASK, &old, NULL);
+        }
         if (r != 0) {
                 watch_clear(&the_watch);
                 if (the_watch.fd >= 0)
@@ -284,7 +306,13 @@ void nsscache_watch_stop(struct nsscache *c)
         uint64_t one = 1;
         while (write(c->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
                 ;
-        pthread_join(c->thread, NULL);
+        if (c->thread_from_lsa) {
+                while (sem_wait(&c->thread_done) != 0 && errno == EINTR)
+                        ;
+                sem_destroy(&c->thread_done);
+        } else {
+                pthread_join(c->thread, NULL);
+        }
         c->thread_running = false;
         close(c->wake_fd);
         c->wake_fd = -1;
