@@ -34,7 +34,7 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 # scripts tell systemd about the units (enabling them is the
 # administrator's choice) and stop lsashmd on removal.
 # (where lsashmd looks for it, and where the install puts it)
-set(_lsashm_conffile "${CMAKE_INSTALL_FULL_SYSCONFDIR}/lsashm/lsashmd.conf")
+set(_lsashm_conffile "${CMAKE_INSTALL_FULL_SYSCONFDIR}/lsashm/lsashmd.conf\n${CMAKE_INSTALL_FULL_SYSCONFDIR}/lsashm/nsscache.conf")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/debian/conffiles.in ${PROJECT_BINARY_DIR}/debian/conffiles @ONLY)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/debian/postinst ${PROJECT_BINARY_DIR}/debian/postinst COPYONLY)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/debian/prerm ${PROJECT_BINARY_DIR}/debian/prerm COPYONLY)

@@ -1027,6 +1027,18 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmGetPackageSetting(PCSTR Key, ULONG Ind
  */
 LSASHM_WINAPI_EXPORT VOID NTAPI LsashmLogMessage(ULONG Priority, PCSTR Message);
 
+/* The longest status line LsashmSetPackageStatus takes, in bytes. */
+#define LSASHM_MAX_PACKAGE_STATUS 1023u
+
+/* A one-line status that `lsashm status` shows for the package (what it
+ * serves, its counters). PackageId is the one SpInitialize (or
+ * InitializePackage) received; any thread of the package may call it, at
+ * any time until its Shutdown returns. Status is printable ASCII (0x20 to
+ * 0x7E), at most LSASHM_MAX_PACKAGE_STATUS bytes; NULL or "" clears it.
+ * STATUS_SUCCESS, STATUS_INVALID_PARAMETER (too long, another byte),
+ * STATUS_NOT_FOUND (no package loading or loaded with that id). */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmSetPackageStatus(ULONG_PTR PackageId, PCSTR Status);
+
 #ifdef __cplusplus
 }
 #endif

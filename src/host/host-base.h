@@ -10,8 +10,9 @@
  * header above declares (tests/layering-host.sh checks all three):
  *   1 host-base.h      base.c protect.c log.c workers.c submit-buffer.c luid.c
  *                      elf-file.c (host.h, the public face, too)
- *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c token-info.c
- *                      crash-context.c package-config.c package-threads.c
+ *   2 host-packages.h  packages.c package-status.c lsa-heap.c logon-sessions.c
+ *                      token-info.c crash-context.c package-config.c
+ *                      package-threads.c
  *   3 host-sections.h  sections.c
  *   4 host-calls.h     calls.c logon.c failure-reason.c
  *   5 host-internal.h  host.c report.c reload.c table.c (and the tests)

@@ -46,6 +46,14 @@ LSA_CREATE_THREAD host_CreateThread;
 /* p's CreateThread threads still running. */
 unsigned host_package_threads(const struct host_package *p);
 
+/* ---- package-status.c: LsashmSetPackageStatus ---- */
+/* A status slot for a package id, from before its first entry point... */
+void host_package_status_register(unsigned id);
+/* ...until it is freed (unloaded, or its load failed). */
+void host_package_status_forget(unsigned id);
+/* Its status line into buf (size bytes): true, or false when it has none. */
+bool host_package_status_get(unsigned id, char *buf, size_t size);
+
 /* ---- logon-sessions.c: CreateLogonSession, DeleteLogonSession, sessions ---- */
 /* What a successful logon keeps with its session; private memory, every
  * buffer its own malloc block, wiped when freed. */

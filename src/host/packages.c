@@ -163,6 +163,7 @@ static void package_name_free(struct host_package *p)
 
 static void package_free(struct host_package *p)
 {
+        host_package_status_forget(p->id);
         package_name_free(p);
         free(p);
 }
@@ -224,6 +225,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
         if (!p)
                 return -ENOMEM;
         p->id = next_id;
+        host_package_status_register(p->id);
         p->dl = dl;
         p->version = version;
         snprintf(p->path, sizeof(p->path), "%s", path);

@@ -134,8 +134,14 @@ static void report_json(struct host *h, FILE *f)
                 json_str(f, p->name);
                 fprintf(f, ",\"version\":%u,\"path\":", (unsigned)p->version);
                 json_str(f, p->path);
-                fprintf(f, ",\"calls\":%" PRIu64 ",\"failed_calls\":%" PRIu64 ",\"heap_refused_frees\":%" PRIu64 "}",
+                fprintf(f, ",\"calls\":%" PRIu64 ",\"failed_calls\":%" PRIu64 ",\"heap_refused_frees\":%" PRIu64,
                         counter(&p->calls), counter(&p->failed_calls), refused_frees(p));
+                char status[LSASHM_MAX_PACKAGE_STATUS + 1];
+                if (host_package_status_get(p->id, status, sizeof(status))) {
+                        fprintf(f, ",\"status\":");
+                        json_str(f, status);
+                }
+                fputc('}', f);
         }
         fprintf(f, "],\"sections\":[");
         pthread_mutex_lock(&h->sections_lock);
@@ -195,6 +201,15 @@ static void report_text(struct host *h, FILE *f)
                         counter(&p->calls), counter(&p->failed_calls), refused_frees(p));
                 text_str(f, p->path, 0);
                 fputc('\n', f);
+        }
+        /* Status lines are printable ASCII (LsashmSetPackageStatus checks). */
+        for (unsigned i = 0; i < h->npackages; i++) {
+                char status[LSASHM_MAX_PACKAGE_STATUS + 1];
+                if (host_package_status_get(h->packages[i]->id, status, sizeof(status))) {
+                        fputs("  ", f);
+                        text_str(f, h->packages[i]->name, 0);
+                        fprintf(f, ": %s\n", status);
+                }
         }
         pthread_mutex_lock(&h->sections_lock);
         fprintf(f, "\nSections: %u\n", h->nsections);

@@ -22,6 +22,17 @@ pc=$(find "$prefix" -name lsashm.pc -print -quit)
 export PKG_CONFIG_PATH=$(dirname "$pc")
 libdir=$(pkg-config --variable=libdir lsashm)
 [ "$(realpath "$libdir")" = "$(realpath "$(dirname "$(dirname "$pc")")")" ] || { echo "pkg-config libdir $libdir is not the install"; exit 1; }
+# The user and group cache: the NSS module in the libdir, where glibc looks,
+# exporting its entry points and nothing else; the package with the others.
+[ -e "$libdir/libnss_lsashm.so.2" ] || { echo "not installed: libnss_lsashm.so.2 in $libdir"; exit 1; }
+[ -e "$libdir/lsashm/packages/lsashm-nsscache.so" ] || { echo "not installed: lsashm-nsscache.so"; exit 1; }
+[ -e "$prefix/etc/lsashm/nsscache.conf" ] || { echo "not installed: etc/lsashm/nsscache.conf"; exit 1; }
+if command -v nm >/dev/null; then
+        other=$(nm -D --defined-only "$libdir/libnss_lsashm.so.2" | awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^_nss_lsashm_/')
+        [ -z "$other" ] || { echo "libnss_lsashm.so.2 exports more than _nss_lsashm_*: $other"; exit 1; }
+        nm -D --defined-only "$libdir/libnss_lsashm.so.2" | grep -q ' _nss_lsashm_getpwnam_r$' ||
+                { echo "libnss_lsashm.so.2 does not export _nss_lsashm_getpwnam_r"; exit 1; }
+fi
 cc=${CC:-cc}
 # shellcheck disable=SC2046
 $cc -std=c11 -Wall -Werror "$src/consumer.c" -o "$prefix/consumer-shared" $(pkg-config --cflags --libs lsashm)
