@@ -14,7 +14,7 @@ cd "${1:-.}/src/host" || exit 2
 layer_of() {
         case "$1" in
         host.h | host-base.h | base.c | protect.c) echo 1 ;;
-        host-packages.h | packages.c | lsa-heap.c | logon-sessions.c | crash-context.c) echo 2 ;;
+        host-packages.h | packages.c | lsa-heap.c | logon-sessions.c | credentials.c | crash-context.c) echo 2 ;;
         host-sections.h | sections.c) echo 3 ;;
         host-calls.h | calls.c | failure-reason.c) echo 4 ;;
         host-internal.h | host.c | report.c | reload.c | table.c) echo 5 ;;

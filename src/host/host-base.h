@@ -9,7 +9,8 @@
  * includes its own layer's header, never one above, and names nothing a
  * header above declares (tests/layering-host.sh checks all three):
  *   1 host-base.h      base.c protect.c (host.h, the public face, too)
- *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c crash-context.c
+ *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c credentials.c
+ *                      crash-context.c
  *   3 host-sections.h  sections.c
  *   4 host-calls.h     calls.c failure-reason.c
  *   5 host-internal.h  host.c report.c reload.c table.c (and the tests)

@@ -54,6 +54,8 @@ NTSTATUS NTAPI host_DeleteLogonSession(PLUID LogonId)
         if (oa_table_remove(&sessions, k))
                 st = STATUS_SUCCESS;
         pthread_mutex_unlock(&sessions_lock);
+        if (st == STATUS_SUCCESS)
+                host_credentials_logon_ended(LogonId);
         /* As the LSA does: every package hears that the session ended
          * (LsaApLogonTerminated), outside our lock, since they may call
          * back into the table. */
@@ -67,4 +69,14 @@ void host_logon_sessions_clear(void)
         pthread_mutex_lock(&sessions_lock);
         oa_table_destroy(&sessions, &oa_table_libc_mem);
         pthread_mutex_unlock(&sessions_lock);
+        host_credentials_clear();
+}
+
+bool host_logon_session_exists(const LUID *logon_id)
+{
+        uint64_t k = luid_key(logon_id);
+        pthread_mutex_lock(&sessions_lock);
+        bool found = oa_table_find(&sessions, k) != 0;
+        pthread_mutex_unlock(&sessions_lock);
+        return found;
 }
