@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "lsashm/ntsecapi.h"
+#include "lsashm/ntstatus.h"
 #include "passwd-protocol.h"
 #include "test-util.h"
 
@@ -492,12 +493,9 @@ static void test_passwd_logon_malformed(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_passwd_logon_right_password),
-                cmocka_unit_test(test_passwd_logon_failures),
-                cmocka_unit_test(test_passwd_logon_lockout),
-                cmocka_unit_test(test_passwd_change_password),
-                cmocka_unit_test(test_passwd_logon_client_dies),
-                cmocka_unit_test(test_passwd_logon_malformed),
+                cmocka_unit_test(test_passwd_logon_right_password), cmocka_unit_test(test_passwd_logon_failures),
+                cmocka_unit_test(test_passwd_logon_lockout),        cmocka_unit_test(test_passwd_change_password),
+                cmocka_unit_test(test_passwd_logon_client_dies),    cmocka_unit_test(test_passwd_logon_malformed),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

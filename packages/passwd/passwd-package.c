@@ -35,6 +35,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@
 #include <sodium.h>
 
 #include <lsashm/ntsecpkg.h>
+#include <lsashm/ntstatus.h>
 
 #include "passwd-db.h"
 #include "passwd-protocol.h"
@@ -95,11 +97,15 @@ static void dummy_hash_make(void)
         sodium_memzero(pw, sizeof(pw));
 }
 
-static void plog(const char *fmt, const char *arg)
+/* One line to lsashmd's log (its stderr). */
+__attribute__((format(printf, 1, 2))) static void plog(const char *fmt, ...)
 {
-        fprintf(stderr, "lsashm-passwd: ");
-        fprintf(stderr, fmt, arg);
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("lsashm-passwd: ", stderr);
+        vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
+        va_end(ap);
 }
 
 /* ---- the submit buffer ---- */
@@ -308,8 +314,9 @@ static NTSTATUS user_check(const char *name, const char *password, struct passwd
         if (!u) {
                 db_close(&s);
                 pthread_once(&dummy_once, dummy_hash_make);
-                if (dummy_hash[0])
-                        (void)crypto_pwhash_str_verify(dummy_hash, password, strlen(password));
+                /* The answer is no whatever this says: only its cost counts. */
+                if (dummy_hash[0] && crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+                        dummy_hash[0] = '\0';
                 *ret_substatus = STATUS_NO_SUCH_USER;
                 return STATUS_LOGON_FAILURE;
         }

@@ -337,8 +337,9 @@ PAM_LSASHM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int arg
                         st = status_fold(st, sub);
                         if (st == STATUS_ACCESS_DENIED && untrusted) {
                                 /* lsashmd lets only logon processes log users on. */
-                                pam_syslog(pamh, LOG_ERR, "this program may not log users on "
-                                                          "(neither root nor in lsashmd's logon-group)");
+                                pam_syslog(pamh, LOG_ERR,
+                                           "this program may not log users on "
+                                           "(neither root nor in lsashmd's logon-group)");
                                 st = STATUS_PORT_CONNECTION_REFUSED;
                         }
                 }

@@ -33,10 +33,10 @@ int main(int argc, char **argv)
         memcpy(&s, ret, sizeof(s));
         LsaFreeReturnBuffer(ret);
         LsaDeregisterLogonProcess(h);
-        unsigned long v = strcmp(what, "logons") == 0   ? s.Logons
-                          : strcmp(what, "failed") == 0 ? s.FailedLogons
-                          : strcmp(what, "live") == 0   ? s.LiveSessions
-                                                        : s.LogonsTerminated;
+        unsigned long v = strcmp(what, "logons") == 0 ? s.Logons
+                : strcmp(what, "failed") == 0         ? s.FailedLogons
+                : strcmp(what, "live") == 0           ? s.LiveSessions
+                                                      : s.LogonsTerminated;
         printf("%lu\n", v);
         return 0;
 }
