@@ -981,6 +981,23 @@ LSASHM_WINAPI_EXPORT ULONGLONG NTAPI LsashmSectionId(PVOID SharedMem);
  * outside the owner's entry points). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Access);
 
+/* Freeze SharedMem (a section this package made) for good: nobody, this
+ * package and root included, can change its bytes again, so clients may
+ * check what they map once and trust it after (lsashm_section_freeze in
+ * section.h says how). The package keeps reading it at the same address.
+ * Afterwards AllocateSharedMemory returns NULL, FreeSharedMemory does
+ * nothing (the refusal is counted), every client's view is read-only, and
+ * DeleteSharedMemory cannot wipe it: freeze public data only. Call it from
+ * one of the package's entry points, as LsashmShareSection, and with no
+ * thread writing to the section.
+ * STATUS_SUCCESS (also when already frozen); STATUS_NOT_FOUND (NULL, not a
+ * live section made through the function table, a deleted one);
+ * STATUS_ACCESS_DENIED (another package's, or asked outside the owner's
+ * entry points); STATUS_SHARING_VIOLATION (a client maps it writable, or
+ * was ever given a writable view of it); STATUS_NO_MEMORY (committing the
+ * rest of the section failed). */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmFreezeSection(PVOID SharedMem);
+
 #ifdef __cplusplus
 }
 #endif

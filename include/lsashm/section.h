@@ -167,6 +167,35 @@ LSASHM_PUBLIC int lsashm_section_stats(lsashm_section_t *s, struct lsashm_sectio
 LSASHM_PUBLIC int lsashm_section_check(lsashm_section_t *s);
 
 /*
+ * Freeze a section for good: nobody, the owner and root included, can ever
+ * change its bytes again, so readers may check its contents once when they
+ * map it and then use them without copies or re-checks.
+ *   - the rest of the reservation is committed; the memfd is sealed with
+ *     F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL (write(2),
+ *     writable mappings, mprotect to writing, hole punching, truncation and
+ *     seal changes all fail, for every holder of every descriptor);
+ *   - the owner's mapping is replaced, at the same address, by a read-only
+ *     one: what the owner wrote stays readable through the same pointers.
+ *     No thread may write to the section while this call runs.
+ * After it: lsashm_section_alloc gives -EROFS; lsashm_section_free gives
+ * -EROFS (counted in refused_frees); shares are read-only whatever is
+ * asked; lsashm_section_delete unmaps and closes but cannot wipe: a frozen
+ * section is for public data only.
+ * Freezing a frozen section returns 0.
+ *   -EINVAL  s NULL;  -ESTALE  deleted
+ *   -EBUSY   another writable mapping of the section exists (a client's
+ *            writable view, a forked child's copy of the owner's mapping),
+ *            or a writable descriptor has left the owner (lsashm_section_fd,
+ *            a writable share: its holder was promised the seals as they
+ *            were). Nothing changed, except for a LSASHM_SECTION_READERS_ONLY
+ *            section, whose owner cannot map it writable again: its mapping
+ *            stays read-only (alloc and free give -EROFS) and a later call
+ *            completes the freeze once the other mappings are gone.
+ *   -ENOMEM, -ENOSPC  committing the rest failed (nothing changed)
+ */
+LSASHM_PUBLIC int lsashm_section_freeze(lsashm_section_t *s);
+
+/*
  * Sections made by LsaCreateSharedMemory() (ntsecpkg.h) are named by their
  * base address. These reach the same section through that name, checked
  * against the registry like the Windows calls, so a deleted or unknown
@@ -176,6 +205,7 @@ LSASHM_PUBLIC int lsashm_shared_memory_stats(const void *shared_mem,
                                              struct lsashm_section_stats *ret);
 LSASHM_PUBLIC int lsashm_shared_memory_fd(const void *shared_mem);
 LSASHM_PUBLIC int lsashm_shared_memory_check(const void *shared_mem);
+LSASHM_PUBLIC int lsashm_shared_memory_freeze(const void *shared_mem);
 
 #ifdef __cplusplus
 }

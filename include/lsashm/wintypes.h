@@ -132,37 +132,12 @@ typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;
 #define FALSE 0
 #endif
 
-/* NTSTATUS: severity in the top two bits, so every error is negative. */
-#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
-
-#define STATUS_SUCCESS                ((NTSTATUS)0x00000000L)
-#define STATUS_PENDING                ((NTSTATUS)0x00000103L)
-#define STATUS_UNSUCCESSFUL           ((NTSTATUS)0xC0000001L)
-#define STATUS_NOT_IMPLEMENTED        ((NTSTATUS)0xC0000002L)
-#define STATUS_ACCESS_VIOLATION       ((NTSTATUS)0xC0000005L)
-#define STATUS_INVALID_HANDLE         ((NTSTATUS)0xC0000008L)
-#define STATUS_INVALID_PARAMETER      ((NTSTATUS)0xC000000DL)
-#define STATUS_NO_MEMORY              ((NTSTATUS)0xC0000017L)
-#define STATUS_NOT_MAPPED_VIEW        ((NTSTATUS)0xC0000019L)
-#define STATUS_ACCESS_DENIED          ((NTSTATUS)0xC0000022L)
-#define STATUS_BUFFER_TOO_SMALL       ((NTSTATUS)0xC0000023L)
-#define STATUS_OBJECT_NAME_NOT_FOUND  ((NTSTATUS)0xC0000034L)
-#define STATUS_PORT_DISCONNECTED      ((NTSTATUS)0xC0000037L)
-#define STATUS_PORT_CONNECTION_REFUSED ((NTSTATUS)0xC0000041L)
-#define STATUS_QUOTA_EXCEEDED         ((NTSTATUS)0xC0000044L)
-#define STATUS_NO_SUCH_LOGON_SESSION  ((NTSTATUS)0xC000005FL)
-#define STATUS_PRIVILEGE_NOT_HELD     ((NTSTATUS)0xC0000061L)
-#define STATUS_LOGON_FAILURE          ((NTSTATUS)0xC000006DL)
-#define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
-/* An error, unlike STATUS_TIMEOUT (0x00000102), which NT_SUCCESS counts as success. */
-#define STATUS_IO_TIMEOUT             ((NTSTATUS)0xC00000B5L)
-#define STATUS_NOT_SUPPORTED          ((NTSTATUS)0xC00000BBL)
-#define STATUS_INTERNAL_ERROR         ((NTSTATUS)0xC00000E5L)
-#define STATUS_NO_SUCH_PACKAGE        ((NTSTATUS)0xC00000FEL)
-#define STATUS_LOGON_SESSION_COLLISION ((NTSTATUS)0xC0000105L)
-#define STATUS_NAME_TOO_LONG          ((NTSTATUS)0xC0000106L)
-#define STATUS_INVALID_BUFFER_SIZE    ((NTSTATUS)0xC0000206L)
-#define STATUS_NOT_FOUND              ((NTSTATUS)0xC0000225L)
+/* NTSTATUS: severity in the top two bits, so every error is negative. The
+ * codes themselves are in lsashm/ntstatus.h. */
+#define NT_SUCCESS(Status)     (((NTSTATUS)(Status)) >= 0)
+#define NT_INFORMATION(Status) ((((ULONG)(Status)) >> 30) == 1)
+#define NT_WARNING(Status)     ((((ULONG)(Status)) >> 30) == 2)
+#define NT_ERROR(Status)       ((((ULONG)(Status)) >> 30) == 3)
 
 #ifdef __cplusplus
 #define LSASHM_STATIC_ASSERT static_assert
@@ -195,5 +170,9 @@ LSASHM_STATIC_ASSERT(offsetof(UNICODE_STRING, Buffer) == 8, "UNICODE_STRING.Buff
 LSASHM_STATIC_ASSERT(sizeof(STRING) == 16, "STRING is 16 bytes on 64-bit targets");
 LSASHM_STATIC_ASSERT(offsetof(STRING, Buffer) == 8, "STRING.Buffer at 8");
 #endif
+
+/* The status codes come along: code written before they had a header of their
+ * own includes only this one. */
+#include "lsashm/ntstatus.h"
 
 #endif

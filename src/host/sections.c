@@ -228,6 +228,39 @@ NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Access)
         return st;
 }
 
+static NTSTATUS freeze_status(int r)
+{
+        /* A writable view (or descriptor) is out: the kernel's own refusal. */
+        if (r == -EBUSY)
+                return STATUS_SHARING_VIOLATION;
+        return lsa_status_from_errno(r, STATUS_NOT_FOUND);
+}
+
+NTSTATUS NTAPI LsashmFreezeSection(PVOID SharedMem)
+{
+        struct host *h = host_global;
+        if (!SharedMem)
+                return STATUS_NOT_FOUND;
+        if (!h) /* a package driven outside lsashmd: no owners to check */
+                return freeze_status(lsashm_shared_memory_freeze(SharedMem));
+        NTSTATUS st;
+        pthread_mutex_lock(&h->sections_lock);
+        struct host_section *s = find_by_base(h, SharedMem);
+        lsashm_section_t *sec = NULL;
+        if (!s)
+                st = STATUS_NOT_FOUND;
+        else if (s->owner && s->owner != host_active_package)
+                st = STATUS_ACCESS_DENIED;
+        else if (!(sec = record_section(s)))
+                st = STATUS_NOT_FOUND;
+        else
+                st = freeze_status(section_freeze_locked(sec));
+        if (sec)
+                section_unlock(sec);
+        pthread_mutex_unlock(&h->sections_lock);
+        return st;
+}
+
 void host_sections_release(struct host *h, struct host_package *p)
 {
         for (;;) {

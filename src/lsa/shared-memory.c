@@ -89,3 +89,13 @@ int lsashm_shared_memory_check(const void *shared_mem)
         section_unlock(s);
         return r;
 }
+
+int lsashm_shared_memory_freeze(const void *shared_mem)
+{
+        lsashm_section_t *s = registry_acquire(shared_mem);
+        if (!s)
+                return -ENOENT;
+        int r = section_freeze_locked(s);
+        section_unlock(s);
+        return r;
+}

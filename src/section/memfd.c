@@ -65,8 +65,32 @@ int memfd_section_seal(int fd, bool readers_only)
 int memfd_section_seal_size(int fd)
 {
         /* The file is as large as it will ever be: from now on nobody, the
-         * owner included, may grow it or change its seals. */
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SEAL) < 0)
+         * owner included, may grow it. F_SEAL_SEAL waits (memfd_section_lock_seals):
+         * it would forbid F_SEAL_WRITE, which a freeze still needs. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW) < 0)
+                return -errno;
+        return 0;
+}
+
+int memfd_section_lock_seals(int fd)
+{
+        /* A writable descriptor is about to leave: its holder must not be
+         * able to add seals (F_SEAL_FUTURE_WRITE against the owner's other
+         * clients, F_SEAL_SEAL against a later freeze that then fails in
+         * another way). Clients given a writable descriptor check for it. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
+                return -errno;
+        return 0;
+}
+
+int memfd_section_seal_write(int fd)
+{
+        /* The bytes can never change again: F_SEAL_WRITE refuses write(2),
+         * every writable mapping, mprotect to writing and hole punching to
+         * anyone, root included; F_SEAL_SEAL keeps the set as it is. The
+         * kernel refuses with EBUSY while any writable shared mapping of the
+         * file exists, in any process. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
                 return -errno;
         return 0;
 }

@@ -38,7 +38,10 @@ struct lsashm_section {
         uint64_t max_size; /* as asked; no block may be larger */
         uint64_t reserved; /* max_size rounded up to pages */
         uint64_t committed; /* also the memfd's size */
-        bool size_sealed;   /* F_SEAL_GROW|F_SEAL_SEAL: committed == reserved for good */
+        bool size_sealed;   /* F_SEAL_GROW: committed == reserved for good */
+        bool seals_locked;  /* F_SEAL_SEAL: a writable descriptor has left; no freeze */
+        bool owner_readonly; /* our mapping is read-only: a freeze began */
+        bool frozen;         /* F_SEAL_WRITE: nobody can change a byte */
         uint64_t peak_committed;
         uint64_t refused_frees;
         uint64_t failed_allocs;
@@ -77,8 +80,13 @@ static inline void section_lock(struct lsashm_section *s)
 int memfd_section_create(const char *name, int *ret_fd);
 /* Against shrinking (and writes, for readers-only sections); once. */
 int memfd_section_seal(int fd, bool readers_only);
-/* Against growing and further seals; once, when fully committed. */
+/* Against growing; once, when fully committed. */
 int memfd_section_seal_size(int fd);
+/* Against further seals: before a writable descriptor leaves the owner. */
+int memfd_section_lock_seals(int fd);
+/* Against any change of the bytes, and further seals: the freeze. -EBUSY
+ * while a writable shared mapping of the file exists anywhere. */
+int memfd_section_seal_write(int fd);
 /* Make [offset, offset+len) real pages, extending the file to its end, so a
  * full tmpfs or a memory limit is an error now and never a SIGBUS later.
  * Tests replace it to inject failure. */

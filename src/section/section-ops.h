@@ -67,6 +67,8 @@ int section_check_locked(lsashm_section_t *s);
 /* The owner's descriptor, once the section is fully committed and sealed
  * against growing (it is writable: see section.c); or -ENOMEM/-ENOSPC. */
 int section_fd_locked(lsashm_section_t *s);
+/* lsashm_section_freeze on a locked live section. */
+int section_freeze_locked(lsashm_section_t *s);
 /* Wipes, unmaps and closes; unlocks and returns the handle to the pool. */
 void section_delete_locked(lsashm_section_t *s);
 

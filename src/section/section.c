@@ -13,7 +13,14 @@
  * client alone. So nobody can make the system allocate more than the owner
  * committed, as long as nobody else can extend the file: that needs a
  * writable file description, and before one leaves the owner the section
- * is committed in full and sealed against growing (commit_all_and_seal).
+ * is committed in full and sealed against growing and further seals
+ * (commit_all_and_seal).
+ *
+ * A frozen section (lsashm_section_freeze) is committed in full, its memfd
+ * sealed against writing, and the owner's mapping replaced by a read-only
+ * one at the same address: nobody can change its bytes any more, so its
+ * readers may check them once and trust them after. The heap stays as it
+ * was, for the stats; it is never asked to change again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,9 +149,7 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
         return 0;
 }
 
-/* Before a descriptor that can grow the file leaves the owner: the whole
- * reservation committed, and the size sealed for good. */
-static int commit_all_and_seal(struct lsashm_section *s)
+static int commit_all(struct lsashm_section *s)
 {
         if (s->committed < s->reserved) {
                 int r = commit_to(s, s->reserved);
@@ -152,6 +157,21 @@ static int commit_all_and_seal(struct lsashm_section *s)
                         return r;
         }
         return seal_size(s);
+}
+
+/* Before a descriptor that can grow the file or add seals leaves the owner:
+ * the whole reservation committed, the size sealed for good, and the seals
+ * locked (clients of a writable view check for both). */
+static int commit_all_and_seal(struct lsashm_section *s)
+{
+        int r = commit_all(s);
+        if (r < 0 || s->seals_locked)
+                return r;
+        r = memfd_section_lock_seals(s->fd);
+        if (r < 0)
+                return r;
+        s->seals_locked = true;
+        return 0;
 }
 
 static int grow_for(struct lsashm_section *s, uint64_t size)
@@ -185,6 +205,10 @@ int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr
                 r = -EINVAL;
                 goto fail;
         }
+        if (s->owner_readonly) {
+                r = -EROFS;
+                goto fail;
+        }
         if (size > s->max_size) {
                 r = -E2BIG;
                 goto fail;
@@ -213,6 +237,11 @@ int section_free_locked(struct lsashm_section *s, void *ptr)
                 return 0;
         uintptr_t p = (uintptr_t)ptr, base = (uintptr_t)s->base;
         uint64_t size;
+        if (s->owner_readonly) {
+                /* Its blocks stay as they are: nothing may be wiped or reused. */
+                s->refused_frees++;
+                return -EROFS;
+        }
         if (p < base || p - base >= s->committed || heap_free(&s->heap, p - base, &size) < 0) {
                 s->refused_frees++;
                 return -EINVAL;
@@ -263,7 +292,7 @@ static void section_release(struct lsashm_section *s)
         if (s->base) {
                 /* Clients may keep their mappings after we let go: what they
                  * can still read must be zeros, not the package's data. */
-                if (wipes(s) && s->committed)
+                if (wipes(s) && s->committed && !s->owner_readonly)
                         explicit_bzero(s->base, s->committed);
                 munmap(s->base, s->reserved);
         }
@@ -322,7 +351,7 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         s->max_size = cfg->max_size;
         s->reserved = reserved;
         s->committed = s->peak_committed = 0;
-        s->size_sealed = false;
+        s->size_sealed = s->seals_locked = s->frozen = s->owner_readonly = false;
         s->refused_frees = s->failed_allocs = 0;
         s->fd = -1;
         s->base = NULL;
@@ -450,6 +479,94 @@ void *lsashm_section_ptr(lsashm_section_t *s, uint64_t offset, size_t len)
         return p;
 }
 
+/* Replace the owner's mapping, at the same address, by one of the same
+ * pages: read-only through a read-only description (which the kernel does
+ * not count as a writable mapping, and which mprotect cannot make writable),
+ * or read-write through the section's own descriptor to undo a freeze that
+ * failed. */
+static int remap(struct lsashm_section *s, bool writable)
+{
+        int fd = s->fd;
+        if (!writable) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+        }
+        void *p = mmap(s->base, s->reserved, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED | MAP_FIXED,
+                       fd, 0);
+        int r = p == MAP_FAILED ? -errno : 0;
+        if (fd != s->fd)
+                close(fd);
+        return r;
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+int section_freeze_locked(struct lsashm_section *s)
+{
+        if (s->frozen)
+                return 0;
+        /* A writable descriptor has left with the seals locked (its holder
+         * was promised them): F_SEAL_WRITE can no longer be added. */
+        if (s->seals_locked)
+                return -EBUSY;
+        int r = commit_all(s);
+        if (r < 0)
+                return r;
+        if (!s->owner_readonly) {
+                /* The crash wipe writes through our mapping: out of its table
+                 * first, with a slot kept for the way back. */
+                struct crash_wipe_slot *spare = NULL;
+                if (wipes(s) && !(spare = crash_wipe_add(s->base)))
+                        return -ENOMEM;
+                crash_wipe_remove(s->crash_slot);
+                s->crash_slot = NULL;
+                r = remap(s, false);
+                if (r == 0)
+                        r = memfd_section_seal_write(s->fd);
+                if (r == 0) {
+                        crash_wipe_remove(spare);
+                        s->owner_readonly = true;
+                } else if (remap(s, true) == 0) {
+                        /* Another writable mapping (a client's view, a forked
+                         * child's copy of ours) or no /proc: back to where we
+                         * were, the same pages. Only a write racing this call
+                         * could have faulted: the caller's to avoid. */
+                        s->crash_slot = spare;
+                        crash_wipe_set_length(s->crash_slot, s->committed);
+                        return r == -EPERM ? -EBUSY : r;
+                } else {
+                        /* F_SEAL_FUTURE_WRITE (readers-only) forbids even us a
+                         * new writable mapping: the owner stays read-only and
+                         * a later call may complete the freeze. */
+                        crash_wipe_remove(spare);
+                        s->owner_readonly = true;
+                        return r == -EPERM ? -EBUSY : r;
+                }
+        } else {
+                r = memfd_section_seal_write(s->fd);
+                if (r < 0)
+                        return r == -EPERM ? -EBUSY : r;
+        }
+        (void)madvise(s->base, s->committed, MADV_POPULATE_READ);
+        s->frozen = s->seals_locked = true;
+        return 0;
+}
+
+int lsashm_section_freeze(lsashm_section_t *s)
+{
+        int r = lock_live(s);
+        if (r < 0)
+                return r;
+        r = section_freeze_locked(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
 int section_fd_locked(struct lsashm_section *s)
 {
         /* Our own descriptor is writable: whoever the caller gives it to
@@ -567,6 +684,9 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
         /* Readers-only sections carry F_SEAL_FUTURE_WRITE: nobody may get a
          * writable view of one, whatever the policy says. */
         if (s->flags & LSASHM_SECTION_READERS_ONLY)
+                writable = false;
+        /* Frozen: nobody may write; the descriptor says so too. */
+        if (s->frozen)
                 writable = false;
         /* A writable description can extend the file (fallocate, ftruncate):
          * it leaves only once there is nothing left to extend. A read-only
