@@ -23,9 +23,6 @@
 #include "host/host-internal.h"
 #include "test-util.h"
 
-#ifndef STATUS_MORE_ENTRIES
-#define STATUS_MORE_ENTRIES ((NTSTATUS)0x00000105L)
-#endif
 
 static LSA_SECPKG_FUNCTION_TABLE t;
 

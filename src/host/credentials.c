@@ -57,9 +57,6 @@
 #include "host/host-packages.h"
 #include "util/oa-table-libc.h"
 
-#ifndef STATUS_MORE_ENTRIES
-#define STATUS_MORE_ENTRIES ((NTSTATUS)0x00000105L)
-#endif
 
 /* A package that keeps more per session, or more in all, is broken or
  * hostile to its host: AddCredential fails with
