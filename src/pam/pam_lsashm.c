@@ -335,7 +335,7 @@ PAM_LSASHM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int arg
                         if (profile)
                                 LsaFreeReturnBuffer(profile);
                         st = status_fold(st, sub);
-                        if (st == STATUS_ACCESS_DENIED && untrusted) {
+                        if ((st == STATUS_NOT_LOGON_PROCESS || st == STATUS_ACCESS_DENIED) && untrusted) {
                                 /* lsashmd lets only logon processes log users on. */
                                 pam_syslog(pamh, LOG_ERR,
                                            "this program may not log users on "
