@@ -334,7 +334,7 @@ static void test_passwd_logon_failures(void **state)
                 assert_int_equal(r.sub, STATUS_WRONG_PASSWORD);
         }
         PASSWD_STATS after = stats(h);
-        assert_int_equal(after.FailedLogons, before.FailedLogons + 12);
+        assert_int_equal(after.FailedLogons, before.FailedLogons + 11);
         assert_int_equal(after.Logons, before.Logons + 1);
         LsaDeregisterLogonProcess(h);
 }

@@ -13,7 +13,8 @@
 # Usage: check-pam.sh LSASHMD PACKAGE.so COMMAND PAM_MODULE.so STATS_CLIENT
 # Exit 77 (skipped) when not root or pamtester / pam_wrapper is missing.
 set -uo pipefail
-lsashmd=$1 package=$2 command=$3 module=$4 stats=$5
+lsashmd=$(realpath "$1") package=$(realpath "$2") command=$(realpath "$3") module=$(realpath "$4")
+stats=$(realpath "$5")
 
 [ "$(id -u)" -eq 0 ] || { echo "skipped: needs root (lsashmd, logon processes)"; exit 77; }
 command -v pamtester >/dev/null || { echo "skipped: pamtester is not installed"; exit 77; }
@@ -76,6 +77,17 @@ cat >"$dir/services/lsashm-test" <<EOF
 auth     required $module package=LsashmPasswd
 account  required $module package=LsashmPasswd
 session  required $module package=LsashmPasswd
+EOF
+# The PAM environment while the session is open, as a session program sees it.
+cat >"$dir/logon-id.sh" <<EOF
+#!/bin/sh
+echo "\$LSASHM_LOGON_ID" >"$dir/logon-id"
+EOF
+chmod +x "$dir/logon-id.sh"
+cat >"$dir/services/lsashm-session-env" <<EOF
+auth     required $module package=LsashmPasswd
+session  required $module package=LsashmPasswd
+session  required pam_exec.so type=open_session $dir/logon-id.sh
 EOF
 cat >"$dir/services/lsashm-fallback-permit" <<EOF
 auth     [success=done authinfo_unavail=ignore default=die] $module package=LsashmPasswd
@@ -142,8 +154,9 @@ expect_ok "session, no close" lsashm-test daemon daemon-pw authenticate open_ses
 terminated_reaches $((before + 2)) || fail "pam_end did not end the logon session"
 [ "$("$stats" live)" -eq 0 ] || fail "a logon session outlived its PAM handle"
 # LSASHM_LOGON_ID in the PAM environment while the session is open.
-out=$(pt lsashm-test daemon daemon-pw authenticate open_session)
-grep -q "LSASHM_LOGON_ID=0x" <<<"$out" || echo "note: pamtester -v does not print the PAM environment"
+expect_ok "session environment" lsashm-session-env daemon daemon-pw authenticate open_session close_session
+grep -Eq '^0x[0-9A-F]+:0x[0-9A-F]+$' "$dir/logon-id" 2>/dev/null ||
+        fail "LSASHM_LOGON_ID in the session: \"$(cat "$dir/logon-id" 2>/dev/null)\""
 
 expect_fail "package not loaded" "Authentication service cannot retrieve authentication info" \
         lsashm-unknown-package daemon daemon-pw authenticate
