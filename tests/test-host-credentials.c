@@ -48,10 +48,11 @@ static void release_checked(void *p)
         size_t n = malloc_usable_size(p);
         for (size_t i = 0; i < n; i++)
                 if (b[i]) {
-                        g_released_dirty++;
+                        __atomic_fetch_add(&g_released_dirty, 1, __ATOMIC_RELAXED);
                         break;
                 }
-        g_released++;
+        /* Also from the racing threads' adds that lost to a session's end. */
+        __atomic_fetch_add(&g_released, 1, __ATOMIC_RELAXED);
         free(p);
 }
 

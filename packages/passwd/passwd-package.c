@@ -216,8 +216,11 @@ static void unix_sid(UCHAR *at, ULONG kind, ULONG id)
         sid->SubAuthorityCount = 2;
         memset(&sid->IdentifierAuthority, 0, sizeof(sid->IdentifierAuthority));
         sid->IdentifierAuthority.Value[5] = UNIX_SID_AUTHORITY;
-        sid->SubAuthority[0] = kind;
-        sid->SubAuthority[1] = id;
+        /* Two sub-authorities in a struct that declares one (ANYSIZE_ARRAY):
+         * through a pointer, as the SID is laid out. */
+        DWORD *sub = sid->SubAuthority;
+        sub[0] = kind;
+        sub[1] = id;
 }
 
 /* LSA_TOKEN_INFORMATION_V2 for u, in one LSA heap block: the structure,
