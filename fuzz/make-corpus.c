@@ -3,7 +3,8 @@
  * Writes the seed corpora of the two wire targets: one valid message of
  * every type (several where a field changes the path the decoder takes),
  * encoded by the codecs themselves, one file each under
- * DIR/share-wire/ and DIR/lsa-wire/ (which must exist).
+ * DIR/share-wire/ and DIR/lsa-wire/ (which must exist); and of the table
+ * reader: small tables written by the builder, under DIR/nsscache/.
  *   fuzz-make-corpus fuzz/corpus
  */
 #include <stdio.h>
@@ -11,10 +12,11 @@
 #include <string.h>
 
 #include "lsa/lsa-wire.h"
+#include "nsscache/nsscache-build.h"
 #include "share/wire.h"
 
 static const char *dir;
-static uint8_t buf[LSA_WIRE_MAX_MESSAGE];
+static _Alignas(8) uint8_t buf[LSA_WIRE_MAX_MESSAGE];
 
 static void write_seed(const char *target, const char *name, size_t len)
 {
@@ -63,6 +65,47 @@ static void share_seeds(void)
         share("close", &m);
         m = (struct wire_message){ .type = WIRE_REVOKED, .revoked = { 1 } };
         share("revoked", &m);
+}
+
+static void table(const char *name, const struct nsscache_build_input *in)
+{
+        struct nsscache_image *img;
+        if (nsscache_image_plan(in, &img) < 0 || nsscache_image_size(img) > sizeof(buf) ||
+            nsscache_image_write(img, buf, nsscache_image_size(img)) < 0) {
+                fprintf(stderr, "fuzz-make-corpus: cannot build %s\n", name);
+                exit(1);
+        }
+        write_seed("nsscache", name, nsscache_image_size(img));
+        nsscache_image_free(img);
+}
+
+static void nsscache_seeds(void)
+{
+        static const char *const wheel[] = { "root", "alice" }, *const staff[] = { "alice", "bob", "alice" },
+                                 *const ghost[] = { "nobody-in-passwd" };
+        static const struct nsscache_user_in users[] = {
+                { "root", "x", 0, 0, "root", "/root", "/bin/bash" },
+                { "alice", "hash", 1000, 1000, "Alice,,,", "/home/alice", "/bin/bash" },
+                { "bob", "x", 1001, 100, "", "/home/bob", "/bin/sh" },
+                { "alice", "x", 1002, 100, "second alice", "/tmp", "/bin/false" },
+                { "alias", "x", 1000, 1000, "second uid 1000", "/home/alias", "" },
+        };
+        static const struct nsscache_group_in groups[] = {
+                { "root", 0, NULL, 0 },   { "wheel", 10, wheel, 2 }, { "staff", 50, staff, 3 },
+                { "staff", 51, ghost, 1 }, { "same-gid", 10, ghost, 1 },
+        };
+        struct nsscache_build_input in = { .generation = 1, .seed = { 1, 2, 3, 4, 5, 6, 7, 8, 9 } };
+        table("empty", &in);
+        in.users = users;
+        in.n_users = 3;
+        table("users-only", &in);
+        in.n_users = 5;
+        in.groups = groups;
+        in.n_groups = 5;
+        in.generation = 2;
+        table("duplicates", &in);
+        in.seed[0] = 0xff;
+        table("duplicates-other-seed", &in);
 }
 
 static void lsa_seeds(void)
@@ -115,6 +158,55 @@ static void lsa_seeds(void)
         lsa("status-json", &m);
         m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS_REPLY, .status_reply = { 0, 1234 } };
         lsa("status-reply", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS, .status = { LSA_WIRE_STATUS_SESSIONS_JSON } };
+        lsa("status-sessions-json", &m);
+
+        /* Logons: an MSV1_0_INTERACTIVE_LOGON-shaped authentication buffer. */
+        static const uint8_t auth[] = { 2, 0, 0, 0, 0, 0, 0, 0, 6, 0, 6, 0, 0, 0, 0, 0, 0x30, 0, 0, 0x10,
+                                        0x55, 0x55, 0, 0, 'D', 0, 'O', 0, 'M', 0 };
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOGON };
+        m.logon = (struct lsa_wire_logon){ .package = 1, .logon_type = 2, .thread_id = 77,
+                                           .auth_base = 0x5555100000, .auth_len = sizeof(auth),
+                                           .source_name = "pam", .source_id = 9, .origin_len = 5,
+                                           .origin = "login", .auth = auth };
+        lsa("logon", &m);
+        /* A token: S-1-22-1-1000, then S-1-22-2-1000 and S-1-5-32-545. */
+        uint8_t sids[3 * (5 + 16)];
+        uint32_t sids_len = 0;
+        static const uint8_t user[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 1, 0, 0, 0, 0xE8, 3, 0, 0 };
+        static const uint8_t group[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 2, 0, 0, 0, 0xE8, 3, 0, 0 };
+        static const uint8_t users[16] = { 1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x21, 2, 0, 0 };
+        uint8_t local[5 + 16];
+        uint32_t local_len = 0;
+        lsa_wire_sid_put(local, sizeof(local), &local_len, 7, users);
+        m.logon.nlocal = 1;
+        m.logon.local_len = local_len;
+        m.logon.local = local;
+        lsa("logon-local-groups", &m);
+        lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 0, user);
+        lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 7, group);
+        lsa_wire_sid_put(sids, sizeof(sids), &sids_len, 7, users);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOGON_REPLY };
+        m.logon_reply = (struct lsa_wire_logon_reply){ .flags = LSA_WIRE_REPLY_HAS_BUFFER, .profile_offset = 8192,
+                                                       .profile_length = 40, .token_id = 5,
+                                                       .logon_id = 0x7A7A00000001, .expiration = INT64_MAX,
+                                                       .nsids = 3, .sids = sids, .sids_len = sids_len };
+        lsa("logon-reply", &m);
+        m.logon_reply = (struct lsa_wire_logon_reply){ .status = (int32_t)0xC000006Du,
+                                                       .sub_status = (int32_t)0xC000006Au };
+        lsa("logon-reply-failure", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_CLOSE_TOKEN, .close_token = { 5 } };
+        lsa("close-token", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSIONS };
+        lsa("sessions", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSIONS_REPLY,
+                                       .call_reply = { 0, 0, 4096, 16, LSA_WIRE_REPLY_HAS_BUFFER } };
+        lsa("sessions-reply", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSION_DATA, .session_data = { 0x7A7A00000001 } };
+        lsa("session-data", &m);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_SESSION_DATA_REPLY,
+                                       .call_reply = { (int32_t)0xC000005Fu, 0, 0, 0, 0 } };
+        lsa("session-data-reply-none", &m);
 }
 
 int main(int argc, char **argv)
@@ -126,5 +218,6 @@ int main(int argc, char **argv)
         dir = argv[1];
         share_seeds();
         lsa_seeds();
+        nsscache_seeds();
         return 0;
 }

@@ -152,6 +152,8 @@ enum query_code {
         Q_GET,          /* mailbox */
         Q_HOST_PID,
         Q_REPORT_CHECK, /* 1 if both reports show the odd logon name escaped (below) */
+        Q_LOGON_SESSIONS, /* logon sessions the host has */
+        Q_SESSIONS_REPORT, /* write `lsashm sessions` text and JSON to g_dir/sessions.{txt,json}; 1 */
 };
 
 struct query {
@@ -182,6 +184,29 @@ static inline uint64_t report_check(void)
         free(json);
         free(text);
         return ok;
+}
+
+/* The sessions reports into files a child can read. */
+static inline uint64_t sessions_report_files(void)
+{
+        for (int json = 0; json < 2; json++) {
+                int fd = -1;
+                uint64_t len = 0;
+                if (host_report_sessions(g_host, json, &fd, &len) < 0)
+                        return 0;
+                char path[128], *text = calloc(1, (size_t)len + 1);
+                snprintf(path, sizeof(path), "%s/sessions.%s", g_dir, json ? "json" : "txt");
+                FILE *f = fopen(path, "we");
+                bool ok = text && f && pread(fd, text, (size_t)len, 0) == (ssize_t)len &&
+                          fwrite(text, 1, (size_t)len, f) == (size_t)len;
+                if (f)
+                        fclose(f);
+                free(text);
+                close(fd);
+                if (!ok)
+                        return 0;
+        }
+        return 1;
 }
 
 static inline uint64_t answer(uint32_t code, uint64_t arg)
@@ -225,6 +250,10 @@ static inline uint64_t answer(uint32_t code, uint64_t arg)
                 return (uint64_t)getpid();
         case Q_REPORT_CHECK:
                 return report_check();
+        case Q_LOGON_SESSIONS:
+                return host_sessions_count();
+        case Q_SESSIONS_REPORT:
+                return sessions_report_files();
         default:
                 return UINT64_MAX - 1;
         }

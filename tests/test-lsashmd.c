@@ -40,6 +40,7 @@
 #include <cmocka.h>
 
 #include "lsashm/ntsecapi.h"
+#include "packages/test-ap-package.h"
 #include "packages/test-package-crash.h"
 #include "packages/test-package-protocol.h"
 #include "test-util.h"
@@ -622,6 +623,112 @@ static void test_lsashm_cli_status(void **state)
         free(err);
 }
 
+/* lsashm sessions, as text and JSON: a logon through an authentication
+ * package (LsaAp* exports only) loaded by lsashmd, listed while its token
+ * is open, gone once it is closed; refused for nobody. */
+static void test_lsashm_cli_sessions(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("lsashm", cli_path()) ||
+            !need("test packages", test_package_dir()))
+                skip();
+        char ap[512];
+        test_package(ap, sizeof(ap), "ap-ex2");
+        const char *pkgs[] = { ap, NULL };
+        struct daemon *d = &g_daemon;
+        daemon_start(d, "sessions", pkgs);
+        char cli[160];
+        copy_for_everyone(cli_path(), "lsashm", cli, sizeof(cli));
+        setenv("LSASHM_SOCKET", d->sock, 1);
+
+        CHAR pname[] = "test-lsashmd";
+        LSA_STRING ps = { sizeof(pname) - 1, sizeof(pname), pname };
+        LSA_OPERATIONAL_MODE mode;
+        HANDLE h;
+        assert_int_equal(LsaRegisterLogonProcess(&ps, &h, &mode), STATUS_SUCCESS);
+        CHAR pkgname[] = TAP_NAME_EX2;
+        LSA_STRING pk = { sizeof(pkgname) - 1, sizeof(pkgname), pkgname };
+        ULONG pkg;
+        assert_int_equal(LsaLookupAuthenticationPackage(h, &pk, &pkg), STATUS_SUCCESS);
+        struct {
+                MSV1_0_INTERACTIVE_LOGON m;
+                WCHAR chars[32];
+        } a;
+        memset(&a, 0, sizeof(a));
+        a.m.MessageType = MsV1_0InteractiveLogon;
+        const char *v[3] = { "DOM", TAP_USER_OK, TAP_PASSWORD };
+        UNICODE_STRING *us[3] = { &a.m.LogonDomainName, &a.m.UserName, &a.m.Password };
+        WCHAR *at = a.chars;
+        for (int i = 0; i < 3; i++) {
+                size_t n = strlen(v[i]);
+                for (size_t k = 0; k < n; k++)
+                        at[k] = (WCHAR)v[i][k];
+                us[i]->Buffer = at;
+                us[i]->Length = us[i]->MaximumLength = (USHORT)(n * 2);
+                at += n;
+        }
+        TOKEN_SOURCE src = { .SourceName = "tcli" };
+        PVOID prof;
+        ULONG plen;
+        LUID id;
+        HANDLE tok;
+        QUOTA_LIMITS q;
+        NTSTATUS sub;
+        assert_int_equal(LsaLogonUser(h, &ps, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok,
+                                      &q, &sub),
+                         STATUS_SUCCESS);
+
+        char *out, *err;
+        char *text[] = { cli, "--socket", d->sock, "sessions", NULL };
+        int status = run(text, NULL, NULL, &out, &err);
+        expect_exit(status, 0, "lsashm sessions", out, err);
+        assert_non_null(strstr(out, "Logon sessions: 1"));
+        assert_non_null(strstr(out, TAP_NAME_EX2));
+        assert_non_null(strstr(out, "DOM\\" TAP_USER_OK));
+        assert_non_null(strstr(out, "Interactive"));
+        free(out);
+        free(err);
+        char *json[] = { cli, "--socket", d->sock, "sessions", "--json", NULL };
+        status = run(json, NULL, NULL, &out, &err);
+        expect_exit(status, 0, "lsashm sessions --json", out, err);
+        assert_non_null(strstr(out, "\"user\":\"" TAP_USER_OK "\""));
+        assert_non_null(strstr(out, "\"uid\":1000"));
+        free(out);
+        free(err);
+        char *st[] = { cli, "--socket", d->sock, "status", NULL };
+        status = run(st, NULL, NULL, &out, &err);
+        expect_exit(status, 0, "lsashm status", out, err);
+        assert_non_null(strstr(out, "Logon sessions: 1"));
+        free(out);
+        free(err);
+        const struct tu_creds nobody = { .uid = NOBODY, .gid = NOBODY };
+        status = run(text, NULL, &nobody, &out, &err);
+        expect_exit(status, 1, "lsashm sessions (nobody)", out, err);
+        assert_null(strstr(out, TAP_USER_OK));
+        free(out);
+        free(err);
+
+        assert_int_equal(LsaFreeReturnBuffer(prof), STATUS_SUCCESS);
+        assert_int_equal(LsashmCloseToken(tok), STATUS_SUCCESS);
+        assert_int_equal(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+        /* The notice is served before the next request of anyone's. */
+        bool gone = false;
+        for (int i = 0; i < 100 && !gone; i++) {
+                status = run(text, NULL, NULL, &out, &err);
+                gone = strstr(out, "Logon sessions: 0") != NULL;
+                free(out);
+                free(err);
+                if (!gone)
+                        tu_sleep_ms(20);
+        }
+        assert_true(gone);
+        unsetenv("LSASHM_SOCKET");
+        status = daemon_stop(d, SIGTERM);
+        err = tu_slurp(d->err);
+        expect_exit(status, 0, "lsashmd after SIGTERM", "", err);
+        free(err);
+}
+
 /* A socket that accepts (the kernel's backlog does) and never answers:
  * lsashm status gives up after $LSASHM_TIMEOUT_MS instead of hanging the
  * administrator's shell. */
@@ -1144,6 +1251,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_lsashmd_records_example, teardown),
                 cmocka_unit_test_teardown(test_lsashm_cli_status, teardown),
                 cmocka_unit_test(test_lsashm_cli_status_silent_host_times_out),
+                cmocka_unit_test(test_lsashm_cli_sessions),
                 cmocka_unit_test_teardown(test_lsashmd_socket_activation, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_out_of_descriptors, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_crash_wipes_secrets_segv, teardown),

@@ -112,16 +112,20 @@ static struct nsscache_build_input small_input(void)
         return in;
 }
 
+/* The gids initgroups answers for name, in order, as files would. */
 static void assert_gids(const struct nsscache_view *v, const char *name, const uint32_t *want, uint32_t n)
 {
-        const uint32_t *gids = (const uint32_t *)1;
+        const uint32_t *groups = (const uint32_t *)1;
         uint32_t count = 99;
-        assert_int_equal(nsscache_member_gids(v, name, &gids, &count), 0);
+        assert_int_equal(nsscache_member_groups(v, name, &groups, &count), 0);
         assert_int_equal(count, n);
-        for (uint32_t i = 0; i < n; i++)
-                assert_int_equal(gids[i], want[i]);
+        for (uint32_t i = 0; i < n; i++) {
+                if (i)
+                        assert_true(groups[i - 1] < groups[i]);
+                assert_int_equal(nsscache_group_gid(v, groups[i]), want[i]);
+        }
         if (n == 0)
-                assert_null(gids);
+                assert_null(groups);
 }
 
 /* ---- the hash ---- */
@@ -239,8 +243,10 @@ static void test_round_trip_small(void **state)
         }
         assert_int_equal(nsscache_group_at(&v, 6, &gr), -ENOENT);
 
-        /* initgroups: every group line naming the member, sorted, unique. */
-        assert_gids(&v, "alice", (const uint32_t[]){ 10, 50, 60 }, 3);
+        /* initgroups: every group line naming the member, in source order,
+         * each line once (bob twice on staff's line), two lines with one gid
+         * twice: what glibc's files module answers. */
+        assert_gids(&v, "alice", (const uint32_t[]){ 10, 60, 50 }, 3);
         assert_gids(&v, "bob", (const uint32_t[]){ 10, 50 }, 2);
         assert_gids(&v, "carol", (const uint32_t[]){ 50, 61 }, 2);
         assert_gids(&v, "nobody-in-passwd", (const uint32_t[]){ 50 }, 1);
@@ -248,7 +254,10 @@ static void test_round_trip_small(void **state)
         assert_gids(&v, "mallory", NULL, 0);
         const uint32_t *g;
         uint32_t n;
-        assert_int_equal(nsscache_member_gids(&v, NULL, &g, &n), -EINVAL);
+        assert_int_equal(nsscache_member_groups(&v, NULL, &g, &n), -EINVAL);
+        assert_int_equal(nsscache_member_groups(&v, "bob", NULL, &n), -EINVAL);
+        assert_int_equal(nsscache_group_gid(&v, 5), 70);
+        assert_int_equal(nsscache_group_gid(&v, 6), UINT32_MAX);
         image_free(&im);
 }
 
@@ -342,14 +351,14 @@ static void test_round_trip_100k_users(void **state)
         /* Every member's list holds the groups naming it. */
         for (uint32_t g = 0; g < G; g += 97) {
                 const char *who = members[g * M];
-                const uint32_t *gids;
+                const uint32_t *list;
                 uint32_t n;
-                assert_int_equal(nsscache_member_gids(&v, who, &gids, &n), 0);
+                assert_int_equal(nsscache_member_groups(&v, who, &list, &n), 0);
                 int found = 0;
                 for (uint32_t k = 0; k < n; k++) {
                         if (k)
-                                assert_true(gids[k - 1] < gids[k]);
-                        found |= gids[k] == 20000 + g;
+                                assert_true(list[k - 1] < list[k]);
+                        found |= nsscache_group_gid(&v, list[k]) == 20000 + g;
                 }
                 assert_true(found);
         }
@@ -499,7 +508,7 @@ static void test_validate_refuses_bad_regions(void **state)
         hdr(&im)->regions[NSSCACHE_REGION_USERS].size -= 8;
         assert_int_equal(validate(&im), -EBADMSG);
         *hdr(&im) = saved;
-        hdr(&im)->regions[NSSCACHE_REGION_GIDS].size -= 2;
+        hdr(&im)->regions[NSSCACHE_REGION_MEMBER_GROUPS].size -= 2;
         assert_int_equal(validate(&im), -EBADMSG);
         *hdr(&im) = saved;
         hdr(&im)->regions[NSSCACHE_REGION_STRINGS].size = 0;
@@ -566,10 +575,10 @@ static void test_validate_refuses_bad_lists(void **state)
         struct nsscache_build_input in = small_input();
         struct image im = build(&in);
         uint32_t n_refs = hdr(&im)->regions[NSSCACHE_REGION_MEMBER_NAMES].size / 4;
-        uint32_t n_gids = hdr(&im)->regions[NSSCACHE_REGION_GIDS].size / 4;
+        uint32_t n_lists = hdr(&im)->regions[NSSCACHE_REGION_MEMBER_GROUPS].size / 4;
         struct nsscache_group_rec *g = (void *)region(&im, NSSCACHE_REGION_GROUPS);
         struct nsscache_member_rec *m = (void *)region(&im, NSSCACHE_REGION_MEMBERS);
-        uint32_t *gids = (void *)region(&im, NSSCACHE_REGION_GIDS);
+        uint32_t *lists = (void *)region(&im, NSSCACHE_REGION_MEMBER_GROUPS);
 
         /* Member lists outside their region, by first or by count, with overflow. */
         struct nsscache_group_rec gk = g[1];
@@ -586,27 +595,71 @@ static void test_validate_refuses_bad_lists(void **state)
         g[5].members_first = n_refs;
         assert_int_equal(validate(&im), 0);
 
-        /* Gid lists: outside, empty, unsorted, repeated. */
+        /* Group lists: outside, empty, unsorted, repeated, past the groups. */
         struct nsscache_member_rec mk = m[0];
-        assert_true(mk.gids_count >= 2);
-        m[0].gids_first = n_gids;
+        assert_true(mk.groups_count >= 2);
+        m[0].groups_first = n_lists;
         assert_int_equal(validate(&im), -EBADMSG);
         m[0] = mk;
-        m[0].gids_count = n_gids + 1;
+        m[0].groups_count = n_lists + 1;
+        assert_int_equal(validate(&im), -EBADMSG);
+        m[0].groups_first = UINT32_MAX;
         assert_int_equal(validate(&im), -EBADMSG);
         m[0] = mk;
-        m[0].gids_count = 0;
+        m[0].groups_count = 0;
         assert_int_equal(validate(&im), -EBADMSG);
         m[0] = mk;
-        uint32_t a = gids[mk.gids_first], b = gids[mk.gids_first + 1];
-        gids[mk.gids_first] = b;
-        gids[mk.gids_first + 1] = a;
+        uint32_t *l = lists + mk.groups_first, a = l[0], b = l[1];
+        l[0] = b;
+        l[1] = a;
         assert_int_equal(validate(&im), -EBADMSG);
-        gids[mk.gids_first] = b;
+        l[0] = b;
         assert_int_equal(validate(&im), -EBADMSG);
-        gids[mk.gids_first] = a;
-        gids[mk.gids_first + 1] = b;
+        l[0] = a;
+        l[1] = hdr(&im)->n_groups;
+        assert_int_equal(validate(&im), -EBADMSG);
+        l[1] = UINT32_MAX;
+        assert_int_equal(validate(&im), -EBADMSG);
+        l[1] = b;
         assert_int_equal(validate(&im), 0);
+        image_free(&im);
+}
+
+/* What validation need not catch (lookups stay safe) and the publisher's
+ * check does: a record missing from its index, a member list that
+ * forgets a group. */
+static void test_check_reachable_finds_writer_bugs(void **state)
+{
+        (void)state;
+        struct nsscache_build_input in = small_input();
+        struct image im = build(&in);
+        struct nsscache_view v = view_of(&im);
+        assert_int_equal(nsscache_check_reachable(&v), 0);
+        for (unsigned i = 0; i < NSSCACHE_INDEX_COUNT; i++) {
+                uint32_t *slots = (void *)region(&im, NSSCACHE_INDEX_REGION(i));
+                uint32_t nslots = hdr(&im)->regions[NSSCACHE_INDEX_REGION(i)].size / 4;
+                for (uint32_t s = 0; s < nslots; s++) {
+                        if (!slots[s])
+                                continue;
+                        uint32_t keep = slots[s];
+                        slots[s] = 0;
+                        v = view_of(&im);
+                        assert_int_equal(nsscache_check_reachable(&v), -EBADMSG);
+                        slots[s] = keep;
+                }
+        }
+        /* alice's list without its last group (samegid, record 4). */
+        struct nsscache_member_rec *m = (void *)region(&im, NSSCACHE_REGION_MEMBERS);
+        struct nsscache_passwd pw;
+        v = view_of(&im);
+        assert_int_equal(nsscache_user_by_name(&v, "alice", &pw), 0);
+        assert_string_equal(v.strings + m[0].name, "alice");
+        m[0].groups_count--;
+        v = view_of(&im);
+        assert_int_equal(nsscache_check_reachable(&v), -EBADMSG);
+        m[0].groups_count++;
+        v = view_of(&im);
+        assert_int_equal(nsscache_check_reachable(&v), 0);
         image_free(&im);
 }
 
@@ -677,7 +730,7 @@ static void test_validate_survives_every_byte_flip(void **state)
                                 (void)nsscache_user_by_uid(&v, 1000, &pw);
                                 (void)nsscache_group_by_name(&v, "staff", &gr);
                                 (void)nsscache_group_by_gid(&v, 50, &gr);
-                                (void)nsscache_member_gids(&v, "bob", &g, &n);
+                                (void)nsscache_member_groups(&v, "bob", &g, &n);
                                 (void)nsscache_check_reachable(&v);
                                 for (uint32_t k = 0; nsscache_group_at(&v, k, &gr) == 0; k++)
                                         for (uint32_t j = 0; j < gr.n_members; j++)
@@ -705,6 +758,7 @@ int main(void)
                 cmocka_unit_test(test_validate_refuses_bad_strings),
                 cmocka_unit_test(test_validate_refuses_bad_lists),
                 cmocka_unit_test(test_validate_refuses_bad_indexes),
+                cmocka_unit_test(test_check_reachable_finds_writer_bugs),
                 cmocka_unit_test(test_validate_survives_every_byte_flip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

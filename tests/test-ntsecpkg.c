@@ -20,6 +20,9 @@
 
 /* The mocks take Windows' full parameter lists and use none of them. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+/* Windows' parameter names TokenSource and TokenGroups are also
+ * TOKEN_INFORMATION_CLASS values, in Windows' headers as in ours. */
+#pragma GCC diagnostic ignored "-Wshadow"
 
 static int mock_calls;
 static PLSA_SECPKG_FUNCTION_TABLE initialized_with;
@@ -947,6 +950,7 @@ static void test_client_arguments(void **state)
         PVOID base = &msg;
         ULONG size = 3;
         assert_int_equal(LsashmMapSection(fake, 1, &base, &size), STATUS_INVALID_HANDLE);
+        assert_int_equal(LsashmMapFrozenSection(fake, 1, &base, &size), STATUS_INVALID_HANDLE);
         assert_int_equal(LsashmUnmapSection(&msg), STATUS_NOT_MAPPED_VIEW);
 }
 

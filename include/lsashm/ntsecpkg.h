@@ -127,6 +127,28 @@ typedef enum _LSA_TOKEN_INFORMATION_TYPE {
         LsaTokenInformationV3
 } LSA_TOKEN_INFORMATION_TYPE, *PLSA_TOKEN_INFORMATION_TYPE;
 
+/* What LogonUser returns for the token, by LSA_TOKEN_INFORMATION_TYPE.
+ * Null: an anonymous logon's groups. V1: each pointer its own LSA heap
+ * block (the LSA frees each). V2: the same layout in one LSA heap block,
+ * every pointer inside it (the LSA frees the one block). lsashmd refuses
+ * token information with a pointer outside what the package allocated. */
+typedef struct _LSA_TOKEN_INFORMATION_NULL {
+        LARGE_INTEGER ExpirationTime;
+        PTOKEN_GROUPS Groups;
+} LSA_TOKEN_INFORMATION_NULL, *PLSA_TOKEN_INFORMATION_NULL;
+
+typedef struct _LSA_TOKEN_INFORMATION_V1 {
+        LARGE_INTEGER ExpirationTime;
+        TOKEN_USER User;
+        PTOKEN_GROUPS Groups;
+        TOKEN_PRIMARY_GROUP PrimaryGroup;
+        PTOKEN_PRIVILEGES Privileges;
+        TOKEN_OWNER Owner;
+        TOKEN_DEFAULT_DACL DefaultDacl;
+} LSA_TOKEN_INFORMATION_V1, *PLSA_TOKEN_INFORMATION_V1;
+
+typedef LSA_TOKEN_INFORMATION_V1 LSA_TOKEN_INFORMATION_V2, *PLSA_TOKEN_INFORMATION_V2;
+
 #ifndef SECURITY_KERNEL
 typedef LPTHREAD_START_ROUTINE SEC_THREAD_START;
 typedef LPSECURITY_ATTRIBUTES SEC_ATTRS;
@@ -997,6 +1019,51 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmShareSection(PVOID SharedMem, ULONG Ac
  * was ever given a writable view of it); STATUS_NO_MEMORY (committing the
  * rest of the section failed). */
 LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmFreezeSection(PVOID SharedMem);
+
+#ifndef STATUS_NO_MORE_ENTRIES
+#define STATUS_NO_MORE_ENTRIES ((NTSTATUS)0x8000001AL)
+#endif
+
+/*
+ * The package's own settings, where a Windows package reads its registry
+ * key: lines "STEM.KEY VALUE" of lsashmd.conf or of lsashmd.conf.d/ *.conf,
+ * STEM being the package's library file name without ".so" (nsscache.so:
+ * "nsscache.passwd /var/lib/nsscache/passwd.cache"). A key given on several
+ * lines has several values, in file order; Index picks one (0, 1, ...).
+ *
+ * Call it from one of the package's entry points, SpLsaModeInitialize
+ * included: on a thread of the package's own, lsashm cannot tell which
+ * package asks. On success Value holds the value and a NUL, and
+ * *ValueLength its length without the NUL. lsashmd re-reads the settings on
+ * SIGHUP: later calls see the new values; what a package read at start it
+ * keeps until it asks again (or lsashmd restarts).
+ *
+ * STATUS_SUCCESS; STATUS_BUFFER_TOO_SMALL (*ValueLength is the size needed,
+ * NUL included; Value untouched); STATUS_OBJECT_NAME_NOT_FOUND (no such
+ * key); STATUS_NO_MORE_ENTRIES (Index past the key's last value);
+ * STATUS_INVALID_PARAMETER (Key NULL or empty, ValueLength NULL, Value NULL
+ * with a ValueSize); STATUS_ACCESS_DENIED (not inside an entry point).
+ */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsashmGetPackageSetting(PCSTR Key, ULONG Index, PSTR Value, ULONG ValueSize,
+                                                            PULONG ValueLength);
+
+/* Priorities for LsashmLogMessage: syslog's. */
+#define LSASHM_LOG_ERROR   3u
+#define LSASHM_LOG_WARNING 4u
+#define LSASHM_LOG_NOTICE  5u
+#define LSASHM_LOG_INFO    6u
+#define LSASHM_LOG_DEBUG   7u
+
+/*
+ * One line in lsashmd's log, "lsashmd: package NAME: Message", filed in the
+ * journal under Priority (0..7; more is LSASHM_LOG_DEBUG), so that
+ * `journalctl -p err` shows a package's errors. What a package writes to
+ * stderr itself reaches the log too, but with no priority and no name.
+ * Control characters in Message (a newline among them: one call is one
+ * line) are shown as '?'; at most about 500 bytes are kept. From a
+ * package's own thread the line says "package thread" instead of NAME.
+ */
+LSASHM_WINAPI_EXPORT VOID NTAPI LsashmLogMessage(ULONG Priority, PCSTR Message);
 
 #ifdef __cplusplus
 }

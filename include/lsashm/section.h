@@ -187,7 +187,8 @@ LSASHM_PUBLIC int lsashm_section_check(lsashm_section_t *s);
  *            writable view, a forked child's copy of the owner's mapping),
  *            or a writable descriptor has left the owner (lsashm_section_fd,
  *            a writable share: its holder was promised the seals as they
- *            were). Nothing changed, except for a LSASHM_SECTION_READERS_ONLY
+ *            were). Nothing changed (but the section may now be committed
+ *            in full), except for a LSASHM_SECTION_READERS_ONLY
  *            section, whose owner cannot map it writable again: its mapping
  *            stays read-only (alloc and free give -EROFS) and a later call
  *            completes the freeze once the other mappings are gone.

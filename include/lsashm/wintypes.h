@@ -119,8 +119,134 @@ typedef enum _SECURITY_IMPERSONATION_LEVEL {
 
 /* Windows structures that lsashm's prototypes name but never look into. */
 typedef struct _SECURITY_ATTRIBUTES SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
-typedef struct _TOKEN_SOURCE TOKEN_SOURCE, *PTOKEN_SOURCE;
-typedef struct _TOKEN_GROUPS TOKEN_GROUPS, *PTOKEN_GROUPS;
+
+/* ---- Tokens: what a logon produces (winnt.h's layouts) ----
+ * A SID is S-R-A-S1-...-Sn: revision 1, a 48-bit authority, at most 15
+ * 32-bit sub-authorities, 8 + 4n bytes. */
+#define SID_REVISION 1
+#define SID_MAX_SUB_AUTHORITIES 15
+#define SECURITY_MAX_SID_SIZE (8 + 4 * SID_MAX_SUB_AUTHORITIES)
+#define ANYSIZE_ARRAY 1
+
+typedef struct _SID_IDENTIFIER_AUTHORITY {
+        BYTE Value[6];
+} SID_IDENTIFIER_AUTHORITY, *PSID_IDENTIFIER_AUTHORITY;
+
+typedef struct _SID {
+        BYTE Revision;
+        BYTE SubAuthorityCount;
+        SID_IDENTIFIER_AUTHORITY IdentifierAuthority;
+        DWORD SubAuthority[ANYSIZE_ARRAY];
+} SID, *PISID;
+
+typedef struct _SID_AND_ATTRIBUTES {
+        PSID Sid;
+        DWORD Attributes;
+} SID_AND_ATTRIBUTES, *PSID_AND_ATTRIBUTES;
+
+/* SID_AND_ATTRIBUTES.Attributes of a group */
+#define SE_GROUP_MANDATORY          0x00000001L
+#define SE_GROUP_ENABLED_BY_DEFAULT 0x00000002L
+#define SE_GROUP_ENABLED            0x00000004L
+#define SE_GROUP_OWNER              0x00000008L
+#define SE_GROUP_LOGON_ID           0xC0000000L
+
+typedef struct _TOKEN_GROUPS {
+        DWORD GroupCount;
+        SID_AND_ATTRIBUTES Groups[ANYSIZE_ARRAY];
+} TOKEN_GROUPS, *PTOKEN_GROUPS;
+
+typedef struct _TOKEN_USER {
+        SID_AND_ATTRIBUTES User;
+} TOKEN_USER, *PTOKEN_USER;
+
+typedef struct _TOKEN_OWNER {
+        PSID Owner;
+} TOKEN_OWNER, *PTOKEN_OWNER;
+
+typedef struct _TOKEN_PRIMARY_GROUP {
+        PSID PrimaryGroup;
+} TOKEN_PRIMARY_GROUP, *PTOKEN_PRIMARY_GROUP;
+
+typedef struct _LUID_AND_ATTRIBUTES {
+        LUID Luid;
+        DWORD Attributes;
+} LUID_AND_ATTRIBUTES, *PLUID_AND_ATTRIBUTES;
+
+typedef struct _TOKEN_PRIVILEGES {
+        DWORD PrivilegeCount;
+        LUID_AND_ATTRIBUTES Privileges[ANYSIZE_ARRAY];
+} TOKEN_PRIVILEGES, *PTOKEN_PRIVILEGES;
+
+/* An access control list's header; its AclSize bytes hold the ACEs. */
+typedef struct _ACL {
+        BYTE AclRevision;
+        BYTE Sbz1;
+        USHORT AclSize;
+        USHORT AceCount;
+        USHORT Sbz2;
+} ACL, *PACL;
+
+typedef struct _TOKEN_DEFAULT_DACL {
+        PACL DefaultDacl;
+} TOKEN_DEFAULT_DACL, *PTOKEN_DEFAULT_DACL;
+
+#define TOKEN_SOURCE_LENGTH 8
+typedef struct _TOKEN_SOURCE {
+        CHAR SourceName[TOKEN_SOURCE_LENGTH];
+        LUID SourceIdentifier;
+} TOKEN_SOURCE, *PTOKEN_SOURCE;
+
+typedef enum _TOKEN_TYPE { TokenPrimary = 1, TokenImpersonation } TOKEN_TYPE, *PTOKEN_TYPE;
+
+typedef struct _TOKEN_STATISTICS {
+        LUID TokenId;
+        LUID AuthenticationId; /* the logon session */
+        LARGE_INTEGER ExpirationTime;
+        TOKEN_TYPE TokenType;
+        SECURITY_IMPERSONATION_LEVEL ImpersonationLevel;
+        DWORD DynamicCharged;
+        DWORD DynamicAvailable;
+        DWORD GroupCount;
+        DWORD PrivilegeCount;
+        LUID ModifiedId;
+} TOKEN_STATISTICS, *PTOKEN_STATISTICS;
+
+typedef struct _TOKEN_ORIGIN {
+        LUID OriginatingLogonSession;
+} TOKEN_ORIGIN, *PTOKEN_ORIGIN;
+
+/* The classes NtQueryInformationToken answers are listed in ntsecapi.h; the
+ * numbering is Windows'. */
+typedef enum _TOKEN_INFORMATION_CLASS {
+        TokenUser = 1,
+        TokenGroups,
+        TokenPrivileges,
+        TokenOwner,
+        TokenPrimaryGroup,
+        TokenDefaultDacl,
+        TokenSource,
+        TokenType,
+        TokenImpersonationLevel,
+        TokenStatistics,
+        TokenRestrictedSids,
+        TokenSessionId,
+        TokenGroupsAndPrivileges,
+        TokenSessionReference,
+        TokenSandBoxInert,
+        TokenAuditPolicy,
+        TokenOrigin,
+} TOKEN_INFORMATION_CLASS, *PTOKEN_INFORMATION_CLASS;
+
+typedef struct _QUOTA_LIMITS {
+        SIZE_T PagedPoolLimit;
+        SIZE_T NonPagedPoolLimit;
+        SIZE_T MinimumWorkingSetSize;
+        SIZE_T MaximumWorkingSetSize;
+        SIZE_T PagefileLimit;
+        LARGE_INTEGER TimeLimit;
+} QUOTA_LIMITS, *PQUOTA_LIMITS;
+/* ---- end of tokens ---- */
 
 typedef DWORD (WINAPI *PTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
 typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;

@@ -3,6 +3,7 @@
  * lsashm: the administrator's command. `lsashm status` asks lsashmd, on an
  * admin connection (root or the admin group only), for its report: the
  * packages, every section with its owner and use, and the connections.
+ * `lsashm sessions` asks, the same way, for the logon sessions.
  *
  * Exit status: 0 ok, 1 error (no lsashmd, refused, malformed reply), 2 usage.
  */
@@ -30,8 +31,10 @@
 static void usage(FILE *f)
 {
         fprintf(f, "usage: lsashm [--socket PATH] status [--json]\n"
+                   "       lsashm [--socket PATH] sessions [--json]\n"
                    "       lsashm --help | --version\n"
-                   "Shows what lsashmd holds: loaded packages, sections, connections.\n"
+                   "Shows what lsashmd holds: loaded packages, sections, connections (status);\n"
+                   "the logon sessions: id, package, user, logon type, start, uid (sessions).\n"
                    "  --socket PATH  lsashmd's socket (default: $LSASHM_SOCKET, else " LSASHM_DEFAULT_SOCKET ")\n"
                    "  --json         the report as one JSON object, for scripts\n"
                    "Needs root or the admin group of lsashmd.conf (see lsashm(1)).\n");
@@ -152,7 +155,7 @@ static int report_copy(int rfd, uint64_t length)
         return 0;
 }
 
-static int status(const char *path, bool json)
+static int status(const char *path, bool json, bool sessions)
 {
         deadline = deadline_after_ms(deadline_default_timeout_ms());
         int fd = connect_host(path);
@@ -164,8 +167,8 @@ static int status(const char *path, bool json)
         if (request(fd, &m, &r, NULL) < 0)
                 goto out;
         if (r.connect_reply.status == STATUS_ACCESS_DENIED) {
-                fprintf(stderr, "lsashm: not allowed: status needs root or the admin group (NTSTATUS 0x%08X)\n",
-                        (unsigned)r.connect_reply.status);
+                fprintf(stderr, "lsashm: not allowed: %s needs root or the admin group (NTSTATUS 0x%08X)\n",
+                        sessions ? "sessions" : "status", (unsigned)r.connect_reply.status);
                 goto out;
         }
         if (r.connect_reply.status != STATUS_SUCCESS) {
@@ -175,7 +178,10 @@ static int status(const char *path, bool json)
         }
 
         m = (struct lsa_wire_message){ .type = LSA_WIRE_STATUS };
-        m.status.format = json ? LSA_WIRE_STATUS_JSON : LSA_WIRE_STATUS_TEXT;
+        if (sessions)
+                m.status.format = json ? LSA_WIRE_STATUS_SESSIONS_JSON : LSA_WIRE_STATUS_SESSIONS_TEXT;
+        else
+                m.status.format = json ? LSA_WIRE_STATUS_JSON : LSA_WIRE_STATUS_TEXT;
         if (request(fd, &m, &r, &rfd) < 0)
                 goto out;
         if (r.status_reply.status != STATUS_SUCCESS) {
@@ -223,15 +229,16 @@ int main(int argc, char **argv)
                 }
         }
         if (optind >= argc) {
-                fprintf(stderr, "lsashm: which command? (status)\n");
+                fprintf(stderr, "lsashm: which command? (status, sessions)\n");
                 usage(stderr);
                 return 2;
         }
-        if (strcmp(argv[optind], "status") != 0 || optind + 1 != argc) {
+        bool known = strcmp(argv[optind], "status") == 0 || strcmp(argv[optind], "sessions") == 0;
+        if (!known || optind + 1 != argc) {
                 fprintf(stderr, "lsashm: unknown command or extra argument '%s'\n",
-                        strcmp(argv[optind], "status") ? argv[optind] : argv[optind + 1]);
+                        !known ? argv[optind] : argv[optind + 1]);
                 usage(stderr);
                 return 2;
         }
-        return status(path, json);
+        return status(path, json, strcmp(argv[optind], "sessions") == 0);
 }

@@ -83,7 +83,7 @@ static PLSA_CLIENT_REQUEST next_request(void)
         return (PLSA_CLIENT_REQUEST)(void *)(request_region + (seq % (REQUEST_REGION / 8)) * 8);
 }
 
-static void call_enter(struct host_call *call, struct host_package *p)
+void host_call_enter(struct host_call *call, struct host_package *p)
 {
         call->request = next_request();
         call->outer = current_call;
@@ -92,7 +92,7 @@ static void call_enter(struct host_call *call, struct host_package *p)
         host_active_package = p;
 }
 
-static void call_leave(struct host_call *call)
+void host_call_leave(struct host_call *call)
 {
         current_call = call->outer;
         host_active_package = call->caller;
@@ -455,9 +455,9 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
         NTSTATUS proto = STATUS_SUCCESS;
         const char *outer_entry = host_active_entry;
         host_active_entry = trusted ? "CallPackage" : "CallPackageUntrusted";
-        call_enter(&call, p);
+        host_call_enter(&call, p);
         NTSTATUS st = fn(call.request, copy, (PVOID)(uintptr_t)submit_base, submit_len, &ret, &ret_len, &proto);
-        call_leave(&call);
+        host_call_leave(&call);
         host_active_entry = outer_entry;
         explicit_bzero(copy, submit_len);
         free(copy);
@@ -467,27 +467,63 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
         if (!NT_SUCCESS(st))
                 p->failed_calls++;
         uint64_t off = 0;
+        int kept = host_call_keep_buffer(c, &call, ret, ret_len, NT_SUCCESS(st), &off);
+        if (kept < 0) {
+                host_logf(h, HOST_LOG_WARNING "package %s returned a buffer outside its client buffers "
+                             "(length %u); call refused", p->name, (unsigned)ret_len);
+                reply->status = STATUS_INTERNAL_ERROR;
+                reply->protocol_status = STATUS_INTERNAL_ERROR;
+                p->failed_calls++;
+        }
+        if (kept > 0) {
+                reply->flags |= LSA_WIRE_REPLY_HAS_BUFFER;
+                reply->return_offset = off;
+                reply->return_length = ret_len;
+        }
+}
+
+int host_call_keep_buffer(struct host_conn *c, const struct host_call *call, const void *ret, ULONG ret_len,
+                          bool succeeded, uint64_t *ret_offset)
+{
+        uint64_t off = 0;
         struct client_buffer *b = NULL;
-        if (ret && NT_SUCCESS(st) && ret_len > 0) {
+        int r = 0;
+        if (ret && succeeded && ret_len > 0) {
                 if (c->reply && reply_offset(c, ret, ret_len, &off))
-                        b = find_block(c, off, ret_len, (int64_t)call.group);
-                if (!b) {
-                        host_logf(h, "package %s returned a buffer outside its client buffers "
-                                     "(length %u); call refused", p->name, (unsigned)ret_len);
-                        reply->status = STATUS_INTERNAL_ERROR;
-                        reply->protocol_status = STATUS_INTERNAL_ERROR;
-                        p->failed_calls++;
-                }
+                        b = find_block(c, off, ret_len, (int64_t)call->group);
+                if (!b)
+                        r = -1;
         }
         if (!b) {
-                free_group(c, call.group);
-                return;
+                free_group(c, call->group);
+                return r;
         }
         b->head = true;
         b->return_offset = off;
-        reply->flags |= LSA_WIRE_REPLY_HAS_BUFFER;
-        reply->return_offset = off;
-        reply->return_length = ret_len;
+        *ret_offset = off;
+        return 1;
+}
+
+NTSTATUS host_conn_return_buffer(struct host_conn *c, uint32_t len, void **ours, uint64_t *client_addr,
+                                 uint64_t *ret_offset)
+{
+        NTSTATUS st = reply_section_ready(c);
+        if (st != STATUS_SUCCESS)
+                return st;
+        if (!len || c->nbuffers >= HOST_MAX_CLIENT_BUFFERS || len > c->reply_size)
+                return STATUS_NO_MEMORY;
+        void *p;
+        if (lsashm_section_alloc(c->reply, len, &p) < 0)
+                return STATUS_NO_MEMORY;
+        uint64_t off;
+        lsashm_section_offset(c->reply, p, &off);
+        c->buffers[c->nbuffers++] = (struct client_buffer){
+                .offset = off, .length = len, .group = ++c->next_group, .return_offset = off, .head = true
+        };
+        *ours = p;
+        *client_addr = c->reply_base + off;
+        *ret_offset = off;
+        return STATUS_SUCCESS;
 }
 
 /* ---- package to package ---- */
@@ -526,9 +562,9 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
         p->calls++;
         const char *outer_entry = host_active_entry;
         host_active_entry = entry == ENTRY_CALL ? "CallPackage" : "CallPackagePassthrough";
-        call_enter(&call, p);
+        host_call_enter(&call, p);
         NTSTATUS st = fn(call.request, submit, client_base, submit_len, ret, ret_len, proto);
-        call_leave(&call);
+        host_call_leave(&call);
         host_active_entry = outer_entry;
         /* The rule of the client path, in process: a return buffer is one the
          * callee allocated in this call (the caller frees it with
@@ -542,7 +578,9 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
                         if (call.heap[i] == *ret)
                                 kept = (int)i;
                 if (kept < 0 || *ret_len > call.heap_len[kept]) {
-                        host_logf(h, "package %s returned a buffer that is not its client buffer; call refused",
+                        host_logf(h,
+                                  HOST_LOG_WARNING
+                                  "package %s returned a buffer that is not its client buffer; call refused",
                                   p->name);
                         st = STATUS_INTERNAL_ERROR;
                         *proto = STATUS_INTERNAL_ERROR;

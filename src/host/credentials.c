@@ -40,10 +40,11 @@
  * its session, host shutdown) is wiped before it is freed.
  *
  * Lock: creds_lock guards every session's list and the totals. The session
- * check takes the logon-session table's lock inside it (never the other way
- * round: DeleteLogonSession has released its lock before it calls
- * host_credentials_logon_ended). So a credential is either added while the
- * session exists and wiped by its end, or refused: none outlives a session.
+ * check takes the logon-session table's lock inside it, never the other way
+ * round: a session's end releases that lock before it calls
+ * host_credentials_logon_ended (host_session_deleted_hook). So a credential
+ * is either added while its session exists and wiped by its end, or
+ * refused: none outlives a session.
  * Nothing else is called with creds_lock held: no package code, no log.
  */
 #include <assert.h>
@@ -87,11 +88,6 @@ static struct oa_table creds_sessions;
 static size_t creds_bytes;
 
 void (*host_credentials_release)(void *p) = free;
-
-static uint64_t luid_key(const LUID *luid)
-{
-        return (uint64_t)(uint32_t)luid->HighPart << 32 | luid->LowPart;
-}
 
 static size_t credential_size(const struct credential *c)
 {
@@ -195,7 +191,7 @@ NTSTATUS NTAPI host_AddCredential(PLUID LogonId, ULONG AuthenticationPackage, PL
                 host_LsaProtectMemory(c->bytes + c->key_length, c->value_length);
         }
 
-        uint64_t k = luid_key(LogonId);
+        uint64_t k = host_luid_key(LogonId);
         pthread_mutex_lock(&creds_lock);
         struct credential_session *s = (struct credential_session *)oa_table_find(&creds_sessions, k);
         if (!host_logon_session_exists(LogonId)) {
@@ -255,7 +251,7 @@ NTSTATUS NTAPI host_GetCredentials(PLUID LogonId, ULONG AuthenticationPackage, P
                         return STATUS_NO_MEMORY;
         }
 
-        uint64_t k = luid_key(LogonId);
+        uint64_t k = host_luid_key(LogonId);
         ULONG from = *QueryContext;
         void *value = NULL;
         pthread_mutex_lock(&creds_lock);
@@ -306,7 +302,7 @@ NTSTATUS NTAPI host_DeleteCredential(PLUID LogonId, ULONG AuthenticationPackage,
         if (!pkey)
                 return STATUS_NO_MEMORY;
 
-        uint64_t k = luid_key(LogonId);
+        uint64_t k = host_luid_key(LogonId);
         struct credential *c = NULL;
         pthread_mutex_lock(&creds_lock);
         struct credential_session *s = (struct credential_session *)oa_table_find(&creds_sessions, k);
@@ -347,7 +343,7 @@ void host_credentials_logon_ended(const LUID *logon_id)
 {
         pthread_mutex_lock(&creds_lock);
         struct credential_session *s =
-                (struct credential_session *)oa_table_remove(&creds_sessions, luid_key(logon_id));
+                (struct credential_session *)oa_table_remove(&creds_sessions, host_luid_key(logon_id));
         if (s)
                 for (struct credential *c = s->first; c; c = c->next)
                         creds_bytes -= credential_size(c);

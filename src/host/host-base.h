@@ -8,11 +8,11 @@
  * The layers, bottom up. Each header includes the one below it; a file
  * includes its own layer's header, never one above, and names nothing a
  * header above declares (tests/layering-host.sh checks all three):
- *   1 host-base.h      base.c protect.c (host.h, the public face, too)
- *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c credentials.c
- *                      crash-context.c
+ *   1 host-base.h      base.c protect.c log.c (host.h, the public face, too)
+ *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c token-info.c
+ *                      credentials.c crash-context.c package-config.c
  *   3 host-sections.h  sections.c
- *   4 host-calls.h     calls.c failure-reason.c
+ *   4 host-calls.h     calls.c logon.c failure-reason.c
  *   5 host-internal.h  host.c report.c reload.c table.c (and the tests)
  * Where a lower layer needs an answer only a higher one has, it declares a
  * hook (a const function pointer) and table.c, at the top, points it there.
@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "host/host.h"
 #include "lsa/lsa-wire.h"
@@ -63,6 +64,7 @@ struct host {
         uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request */
         uint8_t *tx;                  /* the same, for replies */
         uint64_t calls;
+        struct timespec started;      /* CLOCK_BOOTTIME at host_create, for the report's uptime */
 
         /* sections.c */
         pthread_mutex_t sections_lock; /* sections, from any thread */
@@ -80,8 +82,7 @@ extern _Thread_local struct host_package *host_active_package;
  * a string literal, or NULL (crash-context.c). */
 extern _Thread_local const char *host_active_entry;
 
-/* base.c: to h's log sink, or stderr when h is NULL or has none. */
-void host_logf(struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* host_logf and the priorities: host.h (log.c). */
 
 /* ---- protect.c: LsaProtectMemory ---- */
 /* Per-process secrets for LsaProtectMemory; 0 or -errno. */

@@ -44,6 +44,17 @@ struct host_conn {
         uint64_t calls;
         struct conn_mapping maps[HOST_MAX_MAPPINGS]; /* sections.c's, under sections_lock */
         unsigned nmaps;
+        struct host_token *tokens;    /* logon.c's: the tokens LsaLogonUser gave this client */
+        unsigned ntokens;
+};
+
+#define HOST_MAX_TOKENS 1024u /* per connection, open at once */
+
+/* A token a client holds: the host's name for it, and its logon session. */
+struct host_token {
+        uint64_t id;
+        LUID logon_id;
+        uint64_t session;             /* its serial (logon-sessions.c) */
 };
 
 /* One package call in progress. Its PLSA_CLIENT_REQUEST is an address that
@@ -81,6 +92,20 @@ uint64_t host_call_client_serial(void);
 void host_call_from_client(struct host *h, struct host_conn *c, struct host_package *p,
                            uint32_t thread_id, uint64_t submit_base, const uint8_t *submit,
                            uint32_t submit_len, struct lsa_wire_call_reply *reply);
+/* Enter and leave a call to p on this thread (GetClientInfo, client
+ * buffers and the failure reason answer to it meanwhile). */
+void host_call_enter(struct host_call *call, struct host_package *p);
+void host_call_leave(struct host_call *call);
+/* After a client's call: the buffer ret (ret_len bytes) the package returned
+ * becomes the client's return buffer, its group the client's (1, offset
+ * in *ret_offset); or the call's group is freed: no buffer or a failed call
+ * (0), a buffer outside this call's client buffers (-1). */
+int host_call_keep_buffer(struct host_conn *c, const struct host_call *call, const void *ret, ULONG ret_len,
+                          bool succeeded, uint64_t *ret_offset);
+/* A return buffer of len bytes the host fills itself (logon session
+ * listings): *ours to write, *client_addr where the client sees it. */
+NTSTATUS host_conn_return_buffer(struct host_conn *c, uint32_t len, void **ours, uint64_t *client_addr,
+                                 uint64_t *ret_offset);
 /* Release a group by its head's offset (LsaFreeReturnBuffer). NTSTATUS. */
 NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset);
 /* A read-only descriptor of c's reply section for the client. */
@@ -99,6 +124,21 @@ LSA_CALL_PACKAGEEX host_CallPackageEx;
 LSA_CALL_PACKAGE_PASSTHROUGH host_CallPackagePassthrough;
 LSA_FREE_LSA_HEAP host_FreeReturnBuffer;
 LSA_GET_EXTENDED_CALL_FLAGS host_GetExtendedCallFlags;
+
+/* ---- logon.c: LsaLogonUser, tokens, logon session queries ---- */
+/* Run a client's LsaLogonUser with package p. sids: room for the token's
+ * SIDs (LSA_WIRE_MAX_TOKEN_SIDS entries), which reply->sids points to. */
+void host_logon_from_client(struct host *h, struct host_conn *c, struct host_package *p,
+                            const struct lsa_wire_logon *m, uint8_t *sids, size_t cap,
+                            struct lsa_wire_logon_reply *reply);
+/* CLOSE_TOKEN: a token of c's is closed (anything else: nothing). */
+void host_token_close(struct host_conn *c, uint64_t token_id);
+/* A closing connection's tokens are all closed. */
+void host_conn_release_tokens(struct host_conn *c);
+/* LsaEnumerateLogonSessions and LsaGetLogonSessionData for c, whose peer
+ * sees every session if all, else those of its own uid. */
+void host_sessions_enumerate(struct host_conn *c, bool all, struct lsa_wire_call_reply *reply);
+void host_session_data_query(struct host_conn *c, bool all, uint64_t logon_id, struct lsa_wire_call_reply *reply);
 
 /* ---- failure-reason.c: per call ---- */
 LSA_GET_SECPKG_FAILURE_REASON host_GetSecpkgFailureReason;

@@ -27,5 +27,7 @@ void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t);
 /* ---- report.c: the admin status report ---- */
 /* Write the report into a new sealed memfd; returns it and its length. */
 int host_report(struct host *h, int json, int *ret_fd, uint64_t *ret_len);
+/* The logon sessions (`lsashm sessions`), the same way. */
+int host_report_sessions(struct host *h, int json, int *ret_fd, uint64_t *ret_len);
 
 #endif

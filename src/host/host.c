@@ -33,7 +33,8 @@ static void conn_closing(void *ctx, struct conn_peer *p);
 
 static void log_sink(void *ctx, const char *line)
 {
-        host_logf(ctx, "%s", line);
+        /* Lines about clients: refused, dropped, left out. */
+        host_logf(ctx, HOST_LOG_NOTICE "%s", line);
 }
 
 static int bind_socket(struct host *h, const char *path, mode_t mode)
@@ -119,6 +120,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
         if (!h)
                 return -ENOMEM;
         h->cfg = *cfg;
+        clock_gettime(CLOCK_BOOTTIME, &h->started);
         host_config_defaults(&h->cfg);
         h->cfg.socket_path = NULL; /* not ours to keep */
         h->listen_fd = -1;
@@ -217,6 +219,9 @@ static void conn_closing(void *ctx, struct conn_peer *p)
 {
         struct host *h = ctx;
         struct host_conn *c = (struct host_conn *)p;
+        /* Its tokens first: LogonTerminated may still look at client
+         * buffers of the connection. */
+        host_conn_release_tokens(c);
         host_conn_release_buffers(c);
         host_sections_conn_closed(h, c->maps, &c->nmaps);
 }
@@ -282,6 +287,28 @@ static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_
         return send_reply(h, c, &r, -1);
 }
 
+/* The first reply after c's reply section exists carries it: read-only,
+ * for the client to map over the region it reserved. A reply whose buffer
+ * cannot reach the client loses it: *st becomes an error. */
+static int announce_section(struct host_conn *c, uint32_t *flags, uint64_t offset, int32_t *st)
+{
+        if (!c->reply || c->reply_announced)
+                return -1;
+        int sfd = -1;
+        uint64_t size = 0;
+        if (host_reply_section_fd(c, &sfd, &size) == 0) {
+                *flags |= LSA_WIRE_REPLY_SECTION;
+                c->reply_announced = true;
+                return sfd;
+        }
+        if (*flags & LSA_WIRE_REPLY_HAS_BUFFER) {
+                host_free_return_buffer(c, offset);
+                *flags &= ~LSA_WIRE_REPLY_HAS_BUFFER;
+                *st = STATUS_INSUFFICIENT_RESOURCES;
+        }
+        return -1;
+}
+
 static int handle_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m)
 {
         if (m->type == LSA_WIRE_CONNECT) {
@@ -297,6 +324,7 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 return conn_drop(h, c, "request not allowed on this connection");
         struct lsa_wire_message r = { .type = lsa_wire_reply_type(m->type) };
         int fd = -1;
+        uint8_t *scratch = NULL;
         switch (m->type) {
         case LSA_WIRE_LOOKUP: {
                 struct host_package *p = host_find_package_name(h, m->lookup.name);
@@ -313,24 +341,47 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 }
                 host_call_from_client(h, c, p, m->call.thread_id, m->call.submit_base, m->call.data,
                                       m->call.length, &r.call_reply);
-                if (c->reply && !c->reply_announced) {
-                        /* The first reply after the reply section exists
-                         * carries it: read-only, for the client to map over
-                         * the region it reserved. */
-                        int sfd = -1;
-                        uint64_t size = 0;
-                        if (host_reply_section_fd(c, &sfd, &size) == 0) {
-                                fd = sfd;
-                                r.call_reply.flags |= LSA_WIRE_REPLY_SECTION;
-                                c->reply_announced = true;
-                        } else if (r.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER) {
-                                host_free_return_buffer(c, r.call_reply.return_offset);
-                                r.call_reply.flags = 0;
-                                r.call_reply.return_offset = 0;
-                                r.call_reply.return_length = 0;
-                                r.call_reply.status = STATUS_INSUFFICIENT_RESOURCES;
-                        }
+                fd = announce_section(c, &r.call_reply.flags, r.call_reply.return_offset, &r.call_reply.status);
+                if (!(r.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER))
+                        r.call_reply.return_offset = r.call_reply.return_length = 0;
+                break;
+        }
+        case LSA_WIRE_LOGON: {
+                struct host_package *p = package_by_id(h, m->logon.package);
+                if (!p) {
+                        r.logon_reply.status = STATUS_NO_SUCH_PACKAGE;
+                        break;
                 }
+                /* The token's SIDs, until the reply is encoded. */
+                size_t cap = LSA_WIRE_MAX_TOKEN_SIDS * (5u + LSA_WIRE_MAX_SID);
+                scratch = malloc(cap);
+                if (!scratch) {
+                        r.logon_reply.status = STATUS_NO_MEMORY;
+                        break;
+                }
+                host_logon_from_client(h, c, p, &m->logon, scratch, cap, &r.logon_reply);
+                fd = announce_section(c, &r.logon_reply.flags, r.logon_reply.profile_offset, &r.logon_reply.status);
+                if (!NT_SUCCESS(r.logon_reply.status) && r.logon_reply.token_id) {
+                        /* The profile could not reach the client: nor may the logon. */
+                        host_token_close(c, r.logon_reply.token_id);
+                        memset(&r.logon_reply, 0, sizeof(r.logon_reply));
+                        r.logon_reply.status = STATUS_INSUFFICIENT_RESOURCES;
+                }
+                break;
+        }
+        case LSA_WIRE_CLOSE_TOKEN:
+                host_token_close(c, m->close_token.token_id); /* a notice */
+                return 0;
+        case LSA_WIRE_SESSIONS:
+        case LSA_WIRE_SESSION_DATA: {
+                /* Root and the admin group see every session, others their own. */
+                bool all = peer_in_group(c, h->cfg.admin_gid);
+                struct lsa_wire_call_reply *cr = &r.call_reply;
+                if (m->type == LSA_WIRE_SESSIONS)
+                        host_sessions_enumerate(c, all, cr);
+                else
+                        host_session_data_query(c, all, m->session_data.logon_id, cr);
+                fd = announce_section(c, &cr->flags, cr->return_offset, &cr->status);
                 break;
         }
         case LSA_WIRE_FREE:
@@ -347,7 +398,9 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 return 0;
         case LSA_WIRE_STATUS: {
                 uint64_t len = 0;
-                int e = host_report(h, m->status.format == LSA_WIRE_STATUS_JSON, &fd, &len);
+                int e = m->status.format >= LSA_WIRE_STATUS_SESSIONS_TEXT
+                                ? host_report_sessions(h, m->status.format == LSA_WIRE_STATUS_SESSIONS_JSON, &fd, &len)
+                                : host_report(h, m->status.format == LSA_WIRE_STATUS_JSON, &fd, &len);
                 r.status_reply.status = e < 0 ? STATUS_INSUFFICIENT_RESOURCES : STATUS_SUCCESS;
                 r.status_reply.length = len;
                 break;
@@ -355,7 +408,9 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
         default:
                 return conn_drop(h, c, "unexpected message");
         }
-        return send_reply(h, c, &r, fd);
+        int sent = send_reply(h, c, &r, fd);
+        free(scratch);
+        return sent;
 }
 
 /* Serve up to REQUESTS_PER_TURN packets from c; CONN_GONE once c is gone. */

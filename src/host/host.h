@@ -31,6 +31,7 @@ struct host_config {
         uint32_t connect_timeout_ms;     /* a connection must CONNECT within this; 0 means 10 s */
         uint32_t reserved_connections;   /* of max_connections, only root and the admin and logon
                                           * groups may take; 0 means 32 (at most half is kept) */
+        const char *config_path; /* for the status report; NULL: none. Must outlive the host */
         host_log_fn log;         /* NULL: one line per event on stderr */
         void *log_ctx;
 };
@@ -63,6 +64,38 @@ int host_reload(struct host *h, const struct host_config *cfg);
  * for a fatal signal's handler. */
 const char *host_crash_package(void);
 const char *host_crash_entry(void);
+
+/* ---- package-config.c: packages' own settings (LsashmGetPackageSetting) ----
+ * One "STEM.KEY VALUE" line of the configuration: a setting of the package
+ * whose library is STEM.so. Keys may repeat: each is one more value. */
+struct host_setting {
+        const char *package; /* STEM */
+        const char *key;
+        const char *value;
+};
+/* Replace every setting with a copy of s[0..n) (n == 0 clears them). On
+ * the host's thread, between dispatches; what packages read from then on.
+ * 0, -EINVAL (a NULL field), -ENOMEM (the settings in use are kept). */
+int host_set_package_settings(struct host *h, const struct host_setting *s, size_t n);
+
+/* ---- log.c: the log (stderr, or h's log sink) ----
+ * A format may start with a priority, as sd-daemon.h's SD_ERR does; a line
+ * without one is informational. On stderr the priority is shown as "<N>"
+ * only when stderr is the journal (JOURNAL_STREAM), which then files the
+ * line under it. A line logged while a package's entry point runs says
+ * "package NAME: " first. */
+#define HOST_LOG_ERR "<3>"     /* lsashmd cannot do what it was asked */
+#define HOST_LOG_WARNING "<4>" /* something is wrong, lsashmd goes on */
+#define HOST_LOG_NOTICE "<5>"  /* worth an administrator's eye: clients refused, dropped */
+#define HOST_LOG_INFO "<6>"    /* what lsashmd did: started, loaded, reloaded, stopped */
+#define HOST_LOG_DEBUG "<7>"
+void host_logf(struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Take the "<N>" a line starts with off *line: its priority, else 6 (info). */
+int host_log_priority(const char **line);
+/* Write one line to stderr: "[<N>]lsashmd: [package PACKAGE: ]TEXT". */
+void host_log_write(int priority, const char *package, const char *text);
+/* JOURNAL_STREAM names stderr (checked afresh at each call). */
+bool host_log_stderr_is_journal(void);
 
 /* Shutdown and dlclose every package (deleting the sections each owns),
  * close every connection, unlink the socket we bound. */

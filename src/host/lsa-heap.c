@@ -147,6 +147,7 @@ static void refusal_record(const char *member)
         pthread_mutex_unlock(&heap_lock);
         if (first)
                 host_logf(host_global,
+                          HOST_LOG_WARNING
                           "package %s: %s: not the start of a live LSA or private heap block; refused, "
                           "nothing freed (further refusals are only counted, in lsashm status)",
                           p ? p->name : "(a thread outside any package call)", member);

@@ -4,7 +4,10 @@
  * SpLsaModeInitialize(SECPKG_INTERFACE_VERSION), then for each table it
  * returns InitializePackage (if present) with the full function table,
  * SpInitialize exactly once with real parameters, and GetInfo for the name
- * clients look up. Unloading calls Shutdown, deletes the package's sections
+ * clients look up. A library without SpLsaModeInitialize but with
+ * LsaApInitializePackage is an authentication package (AP-only): its LsaAp*
+ * entry points are found by name and LsaApInitializePackage, called once
+ * with the full function table, names it. Unloading calls Shutdown, deletes the package's sections
  * (host_packages_release_owned: sections are a layer above) and dlcloses the
  * library once its last package is gone.
  *
@@ -13,6 +16,7 @@
  * a shorter table, and reading past it would read someone else's memory.
  */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,7 +185,7 @@ void host_package_unload(struct host *h, struct host_package *p)
                 NTSTATUS st = p->table.Shutdown();
                 host_active_package = outer;
                 if (!NT_SUCCESS(st))
-                        host_logf(h, "package %s: Shutdown returned 0x%08X", p->name, (unsigned)st);
+                        host_logf(h, HOST_LOG_WARNING "package %s: Shutdown returned 0x%08X", p->name, (unsigned)st);
         }
         host_packages_release_owned(h, p);
         for (unsigned i = 0; i < h->npackages; i++) {
@@ -193,7 +197,7 @@ void host_package_unload(struct host *h, struct host_package *p)
                 }
         }
         void *dl = p->dl;
-        host_logf(h, "unloaded package %s", p->name);
+        host_logf(h, HOST_LOG_INFO "unloaded package %s", p->name);
         package_free(p);
         if (dl && !library_in_use(h, dl, NULL))
                 dlclose(dl);
@@ -205,7 +209,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
 {
         static unsigned next_id;
         if (h->npackages >= HOST_MAX_PACKAGES) {
-                host_logf(h, "package %s: not loaded: %u packages already", path, HOST_MAX_PACKAGES);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %u packages already", path, HOST_MAX_PACKAGES);
                 return -ENOSPC;
         }
         struct host_package *p = calloc(1, sizeof(*p));
@@ -265,7 +269,7 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
                 why = "a package of that name is already loaded";
         }
         if (why) {
-                host_logf(h, "package %s: not loaded: %s", path, why);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %s", path, why);
                 /* Initialised far enough to own something: let it clean up. */
                 if (NT_SUCCESS(st) && p->table.Shutdown) {
                         host_active_package = p;
@@ -282,9 +286,32 @@ static int init_package(struct host *h, const char *path, void *dl, ULONG versio
         p->info.Comment = NULL;
         next_id++;
         h->packages[h->npackages++] = p;
-        host_logf(h, "loaded package %s (id %u, version 0x%08X) from %s", p->name, p->id,
+        host_logf(h, HOST_LOG_INFO "loaded package %s (id %u, version 0x%08X) from %s", p->name, p->id,
                   (unsigned)version, path);
         return 0;
+}
+
+/* An authentication package (AP) without SpLsaModeInitialize: its LsaAp*
+ * entry points, exported by name, are the first members of
+ * SECPKG_FUNCTION_TABLE, in the same order. */
+#define AP_ONLY_MEMBERS 8u
+_Static_assert(offsetof(SECPKG_FUNCTION_TABLE, LogonUserEx2) / sizeof(void *) == AP_ONLY_MEMBERS - 1,
+               "the LsaAp* entry points open SECPKG_FUNCTION_TABLE");
+
+static bool ap_only_table(void *dl, SECPKG_FUNCTION_TABLE *t)
+{
+        memset(t, 0, sizeof(*t));
+        *(void **)&t->InitializePackage = dlsym(dl, LSA_AP_NAME_INITIALIZE_PACKAGE);
+        if (!t->InitializePackage)
+                return false;
+        *(void **)&t->LogonUser = dlsym(dl, LSA_AP_NAME_LOGON_USER);
+        *(void **)&t->LogonUserEx = dlsym(dl, LSA_AP_NAME_LOGON_USER_EX);
+        *(void **)&t->LogonUserEx2 = dlsym(dl, LSA_AP_NAME_LOGON_USER_EX2);
+        *(void **)&t->CallPackage = dlsym(dl, LSA_AP_NAME_CALL_PACKAGE);
+        *(void **)&t->CallPackageUntrusted = dlsym(dl, LSA_AP_NAME_CALL_PACKAGE_UNTRUSTED);
+        *(void **)&t->CallPackagePassthrough = dlsym(dl, LSA_AP_NAME_CALL_PACKAGE_PASSTHROUGH);
+        *(void **)&t->LogonTerminated = dlsym(dl, LSA_AP_NAME_LOGON_TERMINATED);
+        return true;
 }
 
 int host_load_package(struct host *h, const char *path)
@@ -299,21 +326,29 @@ int host_load_package(struct host *h, const char *path)
         void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
                 const char *e = dlerror();
-                host_logf(h, "package %s: not loaded: %s", path, e ? e : "dlopen failed");
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %s", path, e ? e : "dlopen failed");
                 return -ENOENT;
         }
         /* dlopen hands back the library already loaded under another path
          * or the same one: initialising it again would reset the state of
          * the package that is serving. */
         if (library_in_use(h, dl, NULL)) {
-                host_logf(h, "package %s: not loaded: that library is already loaded", path);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: that library is already loaded", path);
                 dlclose(dl);
                 return -EEXIST;
         }
         SpLsaModeInitializeFn init;
         *(void **)&init = dlsym(dl, SECPKG_LSAMODEINIT_NAME);
         if (!init) {
-                host_logf(h, "package %s: not loaded: no %s", path, SECPKG_LSAMODEINIT_NAME);
+                SECPKG_FUNCTION_TABLE ap;
+                if (ap_only_table(dl, &ap)) {
+                        int r = init_package(h, path, dl, 0, &ap, AP_ONLY_MEMBERS);
+                        if (r < 0)
+                                dlclose(dl);
+                        return r;
+                }
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: neither %s nor %s", path, SECPKG_LSAMODEINIT_NAME,
+                          LSA_AP_NAME_INITIALIZE_PACKAGE);
                 dlclose(dl);
                 return -ENOEXEC;
         }
@@ -335,7 +370,7 @@ int host_load_package(struct host *h, const char *path)
                 why = buf;
         }
         if (why) {
-                host_logf(h, "package %s: not loaded: %s", path, why);
+                host_logf(h, HOST_LOG_ERR "package %s: not loaded: %s", path, why);
                 dlclose(dl);
                 return -EINVAL;
         }

@@ -3,7 +3,7 @@
  * The admin status report (`lsashm status`): packages, sections and
  * connections, as text for people or JSON for scripts. It is written into a
  * sealed memfd handed to the admin client, so its size is not bounded by a
- * packet.
+ * packet. `lsashm sessions` is a report of the same kind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/host-internal.h"
@@ -66,9 +67,48 @@ static uint64_t refused_frees(const struct host_package *p)
         return __atomic_load_n(&p->heap_refused_frees, __ATOMIC_RELAXED);
 }
 
+/* ---- the daemon: version, uptime, configuration, limits ---- */
+
+static uint64_t uptime_s(const struct host *h)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_BOOTTIME, &now);
+        return now.tv_sec > h->started.tv_sec ? (uint64_t)(now.tv_sec - h->started.tv_sec) : 0;
+}
+
+static void daemon_json(struct host *h, FILE *f)
+{
+        fprintf(f, "\"daemon\":{\"version\":");
+        json_str(f, LSASHM_VERSION);
+        fprintf(f, ",\"pid\":%d,\"uptime_s\":%" PRIu64 ",\"config\":", (int)getpid(), uptime_s(h));
+        if (h->cfg.config_path)
+                json_str(f, h->cfg.config_path);
+        else
+                fputs("null", f);
+        fprintf(f, ",\"limits\":{\"max_connections\":%u,\"max_connections_per_uid\":%u,"
+                   "\"reserved_connections\":%u,\"reply_max\":%" PRIu64 "}},",
+                h->cfg.max_connections, h->cfg.max_connections_per_uid, h->cfg.reserved_connections,
+                h->cfg.reply_max);
+}
+
+static void daemon_text(struct host *h, FILE *f)
+{
+        uint64_t up = uptime_s(h);
+        fprintf(f, "lsashmd %s, pid %d, up %" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 "\n", LSASHM_VERSION,
+                (int)getpid(), up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+        fputs("Configuration: ", f);
+        text_str(f, h->cfg.config_path ? h->cfg.config_path : "", 0);
+        fprintf(f, "\nLimits: max-connections %u, max-connections-per-uid %u, reserved-connections %u, "
+                   "reply-max %" PRIu64 "\n\n",
+                h->cfg.max_connections, h->cfg.max_connections_per_uid, h->cfg.reserved_connections,
+                h->cfg.reply_max);
+}
+
 static void report_json(struct host *h, FILE *f)
 {
-        fprintf(f, "{\"packages\":[");
+        fputc('{', f);
+        daemon_json(h, f);
+        fprintf(f, "\"packages\":[");
         for (unsigned i = 0; i < h->npackages; i++) {
                 const struct host_package *p = h->packages[i];
                 fprintf(f, "%s{\"id\":%u,\"name\":", i ? "," : "", p->id);
@@ -117,12 +157,13 @@ static void report_json(struct host *h, FILE *f)
         struct host_heap_stats hs;
         host_heap_stats(&hs);
         fprintf(f, "],\"totals\":{\"calls\":%" PRIu64 ",\"connections\":%u,\"dropped\":%" PRIu64
-                   ",\"heap_refused_frees\":%" PRIu64 "}}\n",
-                h->calls, h->cs.n, h->cs.dropped, hs.refused_frees);
+                   ",\"logon_sessions\":%zu,\"heap_refused_frees\":%" PRIu64 "}}\n",
+                h->calls, h->cs.n, h->cs.dropped, host_sessions_count(), hs.refused_frees);
 }
 
 static void report_text(struct host *h, FILE *f)
 {
+        daemon_text(h, f);
         fprintf(f, "Packages: %u\n", h->npackages);
         if (h->npackages)
                 fprintf(f, "  %-4s %-24s %-10s %10s %8s %10s  %s\n", "ID", "NAME", "VERSION", "CALLS", "FAILED",
@@ -171,9 +212,84 @@ static void report_text(struct host *h, FILE *f)
         }
         struct host_heap_stats hs;
         host_heap_stats(&hs);
+        fprintf(f, "\nLogon sessions: %zu\n", host_sessions_count());
         fprintf(f, "\nCalls served: %" PRIu64 ", clients dropped: %" PRIu64 ", heap frees refused: %" PRIu64 "\n",
                 h->calls, h->cs.dropped, hs.refused_frees);
 }
+
+static const char *logon_type_name(uint32_t t)
+{
+        static const char *const names[] = { "-",       "-",       "Interactive", "Network", "Batch",
+                                             "Service", "Proxy",   "Unlock",      "NetworkCleartext",
+                                             "NewCredentials",     "RemoteInteractive",   "CachedInteractive",
+                                             "CachedRemoteInteractive", "CachedUnlock" };
+        return t < sizeof(names) / sizeof(names[0]) ? names[t] : "-";
+}
+
+static void utc_time(int64_t t, char *buf, size_t cap)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+        if (!gmtime_r(&tt, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                snprintf(buf, cap, "-");
+}
+
+/* The sessions no logon has finished with yet (a package's own, or one in
+ * the middle of its logon) are listed too, as "pending". */
+static void sessions_text(FILE *f, const struct host_session_view *v, size_t n)
+{
+        fprintf(f, "Logon sessions: %zu\n", n);
+        if (n)
+                fprintf(f, "  %-17s %-20s %-24s %-18s %-20s %-10s %s\n", "LOGON ID", "PACKAGE", "USER",
+                        "LOGON TYPE", "SINCE", "UID", "TOKENS");
+        for (size_t i = 0; i < n; i++) {
+                char when[32], uid[16];
+                utc_time(v[i].start, when, sizeof(when));
+                snprintf(uid, sizeof(uid), v[i].uid >= 0 ? "%" PRId64 : "-", v[i].uid);
+                fprintf(f, "  %08X:%08X ", (unsigned)v[i].logon_id.HighPart, (unsigned)v[i].logon_id.LowPart);
+                if (!v[i].established) {
+                        fprintf(f, "%-20s %-24s %-18s %-20s %-10s %u\n", "(pending)", "-", "-", "-", "-", 0u);
+                        continue;
+                }
+                text_str(f, v[i].package, 20);
+                fputc(' ', f);
+                char user[260];
+                snprintf(user, sizeof(user), "%s%s%s", v[i].domain, v[i].domain[0] ? "\\" : "", v[i].user);
+                text_str(f, user, 24);
+                fprintf(f, " %-18s %-20s %-10s %u\n", logon_type_name(v[i].logon_type), when, uid, v[i].tokens);
+        }
+}
+
+static void sessions_json(FILE *f, const struct host_session_view *v, size_t n)
+{
+        fprintf(f, "{\"logon_sessions\":[");
+        for (size_t i = 0; i < n; i++) {
+                char when[32], id[20];
+                utc_time(v[i].start, when, sizeof(when));
+                snprintf(id, sizeof(id), "%08X:%08X", (unsigned)v[i].logon_id.HighPart,
+                         (unsigned)v[i].logon_id.LowPart);
+                fprintf(f, "%s{\"logon_id\":\"%s\",\"established\":%s", i ? "," : "", id,
+                        v[i].established ? "true" : "false");
+                if (v[i].established) {
+                        fprintf(f, ",\"package\":");
+                        json_str(f, v[i].package);
+                        fprintf(f, ",\"user\":");
+                        json_str(f, v[i].user);
+                        fprintf(f, ",\"domain\":");
+                        json_str(f, v[i].domain);
+                        fprintf(f, ",\"logon_type\":\"%s\",\"since\":\"%s\",\"tokens\":%u",
+                                logon_type_name(v[i].logon_type), when, v[i].tokens);
+                        if (v[i].uid >= 0)
+                                fprintf(f, ",\"uid\":%" PRId64, v[i].uid);
+                        else
+                                fprintf(f, ",\"uid\":null");
+                }
+                fputc('}', f);
+        }
+        fprintf(f, "]}\n");
+}
+
+static int report_memfd(char *text, size_t len, int *ret_fd, uint64_t *ret_len);
 
 int host_report(struct host *h, int json, int *ret_fd, uint64_t *ret_len)
 {
@@ -190,6 +306,38 @@ int host_report(struct host *h, int json, int *ret_fd, uint64_t *ret_len)
                 free(text);
                 return -ENOMEM;
         }
+        return report_memfd(text, len, ret_fd, ret_len);
+}
+
+int host_report_sessions(struct host *h, int json, int *ret_fd, uint64_t *ret_len)
+{
+        (void)h;
+        struct host_session_view *v;
+        size_t n;
+        if (host_sessions_snapshot(&v, &n) < 0)
+                return -ENOMEM;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f) {
+                free(v);
+                return -ENOMEM;
+        }
+        if (json)
+                sessions_json(f, v, n);
+        else
+                sessions_text(f, v, n);
+        free(v);
+        if (fclose(f) != 0) {
+                free(text);
+                return -ENOMEM;
+        }
+        return report_memfd(text, len, ret_fd, ret_len);
+}
+
+/* The report into a new sealed memfd; text is freed. */
+static int report_memfd(char *text, size_t len, int *ret_fd, uint64_t *ret_len)
+{
         int fd = memfd_create("lsashm-status", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         int r = 0;
         if (fd < 0) {

@@ -233,6 +233,9 @@ static NTSTATUS freeze_status(int r)
         /* A writable view (or descriptor) is out: the kernel's own refusal. */
         if (r == -EBUSY)
                 return STATUS_SHARING_VIOLATION;
+        /* Not a live section: what LsashmShareSection says too. */
+        if (r == -ENOENT || r == -ESTALE)
+                return STATUS_NOT_FOUND;
         return lsa_status_from_errno(r, STATUS_NOT_FOUND);
 }
 

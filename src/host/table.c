@@ -149,17 +149,17 @@ static NTSTATUS NTAPI table_CancelNotification(HANDLE NotifyHandle) { return NI;
 static NTSTATUS NTAPI table_MapBuffer(PSecBuffer InputBuffer, PSecBuffer OutputBuffer)
 { CLEAR(OutputBuffer); return NI; }
 
-static NTSTATUS NTAPI table_CreateToken(PLUID LogonId, PTOKEN_SOURCE TokenSource, SECURITY_LOGON_TYPE LogonType,
+static NTSTATUS NTAPI table_CreateToken(PLUID LogonId, PTOKEN_SOURCE Source, SECURITY_LOGON_TYPE LogonType,
                                         SECURITY_IMPERSONATION_LEVEL ImpersonationLevel,
                                         LSA_TOKEN_INFORMATION_TYPE TokenInformationType, PVOID TokenInformation,
-                                        PTOKEN_GROUPS TokenGroups, PUNICODE_STRING AccountName,
+                                        PTOKEN_GROUPS Groups, PUNICODE_STRING AccountName,
                                         PUNICODE_STRING AuthorityName, PUNICODE_STRING Workstation,
                                         PUNICODE_STRING ProfilePath, PHANDLE Token, PNTSTATUS SubStatus)
 { CLEAR(Token); CLEAR(SubStatus); return NI; }
 
 static VOID NTAPI table_AuditLogon(NTSTATUS Status, NTSTATUS SubStatus, PUNICODE_STRING AccountName,
                                    PUNICODE_STRING AuthenticatingAuthority, PUNICODE_STRING WorkstationName,
-                                   PSID UserSid, SECURITY_LOGON_TYPE LogonType, PTOKEN_SOURCE TokenSource,
+                                   PSID UserSid, SECURITY_LOGON_TYPE LogonType, PTOKEN_SOURCE Source,
                                    PLUID LogonId)
 { }
 
@@ -184,7 +184,7 @@ static NTSTATUS NTAPI table_CloseSamUser(PVOID UserHandle) { return NI; }
 
 static NTSTATUS NTAPI table_ConvertAuthDataToToken(PVOID UserAuthData, ULONG UserAuthDataSize,
                                                    SECURITY_IMPERSONATION_LEVEL ImpersonationLevel,
-                                                   PTOKEN_SOURCE TokenSource, SECURITY_LOGON_TYPE LogonType,
+                                                   PTOKEN_SOURCE Source, SECURITY_LOGON_TYPE LogonType,
                                                    PUNICODE_STRING AuthorityName, PHANDLE Token, PLUID LogonId,
                                                    PUNICODE_STRING AccountName, PNTSTATUS SubStatus)
 {
@@ -230,10 +230,10 @@ static NTSTATUS NTAPI table_ExpandAuthDataForDomain(PUCHAR UserAuthData, ULONG U
                                                     PUCHAR *ExpandedAuthData, PULONG ExpandedAuthDataSize)
 { CLEAR(ExpandedAuthData); CLEAR(ExpandedAuthDataSize); return NI; }
 
-static NTSTATUS NTAPI table_CreateTokenEx(PLUID LogonId, PTOKEN_SOURCE TokenSource, SECURITY_LOGON_TYPE LogonType,
+static NTSTATUS NTAPI table_CreateTokenEx(PLUID LogonId, PTOKEN_SOURCE Source, SECURITY_LOGON_TYPE LogonType,
                                           SECURITY_IMPERSONATION_LEVEL ImpersonationLevel,
                                           LSA_TOKEN_INFORMATION_TYPE TokenInformationType, PVOID TokenInformation,
-                                          PTOKEN_GROUPS TokenGroups, PUNICODE_STRING Workstation,
+                                          PTOKEN_GROUPS Groups, PUNICODE_STRING Workstation,
                                           PUNICODE_STRING ProfilePath, PVOID SessionInformation,
                                           SECPKG_SESSIONINFO_TYPE SessionInformationType, PHANDLE Token,
                                           PNTSTATUS SubStatus)
@@ -255,7 +255,7 @@ static NTSTATUS NTAPI table_GetServiceAccountPassword(PUNICODE_STRING AccountNam
 static VOID NTAPI table_AuditLogonEx(NTSTATUS Status, NTSTATUS SubStatus, PUNICODE_STRING AccountName,
                                      PUNICODE_STRING AuthenticatingAuthority, PUNICODE_STRING WorkstationName,
                                      PSID UserSid, SECURITY_LOGON_TYPE LogonType,
-                                     SECURITY_IMPERSONATION_LEVEL ImpersonationLevel, PTOKEN_SOURCE TokenSource,
+                                     SECURITY_IMPERSONATION_LEVEL ImpersonationLevel, PTOKEN_SOURCE Source,
                                      PLUID LogonId)
 { }
 

@@ -76,6 +76,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lsa/client-internal.h"
 #include "lsa/lsa-wire.h"
 #include "lsa/ntstatus-errno.h"
 #include "lsashm/ntsecapi.h"
@@ -110,6 +111,7 @@ struct lsa_conn {
         bool dead;                  /* deregistered: no longer a handle */
         uint64_t *outstanding;      /* offsets of the return buffers handed out */
         size_t n_out, cap_out;
+        size_t tokens;              /* tokens from LsaLogonUser still open (logon-api.c) */
         size_t pending;             /* calls in progress that may add one */
 
         /* Set before the connection is registered, then fixed. */
@@ -165,7 +167,7 @@ static struct lsa_conn *conn_get(HANDLE h)
  * detach its views; the caller destroys it after unlocking. */
 static bool conn_finished_locked(struct lsa_conn *c)
 {
-        if (!c->dead || c->refs || c->n_out)
+        if (!c->dead || c->refs || c->n_out || c->tokens)
                 return false;
         for (struct lsa_conn **p = &conns; *p; p = &(*p)->next) {
                 if (*p == c) {
@@ -220,7 +222,8 @@ static void conn_break(struct lsa_conn *c)
 
 static bool reply_may_carry_fd(enum lsa_wire_type t)
 {
-        return t == LSA_WIRE_CALL_REPLY || t == LSA_WIRE_MAP_REPLY || t == LSA_WIRE_STATUS_REPLY;
+        return t == LSA_WIRE_CALL_REPLY || t == LSA_WIRE_MAP_REPLY || t == LSA_WIRE_STATUS_REPLY ||
+               t == LSA_WIRE_LOGON_REPLY || t == LSA_WIRE_SESSIONS_REPLY || t == LSA_WIRE_SESSION_DATA_REPLY;
 }
 
 /* The deadline of a request the host answers by itself. */
@@ -288,6 +291,42 @@ static int conn_notify(struct lsa_conn *c, const struct lsa_wire_message *req)
                 return r == -ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET;
         }
         return 0;
+}
+
+/* ---- for logon-api.c (lsa/client-internal.h) ---- */
+
+struct lsa_conn *lsa_conn_get(HANDLE h)
+{
+        return conn_get(h);
+}
+
+void lsa_conn_put(struct lsa_conn *c)
+{
+        conn_put(c);
+}
+
+void lsa_conn_token_hold(struct lsa_conn *c)
+{
+        pthread_mutex_lock(&registry_lock);
+        c->tokens++;
+        pthread_mutex_unlock(&registry_lock);
+}
+
+void lsa_conn_token_close(struct lsa_conn *c, uint64_t token_id)
+{
+        pthread_mutex_lock(&registry_lock);
+        assert(c->tokens > 0);
+        c->tokens--;
+        c->refs++;
+        pthread_mutex_unlock(&registry_lock);
+        struct lsa_wire_message req = { .type = LSA_WIRE_CLOSE_TOKEN };
+        req.close_token.token_id = token_id;
+        pthread_mutex_lock(&c->lock);
+        /* A broken connection's host forgot the token already. */
+        if (c->fd >= 0)
+                (void)conn_notify(c, &req);
+        pthread_mutex_unlock(&c->lock);
+        conn_put(c); /* the last token of a deregistered handle closes it */
 }
 
 /* ---- connect ---- */
@@ -545,9 +584,10 @@ static bool reply_buffer_backed(struct lsa_conn *c, uint64_t end)
 /* Under c->lock: what a CALL_REPLY brought besides its statuses. The section
  * descriptor comes exactly once, with its flag; a return buffer lies wholly
  * inside the part of the region the host uses, once that is mapped. */
-static NTSTATUS call_reply_take(struct lsa_conn *c, const struct lsa_wire_call_reply *r, int fd)
+static NTSTATUS call_reply_take(struct lsa_conn *c, uint32_t flags, uint64_t return_offset,
+                                uint32_t return_length, int fd)
 {
-        bool section = r->flags & LSA_WIRE_REPLY_SECTION;
+        bool section = flags & LSA_WIRE_REPLY_SECTION;
         NTSTATUS st = STATUS_SUCCESS;
 
         if (section != (fd >= 0) || (section && c->reply_mapped))
@@ -556,10 +596,10 @@ static NTSTATUS call_reply_take(struct lsa_conn *c, const struct lsa_wire_call_r
                 st = reply_section_map(c, fd);
         if (fd >= 0 && fd != c->reply_fd)
                 close(fd);
-        if (NT_SUCCESS(st) && (r->flags & LSA_WIRE_REPLY_HAS_BUFFER)) {
+        if (NT_SUCCESS(st) && (flags & LSA_WIRE_REPLY_HAS_BUFFER)) {
                 uint64_t end;
-                if (!c->reply_mapped || r->return_length == 0 ||
-                    __builtin_add_overflow(r->return_offset, (uint64_t)r->return_length, &end) ||
+                if (!c->reply_mapped || return_length == 0 ||
+                    __builtin_add_overflow(return_offset, (uint64_t)return_length, &end) ||
                     end > c->reply_size || !reply_buffer_backed(c, end))
                         st = STATUS_PORT_DISCONNECTED;
         }
@@ -568,45 +608,64 @@ static NTSTATUS call_reply_take(struct lsa_conn *c, const struct lsa_wire_call_r
         return st;
 }
 
+NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req,
+                                 struct lsa_wire_message *m, void **ret_buffer)
+{
+        *ret_buffer = NULL;
+        if (!outstanding_reserve(c))
+                return STATUS_NO_MEMORY;
+        int fd;
+        NTSTATUS st;
+        bool has_buffer = false;
+        uint32_t flags = 0, len = 0;
+        uint64_t off = 0;
+        pthread_mutex_lock(&c->lock);
+        /* No deadline: the package takes the time it takes. */
+        if (conn_transact(c, req, DEADLINE_NEVER, m, &fd) < 0) {
+                st = STATUS_PORT_DISCONNECTED;
+        } else {
+                if (m->type == LSA_WIRE_LOGON_REPLY) {
+                        flags = m->logon_reply.flags;
+                        off = m->logon_reply.profile_offset;
+                        len = m->logon_reply.profile_length;
+                } else {
+                        flags = m->call_reply.flags;
+                        off = m->call_reply.return_offset;
+                        len = m->call_reply.return_length;
+                }
+                st = call_reply_take(c, flags, off, len, fd);
+        }
+        pthread_mutex_unlock(&c->lock);
+
+        if (NT_SUCCESS(st))
+                has_buffer = flags & LSA_WIRE_REPLY_HAS_BUFFER;
+        pthread_mutex_lock(&registry_lock);
+        c->pending--;
+        if (has_buffer)
+                c->outstanding[c->n_out++] = off;
+        pthread_mutex_unlock(&registry_lock);
+        if (has_buffer)
+                *ret_buffer = c->reply_base + off;
+        return st;
+}
+
 static NTSTATUS call_package(struct lsa_conn *c, ULONG package, const void *submit, ULONG submit_len,
                              PVOID *ret_buffer, PULONG ret_length, PNTSTATUS ret_protocol)
 {
-        if (!outstanding_reserve(c)) {
-                *ret_protocol = STATUS_NO_MEMORY;
-                return STATUS_NO_MEMORY;
-        }
-
         struct lsa_wire_message req = { .type = LSA_WIRE_CALL }, m;
         req.call.package = package;
         req.call.thread_id = (uint32_t)gettid();
         req.call.submit_base = (uint64_t)(uintptr_t)submit;
         req.call.length = submit_len;
         req.call.data = submit;
-        int fd;
-        NTSTATUS st;
-        bool has_buffer = false;
-        pthread_mutex_lock(&c->lock);
-        /* No deadline: the package takes the time it takes. */
-        if (conn_transact(c, &req, DEADLINE_NEVER, &m, &fd) < 0)
-                st = STATUS_PORT_DISCONNECTED;
-        else
-                st = call_reply_take(c, &m.call_reply, fd);
-        pthread_mutex_unlock(&c->lock);
-
-        if (NT_SUCCESS(st))
-                has_buffer = m.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER;
-        pthread_mutex_lock(&registry_lock);
-        c->pending--;
-        if (has_buffer)
-                c->outstanding[c->n_out++] = m.call_reply.return_offset;
-        pthread_mutex_unlock(&registry_lock);
-
+        void *buf;
+        NTSTATUS st = lsa_conn_buffer_request(c, &req, &m, &buf);
         if (!NT_SUCCESS(st)) {
                 *ret_protocol = st;
                 return st;
         }
-        if (has_buffer) {
-                *ret_buffer = c->reply_base + m.call_reply.return_offset;
+        if (buf) {
+                *ret_buffer = buf;
                 *ret_length = m.call_reply.return_length;
         }
         /* Two levels, as on Windows: whether the message was delivered and
@@ -660,6 +719,9 @@ NTSTATUS NTAPI LsaFreeReturnBuffer(PVOID Buffer)
         uint64_t offset = 0;
 
         if (Buffer == NULL)
+                return STATUS_SUCCESS;
+        /* LsaEnumerateLogonSessions' and LsaGetLogonSessionData's: ours. */
+        if (lsa_local_buffer_free(Buffer))
                 return STATUS_SUCCESS;
         pthread_mutex_lock(&registry_lock);
         for (struct lsa_conn *c = conns; c; c = c->next) {
@@ -717,9 +779,17 @@ NTSTATUS NTAPI LsaDeregisterLogonProcess(HANDLE LsaHandle)
                         break;
                 }
         }
+        bool keep = c && c->tokens;
         pthread_mutex_unlock(&registry_lock);
         if (!c)
                 return STATUS_INVALID_HANDLE;
+        if (keep) {
+                /* Tokens from this handle live on, and with them their
+                 * sessions: the socket stays open (the handle is gone) until
+                 * the last of them is closed. */
+                conn_put(c);
+                return STATUS_SUCCESS;
+        }
         /* Wake a call blocked on this handle in another thread rather than
          * wait for it: the handle is going away under it. Only we close c->fd,
          * so it is still this connection's socket. */
@@ -765,7 +835,7 @@ static void section_unmap_request(struct lsa_conn *c, uint64_t id)
 
 /* Under c->lock: the MAP_REPLY and its descriptor (closed here) into v. */
 static NTSTATUS map_reply_take(struct lsa_conn *c, uint64_t id, const struct lsa_wire_map_reply *r, int fd,
-                               struct lsa_view *v)
+                               bool frozen_only, struct lsa_view *v)
 {
         if (!NT_SUCCESS(r->status) && fd < 0)
                 return r->status;
@@ -774,6 +844,14 @@ static NTSTATUS map_reply_take(struct lsa_conn *c, uint64_t id, const struct lsa
                         close(fd);
                 conn_break(c);
                 return STATUS_PORT_DISCONNECTED;
+        }
+        /* Asked for a frozen section: the kernel's word for it, the seals
+         * on the descriptor itself, and nothing writable. */
+        int seals = frozen_only ? fcntl(fd, F_GET_SEALS) : 0;
+        if (frozen_only && (seals < 0 || !(seals & F_SEAL_WRITE) || r->writable)) {
+                close(fd);
+                section_unmap_request(c, id);
+                return STATUS_OBJECT_TYPE_MISMATCH;
         }
         void *base = mmap(NULL, (size_t)r->size, PROT_READ | (r->writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
         int e = errno;
@@ -789,7 +867,7 @@ static NTSTATUS map_reply_take(struct lsa_conn *c, uint64_t id, const struct lsa
         return STATUS_SUCCESS;
 }
 
-static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, PVOID *ret_base, PULONG ret_size)
+static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, bool frozen_only, PVOID *ret_base, PULONG ret_size)
 {
         struct lsa_view *v = calloc(1, sizeof(*v));
         if (!v)
@@ -804,7 +882,7 @@ static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, PVOID *ret_base, PU
         if (r < 0)
                 st = broken_status(r);
         else
-                st = map_reply_take(c, id, &m.map_reply, fd, v);
+                st = map_reply_take(c, id, &m.map_reply, fd, frozen_only, v);
         pthread_mutex_unlock(&c->lock);
         if (st != STATUS_SUCCESS) {
                 free(v);
@@ -821,7 +899,8 @@ static NTSTATUS map_section(struct lsa_conn *c, uint64_t id, PVOID *ret_base, PU
         return STATUS_SUCCESS;
 }
 
-NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *BaseAddress, PULONG ViewSize)
+static NTSTATUS map_section_call(HANDLE LsaHandle, ULONGLONG SectionId, bool frozen_only, PVOID *BaseAddress,
+                                 PULONG ViewSize)
 {
         if (BaseAddress)
                 *BaseAddress = NULL;
@@ -834,9 +913,19 @@ NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *Ba
         if (SectionId == 0 || BaseAddress == NULL || ViewSize == NULL)
                 st = STATUS_INVALID_PARAMETER;
         else
-                st = map_section(c, SectionId, BaseAddress, ViewSize);
+                st = map_section(c, SectionId, frozen_only, BaseAddress, ViewSize);
         conn_put(c);
         return st;
+}
+
+NTSTATUS NTAPI LsashmMapSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *BaseAddress, PULONG ViewSize)
+{
+        return map_section_call(LsaHandle, SectionId, false, BaseAddress, ViewSize);
+}
+
+NTSTATUS NTAPI LsashmMapFrozenSection(HANDLE LsaHandle, ULONGLONG SectionId, PVOID *BaseAddress, PULONG ViewSize)
+{
+        return map_section_call(LsaHandle, SectionId, true, BaseAddress, ViewSize);
 }
 
 NTSTATUS NTAPI LsashmUnmapSection(PVOID BaseAddress)

@@ -31,6 +31,9 @@ enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request)
         case LSA_WIRE_CALL:
         case LSA_WIRE_MAP:
         case LSA_WIRE_STATUS:
+        case LSA_WIRE_LOGON:
+        case LSA_WIRE_SESSIONS:
+        case LSA_WIRE_SESSION_DATA:
                 return (enum lsa_wire_type)(request + 1);
         default:
                 return 0;
@@ -39,7 +42,66 @@ enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request)
 
 int lsa_wire_from_client(enum lsa_wire_type type)
 {
-        return type == LSA_WIRE_FREE || type == LSA_WIRE_UNMAP || lsa_wire_reply_type(type) != 0;
+        return type == LSA_WIRE_FREE || type == LSA_WIRE_UNMAP || type == LSA_WIRE_CLOSE_TOKEN ||
+               lsa_wire_reply_type(type) != 0;
+}
+
+size_t lsa_wire_sid_length(const void *sid, size_t avail)
+{
+        const uint8_t *b = sid;
+        if (!sid || avail < 8 || b[0] != 1 || b[1] > 15)
+                return 0;
+        size_t len = 8u + 4u * b[1];
+        return len <= avail ? len : 0;
+}
+
+int lsa_wire_sid_unix_id(const uint8_t *sid, size_t len, uint32_t *id)
+{
+        static const uint8_t unix_authority[6] = { 0, 0, 0, 0, 0, 22 };
+        if (len != 16 || sid[0] != 1 || sid[1] != 2 || memcmp(sid + 2, unix_authority, 6) != 0)
+                return 0;
+        struct le_reader r = le_reader_init(sid + 8, 8);
+        uint32_t kind = le_get_u32(&r);
+        *id = le_get_u32(&r);
+        return kind == 1 || kind == 2 ? (int)kind : 0;
+}
+
+int lsa_wire_sid_put(uint8_t *buf, size_t cap, uint32_t *len, uint32_t attributes, const void *sid)
+{
+        size_t n = lsa_wire_sid_length(sid, LSA_WIRE_MAX_SID);
+        if (!n || *len > cap || cap - *len < 5 + n)
+                return 0;
+        struct le_writer w = le_writer_init(buf + *len, 5 + n);
+        le_put_u32(&w, attributes);
+        le_put_u8(&w, (uint8_t)n);
+        le_put_bytes(&w, sid, n);
+        *len += (uint32_t)(5 + n);
+        return 1;
+}
+
+void lsa_wire_sid_at(const uint8_t *sids, uint32_t *pos, struct lsa_wire_sid *ret)
+{
+        /* Checked by the decoder: whole entries, valid SIDs. */
+        struct le_reader r = le_reader_init(sids + *pos, 5 + LSA_WIRE_MAX_SID);
+        ret->attributes = le_get_u32(&r);
+        ret->len = le_get_u8(&r);
+        le_get_bytes(&r, ret->sid, ret->len);
+        *pos += 5u + ret->len;
+}
+
+/* The SID entries of a LOGON_REPLY: exactly n of them filling len bytes. */
+static int check_sids(const uint8_t *p, uint32_t len, uint16_t n)
+{
+        uint32_t pos = 0;
+        for (uint16_t i = 0; i < n; i++) {
+                if (len - pos < 5)
+                        return -EBADMSG;
+                uint8_t sl = p[pos + 4];
+                if (len - pos - 5 < sl || lsa_wire_sid_length(p + pos + 5, sl) != sl)
+                        return -EBADMSG;
+                pos += 5u + sl;
+        }
+        return pos == len ? 0 : -EBADMSG;
 }
 
 size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
@@ -111,6 +173,59 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 le_put_zeros(&w, 4);
                 le_put_u64(&w, m->status_reply.length);
                 break;
+        case LSA_WIRE_LOGON:
+                if (m->logon.auth_len > LSA_WIRE_MAX_AUTH || (m->logon.auth_len && !m->logon.auth) ||
+                    m->logon.origin_len > LSA_WIRE_MAX_NAME || m->logon.nlocal > LSA_WIRE_MAX_LOCAL_GROUPS ||
+                    m->logon.local_len > LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID) ||
+                    (m->logon.local_len && !m->logon.local))
+                        return 0;
+                le_put_u32(&w, m->logon.package);
+                le_put_u32(&w, m->logon.logon_type);
+                le_put_u32(&w, m->logon.thread_id);
+                le_put_u32(&w, m->logon.auth_len);
+                le_put_u64(&w, m->logon.auth_base);
+                le_put_bytes(&w, m->logon.source_name, 8);
+                le_put_u64(&w, m->logon.source_id);
+                le_put_u8(&w, m->logon.origin_len);
+                le_put_bytes(&w, m->logon.origin, m->logon.origin_len);
+                le_put_u16(&w, m->logon.nlocal);
+                le_put_u32(&w, m->logon.local_len);
+                le_put_bytes(&w, m->logon.local, m->logon.local_len);
+                le_put_bytes(&w, m->logon.auth, m->logon.auth_len);
+                break;
+        case LSA_WIRE_LOGON_REPLY:
+                if (m->logon_reply.nsids > LSA_WIRE_MAX_TOKEN_SIDS ||
+                    m->logon_reply.sids_len > LSA_WIRE_MAX_TOKEN_SIDS * (5u + LSA_WIRE_MAX_SID) ||
+                    (m->logon_reply.sids_len && !m->logon_reply.sids))
+                        return 0;
+                le_put_u32(&w, (uint32_t)m->logon_reply.status);
+                le_put_u32(&w, (uint32_t)m->logon_reply.sub_status);
+                le_put_u32(&w, m->logon_reply.flags);
+                le_put_u32(&w, m->logon_reply.profile_length);
+                le_put_u64(&w, m->logon_reply.profile_offset);
+                le_put_u64(&w, m->logon_reply.token_id);
+                le_put_u64(&w, m->logon_reply.logon_id);
+                le_put_u64(&w, (uint64_t)m->logon_reply.expiration);
+                le_put_u16(&w, m->logon_reply.nsids);
+                le_put_u32(&w, m->logon_reply.sids_len);
+                le_put_bytes(&w, m->logon_reply.sids, m->logon_reply.sids_len);
+                break;
+        case LSA_WIRE_CLOSE_TOKEN:
+                le_put_u64(&w, m->close_token.token_id);
+                break;
+        case LSA_WIRE_SESSIONS:
+                break;
+        case LSA_WIRE_SESSION_DATA:
+                le_put_u64(&w, m->session_data.logon_id);
+                break;
+        case LSA_WIRE_SESSIONS_REPLY:
+        case LSA_WIRE_SESSION_DATA_REPLY:
+                le_put_u32(&w, (uint32_t)m->call_reply.status);
+                le_put_u32(&w, (uint32_t)m->call_reply.protocol_status);
+                le_put_u64(&w, m->call_reply.return_offset);
+                le_put_u32(&w, m->call_reply.return_length);
+                le_put_u32(&w, m->call_reply.flags);
+                break;
         default:
                 return 0;
         }
@@ -136,10 +251,10 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 return -EBADMSG;
         if (version != LSA_WIRE_VERSION)
                 return -EPROTONOSUPPORT;
-        if (type < LSA_WIRE_CONNECT || type > LSA_WIRE_STATUS_REPLY)
+        if (type < LSA_WIRE_CONNECT || type > LSA_WIRE_TYPE_LAST)
                 return -EBADMSG;
-        if (type == 8 || type == 12)
-                return -EBADMSG; /* never used: FREE and UNMAP have no reply */
+        if (type == 8 || type == 12 || type == 18)
+                return -EBADMSG; /* never used: FREE, UNMAP and CLOSE_TOKEN have no reply */
         if (!!to_host != !!lsa_wire_from_client((enum lsa_wire_type)type))
                 return -EPROTONOSUPPORT;
 
@@ -208,6 +323,8 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 break;
         }
         case LSA_WIRE_CALL_REPLY:
+        case LSA_WIRE_SESSIONS_REPLY:
+        case LSA_WIRE_SESSION_DATA_REPLY:
                 m.call_reply.status = (int32_t)le_get_u32(&c);
                 m.call_reply.protocol_status = (int32_t)le_get_u32(&c);
                 m.call_reply.return_offset = le_get_u64(&c);
@@ -235,7 +352,7 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 break;
         case LSA_WIRE_STATUS:
                 m.status.format = le_get_u32(&c);
-                if (m.status.format > LSA_WIRE_STATUS_JSON)
+                if (m.status.format > LSA_WIRE_STATUS_SESSIONS_JSON)
                         return -EBADMSG;
                 break;
         case LSA_WIRE_STATUS_REPLY: {
@@ -246,6 +363,66 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                         return -EBADMSG;
                 break;
         }
+        case LSA_WIRE_LOGON: {
+                m.logon.package = le_get_u32(&c);
+                m.logon.logon_type = le_get_u32(&c);
+                m.logon.thread_id = le_get_u32(&c);
+                m.logon.auth_len = le_get_u32(&c);
+                m.logon.auth_base = le_get_u64(&c);
+                le_get_bytes(&c, m.logon.source_name, 8);
+                m.logon.source_id = le_get_u64(&c);
+                m.logon.origin_len = le_get_u8(&c);
+                uint64_t end;
+                if (!le_ok(&c) || m.logon.logon_type > LSA_WIRE_MAX_LOGON_TYPE ||
+                    m.logon.auth_len > LSA_WIRE_MAX_AUTH ||
+                    __builtin_add_overflow(m.logon.auth_base, (uint64_t)m.logon.auth_len, &end))
+                        return -EBADMSG;
+                if (m.logon.origin_len && get_name(&c, m.logon.origin_len, 1, m.logon.origin) < 0)
+                        return -EBADMSG;
+                m.logon.nlocal = le_get_u16(&c);
+                m.logon.local_len = le_get_u32(&c);
+                if (!le_ok(&c) || m.logon.nlocal > LSA_WIRE_MAX_LOCAL_GROUPS ||
+                    m.logon.local_len > LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID) ||
+                    le_left(&c) < m.logon.local_len)
+                        return -EBADMSG;
+                m.logon.local = m.logon.local_len ? le_take(&c, m.logon.local_len) : NULL;
+                if (check_sids(m.logon.local, m.logon.local_len, m.logon.nlocal) < 0)
+                        return -EBADMSG;
+                if (le_left(&c) != m.logon.auth_len)
+                        return -EBADMSG;
+                m.logon.auth = m.logon.auth_len ? le_take(&c, m.logon.auth_len) : NULL;
+                break;
+        }
+        case LSA_WIRE_LOGON_REPLY: {
+                m.logon_reply.status = (int32_t)le_get_u32(&c);
+                m.logon_reply.sub_status = (int32_t)le_get_u32(&c);
+                m.logon_reply.flags = le_get_u32(&c);
+                m.logon_reply.profile_length = le_get_u32(&c);
+                m.logon_reply.profile_offset = le_get_u64(&c);
+                m.logon_reply.token_id = le_get_u64(&c);
+                m.logon_reply.logon_id = le_get_u64(&c);
+                m.logon_reply.expiration = (int64_t)le_get_u64(&c);
+                m.logon_reply.nsids = le_get_u16(&c);
+                m.logon_reply.sids_len = le_get_u32(&c);
+                if (!le_ok(&c) || m.logon_reply.flags & ~(LSA_WIRE_REPLY_SECTION | LSA_WIRE_REPLY_HAS_BUFFER) ||
+                    m.logon_reply.nsids > LSA_WIRE_MAX_TOKEN_SIDS || le_left(&c) != m.logon_reply.sids_len)
+                        return -EBADMSG;
+                /* A token has a user: a successful logon names at least it. */
+                if (m.logon_reply.status >= 0 && m.logon_reply.nsids == 0)
+                        return -EBADMSG;
+                m.logon_reply.sids = m.logon_reply.sids_len ? le_take(&c, m.logon_reply.sids_len) : NULL;
+                if (check_sids(m.logon_reply.sids, m.logon_reply.sids_len, m.logon_reply.nsids) < 0)
+                        return -EBADMSG;
+                break;
+        }
+        case LSA_WIRE_CLOSE_TOKEN:
+                m.close_token.token_id = le_get_u64(&c);
+                break;
+        case LSA_WIRE_SESSIONS:
+                break;
+        case LSA_WIRE_SESSION_DATA:
+                m.session_data.logon_id = le_get_u64(&c);
+                break;
         default:
                 return -EBADMSG;
         }

@@ -26,8 +26,15 @@
 /* Submit buffers travel inside the CALL packet: at most this many bytes. */
 #define LSA_WIRE_MAX_SUBMIT (64u * 1024u)
 #define LSA_WIRE_MAX_NAME 127u /* LSA_STRING names, as Windows limits them */
+/* Authentication information travels inside the LOGON packet. */
+#define LSA_WIRE_MAX_AUTH LSA_WIRE_MAX_SUBMIT
+/* A token's SIDs (its user's first) in a LOGON_REPLY: at most this many. */
+#define LSA_WIRE_MAX_TOKEN_SIDS 512u
+/* LsaLogonUser's LocalGroups: at most this many. */
+#define LSA_WIRE_MAX_LOCAL_GROUPS 64u
+#define LSA_WIRE_MAX_SID 68u /* 8 + 4 * 15 sub-authorities */
 /* Larger than any valid message: receive buffers are this big. */
-#define LSA_WIRE_MAX_MESSAGE (LSA_WIRE_HEADER_SIZE + 64u + LSA_WIRE_MAX_SUBMIT)
+#define LSA_WIRE_MAX_MESSAGE (LSA_WIRE_HEADER_SIZE + 256u + LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID) + LSA_WIRE_MAX_SUBMIT)
 /* The reply region a client reserves, and its alignment. */
 #define LSA_WIRE_REPLY_ALIGN 4096u
 #define LSA_WIRE_REPLY_MIN (64u * 1024u)
@@ -46,7 +53,15 @@ enum lsa_wire_type {
         LSA_WIRE_UNMAP = 11,      /* no reply; 12 is not used */
         LSA_WIRE_STATUS = 13,
         LSA_WIRE_STATUS_REPLY = 14, /* carries a sealed memfd with the report */
+        LSA_WIRE_LOGON = 15,      /* LsaLogonUser: logon connections only */
+        LSA_WIRE_LOGON_REPLY = 16, /* may carry the reply section's fd */
+        LSA_WIRE_CLOSE_TOKEN = 17, /* no reply; 18 is not used */
+        LSA_WIRE_SESSIONS = 19,   /* LsaEnumerateLogonSessions */
+        LSA_WIRE_SESSIONS_REPLY = 20, /* a CALL_REPLY's layout; may carry the section's fd */
+        LSA_WIRE_SESSION_DATA = 21, /* LsaGetLogonSessionData */
+        LSA_WIRE_SESSION_DATA_REPLY = 22, /* a CALL_REPLY's layout; may carry the section's fd */
 };
+#define LSA_WIRE_TYPE_LAST LSA_WIRE_SESSION_DATA_REPLY
 
 /* What a connection is, chosen at CONNECT. */
 enum lsa_wire_mode {
@@ -58,6 +73,8 @@ enum lsa_wire_mode {
 enum lsa_wire_status_format {
         LSA_WIRE_STATUS_TEXT = 0,
         LSA_WIRE_STATUS_JSON = 1,
+        LSA_WIRE_STATUS_SESSIONS_TEXT = 2, /* the logon sessions (lsashm sessions) */
+        LSA_WIRE_STATUS_SESSIONS_JSON = 3,
 };
 
 /* CALL_REPLY flags */
@@ -132,6 +149,55 @@ struct lsa_wire_status_reply {
         uint64_t length;          /* bytes of report in the attached memfd */
 };
 
+/* LsaLogonUser's request. The authentication information is sent whole,
+ * with its address in the client for rebasing pointers inside it. */
+struct lsa_wire_logon {
+        uint32_t package;
+        uint32_t logon_type;  /* SECURITY_LOGON_TYPE, 0..LSA_WIRE_MAX_LOGON_TYPE */
+        uint32_t thread_id;
+        uint64_t auth_base;   /* AuthenticationInformation's address in the client */
+        uint32_t auth_len;    /* 0..LSA_WIRE_MAX_AUTH */
+        char source_name[8];  /* TOKEN_SOURCE */
+        uint64_t source_id;
+        uint8_t origin_len;   /* OriginName, 0..LSA_WIRE_MAX_NAME bytes */
+        char origin[LSA_WIRE_MAX_NAME + 1];
+        uint16_t nlocal;      /* LocalGroups: 0..LSA_WIRE_MAX_LOCAL_GROUPS SID entries (checked) */
+        uint32_t local_len;
+        const uint8_t *local; /* points into the decoded packet buffer; lsa_wire_sid_at */
+        const uint8_t *auth;  /* points into the decoded packet buffer */
+};
+#define LSA_WIRE_MAX_LOGON_TYPE 13u
+
+/* One SID of a token: attributes, then the SID's bytes (checked: revision
+ * 1, at most 15 sub-authorities, its exact length). */
+struct lsa_wire_sid {
+        uint32_t attributes;
+        uint8_t len;
+        uint8_t sid[LSA_WIRE_MAX_SID];
+};
+
+struct lsa_wire_logon_reply {
+        int32_t status;
+        int32_t sub_status;
+        uint32_t flags;           /* LSA_WIRE_REPLY_* (the profile buffer is the return buffer) */
+        uint64_t profile_offset;
+        uint32_t profile_length;
+        uint64_t token_id;        /* the host's name for the token: CLOSE_TOKEN */
+        uint64_t logon_id;        /* LUID, HighPart in the upper half */
+        int64_t expiration;       /* the token's ExpirationTime */
+        uint16_t nsids;           /* 1..LSA_WIRE_MAX_TOKEN_SIDS on success: the user's, then groups */
+        const uint8_t *sids;      /* nsids entries, checked; read with lsa_wire_sid_at */
+        uint32_t sids_len;
+};
+
+struct lsa_wire_close_token {
+        uint64_t token_id;
+};
+
+struct lsa_wire_session_data {
+        uint64_t logon_id;
+};
+
 struct lsa_wire_message {
         enum lsa_wire_type type;
         union {
@@ -147,6 +213,12 @@ struct lsa_wire_message {
                 struct lsa_wire_unmap unmap;
                 struct lsa_wire_status status;
                 struct lsa_wire_status_reply status_reply;
+                struct lsa_wire_logon logon;
+                struct lsa_wire_logon_reply logon_reply;
+                struct lsa_wire_close_token close_token;
+                struct lsa_wire_call_reply sessions_reply;     /* SESSIONS_REPLY */
+                struct lsa_wire_session_data session_data;
+                struct lsa_wire_call_reply session_data_reply; /* SESSION_DATA_REPLY */
         };
 };
 
@@ -165,5 +237,18 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
 enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request);
 /* Is this a message clients send? */
 int lsa_wire_from_client(enum lsa_wire_type type);
+
+/* The token SIDs of a LOGON_REPLY: append one to a blob being built (buf
+ * of cap bytes, *len used; false when it does not fit or is no SID), and
+ * read entry at *pos of a decoded (so checked) blob, advancing *pos. */
+int lsa_wire_sid_put(uint8_t *buf, size_t cap, uint32_t *len, uint32_t attributes, const void *sid);
+void lsa_wire_sid_at(const uint8_t *sids, uint32_t *pos, struct lsa_wire_sid *ret);
+/* A SID's length from its first bytes (avail of them readable), 0 if they
+ * are no SID: revision 1, at most 15 sub-authorities. */
+size_t lsa_wire_sid_length(const void *sid, size_t avail);
+/* Unix SIDs, Samba's convention: S-1-22-1-<uid> names a user and
+ * S-1-22-2-<gid> a group. 1 (user) or 2 (group) with *id set; 0 for any
+ * other SID. sid has len valid bytes (a checked SID). */
+int lsa_wire_sid_unix_id(const uint8_t *sid, size_t len, uint32_t *id);
 
 #endif

@@ -76,7 +76,7 @@ static bool mode_parse(const char *s, mode_t *ret)
         return true;
 }
 
-enum kind { K_SOCKET, K_MODE, K_PACKAGE, K_GROUP, K_REPLY_MAX, K_COUNT };
+enum kind { K_SOCKET, K_MODE, K_PACKAGE, K_GROUP, K_REPLY_MAX, K_COUNT, K_BOOL };
 
 /* What each directive sets. Single-valued ones record their line, which is
  * also how a second occurrence is caught. */
@@ -98,6 +98,8 @@ static const struct directive {
           offsetof(struct config, max_connections_per_uid_line) },
         { "reserved-connections", K_COUNT, offsetof(struct config, reserved_connections),
           offsetof(struct config, reserved_connections_line) },
+        { "require-packages", K_BOOL, offsetof(struct config, require_packages),
+          offsetof(struct config, require_packages_line) },
 };
 
 #define FIELD(cfg, off, type) ((type *)(void *)((char *)(cfg) + (off)))
@@ -146,12 +148,71 @@ static int directive_apply(const struct directive *d, const char *value, const c
                                     CONFIG_MAX_CONNECTIONS, value);
                 *FIELD(cfg, d->value, uint32_t) = (uint32_t)n;
                 return 0;
+        case K_BOOL:
+                if (strcmp(value, "yes") && strcmp(value, "no"))
+                        return fail(err, errlen, name, lineno, "%s must be yes or no, not '%s'", d->name, value);
+                *FIELD(cfg, d->value, int) = !strcmp(value, "yes");
+                return 0;
         }
         /* K_SOCKET and K_GROUP: a string. */
         char *copy = strdup(value);
         if (!copy)
                 return -ENOMEM;
         *FIELD(cfg, d->value, char *) = copy;
+        return 0;
+}
+
+/* A package's setting name, STEM or KEY: letters, digits, '-', '_' and,
+ * inside a STEM, '.' too (a file name), 1..CONFIG_MAX_SETTING_NAME bytes. */
+static bool setting_name_ok(const char *s, size_t len, bool dots)
+{
+        if (len == 0 || len > CONFIG_MAX_SETTING_NAME)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || (dots && c == '.')))
+                        return false;
+        }
+        return true;
+}
+
+/* "STEM.KEY VALUE...": the key's last '.' parts STEM from KEY; the value is
+ * the rest of the line, blanks inside kept, blanks around dropped. */
+static int setting_parse(const char *key, char *rest, const char *name, unsigned lineno, struct config *cfg,
+                         char *err, size_t errlen)
+{
+        const char *dot = strrchr(key, '.');
+        if (!setting_name_ok(key, (size_t)(dot - key), true) || !setting_name_ok(dot + 1, strlen(dot + 1), false))
+                return fail(err, errlen, name, lineno,
+                            "'%s': a package setting is STEM.KEY, each 1..%d of A-Z a-z 0-9 - _", key,
+                            CONFIG_MAX_SETTING_NAME);
+        rest += strspn(rest, BLANKS);
+        size_t len = strlen(rest);
+        while (len > 0 && strchr(BLANKS, rest[len - 1]))
+                len--;
+        if (len == 0)
+                return fail(err, errlen, name, lineno, "'%s' needs a value", key);
+        if (cfg->nsettings >= CONFIG_MAX_SETTINGS)
+                return fail(err, errlen, name, lineno, "more than %d package settings", CONFIG_MAX_SETTINGS);
+        if (cfg->nsettings % 16 == 0) {
+                struct config_setting *grown =
+                        realloc(cfg->settings, (cfg->nsettings + 16) * sizeof(*cfg->settings));
+                if (!grown)
+                        return -ENOMEM;
+                cfg->settings = grown;
+        }
+        struct config_setting *s = &cfg->settings[cfg->nsettings];
+        s->package = strndup(key, (size_t)(dot - key));
+        s->key = strdup(dot + 1);
+        s->value = strndup(rest, len);
+        if (!s->package || !s->key || !s->value) {
+                free(s->package);
+                free(s->key);
+                free(s->value);
+                return -ENOMEM;
+        }
+        cfg->nsettings++;
         return 0;
 }
 
@@ -165,6 +226,8 @@ static int line_parse(char *line, const char *name, unsigned lineno, struct conf
         const char *key = strtok_r(line, BLANKS, &save);
         if (!key)
                 return 0;
+        if (strchr(key, '.'))
+                return setting_parse(key, save ? save : (char *)"", name, lineno, cfg, err, errlen);
         const struct directive *d = NULL;
         for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
                 if (!strcmp(key, directives[i].name))
@@ -314,6 +377,12 @@ void config_free(struct config *cfg)
         free(cfg->admin_group);
         for (unsigned i = 0; i < cfg->npackages; i++)
                 free(cfg->packages[i]);
+        for (unsigned i = 0; i < cfg->nsettings; i++) {
+                free(cfg->settings[i].package);
+                free(cfg->settings[i].key);
+                free(cfg->settings[i].value);
+        }
+        free(cfg->settings);
         memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -13,8 +13,12 @@
  *                               multiple of 4K (default 1M)
  *   max-connections N           1..1000000 (default 1024)
  *   max-connections-per-uid N   1..1000000 (default 64)
+ *   require-packages yes|no     every package must load, or lsashmd exits
+ *   STEM.KEY VALUE...           a setting of the package whose file is
+ *                               STEM.so; the value is the rest of the line;
+ *                               repeatable (a key may have many values)
  *
- * Every directive but package may appear once. Paths are absolute. A line
+ * Every directive but package and the settings may appear once. Paths are absolute. A line
  * holds at most CONFIG_MAX_LINE bytes before its newline, and no NUL.
  */
 #ifndef LSASHMD_CONFIG_H
@@ -27,6 +31,15 @@
 #define CONFIG_MAX_PACKAGES 64
 #define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_CONNECTIONS 1000000u
+#define CONFIG_MAX_SETTINGS 4096
+#define CONFIG_MAX_SETTING_NAME 64 /* STEM and KEY, each */
+
+/* One "STEM.KEY VALUE" line: for the package STEM.so, in file order. */
+struct config_setting {
+        char *package;
+        char *key;
+        char *value;
+};
 
 struct config {
         char *source;                   /* the file's name, for messages */
@@ -40,10 +53,14 @@ struct config {
         uint32_t max_connections;       /* 0: not set */
         uint32_t max_connections_per_uid;
         uint32_t reserved_connections;  /* 0: not set */
+        int require_packages;           /* 1 yes, 0 no or not set */
+        struct config_setting *settings;
+        unsigned nsettings;
         /* Where each single-valued directive was set (0: not yet), so a
          * second one and a group that does not resolve name their line. */
         unsigned socket_line, socket_mode_line, logon_group_line, admin_group_line, reply_max_line,
-                max_connections_line, max_connections_per_uid_line, reserved_connections_line;
+                max_connections_line, max_connections_per_uid_line, reserved_connections_line,
+                require_packages_line;
 };
 
 /*

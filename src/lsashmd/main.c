@@ -14,7 +14,8 @@
  * may hold secrets, reply sections included, then dies of that signal.
  *
  * Exit status: 0 after a clean stop, 1 for a usage or configuration error,
- * 2 when it could not start serving (or stopped on an error).
+ * 2 when it could not start serving (or stopped on an error), 3 when
+ * require-packages is set and a package did not load.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,13 +35,17 @@
 
 #include "host/host.h"
 #include "lsashm/share.h"
+#include "lsashmd/config-files.h"
 #include "lsashmd/config.h"
+#include "lsashmd/paths.h"
 #include "section/crash-wipe.h"
 
-#define DEFAULT_CONFIG "/etc/lsashm/lsashmd.conf"
+/* SYSCONFDIR/lsashm/lsashmd.conf of the install prefix (paths.h.in). */
+#define DEFAULT_CONFIG LSASHMD_DEFAULT_CONFIG
 #define DEFAULT_SOCKET_DIR "/run/lsashm"
 #define EXIT_USAGE 1
 #define EXIT_NOT_SERVING 2
+#define EXIT_PACKAGE_MISSING 3 /* lsashmd.service: RestartPreventExitStatus=3 */
 
 /*
  * Signals are turned into bits and a byte on a pipe that the main loop
@@ -56,6 +61,9 @@
 static int wanted; /* WANT_* bits, set and taken with lock-free atomics */
 _Static_assert(__GCC_ATOMIC_INT_LOCK_FREE == 2, "a signal handler may use only lock-free atomics");
 static volatile sig_atomic_t stop_signal;
+/* stderr is the journal: the dying line carries its priority too. Set
+ * before the handlers, read by them. */
+static bool log_journal;
 static int wake_pipe[2] = { -1, -1 };
 
 static void on_signal(int sig)
@@ -119,6 +127,8 @@ static void on_fatal(int sig)
         unsigned wiped = crash_wipe_all();
         char line[512];
         size_t len = 0;
+        if (log_journal)
+                put(line, sizeof(line), &len, "<2>"); /* LOG_CRIT */
         put(line, sizeof(line), &len, "lsashmd: ");
         put(line, sizeof(line), &len, fatal_name(sig));
         const char *pkg = host_crash_package();
@@ -203,13 +213,15 @@ static const char *stop_name(int sig)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: lsashmd [--config FILE] [--socket PATH] [--package FILE.so]... [--foreground]\n"
+        fprintf(f, "usage: lsashmd [--config FILE] [--socket PATH] [--package FILE.so]... [--require-packages]\n"
+                   "               [--foreground]\n"
                    "       lsashmd --help | --version\n"
                    "Hosts LSA security packages and serves their clients (see lsashmd(8)).\n"
                    "  --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
                    "  --socket PATH    listen here (default " LSASHM_DEFAULT_SOCKET ")\n"
                    "  --package FILE   load this package; given at least once, the packages\n"
                    "                   of the configuration file are not loaded\n"
+                   "  --require-packages  exit (status 3) unless every package loads\n"
                    "  --foreground     accepted; lsashmd always stays in the foreground\n");
 }
 
@@ -221,15 +233,15 @@ static int activation_socket(void)
         if (n == 0)
                 return -1;
         if (n < 0) {
-                fprintf(stderr, "lsashmd: socket activation: %s\n", strerror(-n));
+                host_logf(NULL, HOST_LOG_ERR "socket activation: %s", strerror(-n));
                 return -2;
         }
         if (n > 1) {
-                fprintf(stderr, "lsashmd: socket activation passed %d sockets; lsashmd serves one\n", n);
+                host_logf(NULL, HOST_LOG_ERR "socket activation passed %d sockets; lsashmd serves one", n);
                 return -2;
         }
         if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
-                fprintf(stderr, "lsashmd: socket activation must pass a listening AF_UNIX SOCK_SEQPACKET socket\n");
+                host_logf(NULL, HOST_LOG_ERR "socket activation must pass a listening AF_UNIX SOCK_SEQPACKET socket");
                 return -2;
         }
         return SD_LISTEN_FDS_START;
@@ -252,25 +264,43 @@ static char *package_path(const char *arg)
         return p;
 }
 
+/* Read the configuration (the file, then its .d directory); say which
+ * files made it. 0, or -1 when it cannot be used (said). */
 static int config_load(const char *path, struct config *cfg)
 {
         const char *name = path ? path : DEFAULT_CONFIG;
-        FILE *f = fopen(name, "re");
-        if (!f) {
-                /* The default file is optional; one that was asked for is not. */
-                if (!path && errno == ENOENT)
-                        return 0;
-                fprintf(stderr, "lsashmd: %s: %s\n", name, strerror(errno));
-                return -1;
-        }
         char err[512] = "";
-        int r = config_parse(f, name, cfg, err, sizeof(err));
-        fclose(f);
+        struct config_files files;
+        /* The default file is optional; one that was asked for is not. */
+        int r = config_files_load(name, !path, cfg, &files, err, sizeof(err));
         if (r < 0) {
-                fprintf(stderr, "lsashmd: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
+                host_logf(NULL, HOST_LOG_ERR "%s", r == -ENOMEM ? strerror(ENOMEM) : err);
                 return -1;
         }
+        char dropins[sizeof(files.dropin_dir) + 64] = "";
+        if (files.dropins)
+                snprintf(dropins, sizeof(dropins), ", and %u file%s of %s", files.dropins,
+                         files.dropins == 1 ? "" : "s", files.dropin_dir);
+        if (files.main_read)
+                host_logf(NULL, HOST_LOG_INFO "configuration: read %s%s", name, dropins);
+        else
+                host_logf(NULL, HOST_LOG_NOTICE "configuration: %s not found%s: the defaults apply%s", name,
+                          dropins, files.dropins ? " to what those do not set" : ", and only --package loads packages");
         return 0;
+}
+
+/* Hand the host the packages' settings (LsashmGetPackageSetting). */
+static int settings_apply(struct host *h, const struct config *cfg)
+{
+        struct host_setting *s = cfg->nsettings ? calloc(cfg->nsettings, sizeof(*s)) : NULL;
+        if (cfg->nsettings && !s)
+                return -ENOMEM;
+        for (unsigned i = 0; i < cfg->nsettings; i++)
+                s[i] = (struct host_setting){ cfg->settings[i].package, cfg->settings[i].key,
+                                              cfg->settings[i].value };
+        int r = host_set_package_settings(h, s, cfg->nsettings);
+        free(s);
+        return r;
 }
 
 /* What the process was started with, to tell a reload what it cannot change. */
@@ -310,25 +340,36 @@ static void reload(struct host *h, const struct startup *st)
         if (r == 0) {
                 r = config_resolve_groups(&next, &hc.logon_gid, &hc.admin_gid, err, sizeof(err));
                 if (r < 0)
-                        fprintf(stderr, "lsashmd: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
+                        host_logf(NULL, HOST_LOG_ERR "%s", r == -ENOMEM ? strerror(ENOMEM) : err);
         }
         if (r < 0) {
-                fprintf(stderr, "lsashmd: reload refused: keeping the configuration in use\n");
+                host_logf(NULL, HOST_LOG_ERR "reload refused: keeping the configuration in use");
                 goto done;
         }
         if (!st->socket_from_cli && !same_string(next.socket_path, st->cfg->socket_path))
-                fprintf(stderr, "lsashmd: reload: socket changed in %s: needs a restart\n", name);
+                host_logf(NULL, HOST_LOG_WARNING "reload: socket changed in %s: needs a restart", name);
         if (next.socket_mode != st->cfg->socket_mode)
-                fprintf(stderr, "lsashmd: reload: socket-mode changed in %s: needs a restart\n", name);
+                host_logf(NULL, HOST_LOG_WARNING "reload: socket-mode changed in %s: needs a restart", name);
         if (!st->packages_from_cli && !same_packages(&next, st->cfg))
-                fprintf(stderr, "lsashmd: reload: packages changed in %s: needs a restart\n", name);
+                host_logf(NULL, HOST_LOG_WARNING "reload: packages changed in %s: needs a restart", name);
+        if (next.require_packages != st->cfg->require_packages)
+                host_logf(NULL, HOST_LOG_WARNING "reload: require-packages changed in %s: applies at the next start",
+                          name);
+        r = settings_apply(h, &next);
+        if (r < 0)
+                host_logf(NULL, HOST_LOG_ERR "reload: package settings not replaced: %s", strerror(-r));
+        else
+                host_logf(NULL, HOST_LOG_INFO "reload: %u package setting%s in use", next.nsettings,
+                          next.nsettings == 1 ? "" : "s");
         hc.reply_max = next.reply_max;
         hc.max_connections = next.max_connections;
         hc.max_connections_per_uid = next.max_connections_per_uid;
         hc.reserved_connections = next.reserved_connections;
         host_reload(h, &hc);
-        fprintf(stderr, "lsashmd: reloaded %s: reply-max, max-connections, max-connections-per-uid, "
-                        "logon-group and admin-group applied\n", name);
+        host_logf(NULL,
+                  HOST_LOG_INFO "reloaded %s: reply-max, max-connections, max-connections-per-uid, "
+                                "reserved-connections, logon-group and admin-group applied",
+                  name);
 done:
         config_free(&next);
         unsigned n = host_package_count(h);
@@ -341,14 +382,14 @@ static int serve(struct host *h, const struct startup *st)
         for (;;) {
                 int w = signals_take();
                 if (w & WANT_STOP) {
-                        fprintf(stderr, "lsashmd: %s: stopping\n", stop_name(stop_signal));
+                        host_logf(NULL, HOST_LOG_INFO "%s: stopping", stop_name(stop_signal));
                         return 0;
                 }
                 if (w & WANT_RELOAD)
                         reload(h, st);
                 if (w & WANT_STATUS) {
                         unsigned n = host_package_count(h);
-                        fprintf(stderr, "lsashmd: status: serving %u package%s, configuration %s\n", n,
+                        host_logf(NULL, HOST_LOG_INFO "status: serving %u package%s, configuration %s", n,
                                 n == 1 ? "" : "s", st->config_path ? st->config_path : DEFAULT_CONFIG);
                 }
                 /* At least once a second: host_dispatch keeps the deadlines
@@ -370,11 +411,12 @@ int main(int argc, char **argv)
                 { "config", required_argument, NULL, 'c' },  { "socket", required_argument, NULL, 's' },
                 { "package", required_argument, NULL, 'p' }, { "foreground", no_argument, NULL, 'f' },
                 { "help", no_argument, NULL, 'h' },          { "version", no_argument, NULL, 'V' },
-                { NULL, 0, NULL, 0 },
+                { "require-packages", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
         };
         const char *config_path = NULL, *socket_path = NULL;
         const char *cli_packages[CONFIG_MAX_PACKAGES];
         unsigned ncli = 0;
+        bool require_cli = false;
         int o;
         while ((o = getopt_long(argc, argv, "c:s:p:fhV", opts, NULL)) != -1) {
                 switch (o) {
@@ -382,37 +424,39 @@ int main(int argc, char **argv)
                 case 's': socket_path = optarg; break;
                 case 'p':
                         if (ncli >= CONFIG_MAX_PACKAGES) {
-                                fprintf(stderr, "lsashmd: more than %d packages\n", CONFIG_MAX_PACKAGES);
+                                host_logf(NULL, HOST_LOG_ERR "more than %d packages", CONFIG_MAX_PACKAGES);
                                 return EXIT_USAGE;
                         }
                         cli_packages[ncli++] = optarg;
                         break;
                 case 'f': break;
+                case 'r': require_cli = true; break;
                 case 'h': usage(stdout); return 0;
                 case 'V': printf("lsashmd %s\n", LSASHM_VERSION); return 0;
                 default: usage(stderr); return EXIT_USAGE;
                 }
         }
         if (optind < argc) {
-                fprintf(stderr, "lsashmd: unexpected argument '%s'\n", argv[optind]);
+                host_logf(NULL, HOST_LOG_ERR "unexpected argument '%s'", argv[optind]);
                 usage(stderr);
                 return EXIT_USAGE;
         }
         if (socket_path && (!*socket_path || strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
-                fprintf(stderr, "lsashmd: --socket: empty or longer than a socket path can be\n");
+                host_logf(NULL, HOST_LOG_ERR "--socket: empty or longer than a socket path can be");
                 return EXIT_USAGE;
         }
 
         struct config cfg = { 0 };
         char err[512] = "";
         struct host_config hc = { .listen_fd = -1 };
+        log_journal = host_log_stderr_is_journal();
         if (config_load(config_path, &cfg) < 0)
                 goto usage_error;
         /* Groups are resolved at start and on each reload: a group renamed
          * meanwhile keeps its gid here until then. */
         int r = config_resolve_groups(&cfg, &hc.logon_gid, &hc.admin_gid, err, sizeof(err));
         if (r < 0) {
-                fprintf(stderr, "lsashmd: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
+                host_logf(NULL, HOST_LOG_ERR "%s", r == -ENOMEM ? strerror(ENOMEM) : err);
                 goto usage_error;
         }
         hc.socket_path = socket_path ? socket_path : cfg.socket_path ? cfg.socket_path : LSASHM_DEFAULT_SOCKET;
@@ -421,6 +465,7 @@ int main(int argc, char **argv)
         hc.max_connections = cfg.max_connections;
         hc.max_connections_per_uid = cfg.max_connections_per_uid;
         hc.reserved_connections = cfg.reserved_connections;
+        hc.config_path = config_path ? config_path : DEFAULT_CONFIG;
 
         hc.listen_fd = activation_socket();
         if (hc.listen_fd == -2) {
@@ -438,7 +483,7 @@ int main(int argc, char **argv)
          * find the wipe in place too. */
         r = signals_install();
         if (r < 0) {
-                fprintf(stderr, "lsashmd: %s\n", strerror(-r));
+                host_logf(NULL, HOST_LOG_ERR "%s", strerror(-r));
                 config_free(&cfg);
                 return EXIT_NOT_SERVING;
         }
@@ -446,30 +491,48 @@ int main(int argc, char **argv)
         struct host *h;
         r = host_create(&hc, &h);
         if (r < 0) {
-                fprintf(stderr, "lsashmd: cannot serve on %s: %s\n",
+                host_logf(NULL, HOST_LOG_ERR "cannot serve on %s: %s",
                         hc.listen_fd >= 0 ? "the socket systemd passed" : hc.socket_path, strerror(-r));
                 config_free(&cfg);
                 return EXIT_NOT_SERVING;
         }
-        fprintf(stderr, "lsashmd: listening on %s\n", hc.listen_fd >= 0 ? "the socket systemd passed" : hc.socket_path);
+        host_logf(NULL, HOST_LOG_INFO "listening on %s",
+                  hc.listen_fd >= 0 ? "the socket systemd passed" : hc.socket_path);
 
         if (ncli && cfg.npackages)
-                fprintf(stderr, "lsashmd: --package given: not loading the %u package(s) of %s\n", cfg.npackages,
+                host_logf(NULL, HOST_LOG_NOTICE "--package given: not loading the %u package(s) of %s", cfg.npackages,
                         cfg.source);
-        unsigned n = ncli ? ncli : cfg.npackages;
+        /* Before any package: SpLsaModeInitialize may read them already. */
+        r = settings_apply(h, &cfg);
+        if (r < 0) {
+                host_logf(NULL, HOST_LOG_ERR "package settings: %s", strerror(-r));
+                host_destroy(h);
+                config_free(&cfg);
+                return EXIT_NOT_SERVING;
+        }
+        unsigned n = ncli ? ncli : cfg.npackages, failed = 0;
         for (unsigned i = 0; i < n && !(__atomic_load_n(&wanted, __ATOMIC_SEQ_CST) & WANT_STOP); i++) {
                 char *path = ncli ? package_path(cli_packages[i]) : strdup(cfg.packages[i]);
-                if (!path) {
-                        fprintf(stderr, "lsashmd: %s\n", strerror(ENOMEM));
-                        continue;
-                }
                 /* A failure is logged by the host, with its reason. */
-                host_load_package(h, path);
+                if (!path || host_load_package(h, path) < 0)
+                        failed++;
+                if (!path)
+                        host_logf(NULL, HOST_LOG_ERR "%s", strerror(ENOMEM));
                 free(path);
         }
         unsigned loaded = host_package_count(h);
+        if (failed && (require_cli || cfg.require_packages)) {
+                /* Serving without them would look ready and answer every
+                 * client STATUS_NO_SUCH_PACKAGE: better a failed unit. */
+                host_logf(NULL, HOST_LOG_ERR "require-packages: %u of %u package%s did not load: exiting", failed, n,
+                          n == 1 ? "" : "s");
+                host_destroy(h);
+                host_set_package_settings(NULL, NULL, 0);
+                config_free(&cfg);
+                return EXIT_PACKAGE_MISSING;
+        }
         if (loaded == 0)
-                fprintf(stderr, "lsashmd: warning: no package loaded; clients will find none\n");
+                host_logf(NULL, HOST_LOG_WARNING "warning: no package loaded; clients will find none");
         sd_notifyf(0, "READY=1\nSTATUS=serving %u package%s", loaded, loaded == 1 ? "" : "s");
 
         struct startup st = { .config_path = config_path, .cfg = &cfg, .socket_from_cli = socket_path != NULL,
@@ -477,8 +540,9 @@ int main(int argc, char **argv)
         r = serve(h, &st);
         sd_notify(0, "STOPPING=1");
         if (r < 0)
-                fprintf(stderr, "lsashmd: stopped on error: %s\n", strerror(-r));
+                host_logf(NULL, HOST_LOG_ERR "stopped on error: %s", strerror(-r));
         host_destroy(h);
+        host_set_package_settings(NULL, NULL, 0);
         config_free(&cfg);
         return r < 0 ? EXIT_NOT_SERVING : 0;
 

@@ -3,7 +3,7 @@
  * The table's builder. Planning does all the work in private memory: the
  * string pool (each distinct string once: member names share the users'
  * names), the records in source order, the member lists, the distinct
- * members with their sorted gid lists, and the five indexes. Writing is
+ * members with their lists of groups, and the five indexes. Writing is
  * copies. The layout (docs/nsscache-format.md): the header, then the
  * regions in enum order, each at the next multiple of NSSCACHE_ALIGN, the
  * pool last.
@@ -217,19 +217,19 @@ static int index_build(struct nsscache_image *img, const struct index_build *b, 
         return -E2BIG;
 }
 
-/* ---- members: distinct member names, their gids ---- */
+/* ---- members: distinct member names, the groups listing them ---- */
 
-struct member_gid {
+struct member_group {
         uint32_t member;
-        uint32_t gid;
+        uint32_t group;
 };
 
-static int by_member_then_gid(const void *a, const void *b)
+static int by_member_then_group(const void *a, const void *b)
 {
-        const struct member_gid *x = a, *y = b;
+        const struct member_group *x = a, *y = b;
         if (x->member != y->member)
                 return x->member < y->member ? -1 : 1;
-        return x->gid < y->gid ? -1 : x->gid > y->gid;
+        return x->group < y->group ? -1 : x->group > y->group;
 }
 
 /* A map from pool offsets to member numbers (number + 1; 0 empty). */
@@ -257,11 +257,11 @@ static int members_build(struct nsscache_image *img, const struct nsscache_build
         struct offset_map map = { .keys = calloc(nslots, sizeof(uint32_t)),
                                   .values = calloc(nslots, sizeof(uint32_t)),
                                   .mask = nslots - 1 };
-        struct member_gid *pairs = malloc((n_refs ? n_refs : 1) * sizeof(*pairs));
+        struct member_group *pairs = malloc((n_refs ? n_refs : 1) * sizeof(*pairs));
         struct nsscache_member_rec *members = malloc((n_refs ? n_refs : 1) * sizeof(*members));
-        uint32_t *gids = malloc((n_refs ? n_refs : 1) * sizeof(*gids));
+        uint32_t *lists = malloc((n_refs ? n_refs : 1) * sizeof(*lists));
         int r = -ENOMEM;
-        if (!map.keys || !map.values || !pairs || !members || !gids)
+        if (!map.keys || !map.values || !pairs || !members || !lists)
                 goto out;
 
         /* Members numbered in order of first appearance. */
@@ -273,38 +273,42 @@ static int members_build(struct nsscache_image *img, const struct nsscache_build
                                 members[n_members] = (struct nsscache_member_rec){ .name = refs[k] };
                                 *v = ++n_members;
                         }
-                        pairs[k] = (struct member_gid){ .member = *v - 1, .gid = groups[g].gid };
+                        pairs[k] = (struct member_group){ .member = *v - 1, .group = g };
                 }
         }
         if (n_members > NSSCACHE_MAX_RECORDS) {
                 r = -E2BIG;
                 goto out;
         }
-        qsort(pairs, n_refs, sizeof(*pairs), by_member_then_gid);
-        uint32_t n_gids = 0;
+        /* Each member's groups in source order, each line once: files
+         * answers initgroups with one gid per line that lists the name (a
+         * name listed twice on a line counts once; two lines with one gid
+         * count twice). */
+        qsort(pairs, n_refs, sizeof(*pairs), by_member_then_group);
+        uint32_t n_lists = 0;
         for (uint32_t i = 0; i < n_refs; i++) {
                 struct nsscache_member_rec *m = &members[pairs[i].member];
-                if (m->gids_count == 0)
-                        m->gids_first = n_gids;
-                else if (gids[n_gids - 1] == pairs[i].gid)
-                        continue; /* two lines with one gid, or a name listed twice */
-                gids[n_gids++] = pairs[i].gid;
-                m->gids_count++;
+                if (m->groups_count == 0)
+                        m->groups_first = n_lists;
+                else if (lists[n_lists - 1] == pairs[i].group)
+                        continue;
+                lists[n_lists++] = pairs[i].group;
+                m->groups_count++;
         }
         img->data[NSSCACHE_REGION_MEMBERS] = members;
-        img->data[NSSCACHE_REGION_GIDS] = gids;
+        img->data[NSSCACHE_REGION_MEMBER_GROUPS] = lists;
         img->header.n_members = n_members;
         img->header.regions[NSSCACHE_REGION_MEMBERS].size = n_members * (uint32_t)sizeof(*members);
-        img->header.regions[NSSCACHE_REGION_GIDS].size = n_gids * (uint32_t)sizeof(*gids);
+        img->header.regions[NSSCACHE_REGION_MEMBER_GROUPS].size = n_lists * (uint32_t)sizeof(*lists);
         members = NULL;
-        gids = NULL;
+        lists = NULL;
         r = 0;
 out:
         free(map.keys);
         free(map.values);
         free(pairs);
         free(members);
-        free(gids);
+        free(lists);
         return r;
 }
 

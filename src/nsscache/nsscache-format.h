@@ -10,7 +10,8 @@
  *   pool     the string region: NUL-terminated strings, named by their byte
  *            offset from the pool's start (a "string offset").
  *   member   a name listed in some group's member list; each distinct one
- *            has a member record with the sorted gids of its groups.
+ *            has a member record with the group lines that list it, by
+ *            group record number, ascending (source order).
  *   index    an open-addressing hash table of 32-bit slots: 0 is empty,
  *            otherwise record number + 1. Linear probing from the key's
  *            home slot, at most probe_limit slots.
@@ -56,7 +57,7 @@ enum nsscache_region {
         NSSCACHE_REGION_GROUPS,         /* struct nsscache_group_rec[n_groups], source order */
         NSSCACHE_REGION_MEMBERS,        /* struct nsscache_member_rec[n_members] */
         NSSCACHE_REGION_MEMBER_NAMES,   /* uint32_t string offsets: the groups' member lists */
-        NSSCACHE_REGION_GIDS,           /* uint32_t gids: the members' sorted gid lists */
+        NSSCACHE_REGION_MEMBER_GROUPS,  /* uint32_t group record numbers: the members' group lists */
         NSSCACHE_REGION_USER_BY_NAME,   /* uint32_t slots */
         NSSCACHE_REGION_USER_BY_UID,    /* uint32_t slots */
         NSSCACHE_REGION_GROUP_BY_NAME,  /* uint32_t slots */
@@ -117,11 +118,12 @@ struct nsscache_group_rec {
         uint32_t members_count;
 };
 
-/* One distinct member name and the groups that list it, for initgroups. */
+/* One distinct member name and the group lines that list it, for
+ * initgroups: what files answers is the gid of each, in this order. */
 struct nsscache_member_rec {
-        uint32_t name;       /* string offset */
-        uint32_t gids_first; /* position in GIDS (in entries) */
-        uint32_t gids_count; /* >= 1; strictly ascending */
+        uint32_t name;         /* string offset */
+        uint32_t groups_first; /* position in MEMBER_GROUPS (in entries) */
+        uint32_t groups_count; /* >= 1; group record numbers, strictly ascending */
 };
 
 _Static_assert(sizeof(struct nsscache_region_desc) == 8, "region descriptor layout");

@@ -67,7 +67,7 @@ static int check_header(const struct nsscache_header *h, size_t size)
             r[NSSCACHE_REGION_GROUPS].size != (uint64_t)h->n_groups * sizeof(struct nsscache_group_rec) ||
             r[NSSCACHE_REGION_MEMBERS].size != (uint64_t)h->n_members * sizeof(struct nsscache_member_rec) ||
             r[NSSCACHE_REGION_MEMBER_NAMES].size % sizeof(uint32_t) != 0 ||
-            r[NSSCACHE_REGION_GIDS].size % sizeof(uint32_t) != 0)
+            r[NSSCACHE_REGION_MEMBER_GROUPS].size % sizeof(uint32_t) != 0)
                 return -EBADMSG;
         /* The pool holds at least the empty string, and ends with NUL. */
         const struct nsscache_region_desc *pool = &r[NSSCACHE_REGION_STRINGS];
@@ -148,19 +148,6 @@ static int check_index_slots(const struct nsscache_view *v, unsigned i)
         return 0;
 }
 
-int nsscache_check_reachable(const struct nsscache_view *v)
-{
-        for (unsigned i = 0; i < NSSCACHE_INDEX_COUNT; i++) {
-                const struct nsscache_index_view *ix = &v->index[i];
-                for (uint32_t slot = 0; slot <= ix->mask; slot++) {
-                        uint32_t e = ix->slots[slot];
-                        if (e && ((slot - key_home(v, i, e - 1)) & ix->mask) >= ix->probe_limit)
-                                return -EBADMSG;
-                }
-        }
-        return 0;
-}
-
 static int check_records(const struct nsscache_view *v)
 {
         for (uint32_t i = 0; i < v->n_users; i++) {
@@ -179,10 +166,14 @@ static int check_records(const struct nsscache_view *v)
                         return -EBADMSG;
         for (uint32_t i = 0; i < v->n_members; i++) {
                 const struct nsscache_member_rec *m = &v->members[i];
-                if (!string_ok(v, m->name) || m->gids_count == 0 || !list_ok(m->gids_first, m->gids_count, v->n_gids))
+                if (!string_ok(v, m->name) || m->groups_count == 0 ||
+                    !list_ok(m->groups_first, m->groups_count, v->n_member_groups))
                         return -EBADMSG;
-                const uint32_t *g = v->gids + m->gids_first;
-                for (uint32_t k = 1; k < m->gids_count; k++)
+                /* Ascending and below n_groups: the last one bounds them all. */
+                const uint32_t *g = v->member_groups + m->groups_first;
+                if (g[m->groups_count - 1] >= v->n_groups)
+                        return -EBADMSG;
+                for (uint32_t k = 1; k < m->groups_count; k++)
                         if (g[k - 1] >= g[k])
                                 return -EBADMSG;
         }
@@ -214,8 +205,8 @@ int nsscache_validate(const void *base, size_t size, struct nsscache_view *ret)
                 .members = (const void *)(b + rg[NSSCACHE_REGION_MEMBERS].offset),
                 .member_names = (const void *)(b + rg[NSSCACHE_REGION_MEMBER_NAMES].offset),
                 .n_member_names = rg[NSSCACHE_REGION_MEMBER_NAMES].size / sizeof(uint32_t),
-                .gids = (const void *)(b + rg[NSSCACHE_REGION_GIDS].offset),
-                .n_gids = rg[NSSCACHE_REGION_GIDS].size / sizeof(uint32_t),
+                .member_groups = (const void *)(b + rg[NSSCACHE_REGION_MEMBER_GROUPS].offset),
+                .n_member_groups = rg[NSSCACHE_REGION_MEMBER_GROUPS].size / sizeof(uint32_t),
                 .strings = (const char *)(b + rg[NSSCACHE_REGION_STRINGS].offset),
                 .strings_size = rg[NSSCACHE_REGION_STRINGS].size,
         };
@@ -372,19 +363,88 @@ const char *nsscache_group_member(const struct nsscache_view *v, const struct ns
         return v->strings + g->member_names[i];
 }
 
-int nsscache_member_gids(const struct nsscache_view *v, const char *name, const uint32_t **ret_gids,
-                         uint32_t *ret_count)
+int nsscache_member_groups(const struct nsscache_view *v, const char *name, const uint32_t **ret_groups,
+                           uint32_t *ret_count)
 {
-        if (!name || !ret_gids || !ret_count)
+        if (!name || !ret_groups || !ret_count)
                 return -EINVAL;
         uint32_t e = find_name(v, NSSCACHE_INDEX_MEMBER_BY_NAME, name);
         if (!e) {
-                *ret_gids = NULL;
+                *ret_groups = NULL;
                 *ret_count = 0;
                 return 0;
         }
         const struct nsscache_member_rec *m = &v->members[e - 1];
-        *ret_gids = v->gids + m->gids_first;
-        *ret_count = m->gids_count;
+        *ret_groups = v->member_groups + m->groups_first;
+        *ret_count = m->groups_count;
+        return 0;
+}
+
+uint32_t nsscache_group_gid(const struct nsscache_view *v, uint32_t group)
+{
+        return group < v->n_groups ? v->groups[group].gid : UINT32_MAX;
+}
+
+/* ---- the publisher's deeper check ---- */
+
+static bool list_holds(const uint32_t *list, uint32_t n, uint32_t value)
+{
+        uint32_t lo = 0, hi = n;
+        while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (list[mid] == value)
+                        return true;
+                if (list[mid] < value)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return false;
+}
+
+int nsscache_check_reachable(const struct nsscache_view *v)
+{
+        /* Every entry within its probe limit of its key's home. */
+        for (unsigned i = 0; i < NSSCACHE_INDEX_COUNT; i++) {
+                const struct nsscache_index_view *ix = &v->index[i];
+                for (uint32_t slot = 0; slot <= ix->mask; slot++) {
+                        uint32_t e = ix->slots[slot];
+                        if (e && ((slot - key_home(v, i, e - 1)) & ix->mask) >= ix->probe_limit)
+                                return -EBADMSG;
+                }
+        }
+        /* Every record's keys find the first record with that key: itself,
+         * or one before it. */
+        for (uint32_t rec = 0; rec < v->n_users; rec++) {
+                const struct nsscache_user_rec *u = &v->users[rec];
+                uint32_t e = find_name(v, NSSCACHE_INDEX_USER_BY_NAME, v->strings + u->name);
+                if (!e || e - 1 > rec || strcmp(v->strings + v->users[e - 1].name, v->strings + u->name) != 0)
+                        return -EBADMSG;
+                e = find_id(v, NSSCACHE_INDEX_USER_BY_UID, u->uid);
+                if (!e || e - 1 > rec)
+                        return -EBADMSG;
+        }
+        for (uint32_t rec = 0; rec < v->n_groups; rec++) {
+                const struct nsscache_group_rec *g = &v->groups[rec];
+                uint32_t e = find_name(v, NSSCACHE_INDEX_GROUP_BY_NAME, v->strings + g->name);
+                if (!e || e - 1 > rec || strcmp(v->strings + v->groups[e - 1].name, v->strings + g->name) != 0)
+                        return -EBADMSG;
+                e = find_id(v, NSSCACHE_INDEX_GROUP_BY_GID, g->gid);
+                if (!e || e - 1 > rec)
+                        return -EBADMSG;
+                /* Every member of the group finds the group. */
+                for (uint32_t j = 0; j < g->members_count; j++) {
+                        const uint32_t *list;
+                        uint32_t n;
+                        const char *name = v->strings + v->member_names[g->members_first + j];
+                        if (nsscache_member_groups(v, name, &list, &n) < 0 || !list_holds(list, n, rec))
+                                return -EBADMSG;
+                }
+        }
+        for (uint32_t rec = 0; rec < v->n_members; rec++) {
+                uint32_t e = find_name(v, NSSCACHE_INDEX_MEMBER_BY_NAME, v->strings + v->members[rec].name);
+                if (e != rec + 1)
+                        return -EBADMSG; /* member names are distinct */
+        }
         return 0;
 }

@@ -5,17 +5,17 @@
  * nsscache_validate() checks the whole image once, when it is mapped: the
  * header, every region inside the image and apart from the others, every
  * string offset inside the pool (whose last byte is NUL, so every string
- * ends inside it), every list inside its region, every gid list strictly
- * ascending, every index slot in range. After that, on the same bytes, no
+ * ends inside it), every list inside its region, every member's group list
+ * strictly ascending and below the group count, every index slot in range. After that, on the same bytes, no
  * lookup can read outside the image or loop: each probes at most
  * probe_limit (<= NSSCACHE_MAX_PROBE) slots, and each string it compares
  * ends in the pool. It reads the image front to back, once (no hashing):
  * it runs in every process that maps a table, before its first lookup.
  *
- * nsscache_check_reachable() adds what only a writer's bug could break and
- * what costs a hash per key: every indexed record sits within its probe
- * limit of its key's home, so lookups find it. The publisher runs it on
- * what it built; tests and the fuzzer run it on everything.
+ * nsscache_check_reachable() adds what only a writer's bug could break,
+ * at the cost of a lookup per key: lookups find what the writer meant them
+ * to find. The publisher runs it on what it built; tests and the fuzzer run
+ * it on everything.
  *
  * That holds only if the bytes cannot change after validation: map the
  * image from a frozen section (F_SEAL_WRITE), never from a writable one.
@@ -50,8 +50,8 @@ struct nsscache_view {
         const struct nsscache_member_rec *members;
         const uint32_t *member_names; /* string offsets */
         uint32_t n_member_names;
-        const uint32_t *gids;
-        uint32_t n_gids;
+        const uint32_t *member_groups; /* group record numbers */
+        uint32_t n_member_groups;
         const char *strings;
         uint32_t strings_size;
         struct nsscache_index_view index[NSSCACHE_INDEX_COUNT];
@@ -91,8 +91,10 @@ struct nsscache_group {
  */
 int nsscache_validate(const void *base, size_t size, struct nsscache_view *ret);
 
-/* On a validated view: 0, or -EBADMSG when some index entry lies probe
- * limit or more slots from its key's home (a lookup would miss it). */
+/* On a validated view: 0 when every index entry lies within its probe
+ * limit of its key's home, every user and group is found by its name and by
+ * its id (as itself or as an earlier record with the same key: first one
+ * wins), every member name of every group finds that group in its list, and every member record is found by its name; else -EBADMSG. */
 int nsscache_check_reachable(const struct nsscache_view *v);
 
 /* Lookups: 0 and *ret filled, or -ENOENT (*ret untouched). Duplicates in
@@ -112,12 +114,18 @@ int nsscache_group_at(const struct nsscache_view *v, uint32_t index, struct nssc
  * the group's last member. */
 const char *nsscache_group_member(const struct nsscache_view *v, const struct nsscache_group *g, uint32_t i);
 
-/* For initgroups: the gids of every group (every group line, duplicates
- * included) whose member list names `name`, strictly ascending, without
- * duplicates. The user's primary gid is not added (it is in the list only
- * if a group lists the user as a member). A name no group lists: 0, with
- * *ret_gids NULL and *ret_count 0. name NULL: -EINVAL. */
-int nsscache_member_gids(const struct nsscache_view *v, const char *name, const uint32_t **ret_gids,
-                         uint32_t *ret_count);
+/* For initgroups: the group lines whose member list names `name` (the
+ * name as the group file spells it, whether or not a user has it), as group
+ * record numbers, strictly ascending: in source order, each line once.
+ * glibc's files module answers initgroups with the gid of each of these
+ * lines in this order, skipping those equal to the caller's primary gid and
+ * repeating a gid that two lines share: nsscache_group_gid(v, number) gives
+ * it (nsscache_group_at the whole group). A name no group lists: 0, with
+ * *ret_groups NULL and *ret_count 0. name or an out pointer NULL: -EINVAL. */
+int nsscache_member_groups(const struct nsscache_view *v, const char *name, const uint32_t **ret_groups,
+                           uint32_t *ret_count);
+
+/* The gid of group record number `group`; UINT32_MAX past the last one. */
+uint32_t nsscache_group_gid(const struct nsscache_view *v, uint32_t group);
 
 #endif

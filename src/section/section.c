@@ -483,7 +483,10 @@ void *lsashm_section_ptr(lsashm_section_t *s, uint64_t offset, size_t len)
  * pages: read-only through a read-only description (which the kernel does
  * not count as a writable mapping, and which mprotect cannot make writable),
  * or read-write through the section's own descriptor to undo a freeze that
- * failed. */
+ * failed. The new mapping is made elsewhere and then moved over the old one:
+ * an mmap refused (a readers-only section forbids even us a new writable
+ * mapping) leaves the old mapping where it was, which a failing MAP_FIXED
+ * mmap may not (some kernels unmap the range before they check the seals). */
 static int remap(struct lsashm_section *s, bool writable)
 {
         int fd = s->fd;
@@ -494,11 +497,16 @@ static int remap(struct lsashm_section *s, bool writable)
                 if (fd < 0)
                         return -errno;
         }
-        void *p = mmap(s->base, s->reserved, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED | MAP_FIXED,
-                       fd, 0);
+        void *p = mmap(NULL, s->reserved, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
         int r = p == MAP_FAILED ? -errno : 0;
         if (fd != s->fd)
                 close(fd);
+        if (r < 0)
+                return r;
+        if (mremap(p, s->reserved, s->reserved, MREMAP_MAYMOVE | MREMAP_FIXED, s->base) == MAP_FAILED) {
+                r = -errno;
+                munmap(p, s->reserved);
+        }
         return r;
 }
 

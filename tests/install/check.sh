@@ -9,7 +9,10 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 # The host, the command, their man pages, the units and the example
 # configuration, all under the prefix (nothing outside it).
 for f in sbin/lsashmd bin/lsashm share/man/man8/lsashmd.8 share/man/man1/lsashm.1 \
-        lib/systemd/system/lsashmd.service lib/systemd/system/lsashmd.socket etc/lsashm/lsashmd.conf; do
+        share/man/man5/lsashmd.conf.5 share/man/man3/lsashm_section_create.3 share/man/man3/lsashm_view_ptr.3 \
+        share/man/man3/LsaCallAuthenticationPackage.3 share/man/man3/LsaFreeSharedMemory.3 \
+        lib/systemd/system/lsashmd.service lib/systemd/system/lsashmd.socket \
+        etc/lsashm/lsashmd.conf; do
         [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 grep -q "^ExecStart=$prefix/sbin/lsashmd" "$prefix/lib/systemd/system/lsashmd.service" ||
@@ -49,4 +52,10 @@ else
         echo "lsashmd.service exposure: $score (at most 2.0)"
         awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' ||
                 { printf '%s\n' "$report" | grep '✗'; echo "lsashmd.service is exposed above 2.0"; exit 1; }
+fi
+# A name of a family opens its family's page (.so links).
+if command -v man >/dev/null; then
+        page=$(MANWIDTH=80 man -M "$prefix/share/man" 3 lsashm_view_ptr 2>/dev/null || true)
+        [[ $page == *lsashm_client_connect* ]] ||
+                { echo "man 3 lsashm_view_ptr does not show the lsashm_client_connect(3) page"; exit 1; }
 fi

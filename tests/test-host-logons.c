@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logons: authentication packages that export only LsaAp* functions
+ * (tests/packages/test-ap-package.c), LsaLogonUser end to end, the tokens it
+ * returns, logon sessions and their end, LsaEnumerateLogonSessions and
+ * LsaGetLogonSessionData, and the sessions report. Clients are real
+ * processes (host-fixture.h); the host runs in this one, so that after each
+ * scenario the test looks at what is left: no logon session, no LSA heap
+ * block of the package's.
+ */
+#include "host-fixture.h"
+#include "packages/test-ap-package.h"
+
+/* ---- in children ---- */
+
+/* MSV1_0_INTERACTIVE_LOGON with its strings behind it, pointing at them as
+ * this process addresses them. */
+struct auth {
+        MSV1_0_INTERACTIVE_LOGON m;
+        WCHAR chars[128];
+};
+
+static ULONG wide(const char *a, WCHAR *w)
+{
+        ULONG n = 0;
+        for (; a[n]; n++)
+                w[n] = (WCHAR)a[n];
+        return n;
+}
+
+static void auth_make(struct auth *a, const char *user, const char *password)
+{
+        memset(a, 0, sizeof(*a));
+        a->m.MessageType = MsV1_0InteractiveLogon;
+        WCHAR *at = a->chars;
+        UNICODE_STRING *s[3] = { &a->m.LogonDomainName, &a->m.UserName, &a->m.Password };
+        const char *v[3] = { "DOM", user, password };
+        for (int i = 0; i < 3; i++) {
+                ULONG n = wide(v[i], at);
+                s[i]->Buffer = at;
+                s[i]->Length = s[i]->MaximumLength = (USHORT)(n * 2);
+                at += n;
+        }
+}
+
+struct logon {
+        NTSTATUS st, sub;
+        PVOID profile;
+        ULONG profile_len;
+        LUID id;
+        HANDLE token;
+};
+
+static struct logon c_logon_user(HANDLE h, ULONG pkg, const char *user, const char *password)
+{
+        struct auth a;
+        auth_make(&a, user, password);
+        CHAR origin_name[] = "test-logons";
+        LSA_STRING origin = { sizeof(origin_name) - 1, sizeof(origin_name), origin_name };
+        TOKEN_SOURCE source = { .SourceName = "tlogons", .SourceIdentifier = { 7, 0 } };
+        QUOTA_LIMITS q;
+        struct logon r;
+        memset(&r, 0, sizeof(r));
+        r.st = LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), NULL, &source, &r.profile, &r.profile_len,
+                            &r.id, &r.token, &q, &r.sub);
+        return r;
+}
+
+static TAP_STATS_REPLY c_stats(HANDLE h, ULONG pkg)
+{
+        ULONG msg = TAP_STATS;
+        struct res r = c_call(h, pkg, &msg, sizeof(msg));
+        TAP_STATS_REPLY s;
+        memcpy(&s, c_expect_buffer(r, sizeof(s)), sizeof(s));
+        c_free(r.buf);
+        return s;
+}
+
+static NTSTATUS c_session_op(HANDLE h, ULONG pkg, ULONG op, LUID id)
+{
+        TAP_SESSION_REQUEST req = { .MessageType = op, .LogonId = id };
+        struct res r = c_call(h, pkg, &req, sizeof(req));
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        return r.proto;
+}
+
+static bool luid_eq(LUID a, LUID b)
+{
+        return a.LowPart == b.LowPart && a.HighPart == b.HighPart;
+}
+
+static bool sid_is_unix(const void *sid, ULONG kind, ULONG id)
+{
+        const UCHAR *b = sid;
+        ULONG sub[2];
+        memcpy(sub, b + 8, sizeof(sub));
+        return b[0] == 1 && b[1] == 2 && b[7] == 22 && sub[0] == kind && sub[1] == id;
+}
+
+static bool ustr_is(const UNICODE_STRING *s, const char *a)
+{
+        size_t n = strlen(a);
+        if (s->Length != n * 2 || !s->Buffer)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s->Buffer[i] != (WCHAR)a[i])
+                        return false;
+        return true;
+}
+
+static bool listed(LUID id)
+{
+        ULONG n = 0;
+        PLUID list = NULL;
+        CHECK_ST(LsaEnumerateLogonSessions(&n, &list), STATUS_SUCCESS);
+        bool found = false;
+        for (ULONG i = 0; i < n; i++)
+                found = found || luid_eq(list[i], id);
+        CHECK_ST(LsaFreeReturnBuffer(list), STATUS_SUCCESS);
+        return found;
+}
+
+/* The token of alice: her SIDs, her uid and gids, her logon session. */
+static void check_alice_token(HANDLE token, LUID id)
+{
+        UCHAR buf[512];
+        ULONG need = 0;
+        CHECK_ST(NtQueryInformationToken(token, TokenUser, buf, 4, &need), STATUS_BUFFER_TOO_SMALL);
+        CHECK(need > sizeof(TOKEN_USER));
+        CHECK_ST(NtQueryInformationToken(token, TokenUser, buf, sizeof(buf), &need), STATUS_SUCCESS);
+        TOKEN_USER *u = (void *)buf;
+        CHECK(sid_is_unix(u->User.Sid, 1, TAP_UID));
+        CHECK_ST(NtQueryInformationToken(token, TokenGroups, buf, sizeof(buf), &need), STATUS_SUCCESS);
+        TOKEN_GROUPS *g = (void *)buf;
+        CHECK_EQ(g->GroupCount, 3u);
+        const SID_AND_ATTRIBUTES *ga = g->Groups; /* ANYSIZE_ARRAY: GroupCount of them */
+        CHECK(sid_is_unix(ga[0].Sid, 2, TAP_GID));
+        CHECK(sid_is_unix(ga[1].Sid, 2, TAP_GID2));
+        CHECK_EQ(ga[0].Attributes, (ULONG)(SE_GROUP_MANDATORY | SE_GROUP_ENABLED));
+        CHECK_ST(NtQueryInformationToken(token, TokenStatistics, buf, sizeof(buf), &need), STATUS_SUCCESS);
+        TOKEN_STATISTICS *ts = (void *)buf;
+        CHECK(luid_eq(ts->AuthenticationId, id));
+        CHECK_EQ(ts->GroupCount, 3u);
+        CHECK_ST(NtQueryInformationToken(token, TokenSource, buf, sizeof(buf), &need), STATUS_SUCCESS);
+        CHECK(memcmp(((TOKEN_SOURCE *)(void *)buf)->SourceName, "tlogons", 7) == 0);
+        CHECK_ST(NtQueryInformationToken(token, TokenPrivileges, buf, sizeof(buf), &need), STATUS_INVALID_INFO_CLASS);
+        ULONG uid = 0, gids[4], ngids = 0;
+        CHECK_ST(LsashmGetTokenUnixIds(token, &uid, gids, 4, &ngids), STATUS_SUCCESS);
+        CHECK_EQ(uid, TAP_UID);
+        CHECK_EQ(ngids, 2u); /* S-1-5-32-545 maps to nothing */
+        CHECK_EQ(gids[0], TAP_GID);
+        CHECK_EQ(gids[1], TAP_GID2);
+        CHECK_ST(LsashmGetTokenUnixIds(token, &uid, gids, 1, &ngids), STATUS_BUFFER_TOO_SMALL);
+        CHECK_EQ(ngids, 2u);
+}
+
+static void child_ex2_logon(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        TAP_STATS_REPLY before = c_stats(h, pkg);
+        CHECK_EQ(before.InitializeCalls, 1u);
+        CHECK(before.GotFullTable);
+
+        struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        CHECK_ST(r.sub, STATUS_SUCCESS);
+        CHECK(r.token != NULL);
+        /* The profile buffer: a client buffer, its string pointing inside. */
+        CHECK(r.profile != NULL && r.profile_len >= sizeof(TAP_PROFILE));
+        const TAP_PROFILE *p = r.profile;
+        CHECK_EQ(p->MessageType, TAP_PROFILE_TYPE);
+        CHECK(ustr_is(&p->User, TAP_USER_OK));
+        CHECK((UCHAR *)p->User.Buffer >= (UCHAR *)r.profile &&
+              (UCHAR *)p->User.Buffer + p->User.Length <= (UCHAR *)r.profile + r.profile_len);
+        CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+        check_alice_token(r.token, r.id);
+
+        TAP_STATS_REPLY s = c_stats(h, pkg);
+        CHECK_EQ(s.LogonUserEx2Calls, before.LogonUserEx2Calls + 1);
+        CHECK_EQ(s.LogonUserCalls, before.LogonUserCalls); /* the highest variant only */
+        CHECK(s.ClientInfoOk);
+        CHECK_EQ(s.ClientPid, (ULONG)getpid());
+        CHECK(luid_eq(s.LastLogon, r.id));
+
+        /* The session, as LsaGetLogonSessionData and the list show it. */
+        CHECK(listed(r.id));
+        PSECURITY_LOGON_SESSION_DATA d = NULL;
+        CHECK_ST(LsaGetLogonSessionData(&r.id, &d), STATUS_SUCCESS);
+        CHECK(d != NULL);
+        CHECK(luid_eq(d->LogonId, r.id));
+        CHECK(ustr_is(&d->UserName, TAP_USER_OK));
+        CHECK(ustr_is(&d->LogonDomain, "DOM"));
+        CHECK(ustr_is(&d->AuthenticationPackage, TAP_NAME_EX2));
+        CHECK(ustr_is(&d->Upn, "alice@test.example"));
+        CHECK_EQ(d->LogonType, (ULONG)Interactive);
+        CHECK(d->Sid && sid_is_unix(d->Sid, 1, TAP_UID));
+        CHECK(d->LogonTime.QuadPart > INT64_C(116444736000000000)); /* after 1970 */
+        CHECK_ST(LsaFreeReturnBuffer(d), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(d), STATUS_INVALID_PARAMETER);
+        LUID none = { 0x12345, 0x7B7B };
+        CHECK_ST(LsaGetLogonSessionData(&none, &d), STATUS_NO_SUCH_LOGON_SESSION);
+        CHECK(d == NULL);
+
+        /* lsashm sessions lists it. */
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 1u);
+        CHECK_EQ(ask(Q_SESSIONS_REPORT, 0), 1u);
+
+        /* Closing the token ends the session: LogonTerminated with its id. */
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_INVALID_HANDLE);
+        s = c_stats(h, pkg);
+        CHECK_EQ(s.Terminated, before.Terminated + 1);
+        CHECK(luid_eq(s.LastTerminated, r.id));
+        CHECK(!listed(r.id));
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        UCHAR buf[64];
+        ULONG need;
+        CHECK_ST(NtQueryInformationToken(r.token, TokenUser, buf, sizeof(buf), &need), STATUS_INVALID_HANDLE);
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+}
+
+static void test_logons_ex2_end_to_end(void **state)
+{
+        (void)state;
+        expect_client_ok(child_ex2_logon, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+        char path[128], text[4096] = { 0 };
+        snprintf(path, sizeof(path), "%s/sessions.txt", g_dir);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        size_t n = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+        unlink(path);
+        assert_true(n > 0);
+        assert_non_null(strstr(text, "Logon sessions: 1"));
+        assert_non_null(strstr(text, TAP_NAME_EX2));
+        assert_non_null(strstr(text, "DOM\\" TAP_USER_OK));
+        assert_non_null(strstr(text, "Interactive"));
+        assert_non_null(strstr(text, " 1000 "));
+        snprintf(path, sizeof(path), "%s/sessions.json", g_dir);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        memset(text, 0, sizeof(text));
+        n = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+        unlink(path);
+        assert_true(json_balanced(text));
+        assert_non_null(strstr(text, "\"user\":\"" TAP_USER_OK "\""));
+        assert_non_null(strstr(text, "\"uid\":1000"));
+        assert_non_null(strstr(text, "\"package\":\"" TAP_NAME_EX2 "\""));
+}
+
+/* ap-plain: LsaApLogonUser alone, V1 and Null token information, a user
+ * SID with no uid. */
+static void child_plain_logon(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_PLAIN);
+        TAP_STATS_REPLY before = c_stats(h, pkg);
+        CHECK_EQ(before.InitializeCalls, 1u);
+
+        struct logon v1 = c_logon_user(h, pkg, TAP_USER_V1, TAP_PASSWORD);
+        CHECK_ST(v1.st, STATUS_SUCCESS);
+        check_alice_token(v1.token, v1.id);
+        CHECK_ST(LsaFreeReturnBuffer(v1.profile), STATUS_SUCCESS);
+
+        struct logon nul = c_logon_user(h, pkg, TAP_USER_NULL, TAP_PASSWORD);
+        CHECK_ST(nul.st, STATUS_SUCCESS);
+        UCHAR buf[256];
+        ULONG need, uid, gids[2], ngids;
+        CHECK_ST(NtQueryInformationToken(nul.token, TokenUser, buf, sizeof(buf), &need), STATUS_SUCCESS);
+        static const UCHAR anonymous[12] = { 1, 1, 0, 0, 0, 0, 0, 5, 7, 0, 0, 0 };
+        CHECK(memcmp(((TOKEN_USER *)(void *)buf)->User.Sid, anonymous, sizeof(anonymous)) == 0);
+        CHECK_ST(LsashmGetTokenUnixIds(nul.token, &uid, gids, 2, &ngids), STATUS_NONE_MAPPED);
+        CHECK_EQ(ngids, 1u);
+        CHECK_EQ(gids[0], TAP_GID);
+        CHECK_ST(LsaFreeReturnBuffer(nul.profile), STATUS_SUCCESS);
+
+        TAP_STATS_REPLY s = c_stats(h, pkg);
+        CHECK_EQ(s.LogonUserCalls, before.LogonUserCalls + 2);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 2u);
+        /* Every package hears of every session's end: two more to come. */
+        ask(Q_PUT, s.Terminated + 2);
+        /* Exiting with both tokens open: the host ends both sessions. */
+}
+
+/* ap-ex: LsaApLogonUserEx, its MachineName kept (not shown by
+ * LsaGetLogonSessionData, which has no field for it). */
+static void child_ex_logon(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX);
+        TAP_STATS_REPLY before = c_stats(h, pkg);
+        struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        check_alice_token(r.token, r.id);
+        TAP_STATS_REPLY s = c_stats(h, pkg);
+        CHECK_EQ(s.LogonUserExCalls, before.LogonUserExCalls + 1);
+        CHECK_EQ(s.LogonUserCalls, before.LogonUserCalls);
+        PSECURITY_LOGON_SESSION_DATA d = NULL;
+        CHECK_ST(LsaGetLogonSessionData(&r.id, &d), STATUS_SUCCESS);
+        CHECK(ustr_is(&d->AuthenticationPackage, TAP_NAME_EX));
+        CHECK_EQ(d->Upn.Length, 0u); /* no primary credentials from LogonUserEx */
+        CHECK_ST(LsaFreeReturnBuffer(d), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+}
+
+static void test_logons_ex(void **state)
+{
+        (void)state;
+        expect_client_ok(child_ex_logon, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+static void child_stats_after_exit(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_untrusted();
+        ULONG pkg = c_lookup(h, TAP_NAME_PLAIN);
+        TAP_STATS_REPLY s = c_stats(h, pkg);
+        CHECK_EQ(s.Terminated, (ULONG)ask(Q_GET, 0));
+        CHECK(s.CallsUntrusted > 0);
+}
+
+static void test_logons_plain_and_client_exit(void **state)
+{
+        (void)state;
+        expect_client_ok(child_plain_logon, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+        expect_client_ok(child_stats_after_exit, NULL);
+}
+
+/* Every status LsaLogonUser can return for these packages, and nothing is
+ * left by the failures: no session, no LSA heap block. */
+static void child_statuses(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        TAP_STATS_REPLY before = c_stats(h, pkg);
+
+        struct logon r = c_logon_user(h, pkg, TAP_USER_OK, "wrong");
+        CHECK_ST(r.st, STATUS_LOGON_FAILURE);
+        CHECK_ST(r.sub, TAP_SUB_WRONG_PASSWORD);
+        CHECK(r.token == NULL && r.profile == NULL);
+
+        r = c_logon_user(h, pkg, TAP_USER_NOSESSION, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_NO_SUCH_LOGON_SESSION);
+        CHECK(r.token == NULL && r.profile == NULL);
+
+        r = c_logon_user(h, pkg, TAP_USER_FAILCREATED, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_LOGON_FAILURE);
+        TAP_STATS_REPLY s = c_stats(h, pkg);
+        CHECK_EQ(s.Terminated, before.Terminated + 1); /* its session, ended by the host */
+        CHECK(luid_eq(s.LastTerminated, s.LastLogon));
+
+        r = c_logon_user(h, pkg, TAP_USER_BADPROFILE, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_INTERNAL_ERROR);
+        CHECK(r.token == NULL && r.profile == NULL);
+
+        struct logon ok = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(ok.st, STATUS_SUCCESS);
+        r = c_logon_user(h, pkg, TAP_USER_REUSE, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_LOGON_SESSION_COLLISION);
+        CHECK(listed(ok.id)); /* the other logon's session is untouched */
+        CHECK_ST(LsashmCloseToken(ok.token), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(ok.profile), STATUS_SUCCESS);
+
+        /* Malformed token information: refused, the session ended. */
+        static const char *const bad[] = { TAP_USER_BAD_V2_OUTSIDE, TAP_USER_BAD_COUNT,     TAP_USER_BAD_COUNT_FIT,
+                                           TAP_USER_BAD_NOUSER,     TAP_USER_BAD_NOPRIMARY, TAP_USER_BAD_SID,
+                                           TAP_USER_BAD_SID_STACK,  TAP_USER_BAD_DACL,      TAP_USER_BAD_NOINFO };
+        s = c_stats(h, pkg);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                r = c_logon_user(h, pkg, bad[i], TAP_PASSWORD);
+                if (r.st != STATUS_INTERNAL_ERROR)
+                        fprintf(stderr, "child: %s: 0x%08X\n", bad[i], (unsigned)r.st);
+                CHECK_ST(r.st, STATUS_INTERNAL_ERROR);
+                CHECK(r.token == NULL && r.profile == NULL);
+        }
+        TAP_STATS_REPLY after = c_stats(h, pkg);
+        CHECK_EQ(after.Terminated, s.Terminated + (ULONG)(sizeof(bad) / sizeof(bad[0])));
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+
+        /* Refused before the host sees them. */
+        struct auth a;
+        auth_make(&a, TAP_USER_OK, TAP_PASSWORD);
+        CHAR on[] = "x";
+        LSA_STRING origin = { 1, 2, on };
+        TOKEN_SOURCE src = { .SourceName = "t" };
+        PVOID prof;
+        ULONG plen;
+        LUID id;
+        HANDLE tok;
+        QUOTA_LIMITS q;
+        NTSTATUS sub;
+        CHECK_ST(LsaLogonUser(NULL, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_INVALID_HANDLE);
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, NULL, &q,
+                              &sub),
+                 STATUS_INVALID_PARAMETER);
+        CHECK_ST(LsaLogonUser(h, NULL, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q, &sub),
+                 STATUS_INVALID_PARAMETER);
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, NULL, 8, NULL, &src, &prof, &plen, &id, &tok, &q, &sub),
+                 STATUS_INVALID_PARAMETER);
+        CHECK_ST(LsaLogonUser(h, &origin, (SECURITY_LOGON_TYPE)99, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id,
+                              &tok, &q, &sub),
+                 STATUS_INVALID_LOGON_TYPE);
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, 65 * 1024, NULL, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_INVALID_BUFFER_SIZE);
+        /* LocalGroups: added after the package's; bounded; each a SID. */
+        struct {
+                TOKEN_GROUPS g;
+                SID_AND_ATTRIBUTES more[70];
+        } local;
+        memset(&local, 0, sizeof(local));
+        UCHAR extra[16] = { 1, 2, 0, 0, 0, 0, 0, 22, 2, 0, 0, 0, 0x92, 0x10, 0, 0 }; /* S-1-22-2-4242 */
+        SID_AND_ATTRIBUTES *entries = local.g.Groups;
+        for (int i = 0; i < 71; i++) {
+                entries[i].Sid = extra;
+                entries[i].Attributes = SE_GROUP_ENABLED;
+        }
+        local.g.GroupCount = 1;
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local.g, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_SUCCESS);
+        ULONG uid, gids[4], ngids;
+        CHECK_ST(LsashmGetTokenUnixIds(tok, &uid, gids, 4, &ngids), STATUS_SUCCESS);
+        CHECK_EQ(ngids, 3u);
+        CHECK_EQ(gids[2], 4242u);
+        CHECK_ST(LsashmCloseToken(tok), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(prof), STATUS_SUCCESS);
+        local.g.GroupCount = 65;
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local.g, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_TOO_MANY_CONTEXT_IDS);
+        local.g.GroupCount = 2;
+        UCHAR not_a_sid[16] = { 2, 2 };
+        entries[1].Sid = not_a_sid;
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, sizeof(a), &local.g, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_INVALID_SID);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        char longname[200];
+        memset(longname, 'n', sizeof(longname));
+        LSA_STRING lo = { 200, 200, longname };
+        CHECK_ST(LsaLogonUser(h, &lo, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q, &sub),
+                 STATUS_NAME_TOO_LONG);
+        /* The host's refusals. */
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, 0xFFFF, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_NO_SUCH_PACKAGE);
+        HANDLE u = c_untrusted();
+        CHECK_ST(LsaLogonUser(u, &origin, Interactive, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id, &tok, &q,
+                              &sub),
+                 STATUS_NOT_LOGON_PROCESS);
+        CHECK(tok == NULL);
+        LsaDeregisterLogonProcess(u);
+        /* A token is no handle for anything else, and the other way round. */
+        CHECK_ST(LsashmCloseToken(h), STATUS_INVALID_HANDLE);
+        CHECK_ST(LsashmCloseToken(NULL), STATUS_INVALID_HANDLE);
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+}
+
+static void test_logons_statuses_and_malformed_tokens(void **state)
+{
+        (void)state;
+        struct host_heap_stats before, after;
+        host_heap_stats(&before);
+        expect_client_ok(child_statuses, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+        host_heap_stats(&after);
+        /* Everything the package handed over is freed, refused or not. */
+        assert_int_equal(after.live_blocks, before.live_blocks);
+}
+
+/* Token information the host cannot walk (static memory, an unknown type):
+ * refused, no crash; the package's parts of it are its own loss. */
+static void child_unwalkable(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        struct logon r = c_logon_user(h, pkg, TAP_USER_BAD_STATIC, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_INTERNAL_ERROR);
+        r = c_logon_user(h, pkg, TAP_USER_BAD_TYPE, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_INTERNAL_ERROR);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        /* The host still serves. */
+        r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+}
+
+static void test_logons_unwalkable_token_info(void **state)
+{
+        (void)state;
+        expect_client_ok(child_unwalkable, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+/* A client killed while the package is in LogonUser: the logon finishes,
+ * its reply finds no one, and the session it made ends. */
+static void child_killed_mid_logon(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        pid_t pid = tu_fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+                HANDLE h = c_logon();
+                ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+                c_logon_user(h, pkg, TAP_USER_SLOW, TAP_PASSWORD);
+                _exit(3); /* never: killed first */
+        }
+        tu_sleep_ms(TAP_SLOW_MS / 3);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status));
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0), 0u);
+        HANDLE h = c_untrusted();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        TAP_STATS_REPLY s = c_stats(h, pkg);
+        CHECK(luid_eq(s.LastTerminated, s.LastLogon));
+}
+
+static void test_logons_client_killed_mid_logon(void **state)
+{
+        (void)state;
+        expect_client_ok(child_killed_mid_logon, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+/* A token outlives LsaDeregisterLogonProcess of its handle; who sees which
+ * sessions. */
+static void child_token_outlives_handle(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+        /* The profile buffer and the token live on. */
+        CHECK_EQ(((const TAP_PROFILE *)r.profile)->MessageType, TAP_PROFILE_TYPE);
+        check_alice_token(r.token, r.id);
+        CHECK(listed(r.id));
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 1u);
+        /* Others: uid 1000 sees its own session, nobody none. */
+        for (int who = 0; who < 2; who++) {
+                pid_t pid = tu_fork();
+                CHECK(pid >= 0);
+                if (pid == 0) {
+                        struct tu_creds cr = { .uid = who ? NOBODY : TAP_UID, .gid = who ? NOBODY : TAP_GID };
+                        tu_become(&cr);
+                        PSECURITY_LOGON_SESSION_DATA d;
+                        bool sees = listed(r.id);
+                        NTSTATUS st = LsaGetLogonSessionData(&r.id, &d);
+                        if (st == STATUS_SUCCESS)
+                                LsaFreeReturnBuffer(d);
+                        _exit(sees == !who && st == (who ? STATUS_NO_SUCH_LOGON_SESSION : STATUS_SUCCESS) ? 0 : 1);
+                }
+                int status;
+                waitpid(pid, &status, 0);
+                CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0), 0u);
+        CHECK(!listed(r.id));
+}
+
+static void test_logons_token_outlives_handle(void **state)
+{
+        (void)state;
+        expect_client_ok(child_token_outlives_handle, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+/* A token names its session, not a later one with the same LUID: the
+ * package deletes the session while the token is open, and another logon
+ * makes a session with the LUID; closing the first token leaves the second
+ * logon's session alone. */
+static void child_token_names_its_session(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        CHECK_ST(c_session_op(h, pkg, TAP_DELETE_SESSION, r.id), STATUS_SUCCESS);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        struct logon again = c_logon_user(h, pkg, TAP_USER_RECREATE, TAP_PASSWORD);
+        CHECK_ST(again.st, STATUS_SUCCESS);
+        CHECK(luid_eq(again.id, r.id));
+        CHECK_ST(c_session_op(h, pkg, TAP_CREATE_SESSION, r.id), STATUS_LOGON_SESSION_COLLISION);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 1u);
+        CHECK(listed(again.id));
+        CHECK_ST(LsashmCloseToken(again.token), STATUS_SUCCESS);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_ST(c_session_op(h, pkg, TAP_DELETE_SESSION, r.id), STATUS_NO_SUCH_LOGON_SESSION);
+        CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+        CHECK_ST(LsaFreeReturnBuffer(again.profile), STATUS_SUCCESS);
+}
+
+static unsigned g_deleted;
+static LUID g_last_deleted;
+
+static void count_deleted(const LUID *id)
+{
+        g_deleted++;
+        g_last_deleted = *id;
+}
+
+static void test_logons_token_names_its_session(void **state)
+{
+        (void)state;
+        unsigned before = g_deleted;
+        expect_client_ok(child_token_names_its_session, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+        /* The hook for what is kept per session ran for both. */
+        assert_int_equal(g_deleted - before, 2);
+        assert_int_equal(g_last_deleted.HighPart, 0x7A7A);
+}
+
+/* The AP-only packages: loaded by name, their names freed at unload (one of
+ * them one block with its LSA_STRING), taking part in status. */
+static void test_logons_ap_packages_loaded(void **state)
+{
+        (void)state;
+        assert_non_null(host_find_package_name(g_host, TAP_NAME_EX2));
+        assert_non_null(host_find_package_name(g_host, TAP_NAME_PLAIN));
+        char *text = host_report_text(0);
+        assert_non_null(strstr(text, TAP_NAME_EX2));
+        assert_non_null(strstr(text, "Logon sessions: 0"));
+        free(text);
+        char *json = host_report_text(1);
+        assert_non_null(strstr(json, "\"logon_sessions\":0"));
+        free(json);
+}
+
+/* Unloading frees the names (the plain one's in the same block as its
+ * LSA_STRING) without a refused free. */
+static void test_logons_ap_unload(void **state)
+{
+        (void)state;
+        struct host_heap_stats before, after;
+        host_heap_stats(&before);
+        struct host_package *p = host_find_package_name(g_host, TAP_NAME_PLAIN);
+        assert_non_null(p);
+        host_package_unload(g_host, p);
+        p = host_find_package_name(g_host, TAP_NAME_EX);
+        assert_non_null(p);
+        host_package_unload(g_host, p);
+        p = host_find_package_name(g_host, TAP_NAME_EX2);
+        assert_non_null(p);
+        host_package_unload(g_host, p);
+        host_heap_stats(&after);
+        assert_int_equal(after.refused_frees, before.refused_frees);
+        assert_int_equal(before.live_blocks - after.live_blocks, 5); /* ex2, ex: 2 blocks each, plain: 1 */
+}
+
+static int logons_setup(void **state)
+{
+        if (group_setup(state) < 0)
+                return -1;
+        host_session_deleted_hook = count_deleted;
+        const char *files[] = { "test-pkg-ap-ex2.so", "test-pkg-ap-ex.so", "test-pkg-ap-plain.so" };
+        for (size_t i = 0; i < 3; i++) {
+                char path[512];
+                snprintf(path, sizeof(path), "%s/%s", TEST_PACKAGE_DIR, files[i]);
+                if (host_load_package(g_host, path) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup(test_logons_ap_packages_loaded, setup),
+                cmocka_unit_test_setup(test_logons_ex2_end_to_end, setup),
+                cmocka_unit_test_setup(test_logons_plain_and_client_exit, setup),
+                cmocka_unit_test_setup(test_logons_ex, setup),
+                cmocka_unit_test_setup(test_logons_statuses_and_malformed_tokens, setup),
+                cmocka_unit_test_setup(test_logons_unwalkable_token_info, setup),
+                cmocka_unit_test_setup(test_logons_client_killed_mid_logon, setup),
+                cmocka_unit_test_setup(test_logons_token_outlives_handle, setup),
+                cmocka_unit_test_setup(test_logons_token_names_its_session, setup),
+                cmocka_unit_test_setup(test_logons_ap_unload, setup),
+        };
+        if (!host_fixture_root("test-host-logons"))
+                return 77;
+        return cmocka_run_group_tests(tests, logons_setup, group_teardown);
+}
