@@ -10,6 +10,12 @@
  *
  * lsashmd runs as a separate process with the sample package, as it does in
  * production; this program is the client and uses only ntsecapi.h.
+ *
+ * The slow-package figure: with a package whose call can sleep
+ * (bench-slow-package.c), the 99th percentile of CROWD client processes'
+ * calls, quiet and while one other client's call sleeps 2 s; with the
+ * default pool of worker threads and with one (how lsashmd served before
+ * the pool: one call at a time).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +42,12 @@
 #ifndef RECORDS_PACKAGE_PATH
 #error "RECORDS_PACKAGE_PATH must name the records package"
 #endif
+#ifndef SLOW_PACKAGE_PATH
+#error "SLOW_PACKAGE_PATH must name the bench's slow package"
+#endif
+
+#define CROWD 100
+#define SLOW_MS 2000u
 
 #define RECORDS 200
 
@@ -323,6 +335,171 @@ static int measure(int client_cpu, int server_cpu, struct result *res)
         return sink;
 }
 
+/* ---- the slow-package figure ---- */
+
+/* lsashmd with the slow package and a configuration that lets CROWD
+ * clients of one uid in, with worker-threads workers (0: the default). */
+static pid_t start_slow_host(const char *dir, const char *sock, unsigned workers)
+{
+        char conf[96];
+        snprintf(conf, sizeof(conf), "%s/lsashmd.conf", dir);
+        FILE *f = fopen(conf, "we");
+        if (!f)
+                die("config file", STATUS_UNSUCCESSFUL);
+        fprintf(f, "max-connections-per-uid %d\n", 4 * CROWD);
+        if (workers)
+                fprintf(f, "worker-threads %u\n", workers);
+        fclose(f);
+        pid_t pid = fork();
+        if (pid == 0) {
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                if (null >= 0)
+                        dup2(null, 2);
+                execl(LSASHMD_PATH, "lsashmd", "--config", conf, "--socket", sock, "--package", SLOW_PACKAGE_PATH,
+                      (char *)NULL);
+                _exit(127);
+        }
+        for (int i = 0; i < 200; i++) {
+                struct stat st;
+                if (stat(sock, &st) == 0)
+                        return pid;
+                usleep(10000);
+        }
+        kill(pid, SIGKILL);
+        die("lsashmd did not start", STATUS_UNSUCCESSFUL);
+        return -1;
+}
+
+static HANDLE slow_connect(ULONG *ret_pkg)
+{
+        HANDLE h;
+        NTSTATUS st = LsaConnectUntrusted(&h);
+        if (st != STATUS_SUCCESS)
+                die("connect", st);
+        char pname[] = "BenchSlow";
+        LSA_STRING pn = { sizeof(pname) - 1, sizeof(pname), pname };
+        if ((st = LsaLookupAuthenticationPackage(h, &pn, ret_pkg)) != STATUS_SUCCESS)
+                die("lookup BenchSlow", st);
+        return h;
+}
+
+static void slow_call(HANDLE h, ULONG pkg, ULONG ms)
+{
+        PVOID ret = NULL;
+        ULONG len = 0;
+        NTSTATUS proto;
+        NTSTATUS st = LsaCallAuthenticationPackage(h, pkg, &ms, sizeof(ms), &ret, &len, &proto);
+        if (st != STATUS_SUCCESS || proto != STATUS_SUCCESS)
+                die("call BenchSlow", st != STATUS_SUCCESS ? st : proto);
+        LsaFreeReturnBuffer(ret);
+}
+
+/* CROWD processes, connected before a common start, then calls calls each:
+ * the 99th percentile of every call's latency, ns. */
+static uint64_t crowd_p99(int calls)
+{
+        int ready[2], go[2], res[2];
+        if (pipe(ready) < 0 || pipe(go) < 0 || pipe(res) < 0)
+                die("pipe", STATUS_UNSUCCESSFUL);
+        for (int i = 0; i < CROWD; i++) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        die("fork", STATUS_UNSUCCESSFUL);
+                if (pid > 0)
+                        continue;
+                close(go[1]);
+                ULONG pkg;
+                HANDLE h = slow_connect(&pkg);
+                char b = 1;
+                if (write(ready[1], &b, 1) != 1 || read(go[0], &b, 1) != 0)
+                        _exit(1);
+                uint64_t lat[64];
+                for (int k = 0; k < calls; k++) {
+                        uint64_t t0 = now_ns();
+                        slow_call(h, pkg, 0);
+                        lat[k] = now_ns() - t0;
+                }
+                _exit(write(res[1], lat, (size_t)calls * sizeof(lat[0])) == (ssize_t)((size_t)calls * sizeof(lat[0]))
+                              ? 0
+                              : 1);
+        }
+        close(ready[1]);
+        close(go[0]);
+        close(res[1]);
+        for (int i = 0; i < CROWD; i++) {
+                char b;
+                if (read(ready[0], &b, 1) != 1)
+                        die("a client did not connect", STATUS_UNSUCCESSFUL);
+        }
+        close(go[1]);
+        size_t n = (size_t)CROWD * (size_t)calls;
+        uint64_t *lat = calloc(n, sizeof(*lat));
+        if (!lat)
+                die("calloc", STATUS_NO_MEMORY);
+        size_t got = 0;
+        while (got < n * sizeof(*lat)) {
+                ssize_t r = read(res[0], (char *)lat + got, n * sizeof(*lat) - got);
+                if (r <= 0)
+                        die("a client failed", STATUS_UNSUCCESSFUL);
+                got += (size_t)r;
+        }
+        for (int i = 0; i < CROWD; i++)
+                wait(NULL);
+        close(ready[0]);
+        close(res[0]);
+        qsort(lat, n, sizeof(*lat), cmp_u64);
+        uint64_t p99 = lat[(n * 99 + 99) / 100 - 1];
+        free(lat);
+        return p99;
+}
+
+struct slow_result {
+        unsigned workers; /* 0: the default */
+        uint64_t quiet_p99, loaded_p99;
+};
+
+static void measure_slow(struct slow_result *res)
+{
+        char dir[] = "/tmp/lsashm-bench-XXXXXX";
+        if (!mkdtemp(dir))
+                die("mkdtemp", STATUS_UNSUCCESSFUL);
+        char sock[64];
+        snprintf(sock, sizeof(sock), "%s/lsashm.sock", dir);
+        pid_t host = start_slow_host(dir, sock, res->workers);
+        setenv("LSASHM_SOCKET", sock, 1);
+        int calls = quick ? 5 : 20;
+        res->quiet_p99 = crowd_p99(calls);
+
+        int started[2];
+        if (pipe(started) < 0)
+                die("pipe", STATUS_UNSUCCESSFUL);
+        pid_t sleeper = fork();
+        if (sleeper == 0) {
+                ULONG pkg;
+                HANDLE h = slow_connect(&pkg);
+                char b = 1;
+                if (write(started[1], &b, 1) != 1)
+                        _exit(1);
+                slow_call(h, pkg, SLOW_MS);
+                _exit(0);
+        }
+        char b;
+        if (read(started[0], &b, 1) != 1)
+                die("the sleeping client did not start", STATUS_UNSUCCESSFUL);
+        close(started[0]);
+        close(started[1]);
+        usleep(100000); /* its call reaches the package */
+        res->loaded_p99 = crowd_p99(calls);
+        waitpid(sleeper, NULL, 0);
+
+        kill(host, SIGTERM);
+        waitpid(host, NULL, 0);
+        char conf[96];
+        snprintf(conf, sizeof(conf), "%s/lsashmd.conf", dir);
+        unlink(conf);
+        rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
         for (int i = 1; i < argc; i++) {
@@ -340,6 +517,15 @@ int main(int argc, char **argv)
         int runs = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
         if (runs == 2)
                 sink += measure(0, 1, &r[1]);
+        /* Unpinned: lsashmd's workers and the clients go where they may. */
+        cpu_set_t all;
+        CPU_ZERO(&all);
+        for (int i = 0; i < CPU_SETSIZE; i++)
+                CPU_SET(i, &all);
+        sched_setaffinity(0, sizeof(all), &all);
+        struct slow_result slow[2] = { { .workers = 0 }, { .workers = 1 } };
+        for (int i = 0; i < 2; i++)
+                measure_slow(&slow[i]);
 
         if (json) {
                 printf("[");
@@ -350,6 +536,11 @@ int main(int argc, char **argv)
                                i ? "," : "", r[i].placement, r[i].call_ns, (unsigned long long)r[i].p50,
                                (unsigned long long)r[i].p99, r[i].read_ns, r[i].floor_ns, r[i].connect_ns,
                                r[i].call_ns / r[i].read_ns);
+                for (int i = 0; i < 2; i++)
+                        printf(",{\"slow_package\":{\"clients\":%d,\"sleep_ms\":%u,\"worker_threads\":\"%s\","
+                               "\"quiet_p99_ns\":%llu,\"loaded_p99_ns\":%llu}}",
+                               CROWD, SLOW_MS, slow[i].workers ? "1" : "default",
+                               (unsigned long long)slow[i].quiet_p99, (unsigned long long)slow[i].loaded_p99);
                 printf("]\n");
                 bench_sink = sink;
                 return 0;
@@ -376,6 +567,15 @@ int main(int argc, char **argv)
                 printf("%s: a read through the section is %.0fx faster than asking the package; the round\n"
                        "trip costs %.2fx the bare socket floor; lsashmd exited with %d.\n",
                        r[i].placement, r[i].call_ns / r[i].read_ns, r[i].call_ns / r[i].floor_ns, r[i].host_status);
+        printf("\nSlow package: p99 of %d client processes' calls (%d each, untrusted, unpinned), quiet and\n"
+               "while one other client's call sleeps %u ms in the package\n\n",
+               CROWD, quick ? 5 : 20, SLOW_MS);
+        printf("| lsashmd | quiet p99, us | p99 during the sleep, us |\n|---|---|---|\n");
+        for (int i = 0; i < 2; i++)
+                printf("| %s | %.0f | %.0f |\n",
+                       slow[i].workers ? "worker-threads 1 (one call at a time, as before the pool)"
+                                       : "worker-threads default (twice the CPUs, 4..64)",
+                       (double)slow[i].quiet_p99 / 1000.0, (double)slow[i].loaded_p99 / 1000.0);
         bench_sink = sink; /* keep the reads */
         return 0;
 }

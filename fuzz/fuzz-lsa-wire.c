@@ -11,7 +11,8 @@
  *     compared by content: it points into each packet);
  *   - the same packet in the other direction is refused as -EPROTONOSUPPORT;
  *   - what the handlers rely on holds (names NUL-terminated without an inner
- *     NUL, a CALL's data inside the packet, the reply region in range).
+ *     NUL, a CALL's data inside the packet, or none past 64 KiB, when it
+ *     must come with a memfd, the reply region in range).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -47,7 +48,7 @@ static bool message_equal(const struct lsa_wire_message *a, const struct lsa_wir
                 return a->call.package == b->call.package && a->call.thread_id == b->call.thread_id &&
                        a->call.submit_base == b->call.submit_base && a->call.length == b->call.length &&
                        (a->call.data == NULL) == (b->call.data == NULL) &&
-                       (!a->call.length || memcmp(a->call.data, b->call.data, a->call.length) == 0);
+                       (!a->call.data || memcmp(a->call.data, b->call.data, a->call.length) == 0);
         case LSA_WIRE_CALL_REPLY:
                 return a->call_reply.status == b->call_reply.status &&
                        a->call_reply.protocol_status == b->call_reply.protocol_status &&
@@ -94,10 +95,14 @@ static void check_invariants(const struct lsa_wire_message *m, const uint8_t *da
                 FUZZ_CHECK(strlen(m->lookup.name) == m->lookup.name_len);
                 break;
         case LSA_WIRE_CALL:
-                FUZZ_CHECK(m->call.length <= LSA_WIRE_MAX_SUBMIT);
-                FUZZ_CHECK((m->call.length == 0) == (m->call.data == NULL));
-                if (m->call.length)
+                FUZZ_CHECK(m->call.length <= LSA_WIRE_MAX_SUBMIT_MEMFD);
+                /* Past LSA_WIRE_MAX_SUBMIT the bytes are in a memfd, none inline. */
+                FUZZ_CHECK((m->call.length == 0 || m->call.length > LSA_WIRE_MAX_SUBMIT) == (m->call.data == NULL));
+                FUZZ_CHECK(lsa_wire_carries_fd(m) == (m->call.length > LSA_WIRE_MAX_SUBMIT));
+                if (m->call.data)
                         FUZZ_CHECK(m->call.data >= data && m->call.data + m->call.length == data + size);
+                else
+                        FUZZ_CHECK(size == LSA_WIRE_HEADER_SIZE + 20);
                 break;
         case LSA_WIRE_CALL_REPLY:
                 FUZZ_CHECK(!(m->call_reply.flags & ~(LSA_WIRE_REPLY_SECTION | LSA_WIRE_REPLY_HAS_BUFFER)));

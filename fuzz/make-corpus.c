@@ -140,6 +140,8 @@ static void lsa_seeds(void)
         m.call.length = 0;
         m.call.data = NULL;
         lsa("call-empty", &m);
+        m.call.length = LSA_WIRE_MAX_SUBMIT + 1; /* in a memfd: no bytes here */
+        lsa("call-memfd", &m);
         m = (struct lsa_wire_message){ .type = LSA_WIRE_CALL_REPLY,
                                        .call_reply = { 0, 0, 4096, 16,
                                                        LSA_WIRE_REPLY_SECTION | LSA_WIRE_REPLY_HAS_BUFFER } };

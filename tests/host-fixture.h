@@ -215,9 +215,15 @@ static inline uint64_t answer(uint32_t code, uint64_t arg)
         uint64_t n = 0;
         switch (code) {
         case Q_BUFFERS:
-                for (struct conn_peer *p = h->cs.peers; p; p = p->next)
-                        if ((uint64_t)p->pid == arg)
-                                n += ((struct host_conn *)p)->nbuffers;
+                for (struct conn_peer *p = h->cs.peers; p; p = p->next) {
+                        if ((uint64_t)p->pid != arg)
+                                continue;
+                        /* A worker may be running its call: the report's lock. */
+                        struct host_conn *c = (struct host_conn *)p;
+                        pthread_mutex_lock(&c->lock);
+                        n += c->nbuffers;
+                        pthread_mutex_unlock(&c->lock);
+                }
                 return n;
         case Q_CONNS:
                 return h->cs.n;

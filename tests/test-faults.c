@@ -42,9 +42,10 @@
  * Mapped bytes: every mapping but the brk heap and the stack; in ASan builds
  * only mappings of files (memfds included), since ASan maps as it pleases.
  * Heap bytes: glibc's mallinfo2 (in use + mmapped) with the per-thread cache
- * off (main re-executes itself with GLIBC_TUNABLES set: a freed chunk parked
- * in tcache still counts as in use), or ASan's allocated-bytes counter in
- * sanitizer builds.
+ * off and one arena (main re-executes itself with GLIBC_TUNABLES set: a
+ * freed chunk parked in tcache still counts as in use, and a thread's new
+ * arena is a mapping), or ASan's allocated-bytes counter in sanitizer
+ * builds.
  */
 #include <errno.h>
 #include <execinfo.h>
@@ -1017,10 +1018,13 @@ int main(int argc, char **argv)
         (void)argv;
 #ifndef FAULTS_ASAN
         /* A chunk freed into glibc's per-thread cache still counts as in use
-         * in mallinfo2: without the cache, the heap figure is exact. */
+         * in mallinfo2: without the cache, the heap figure is exact. And one
+         * arena: the host's worker threads would otherwise each get an arena
+         * of their own (a 64 MiB reservation, kept for the next thread) on
+         * their first malloc, as many as happened to contend in that run. */
         if (!getenv("LSASHM_FAULTS_TCACHE_OFF")) {
                 setenv("LSASHM_FAULTS_TCACHE_OFF", "1", 1);
-                setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
+                setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0:glibc.malloc.arena_max=1", 1);
                 execv("/proc/self/exe", argv);
                 perror("re-executing with the malloc cache off");
                 return 1;

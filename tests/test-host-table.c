@@ -10,6 +10,7 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,13 +262,84 @@ static DWORD WINAPI never_run(LPVOID arg)
         return 0;
 }
 
+/* What a CreateThread routine saw on its thread. */
+struct thread_seen {
+        sem_t done;
+        ULONG tid;
+        PVOID param;
+        const char *crash_package;
+        const char *crash_entry;
+        NTSTATUS info_status;
+        SECPKG_CLIENT_INFO info;
+        BOOLEAN call_info;
+};
+
+static DWORD WINAPI record_thread(LPVOID arg)
+{
+        struct thread_seen *s = arg;
+        s->tid = (ULONG)gettid();
+        s->param = arg;
+        s->crash_package = host_crash_package();
+        s->crash_entry = host_crash_entry();
+        s->info_status = t.GetClientInfo(&s->info);
+        SECPKG_CALL_INFO ci;
+        s->call_info = t.GetCallInfo(&ci);
+        sem_post(&s->done);
+        return 7;
+}
+
+/* A real thread, named by its id; run as the package that made it (a crash
+ * there is that package's), serving no client. */
+static void test_table_create_thread_runs(void **state)
+{
+        (void)state;
+        static struct host_package pkg;
+        memset(&pkg, 0, sizeof(pkg));
+        strcpy(pkg.name, "threader");
+        struct thread_seen seen;
+        memset(&seen, 0, sizeof(seen));
+        sem_init(&seen.done, 0, 0);
+        ULONG tid = 0;
+        host_active_package = &pkg;
+        HANDLE th = t.CreateThread(NULL, 0, record_thread, &seen, 0, &tid);
+        host_active_package = NULL;
+        assert_non_null(th);
+        assert_int_not_equal(tid, 0);
+        assert_int_equal((uintptr_t)th, tid);
+        assert_int_equal(sem_wait(&seen.done), 0);
+        assert_int_equal(seen.tid, tid);
+        assert_ptr_equal(seen.param, &seen);
+        assert_non_null(seen.crash_package);
+        assert_string_equal(seen.crash_package, "threader");
+        assert_string_equal(seen.crash_entry, "CreateThread routine");
+        assert_int_equal(seen.info_status, STATUS_SUCCESS);
+        assert_true(seen.info.Restricted);
+        assert_false(seen.info.HasTcbPrivilege);
+        assert_int_equal(seen.info.ThreadID, tid);
+        assert_int_equal(seen.info.ProcessID, (ULONG)getpid());
+        assert_false(seen.call_info);
+        /* The thread ends with its routine, and the package's count. */
+        int64_t end = tu_now_ms() + 10000;
+        while (host_package_threads(&pkg) && tu_now_ms() < end)
+                tu_sleep_ms(1);
+        assert_int_equal(host_package_threads(&pkg), 0);
+        /* A stack size of its own is honoured (raised to the minimum). */
+        memset(&seen, 0, sizeof(seen));
+        sem_init(&seen.done, 0, 0);
+        assert_non_null(t.CreateThread(NULL, 1, record_thread, &seen, 0, NULL));
+        assert_int_equal(sem_wait(&seen.done), 0);
+        assert_null(seen.crash_package); /* made outside any package */
+        sem_destroy(&seen.done);
+}
+
 static void test_table_handle_and_void_members_are_safe(void **state)
 {
         (void)state;
         ULONG tid = 77;
-        assert_null(t.CreateThread(NULL, 0, never_run, NULL, 0, &tid));
+        /* CREATE_SUSPENDED: nothing could resume it. No routine: nothing to run. */
+        assert_null(t.CreateThread(NULL, 0, never_run, NULL, 0x4, &tid));
         assert_int_equal(tid, 0);
-        assert_null(t.CreateThread(NULL, 0, never_run, NULL, 0, NULL));
+        assert_null(t.CreateThread(NULL, 0, NULL, NULL, 0, &tid));
         assert_null(t.RegisterNotification(never_run, NULL, 1, 0, 0, 1, NULL));
 
         WCHAR name[] = u"user";
@@ -884,13 +956,16 @@ static void test_inside_calls(void **state)
         call_conn.peer.pid = 4321;
         call_conn.peer.uid = 1000;
         call_conn.mode = LSA_WIRE_MODE_LOGON;
+        pthread_mutex_init(&call_conn.lock, NULL);
         struct host *saved = host_global;
         host_global = &call_host;
 
         struct lsa_wire_call_reply reply;
-        uint8_t submit[4] = { 1, 2, 3, 4 };
+        uint8_t bytes[4] = { 1, 2, 3, 4 };
+        struct host_submit submit;
+        assert_int_equal(host_submit_take(bytes, sizeof(bytes), -1, 1u << 20, &submit), STATUS_SUCCESS);
         call_round = 1;
-        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, submit, sizeof(submit), &reply);
+        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, &submit, &reply);
         assert_int_equal(reply.status, STATUS_SUCCESS);
         assert_true(seen_flags_a & SECPKG_CALL_IS_TCB);
         assert_int_equal(seen_flags_a & SECPKG_CALL_IN_PROC, 0);
@@ -910,8 +985,9 @@ static void test_inside_calls(void **state)
         SECPKG_FAILURE_REASON r;
         assert_int_equal(t.GetSecpkgFailureReason(pkg_a.id, &r), STATUS_NOT_FOUND);
         call_round = 2;
-        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, submit, sizeof(submit), &reply);
+        host_call_from_client(&call_host, &call_conn, &pkg_a, 77, 0x10000, &submit, &reply);
         assert_int_equal(reply.status, STATUS_SUCCESS);
+        host_submit_release(&submit);
         assert_int_equal(seen_second_call, STATUS_NOT_FOUND);
 
         ULONG flags = 1;
@@ -929,6 +1005,7 @@ int main(void)
                 cmocka_unit_test_setup(test_table_not_implemented_members_clear_outputs, fill_table),
                 cmocka_unit_test_setup(test_table_not_implemented_members_accept_null, fill_table),
                 cmocka_unit_test_setup(test_table_handle_and_void_members_are_safe, fill_table),
+                cmocka_unit_test_setup(test_table_create_thread_runs, fill_table),
                 cmocka_unit_test_setup(test_heap_blocks_are_zeroed_and_usable, fill_table),
                 cmocka_unit_test_setup(test_heap_zero_length_gives_unique_blocks, fill_table),
                 cmocka_unit_test_setup(test_heap_refuses_huge_and_frees_null, fill_table),

@@ -536,7 +536,7 @@ static void test_lsashm_status_shows_the_daemon(void **state)
             !strstr(out, ", up 0d 00:00:") || !strstr(out, want) ||
             !strstr(out,
                     "Limits: max-connections 100, max-connections-per-uid 64, reserved-connections 32, "
-                    "reply-max 131072\n")) {
+                    "reply-max 131072, worker-threads ")) {
                 print_message("lsashm status:\n%s\n", out);
                 fail_msg("version, uptime, configuration or limits missing");
         }

@@ -180,12 +180,48 @@ static void test_config_unknown_directive(void **state)
         expect_error("frobnicate\n", "unknown directive 'frobnicate'");
 }
 
+/* worker-threads and max-submit-size: their ranges, one each. */
+static void test_config_workers_and_submit_size(void **state)
+{
+        (void)state;
+        struct config c;
+        char err[256];
+        assert_int_equal(parse("worker-threads 8\nmax-submit-size 2M\n", &c, err), 0);
+        assert_int_equal(c.worker_threads, 8);
+        assert_int_equal(c.max_submit, 2u << 20);
+        config_free(&c);
+        assert_int_equal(parse("worker-threads 1\nmax-submit-size 64K\n", &c, err), 0);
+        assert_int_equal(c.worker_threads, 1);
+        assert_int_equal(c.max_submit, 65536);
+        config_free(&c);
+        assert_int_equal(parse("worker-threads 256\nmax-submit-size 256M\n", &c, err), 0);
+        assert_int_equal(c.worker_threads, 256);
+        assert_int_equal(c.max_submit, 256u << 20);
+        config_free(&c);
+        static const char *const bad_workers[] = { "0", "257", "-1", "4x", "1K" };
+        for (size_t i = 0; i < sizeof(bad_workers) / sizeof(bad_workers[0]); i++) {
+                char text[64], want[96];
+                snprintf(text, sizeof(text), "worker-threads %s\n", bad_workers[i]);
+                snprintf(want, sizeof(want), ":1: worker-threads must be 1..256, not '%s'", bad_workers[i]);
+                expect_error(text, want);
+        }
+        static const char *const bad_sizes[] = { "0", "65535", "63K", "257M", "1G", "x" };
+        for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+                char text[64], want[96];
+                snprintf(text, sizeof(text), "max-submit-size %s\n", bad_sizes[i]);
+                snprintf(want, sizeof(want), ":1: max-submit-size must be 64K..256M, not '%s'", bad_sizes[i]);
+                expect_error(text, want);
+        }
+        expect_error("worker-threads 2\nworker-threads 3\n", ":2: 'worker-threads' already set on line 1");
+        expect_error("max-submit-size 1M\nmax-submit-size 1M\n", ":2: 'max-submit-size' already set on line 1");
+}
+
 static void test_config_missing_or_extra_value(void **state)
 {
         (void)state;
         const char *keys[] = { "socket",      "socket-mode", "package",         "logon-group",
                                "admin-group", "reply-max",   "max-connections", "max-connections-per-uid",
-                               "reserved-connections" };
+                               "reserved-connections", "worker-threads", "max-submit-size" };
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
                 char text[128], want[128];
                 snprintf(text, sizeof(text), "\n%s   # the value is only a comment\n", keys[i]);
@@ -411,6 +447,7 @@ int main(void)
                 cmocka_unit_test(test_config_overlong_line),
                 cmocka_unit_test(test_config_nul_byte),
                 cmocka_unit_test(test_config_file_name_in_errors),
+                cmocka_unit_test(test_config_workers_and_submit_size),
                 cmocka_unit_test(test_config_groups_resolve),
                 cmocka_unit_test(test_config_unknown_group),
         };

@@ -903,6 +903,116 @@ static void test_lsashmd_socket_activation(void **state)
 /* ---- signals: a dying lsashmd wipes, SIGHUP reloads, the rest do not kill ---- */
 
 /* lsashmd --config CONF --socket SOCK --package P..., as daemon_start. */
+/* A client that calls TpSleep for ms; exits 0 when the call was answered
+ * with success, 3 when the host went away under it. */
+static pid_t client_sleep_spawn(const char *sock, ULONG ms)
+{
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid != 0)
+                return pid;
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        setenv("LSASHM_SOCKET", sock, 1);
+        HANDLE h = NULL;
+        CHECK(LsaConnectUntrusted(&h) == STATUS_SUCCESS);
+        CHAR pkg[] = TP_NAME_OK;
+        LSA_STRING ps = { sizeof(pkg) - 1, sizeof(pkg), pkg };
+        ULONG id;
+        CHECK(LsaLookupAuthenticationPackage(h, &ps, &id) == STATUS_SUCCESS);
+        TP_REQUEST m = { .MessageType = TpSleep, .Arg = ms };
+        PVOID buf = NULL;
+        ULONG len = 0;
+        NTSTATUS proto;
+        NTSTATUS st = LsaCallAuthenticationPackage(h, id, &m, sizeof(m), &buf, &len, &proto);
+        if (st == STATUS_PORT_DISCONNECTED)
+                _exit(3);
+        CHECK(st == STATUS_SUCCESS && proto == STATUS_SUCCESS && buf && len >= sizeof(m));
+        CHECK(((const TP_REQUEST *)buf)->MessageType == TpSleep);
+        /* The host may be gone by now: then the buffer is only forgotten. */
+        st = LsaFreeReturnBuffer(buf);
+        CHECK(st == STATUS_SUCCESS || st == STATUS_PORT_DISCONNECTED);
+        _exit(0);
+}
+
+static void wait_sleeping(void)
+{
+        int64_t end = tu_now_ms() + RUN_S * 1000;
+        for (;;) {
+                char *log = tu_slurp(g_tp_log);
+                bool found = strstr(log, "sleeping " TP_NAME_OK) != NULL;
+                free(log);
+                if (found)
+                        return;
+                if (tu_now_ms() > end)
+                        fail_msg("the package never started its call");
+                tu_sleep_ms(5);
+        }
+}
+
+/* SIGTERM during a call: the call finishes and is answered, then lsashmd
+ * stops as ever (packages shut down, exit 0). */
+static void test_lsashmd_stop_waits_for_calls(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char ok[512];
+        test_package(ok, sizeof(ok), "ok");
+        const char *pkgs[] = { ok, NULL };
+        unlink(g_tp_log);
+        struct daemon *d = &g_daemon;
+        daemon_start(d, "stop-waits", pkgs);
+        pid_t client = client_sleep_spawn(d->sock, 1500);
+        wait_sleeping();
+        int status = daemon_stop(d, SIGTERM);
+        char *err = tu_slurp(d->err);
+        expect_exit(status, 0, "lsashmd stopped during a call", "", err);
+        assert_null(strstr(err, "still running"));
+        free(err);
+        char why[96];
+        int cs = tu_wait(client, RUN_S, NULL);
+        if (!tu_exited_with(cs, 0))
+                fail_msg("the client whose call was in flight %s", tu_describe_status(cs, why, sizeof(why)));
+        char *log = tu_slurp(g_tp_log);
+        assert_int_equal(count_lines_with(log, "shutdown " TP_NAME_OK), 1);
+        free(log);
+}
+
+/* SIGTERM during a call that does not end: lsashmd waits 5 s, says so,
+ * and exits anyway; the client learns the host is gone. */
+static void test_lsashmd_stop_is_bounded(void **state)
+{
+        (void)state;
+        if (!need("lsashmd", lsashmd_path()) || !need("test packages", test_package_dir()))
+                skip();
+        char ok[512];
+        test_package(ok, sizeof(ok), "ok");
+        const char *pkgs[] = { ok, NULL };
+        unlink(g_tp_log);
+        struct daemon *d = &g_daemon;
+        daemon_start(d, "stop-bounded", pkgs);
+        pid_t client = client_sleep_spawn(d->sock, 60000);
+        wait_sleeping();
+        int64_t t0 = tu_now_ms();
+        int status = daemon_stop(d, SIGTERM);
+        int64_t took = tu_now_ms() - t0;
+        char *err = tu_slurp(d->err);
+        expect_exit(status, 0, "lsashmd stopped during an endless call", "", err);
+        if (!strstr(err, "1 call still running after 5000 ms")) {
+                print_message("lsashmd stderr:\n%s\n", err);
+                fail_msg("no line about the call left running");
+        }
+        free(err);
+        assert_true(took >= 4500);
+        assert_true(took < 30000);
+        struct stat st;
+        assert_int_equal(lstat(d->sock, &st), -1);
+        char why[96];
+        int cs = tu_wait(client, RUN_S, NULL);
+        if (!tu_exited_with(cs, 3))
+                fail_msg("the client whose call was cut off %s", tu_describe_status(cs, why, sizeof(why)));
+}
+
 static void daemon_start_conf(struct daemon *d, const char *name, const char *conf, const char *const *packages)
 {
         /* daemon_start passes g_empty_conf: lend it this name meanwhile. */
@@ -1259,6 +1369,8 @@ int main(void)
                 cmocka_unit_test_teardown(test_lsashmd_sighup_reloads, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_usr_signals_do_not_kill, teardown),
                 cmocka_unit_test_teardown(test_lsashmd_runs_unprivileged, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_stop_waits_for_calls, teardown),
+                cmocka_unit_test_teardown(test_lsashmd_stop_is_bounded, teardown),
         };
         if (geteuid() != 0) {
                 /* Running the clients as nobody, and trusted connections,

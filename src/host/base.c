@@ -8,3 +8,4 @@
 struct host *host_global;
 _Thread_local struct host_package *host_active_package;
 _Thread_local const char *host_active_entry;
+_Thread_local bool host_package_thread;

@@ -19,6 +19,12 @@
  * returns carries the group to the client, and LsaFreeReturnBuffer frees the
  * group. A call that returns no buffer (or fails, or returns one outside its
  * buffers) has its group freed when it ends.
+ *
+ * Threads: a client's call runs on a worker that owns its connection for
+ * the call (host-base.h); the call context is thread-local, so each worker
+ * (and each package-to-package call on it) sees its own. Changes to a
+ * connection's buffer table and reply section are made under its lock, for
+ * the status report, which reads them from the host's thread.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -112,6 +118,7 @@ static struct client_buffer *find_block(struct host_conn *c, uint64_t offset, ui
         return NULL;
 }
 
+/* Under c->lock. */
 static void remove_block(struct host_conn *c, unsigned i)
 {
         void *p = lsashm_section_ptr(c->reply, c->buffers[i].offset, 1);
@@ -122,9 +129,11 @@ static void remove_block(struct host_conn *c, unsigned i)
 
 static void free_group(struct host_conn *c, uint64_t group)
 {
+        pthread_mutex_lock(&c->lock);
         for (unsigned i = c->nbuffers; i-- > 0;)
                 if (c->buffers[i].group == group)
                         remove_block(c, i);
+        pthread_mutex_unlock(&c->lock);
 }
 
 NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset)
@@ -141,12 +150,14 @@ NTSTATUS host_free_return_buffer(struct host_conn *c, uint64_t offset)
 
 void host_conn_release_buffers(struct host_conn *c)
 {
+        pthread_mutex_lock(&c->lock);
         if (c->reply)
                 lsashm_section_delete(c->reply); /* wiped: secrets do not outlive the connection */
         c->reply = NULL;
         free(c->buffers);
         c->buffers = NULL;
         c->nbuffers = 0;
+        pthread_mutex_unlock(&c->lock);
 }
 
 int host_reply_section_fd(struct host_conn *c, int *ret_fd, uint64_t *ret_size)
@@ -180,7 +191,13 @@ static NTSTATUS reply_section_ready(struct host_conn *c)
                 .flags = LSASHM_SECTION_READERS_ONLY,
                 .name = "lsashm-reply",
         };
-        int r = lsashm_section_create(&cfg, &c->reply);
+        lsashm_section_t *reply;
+        int r = lsashm_section_create(&cfg, &reply);
+        if (r == 0) {
+                pthread_mutex_lock(&c->lock);
+                c->reply = reply;
+                pthread_mutex_unlock(&c->lock);
+        }
         if (r < 0)
                 return lsa_status_from_errno(r, STATUS_INSUFFICIENT_RESOURCES);
         return STATUS_SUCCESS;
@@ -215,11 +232,15 @@ NTSTATUS NTAPI host_AllocateClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, ULON
         if (c->nbuffers >= HOST_MAX_CLIENT_BUFFERS || len > c->reply_size)
                 return STATUS_NO_MEMORY;
         void *p;
-        if (lsashm_section_alloc(c->reply, len, &p) < 0)
+        pthread_mutex_lock(&c->lock);
+        if (lsashm_section_alloc(c->reply, len, &p) < 0) {
+                pthread_mutex_unlock(&c->lock);
                 return STATUS_NO_MEMORY; /* the client's quota: its reply section is full */
+        }
         uint64_t off;
         lsashm_section_offset(c->reply, p, &off);
         c->buffers[c->nbuffers++] = (struct client_buffer){ .offset = off, .length = len, .group = call->group };
+        pthread_mutex_unlock(&c->lock);
         *ClientBaseAddress = (PVOID)(uintptr_t)(c->reply_base + off);
         return STATUS_SUCCESS;
 }
@@ -282,7 +303,9 @@ NTSTATUS NTAPI host_FreeClientBuffer(PLSA_CLIENT_REQUEST ClientRequest, PVOID Cl
         for (unsigned i = 0; i < c->nbuffers; i++) {
                 /* Only this call's own buffers: returned ones are the client's. */
                 if (c->buffers[i].offset == off && c->buffers[i].group == call->group) {
+                        pthread_mutex_lock(&c->lock);
                         remove_block(c, i);
+                        pthread_mutex_unlock(&c->lock);
                         return STATUS_SUCCESS;
                 }
         }
@@ -367,7 +390,7 @@ NTSTATUS NTAPI host_GetClientInfo(PSECPKG_CLIENT_INFO ClientInfo)
         while (call && !call->conn)
                 call = call->outer;
         ClientInfo->ImpersonationLevel = SecurityImpersonation;
-        if (!current_call && !host_active_package) {
+        if (!current_call && (!host_active_package || host_package_thread)) {
                 /* A package's own thread: no client, and no reason to
                  * answer as a privileged one. */
                 ClientInfo->ProcessID = (ULONG)getpid();
@@ -415,30 +438,25 @@ BOOLEAN NTAPI host_GetCallInfo(PSECPKG_CALL_INFO Info)
 /* ---- a client's call ---- */
 
 void host_call_from_client(struct host *h, struct host_conn *c, struct host_package *p,
-                           uint32_t thread_id, uint64_t submit_base, const uint8_t *submit,
-                           uint32_t submit_len, struct lsa_wire_call_reply *reply)
+                           uint32_t thread_id, uint64_t submit_base, struct host_submit *submit,
+                           struct lsa_wire_call_reply *reply)
 {
         memset(reply, 0, sizeof(*reply));
         bool trusted = c->mode == LSA_WIRE_MODE_LOGON;
         PLSA_AP_CALL_PACKAGE fn = trusted ? p->table.CallPackage : p->table.CallPackageUntrusted;
-        c->calls++;
-        p->calls++;
-        h->calls++;
+        uint64_t conn_calls = __atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&p->calls, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&h->calls, 1, __ATOMIC_RELAXED);
         if (!fn) {
                 reply->status = STATUS_NOT_SUPPORTED;
                 reply->protocol_status = STATUS_NOT_SUPPORTED;
                 return;
         }
-        /* The package gets a private copy: it may keep pointers into it for
-         * the call, write to it, and the client cannot change it meanwhile. */
-        uint8_t *copy = malloc(submit_len ? submit_len : 1);
-        if (!copy) {
-                reply->status = STATUS_NO_MEMORY;
-                reply->protocol_status = STATUS_NO_MEMORY;
-                return;
-        }
-        if (submit_len)
-                memcpy(copy, submit, submit_len);
+        /* The package gets a private buffer (host_submit_take): it may keep
+         * pointers into it for the call, write to it, and the client cannot
+         * change it meanwhile. */
+        uint8_t *copy = submit->data;
+        uint32_t submit_len = submit->length;
         struct host_call call = {
                 .conn = c,
                 .group = ++c->next_group,
@@ -448,7 +466,7 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
                 .thread_id = thread_id,
                 .trusted = trusted,
                 .attributes = trusted ? SECPKG_CALL_IS_TCB : 0,
-                .call_count = (ULONG)c->calls,
+                .call_count = (ULONG)conn_calls,
         };
         PVOID ret = NULL;
         ULONG ret_len = 0;
@@ -459,13 +477,11 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
         NTSTATUS st = fn(call.request, copy, (PVOID)(uintptr_t)submit_base, submit_len, &ret, &ret_len, &proto);
         host_call_leave(&call);
         host_active_entry = outer_entry;
-        explicit_bzero(copy, submit_len);
-        free(copy);
 
         reply->status = st;
         reply->protocol_status = proto;
         if (!NT_SUCCESS(st))
-                p->failed_calls++;
+                __atomic_add_fetch(&p->failed_calls, 1, __ATOMIC_RELAXED);
         uint64_t off = 0;
         int kept = host_call_keep_buffer(c, &call, ret, ret_len, NT_SUCCESS(st), &off);
         if (kept < 0) {
@@ -473,7 +489,7 @@ void host_call_from_client(struct host *h, struct host_conn *c, struct host_pack
                              "(length %u); call refused", p->name, (unsigned)ret_len);
                 reply->status = STATUS_INTERNAL_ERROR;
                 reply->protocol_status = STATUS_INTERNAL_ERROR;
-                p->failed_calls++;
+                __atomic_add_fetch(&p->failed_calls, 1, __ATOMIC_RELAXED);
         }
         if (kept > 0) {
                 reply->flags |= LSA_WIRE_REPLY_HAS_BUFFER;
@@ -559,7 +575,7 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
                               (current_call ? SECPKG_CALL_RECURSIVE : 0),
                 .call_count = 1,
         };
-        p->calls++;
+        __atomic_add_fetch(&p->calls, 1, __ATOMIC_RELAXED);
         const char *outer_entry = host_active_entry;
         host_active_entry = entry == ENTRY_CALL ? "CallPackage" : "CallPackagePassthrough";
         host_call_enter(&call, p);
@@ -601,7 +617,7 @@ static NTSTATUS call_package(enum pkg_entry entry, PUNICODE_STRING name, PVOID c
                 *ret_len = 0;
         }
         if (!NT_SUCCESS(st))
-                p->failed_calls++;
+                __atomic_add_fetch(&p->failed_calls, 1, __ATOMIC_RELAXED);
         return st;
 }
 

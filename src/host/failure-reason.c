@@ -11,8 +11,9 @@
  * next one reads it with GetSecpkgFailureReason, naming the package that
  * failed. So a reason belongs to the package that set it (the one whose
  * entry point is running) and lives as long as the client call in which it
- * was set: a later call, even on the same thread, does not see it. Calls run
- * on one thread, so the ledger is per thread and needs no lock. */
+ * was set: a later call, even on the same thread, does not see it. A client
+ * call runs wholly on one worker (package-to-package calls nested in it
+ * too), so the ledger is per thread and needs no lock. */
 
 struct ledger_entry {
         bool used;

@@ -8,9 +8,11 @@
  * The layers, bottom up. Each header includes the one below it; a file
  * includes its own layer's header, never one above, and names nothing a
  * header above declares (tests/layering-host.sh checks all three):
- *   1 host-base.h      base.c protect.c log.c (host.h, the public face, too)
+ *   1 host-base.h      base.c protect.c log.c workers.c submit-buffer.c (host.h,
+ *                      the public face, too)
  *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c token-info.c
  *                      credentials.c crash-context.c package-config.c
+ *                      package-threads.c
  *   3 host-sections.h  sections.c
  *   4 host-calls.h     calls.c logon.c failure-reason.c
  *   5 host-internal.h  host.c report.c reload.c table.c (and the tests)
@@ -18,10 +20,39 @@
  * hook (a const function pointer) and table.c, at the top, points it there.
  *
  * The host is one per process (the function table has no context argument,
- * so table members find it through host_global); connections, packages and
- * calls are served on the host's thread, and the state that a package's own
- * threads can reach through the table (sections, logon sessions) has its own
- * lock.
+ * so table members find it through host_global).
+ *
+ * Threads. The host's thread (whoever calls host_dispatch) accepts, reads
+ * and decodes every request, answers those that call no package (CONNECT,
+ * LOOKUP, FREE, MAP, UNMAP, STATUS) and sends every reply. A request that
+ * calls into a package (CALL) goes to the worker pool (workers.c): while it
+ * runs, the host stops reading that connection, so its requests are still
+ * answered one by one, in order, and a FREE or UNMAP sent behind a call is
+ * read only once the call has been answered. The worker running a
+ * connection's call owns the connection (its client buffers, reply section,
+ * call counter) until the host's thread takes the finished call back; the
+ * host's thread does not touch it meanwhile, and closes it, if the client
+ * left, only then. Other connections' calls run at the same time, on other
+ * workers. Package threads (CreateThread, or their own) reach only what
+ * has a lock below, or their own thread-local state.
+ *
+ * What is per thread: the call in progress (calls.c: GetClientInfo,
+ * GetCallInfo, client buffers), the package and entry point running
+ * (crash context), the failure-reason ledger.
+ *
+ * Locks, in the order they may be taken (a lock is never taken while one
+ * below it in this list is held):
+ *   1 host_conn.lock      (host-calls.h) a connection's client-buffer table
+ *                         and reply section, against the status report
+ *   2 sections_lock       the sections packages made, and every
+ *                         connection's mapping table
+ *   3 a section's own lock, then the section registry's (src/section)
+ *   4 sessions_lock       (logon-sessions.c) never held across package code
+ *   5 heap_lock           (lsa-heap.c) the LSA heap's block table
+ *   6 workers.lock        (workers.c) the queues; nothing is called under it
+ *   7 log_lock            one log line at a time; nothing is taken under it
+ * Counters that several threads bump (calls, failed calls, refused frees)
+ * are atomics, read with relaxed loads by the report.
  */
 #ifndef LSASHM_HOST_BASE_H
 #define LSASHM_HOST_BASE_H
@@ -45,6 +76,74 @@
 struct host_package; /* host-packages.h */
 struct host_section; /* host-sections.h */
 
+/* ---- workers.c: the pool that runs package calls ----
+ * A job is queued by the host's thread, run by one worker, and handed back
+ * (the done queue, and done_fd becomes readable) for the host's thread to
+ * finish: send the reply, serve the connection again. */
+struct host_job {
+        struct host_job *next;
+        void (*run)(struct host_job *j); /* on a worker */
+};
+
+struct host_workers {
+        pthread_mutex_t lock;
+        pthread_cond_t work;          /* a job queued, or stopping */
+        pthread_cond_t idle;          /* in_flight fell to 0 */
+        struct host_job *queue, **queue_tail;
+        struct host_job *done, **done_tail;
+        int done_fd;                  /* eventfd: a job is done */
+        pthread_t *threads;           /* NULL until the first job */
+        unsigned nthreads, size;
+        pid_t pid;                    /* the process that started them */
+        unsigned in_flight;           /* queued or running */
+        bool stopping;
+};
+
+/* The default pool size: twice the CPUs this process may run on (package
+ * calls mostly wait: on a directory, a disk, an OTP server), at least 4 and
+ * at most 64. */
+unsigned host_workers_default(void);
+/* A pool of n threads (1..HOST_MAX_WORKERS), started with the first job
+ * (see workers.c: fork). 0 or -errno; host_workers_stop is safe either way. */
+int host_workers_init(struct host_workers *w, unsigned n);
+/* Queue j. 0, or -errno: no worker could be started (j is not queued). */
+int host_workers_submit(struct host_workers *w, struct host_job *j);
+/* The jobs done since the last call, oldest first (NULL: none); clears
+ * done_fd. */
+struct host_job *host_workers_take_done(struct host_workers *w);
+/* Queued or running jobs now. */
+unsigned host_workers_in_flight(struct host_workers *w);
+/* Wait until no job is queued or running: at most timeout_ms (-1: for
+ * ever). 0 or -ETIMEDOUT. */
+int host_workers_wait(struct host_workers *w, int timeout_ms);
+/* Run what is queued, then join every worker. Safe on a pool that never
+ * started, and twice. */
+void host_workers_stop(struct host_workers *w);
+#define HOST_MAX_WORKERS 256u
+
+/* ---- submit-buffer.c: a client's buffer for a package, private ----
+ * What the package gets of a submit (or authentication) buffer: a private
+ * copy of the bytes that came in the packet, or a private copy-on-write
+ * mapping of a memfd the client sealed against writing, shrinking and
+ * growing, so that nothing the client does afterwards changes it. */
+struct host_submit {
+        uint8_t *data;  /* length bytes (one at least), writable by the package */
+        uint32_t length;
+        size_t mapped;  /* bytes mapped (munmap), or 0: a malloc copy (wiped, freed) */
+};
+/* Take a buffer of length bytes: inline (the packet's bytes, fd < 0) or in
+ * fd, a memfd the client passed (closed here either way). NTSTATUS:
+ *   STATUS_INVALID_BUFFER_SIZE  length past max (the host's max-submit-size)
+ *   STATUS_INVALID_PARAMETER    fd is not a regular file sealed with
+ *                               F_SEAL_WRITE, F_SEAL_SHRINK and F_SEAL_GROW
+ *                               of exactly length bytes (nothing kept)
+ *   STATUS_NO_MEMORY, STATUS_INSUFFICIENT_RESOURCES
+ * On failure ret is empty (host_submit_release is still safe). */
+NTSTATUS host_submit_take(const uint8_t *inline_data, uint32_t length, int fd, uint64_t max,
+                          struct host_submit *ret);
+/* Wipe (a copy) or unmap it; safe on an empty one and twice. */
+void host_submit_release(struct host_submit *s);
+
 /* Every layer's state of the one host. A layer touches only its own
  * fields; the types of the packages and sections are complete only in
  * their layers' headers. */
@@ -63,7 +162,10 @@ struct host {
         uint64_t next_serial;
         uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request */
         uint8_t *tx;                  /* the same, for replies */
-        uint64_t calls;
+        uint64_t calls;               /* atomic: bumped by the workers */
+        struct host_workers workers;
+        bool draining;                /* host_drain: no request is read any more */
+        pthread_mutex_t log_lock;     /* one line at a time, from any thread */
         struct timespec started;      /* CLOCK_BOOTTIME at host_create, for the report's uptime */
 
         /* sections.c */
@@ -81,6 +183,10 @@ extern _Thread_local struct host_package *host_active_package;
 /* The entry point of host_active_package being run ("CallPackage", ...):
  * a string literal, or NULL (crash-context.c). */
 extern _Thread_local const char *host_active_entry;
+/* This thread is a package's own (CreateThread): it serves no client, and
+ * GetClientInfo answers accordingly, though host_active_package names the
+ * package for the crash context and the heap's refusals. */
+extern _Thread_local bool host_package_thread;
 
 /* host_logf and the priorities: host.h (log.c). */
 

@@ -28,7 +28,9 @@ struct client_buffer {
         bool head;              /* this block holds the return buffer: its group is the client's */
 };
 
-/* peer.handshaken: past CONNECT. */
+/* peer.handshaken: past CONNECT. busy: a worker runs a call of this
+ * connection and owns it (host-base.h, "Threads"); the host's thread reads
+ * nothing from its socket and leaves it open until the call is back. */
 struct host_conn {
         struct conn_peer peer;        /* first: the skeleton allocates and frees us */
         uint64_t serial;              /* never reused within the host's life */
@@ -36,12 +38,14 @@ struct host_conn {
         char name[LSA_WIRE_MAX_NAME + 1]; /* logon process name */
         uint64_t reply_base;          /* the client's reserved region */
         uint64_t reply_size;          /* what the host uses of it */
+        bool busy;                    /* host's thread only */
+        pthread_mutex_t lock;         /* reply, buffers, nbuffers: changed under it (the report reads) */
         lsashm_section_t *reply;      /* created on the first client buffer */
         bool reply_announced;         /* its fd has gone to the client */
         struct client_buffer *buffers;
         unsigned nbuffers;
         uint64_t next_group;
-        uint64_t calls;
+        uint64_t calls;               /* atomic: the report reads it while a call runs */
         struct conn_mapping maps[HOST_MAX_MAPPINGS]; /* sections.c's, under sections_lock */
         unsigned nmaps;
         struct host_token *tokens;    /* logon.c's: the tokens LsaLogonUser gave this client */
@@ -82,16 +86,29 @@ struct host_call {
         unsigned nheap;
 };
 
+/* A request that calls into a package is answered on a worker (deferred
+ * by the layer above): fn runs there, owning c (host-base.h, "Threads"), with m
+ * (its pointers into the packet cleared: the packet is gone by then) and
+ * submit, the request's buffer, private (host_submit_take), released after
+ * fn. fn fills reply, whose type is set already, and may set *reply_fd to a
+ * descriptor to send with it (closed after sending). The host's thread
+ * sends the reply, then reads c's next request; a client gone meanwhile
+ * gets none, and its connection is released then. CALL is answered so, and
+ * any request that runs package code is to be. */
+typedef void host_deferred_fn(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
+                              struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd);
+
 /* ---- calls.c: call contexts, client buffers, package-to-package calls ---- */
 struct host_call *host_call_current(void);
 /* The serial of the connection whose call this thread is serving, looking
  * out through package-to-package calls; 0: none. */
 uint64_t host_call_client_serial(void);
-/* Run a client's call to a package (trusted selects CallPackage). Fills the
+/* Run a client's call to a package (trusted selects CallPackage), on the
+ * thread that owns c, with submit (private: host_submit_take). Fills the
  * reply (status, protocol status, return buffer) for the connection. */
 void host_call_from_client(struct host *h, struct host_conn *c, struct host_package *p,
-                           uint32_t thread_id, uint64_t submit_base, const uint8_t *submit,
-                           uint32_t submit_len, struct lsa_wire_call_reply *reply);
+                           uint32_t thread_id, uint64_t submit_base, struct host_submit *submit,
+                           struct lsa_wire_call_reply *reply);
 /* Enter and leave a call to p on this thread (GetClientInfo, client
  * buffers and the failure reason answer to it meanwhile). */
 void host_call_enter(struct host_call *call, struct host_package *p);

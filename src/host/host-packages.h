@@ -20,10 +20,11 @@ struct host_package {
         SECPKG_FUNCTION_TABLE table; /* our copy; members past version cleared */
         SecPkgInfoW info;
         PLSA_STRING ap_name;         /* from InitializePackage, freed with FreeLsaHeap */
-        uint64_t calls;
-        uint64_t failed_calls;
+        uint64_t calls;              /* atomic: workers bump them at once */
+        uint64_t failed_calls;       /* atomic */
         uint64_t heap_refused_frees; /* FreeLsaHeap/FreePrivateHeap refused (lsa-heap.c; atomic) */
         bool heap_refusal_logged;    /* the first is logged (under lsa-heap.c's lock) */
+        uint32_t threads;            /* CreateThread threads running (atomic) */
 };
 
 /* ---- packages.c ---- */
@@ -39,6 +40,11 @@ extern void (*const host_packages_table_fill)(LSA_SECPKG_FUNCTION_TABLE *t);
 /* Release what p owns in the layers above (its sections) once its Shutdown
  * has run, or once a load that got far enough to make any has failed: */
 extern void (*const host_packages_release_owned)(struct host *h, struct host_package *p);
+
+/* ---- package-threads.c: CreateThread ---- */
+LSA_CREATE_THREAD host_CreateThread;
+/* p's CreateThread threads still running. */
+unsigned host_package_threads(const struct host_package *p);
 
 /* ---- logon-sessions.c: CreateLogonSession, DeleteLogonSession, sessions ---- */
 /* What a successful logon keeps with its session; private memory, every

@@ -2,6 +2,10 @@
 /*
  * The host's side of its connections (accepted, identified and limited by
  * the skeleton, src/share/conn.c): read one request at a time, answer it.
+ * A request that calls into a package is answered on a worker (host_defer):
+ * its connection is not read again until the reply has gone, so one
+ * connection's requests are answered in order while other connections'
+ * calls run beside it (host-base.h, "Threads").
  * Every packet goes through lsa_wire_decode; a client that sends
  * something malformed, or a request out of order, is dropped with a log
  * line naming its pid and uid (such lines are rate-limited: a client can
@@ -9,8 +13,10 @@
  * that does not read its replies is dropped rather than allowed to stall
  * everyone else.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/host-internal.h"
@@ -80,6 +87,16 @@ void host_config_defaults(struct host_config *cfg)
                 cfg->connect_timeout_ms = 10000;
         if (!cfg->reserved_connections)
                 cfg->reserved_connections = 32;
+        if (!cfg->worker_threads)
+                cfg->worker_threads = host_workers_default();
+        if (cfg->worker_threads > HOST_MAX_WORKERS)
+                cfg->worker_threads = HOST_MAX_WORKERS;
+        if (!cfg->max_submit)
+                cfg->max_submit = 1u << 20;
+        if (cfg->max_submit < LSA_WIRE_MAX_SUBMIT)
+                cfg->max_submit = LSA_WIRE_MAX_SUBMIT;
+        if (cfg->max_submit > LSA_WIRE_MAX_SUBMIT_MEMFD)
+                cfg->max_submit = LSA_WIRE_MAX_SUBMIT_MEMFD;
 }
 
 size_t host_privileged_gids(const struct host_config *cfg, gid_t ret[2])
@@ -96,6 +113,7 @@ size_t host_privileged_gids(const struct host_config *cfg, gid_t ret[2])
  * ours to close. */
 static void host_release(struct host *h, bool close_listener)
 {
+        host_workers_stop(&h->workers);
         conn_set_fini(&h->cs);
         if (h->wake_fd >= 0)
                 close(h->wake_fd);
@@ -108,6 +126,7 @@ static void host_release(struct host *h, bool close_listener)
         free(h->rx);
         free(h->tx);
         pthread_mutex_destroy(&h->sections_lock);
+        pthread_mutex_destroy(&h->log_lock);
 }
 
 int host_create(const struct host_config *cfg, struct host **ret)
@@ -127,7 +146,9 @@ int host_create(const struct host_config *cfg, struct host **ret)
         h->cs.epoll_fd = h->cs.timer_fd = h->cs.spare_fd = -1;
         h->wake_fd = -1;
         h->next_serial = 1;
+        h->workers.done_fd = -1;
         pthread_mutex_init(&h->sections_lock, NULL);
+        pthread_mutex_init(&h->log_lock, NULL);
 
         int r = -ENOMEM;
         h->rx = malloc(LSA_WIRE_MAX_MESSAGE);
@@ -174,6 +195,13 @@ int host_create(const struct host_config *cfg, struct host **ret)
                 r = -errno;
                 goto fail;
         }
+        if ((r = host_workers_init(&h->workers, h->cfg.worker_threads)) < 0)
+                goto fail;
+        struct epoll_event done = { .events = EPOLLIN, .data.ptr = &h->workers.done_fd };
+        if (epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_ADD, h->workers.done_fd, &done) < 0) {
+                r = -errno;
+                goto fail;
+        }
         host_global = h;
         *ret = h;
         return 0;
@@ -211,7 +239,9 @@ void host_stop(struct host *h)
 static int conn_opened(void *ctx, struct conn_peer *p)
 {
         struct host *h = ctx;
-        ((struct host_conn *)p)->serial = h->next_serial++;
+        struct host_conn *c = (struct host_conn *)p;
+        c->serial = h->next_serial++;
+        pthread_mutex_init(&c->lock, NULL);
         return 0;
 }
 
@@ -219,11 +249,15 @@ static void conn_closing(void *ctx, struct conn_peer *p)
 {
         struct host *h = ctx;
         struct host_conn *c = (struct host_conn *)p;
+        /* Never while a worker owns it: its client left, or it was dropped,
+         * only once the call came back (finish_deferred). */
+        assert(!c->busy);
         /* Its tokens first: LogonTerminated may still look at client
          * buffers of the connection. */
         host_conn_release_tokens(c);
         host_conn_release_buffers(c);
         host_sections_conn_closed(h, c->maps, &c->nmaps);
+        pthread_mutex_destroy(&c->lock);
 }
 
 static int conn_drop(struct host *h, struct host_conn *c, const char *why)
@@ -247,6 +281,81 @@ static int send_reply(struct host *h, struct host_conn *c, const struct lsa_wire
         if (r < 0)
                 return conn_drop(h, c, r == -EAGAIN ? "not reading its replies" : "could not send a reply");
         return 0;
+}
+
+/* ---- requests answered on a worker ---- */
+
+struct host_deferred {
+        struct host_job job; /* first: the pool hands it back */
+        struct host *h;
+        struct host_conn *c;
+        host_deferred_fn *fn;
+        struct lsa_wire_message m;
+        struct host_submit submit;
+        struct lsa_wire_message reply;
+        int reply_fd;
+};
+
+static void run_deferred(struct host_job *j)
+{
+        struct host_deferred *d = (struct host_deferred *)j;
+        d->fn(d->h, d->c, &d->m, &d->submit, &d->reply, &d->reply_fd);
+        host_submit_release(&d->submit);
+}
+
+int host_defer(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
+               struct host_submit *submit, host_deferred_fn *fn)
+{
+        struct host_deferred *d = calloc(1, sizeof(*d));
+        if (!d) {
+                host_submit_release(submit);
+                return conn_drop(h, c, "out of memory for its request");
+        }
+        /* Not read again until the reply has gone: its next requests, a
+         * FREE of this call's buffer among them, wait in the socket. */
+        if (epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_DEL, c->peer.fd, NULL) < 0) {
+                free(d);
+                host_submit_release(submit);
+                return conn_drop(h, c, "could not pause its connection");
+        }
+        d->job.run = run_deferred;
+        d->h = h;
+        d->c = c;
+        d->fn = fn;
+        d->m = *m;
+        if (d->m.type == LSA_WIRE_CALL)
+                d->m.call.data = NULL; /* into the packet, which the worker never sees */
+        d->submit = *submit;
+        memset(submit, 0, sizeof(*submit));
+        d->reply.type = lsa_wire_reply_type(m->type);
+        d->reply_fd = -1;
+        c->busy = true;
+        if (host_workers_submit(&h->workers, &d->job) < 0) {
+                c->busy = false;
+                host_submit_release(&d->submit);
+                free(d);
+                return conn_drop(h, c, "no worker thread to run its call");
+        }
+        return 0;
+}
+
+/* On the host's thread: the calls the workers finished, answered; their
+ * connections served again (unless draining: then they only get their
+ * replies). */
+static void finish_deferred(struct host *h)
+{
+        struct host_job *j = host_workers_take_done(&h->workers);
+        while (j) {
+                struct host_deferred *d = (struct host_deferred *)j;
+                j = j->next;
+                struct host_conn *c = d->c;
+                c->busy = false;
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->peer };
+                if (send_reply(h, c, &d->reply, d->reply_fd) == 0 && !h->draining &&
+                    epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_ADD, c->peer.fd, &ev) < 0)
+                        conn_drop(h, c, "could not resume its connection");
+                free(d);
+        }
 }
 
 static struct host_package *package_by_id(struct host *h, uint32_t id)
@@ -309,7 +418,22 @@ static int announce_section(struct host_conn *c, uint32_t *flags, uint64_t offse
         return -1;
 }
 
-static int handle_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m)
+/* On a worker: a client's CALL. */
+static void run_call(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
+                     struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd)
+{
+        struct lsa_wire_call_reply *r = &reply->call_reply;
+        /* The package list is fixed while clients are served. */
+        struct host_package *p = package_by_id(h, m->call.package);
+        host_call_from_client(h, c, p, m->call.thread_id, m->call.submit_base, submit, r);
+        *reply_fd = announce_section(c, &r->flags, r->return_offset, &r->status);
+        if (!(r->flags & LSA_WIRE_REPLY_HAS_BUFFER))
+                r->return_offset = r->return_length = 0;
+}
+
+/* *fd_in: the descriptor the request carried (lsa_wire_carries_fd), or -1;
+ * set to -1 once taken. */
+static int handle_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int *fd_in)
 {
         if (m->type == LSA_WIRE_CONNECT) {
                 if (c->peer.handshaken)
@@ -339,12 +463,19 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                         r.call_reply.protocol_status = STATUS_NO_SUCH_PACKAGE;
                         break;
                 }
-                host_call_from_client(h, c, p, m->call.thread_id, m->call.submit_base, m->call.data,
-                                      m->call.length, &r.call_reply);
-                fd = announce_section(c, &r.call_reply.flags, r.call_reply.return_offset, &r.call_reply.status);
-                if (!(r.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER))
-                        r.call_reply.return_offset = r.call_reply.return_length = 0;
-                break;
+                struct host_submit submit;
+                NTSTATUS st = host_submit_take(m->call.data, m->call.length, *fd_in, h->cfg.max_submit, &submit);
+                *fd_in = -1;
+                if (st != STATUS_SUCCESS) {
+                        if (st == STATUS_INVALID_PARAMETER)
+                                conn_logf(&h->cs, "refused a call from pid %d uid %u: its submit buffer's "
+                                                  "memfd is not sealed, or not of the size it said",
+                                          (int)c->peer.pid, (unsigned)c->peer.uid);
+                        r.call_reply.status = st;
+                        r.call_reply.protocol_status = st;
+                        break;
+                }
+                return host_defer(h, c, m, &submit, run_call);
         }
         case LSA_WIRE_LOGON: {
                 struct host_package *p = package_by_id(h, m->logon.package);
@@ -417,8 +548,8 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
 static int serve_conn(struct host *h, struct host_conn *c)
 {
         for (int i = 0; i < REQUESTS_PER_TURN; i++) {
-                int no_fd = -1; /* clients never send descriptors: one is a violation */
-                ssize_t n = fdpass_recv(c->peer.fd, h->rx, LSA_WIRE_MAX_MESSAGE, &no_fd, false, true);
+                int fd = -1; /* only with a request that says it carries one */
+                ssize_t n = fdpass_recv(c->peer.fd, h->rx, LSA_WIRE_MAX_MESSAGE, &fd, true, true);
                 if (n == -EAGAIN)
                         return 0;
                 if (n == 0)
@@ -428,15 +559,26 @@ static int serve_conn(struct host *h, struct host_conn *c)
                                                              : "receive failed");
                 struct lsa_wire_message m;
                 int r = lsa_wire_decode(h->rx, (size_t)n, 1, &m);
-                if (r < 0)
+                if (r == 0 && (fd >= 0) != lsa_wire_carries_fd(&m))
+                        r = -EBADF;
+                if (r < 0) {
+                        explicit_bzero(h->rx, (size_t)n);
+                        if (fd >= 0)
+                                close(fd);
                         return conn_drop(h, c, r == -EPROTONOSUPPORT ? "wrong protocol version or direction"
+                                               : r == -EBADF         ? "sent a descriptor it should not, or not one it should"
                                                                      : "malformed message");
-                int done = handle_request(h, c, &m);
+                }
+                int done = handle_request(h, c, &m, &fd);
+                if (fd >= 0)
+                        close(fd);
                 /* The packet may have carried a password: gone before the
                  * next one, which may be shorter, arrives. */
                 explicit_bzero(h->rx, (size_t)n);
                 if (done < 0)
                         return CONN_GONE;
+                if (c->busy)
+                        return 0; /* read again once its call is answered */
         }
         return 0;
 }
@@ -456,8 +598,13 @@ static int dispatch_wait(struct host *h, int timeout_ms)
                         }
                         continue;
                 }
+                if (evs[i].data.ptr == &h->workers.done_fd) {
+                        finish_deferred(h);
+                        continue;
+                }
                 struct host_conn *c = (struct host_conn *)conn_event(&h->cs, &evs[i]);
-                if (c && evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                /* busy: paused after this round's events were fetched */
+                if (c && !c->busy && !h->draining && evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                         serve_conn(h, c);
         }
         conn_reap(&h->cs);
@@ -481,10 +628,54 @@ int host_run(struct host *h)
         return 0;
 }
 
+/* The socket we bound is unlinked at once when we stop serving. */
+static void socket_unlink(struct host *h)
+{
+        if (h->socket_path) {
+                unlink(h->socket_path);
+                free(h->socket_path);
+                h->socket_path = NULL;
+        }
+}
+
+int host_drain(struct host *h, unsigned timeout_ms)
+{
+        if (!h)
+                return -EINVAL;
+        h->draining = true;
+        socket_unlink(h);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+        for (;;) {
+                finish_deferred(h);
+                unsigned left = host_workers_in_flight(&h->workers);
+                if (!left) {
+                        finish_deferred(h); /* those done since */
+                        return 0;
+                }
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                int64_t ms = end - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+                if (ms <= 0) {
+                        host_logf(h, "shutdown: %u call%s still running after %u ms: not waiting for them", left,
+                                  left == 1 ? "" : "s", timeout_ms);
+                        return -ETIMEDOUT;
+                }
+                struct pollfd p = { .fd = h->workers.done_fd, .events = POLLIN };
+                poll(&p, 1, (int)ms);
+        }
+}
+
 void host_destroy(struct host *h)
 {
         if (!h)
                 return;
+        /* The calls in flight finish and are answered; then no worker is
+         * left to run package code while the packages go. */
+        h->draining = true;
+        host_workers_wait(&h->workers, -1);
+        finish_deferred(h);
+        host_workers_stop(&h->workers);
         /* Connections hold client buffers and mappings of package
          * sections: gone before the packages. */
         conn_set_fini(&h->cs);

@@ -4,9 +4,11 @@
  * table, and serves client connections on one SOCK_SEQPACKET socket. lsashmd
  * is a thin main() around this; the tests drive it in-process too.
  *
- * One thread: host_dispatch() serves whatever is ready and returns; package
- * entry points are called on that thread, one call at a time. Functions
- * return 0 or -errno.
+ * host_dispatch() serves whatever is ready and returns, on the caller's
+ * thread (the host's thread); package calls run on a pool of worker threads
+ * the host starts, several at once for different connections, and their
+ * replies go out from host_dispatch when they are done. Functions return 0
+ * or -errno.
  */
 #ifndef LSASHM_HOST_H
 #define LSASHM_HOST_H
@@ -32,6 +34,8 @@ struct host_config {
         uint32_t reserved_connections;   /* of max_connections, only root and the admin and logon
                                           * groups may take; 0 means 32 (at most half is kept) */
         const char *config_path; /* for the status report; NULL: none. Must outlive the host */
+        uint32_t worker_threads; /* package calls at once; 0 means twice the CPUs, 4..64 */
+        uint32_t max_submit;     /* largest submit buffer, bytes; 0 means 1 MiB; 64 KiB..256 MiB */
         host_log_fn log;         /* NULL: one line per event on stderr */
         void *log_ctx;
 };
@@ -53,8 +57,15 @@ int host_dispatch(struct host *h);
 int host_run(struct host *h);
 void host_stop(struct host *h);
 
+/* Stop reading requests (the socket is unlinked: new clients fail at once)
+ * and wait up to timeout_ms for the package calls in flight, sending their
+ * replies as they finish. 0; or -ETIMEDOUT, logged: calls are still running
+ * package code, and host_destroy, which would wait for them, is not to be
+ * called: the process is to exit. After host_drain only host_destroy. */
+int host_drain(struct host *h, unsigned timeout_ms);
+
 /* Take what can change at run time from cfg: reply_max, max_connections,
- * max_connections_per_uid, logon_gid, admin_gid (defaults as in
+ * max_connections_per_uid, logon_gid, admin_gid, max_submit (defaults as in
  * host_create); the rest of cfg is ignored. Call it on the host's thread,
  * between dispatches. 0 or -EINVAL. */
 int host_reload(struct host *h, const struct host_config *cfg);
@@ -97,8 +108,9 @@ void host_log_write(int priority, const char *package, const char *text);
 /* JOURNAL_STREAM names stderr (checked afresh at each call). */
 bool host_log_stderr_is_journal(void);
 
-/* Shutdown and dlclose every package (deleting the sections each owns),
- * close every connection, unlink the socket we bound. */
+/* Wait for the calls in flight (without bound: see host_drain), stop the
+ * workers, Shutdown and dlclose every package (deleting the sections each
+ * owns), close every connection, unlink the socket we bound. */
 void host_destroy(struct host *h);
 
 #endif

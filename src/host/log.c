@@ -112,7 +112,11 @@ void host_logf(struct host *h, const char *fmt, ...)
                 char line[600];
                 if (package)
                         snprintf(line, sizeof(line), "package %s: %s", package, text);
+                /* Workers and package threads log too: the sink sees one
+                 * line at a time, as it did when one thread served all. */
+                pthread_mutex_lock(&h->log_lock);
                 h->cfg.log(h->cfg.log_ctx, package ? line : text);
+                pthread_mutex_unlock(&h->log_lock);
         } else {
                 host_log_write(priority, package, text);
         }

@@ -178,9 +178,9 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
                             uint8_t *sids, size_t cap, struct lsa_wire_logon_reply *reply)
 {
         memset(reply, 0, sizeof(*reply));
-        c->calls++;
-        p->calls++;
-        h->calls++;
+        __atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&p->calls, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&h->calls, 1, __ATOMIC_RELAXED);
         if (c->mode != LSA_WIRE_MODE_LOGON) {
                 reply->status = STATUS_NOT_LOGON_PROCESS; /* LsaLogonUser is a logon process's */
                 return;
@@ -299,7 +299,7 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
         reply->status = st;
         reply->sub_status = o.sub_status;
         if (!NT_SUCCESS(st)) {
-                p->failed_calls++;
+                __atomic_add_fetch(&p->failed_calls, 1, __ATOMIC_RELAXED);
                 reply->nsids = 0;
                 reply->sids_len = 0;
                 reply->expiration = 0;

@@ -197,6 +197,14 @@ void host_package_unload(struct host *h, struct host_package *p)
                 }
         }
         void *dl = p->dl;
+        unsigned threads = host_package_threads(p);
+        if (threads) {
+                /* Its code still runs, and names p as its package: both
+                 * stay (the process is about to exit). */
+                host_logf(h, HOST_LOG_WARNING "unloaded package %s: %u thread%s of its own still running: its library "
+                             "stays loaded", p->name, threads, threads == 1 ? "" : "s");
+                return;
+        }
         host_logf(h, HOST_LOG_INFO "unloaded package %s", p->name);
         package_free(p);
         if (dl && !library_in_use(h, dl, NULL))

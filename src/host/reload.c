@@ -23,6 +23,9 @@ int host_reload(struct host *h, const struct host_config *cfg)
         h->cfg.reserved_connections = next.reserved_connections;
         h->cfg.logon_gid = next.logon_gid;
         h->cfg.admin_gid = next.admin_gid;
+        /* Read by the host's thread for each call (the pool's size is
+         * fixed: its threads run calls). */
+        h->cfg.max_submit = next.max_submit;
         /* The connection skeleton holds the limits it applies, and the
          * groups whose members may take the reserved slots. */
         gid_t privileged[2];

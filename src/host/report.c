@@ -86,9 +86,10 @@ static void daemon_json(struct host *h, FILE *f)
         else
                 fputs("null", f);
         fprintf(f, ",\"limits\":{\"max_connections\":%u,\"max_connections_per_uid\":%u,"
-                   "\"reserved_connections\":%u,\"reply_max\":%" PRIu64 "}},",
+                   "\"reserved_connections\":%u,\"reply_max\":%" PRIu64 ",\"worker_threads\":%u,"
+                   "\"max_submit_size\":%u}},",
                 h->cfg.max_connections, h->cfg.max_connections_per_uid, h->cfg.reserved_connections,
-                h->cfg.reply_max);
+                h->cfg.reply_max, h->cfg.worker_threads, h->cfg.max_submit);
 }
 
 static void daemon_text(struct host *h, FILE *f)
@@ -99,9 +100,27 @@ static void daemon_text(struct host *h, FILE *f)
         fputs("Configuration: ", f);
         text_str(f, h->cfg.config_path ? h->cfg.config_path : "", 0);
         fprintf(f, "\nLimits: max-connections %u, max-connections-per-uid %u, reserved-connections %u, "
-                   "reply-max %" PRIu64 "\n\n",
+                   "reply-max %" PRIu64 ", worker-threads %u, max-submit-size %u\n\n",
                 h->cfg.max_connections, h->cfg.max_connections_per_uid, h->cfg.reserved_connections,
-                h->cfg.reply_max);
+                h->cfg.reply_max, h->cfg.worker_threads, h->cfg.max_submit);
+}
+
+/* Counters the workers bump while we read. */
+static uint64_t counter(const uint64_t *n)
+{
+        return __atomic_load_n(n, __ATOMIC_RELAXED);
+}
+
+/* A connection's figures: a worker may be changing its buffers (under the
+ * connection's lock). Returns its calls. */
+static uint64_t conn_figures(struct host_conn *c, unsigned *ret_buffers, struct lsashm_section_stats *ret)
+{
+        pthread_mutex_lock(&c->lock);
+        *ret_buffers = c->nbuffers;
+        if (c->reply)
+                lsashm_section_stats(c->reply, ret);
+        pthread_mutex_unlock(&c->lock);
+        return counter(&c->calls);
 }
 
 static void report_json(struct host *h, FILE *f)
@@ -116,7 +135,7 @@ static void report_json(struct host *h, FILE *f)
                 fprintf(f, ",\"version\":%u,\"path\":", (unsigned)p->version);
                 json_str(f, p->path);
                 fprintf(f, ",\"calls\":%" PRIu64 ",\"failed_calls\":%" PRIu64 ",\"heap_refused_frees\":%" PRIu64 "}",
-                        p->calls, p->failed_calls, refused_frees(p));
+                        counter(&p->calls), counter(&p->failed_calls), refused_frees(p));
         }
         fprintf(f, "],\"sections\":[");
         pthread_mutex_lock(&h->sections_lock);
@@ -140,25 +159,25 @@ static void report_json(struct host *h, FILE *f)
         pthread_mutex_unlock(&h->sections_lock);
         fprintf(f, "],\"connections\":[");
         first = true;
-        for (const struct conn_peer *p = h->cs.peers; p; p = p->next) {
-                const struct host_conn *c = (const struct host_conn *)p;
+        for (struct conn_peer *p = h->cs.peers; p; p = p->next) {
+                struct host_conn *c = (struct host_conn *)p;
                 struct lsashm_section_stats st = { 0 };
-                if (c->reply)
-                        lsashm_section_stats(c->reply, &st);
+                unsigned nbuffers;
+                uint64_t calls = conn_figures(c, &nbuffers, &st);
                 fprintf(f, "%s{\"id\":%" PRIu64 ",\"pid\":%d,\"uid\":%u,\"mode\":\"%s\",\"name\":",
                         first ? "" : ",", c->serial, (int)p->pid, (unsigned)p->uid,
                         p->handshaken ? mode_name(c->mode) : "connecting");
                 json_str(f, c->name);
                 fprintf(f, ",\"calls\":%" PRIu64 ",\"client_buffers\":%u,\"reply_committed\":%" PRIu64
                            ",\"reply_in_use\":%" PRIu64 ",\"sections_mapped\":%u}",
-                        c->calls, c->nbuffers, st.committed, st.in_use, c->nmaps);
+                        calls, nbuffers, st.committed, st.in_use, c->nmaps);
                 first = false;
         }
         struct host_heap_stats hs;
         host_heap_stats(&hs);
         fprintf(f, "],\"totals\":{\"calls\":%" PRIu64 ",\"connections\":%u,\"dropped\":%" PRIu64
                    ",\"logon_sessions\":%zu,\"heap_refused_frees\":%" PRIu64 "}}\n",
-                h->calls, h->cs.n, h->cs.dropped, host_sessions_count(), hs.refused_frees);
+                counter(&h->calls), h->cs.n, h->cs.dropped, host_sessions_count(), hs.refused_frees);
 }
 
 static void report_text(struct host *h, FILE *f)
@@ -172,8 +191,8 @@ static void report_text(struct host *h, FILE *f)
                 const struct host_package *p = h->packages[i];
                 fprintf(f, "  %-4u ", p->id);
                 text_str(f, p->name, 24);
-                fprintf(f, " 0x%08X %10" PRIu64 " %8" PRIu64 " %10" PRIu64 "  ", (unsigned)p->version, p->calls,
-                        p->failed_calls, refused_frees(p));
+                fprintf(f, " 0x%08X %10" PRIu64 " %8" PRIu64 " %10" PRIu64 "  ", (unsigned)p->version,
+                        counter(&p->calls), counter(&p->failed_calls), refused_frees(p));
                 text_str(f, p->path, 0);
                 fputc('\n', f);
         }
@@ -199,22 +218,22 @@ static void report_text(struct host *h, FILE *f)
         if (h->cs.n)
                 fprintf(f, "  %-6s %-8s %-6s %-10s %-20s %8s %8s %12s %12s\n", "ID", "PID", "UID", "MODE",
                         "NAME", "CALLS", "BUFFERS", "REPLY COMM", "REPLY USED");
-        for (const struct conn_peer *p = h->cs.peers; p; p = p->next) {
-                const struct host_conn *c = (const struct host_conn *)p;
+        for (struct conn_peer *p = h->cs.peers; p; p = p->next) {
+                struct host_conn *c = (struct host_conn *)p;
                 struct lsashm_section_stats st = { 0 };
-                if (c->reply)
-                        lsashm_section_stats(c->reply, &st);
+                unsigned nbuffers;
+                uint64_t calls = conn_figures(c, &nbuffers, &st);
                 fprintf(f, "  %-6" PRIu64 " %-8d %-6u %-10s ", c->serial, (int)p->pid, (unsigned)p->uid,
                         p->handshaken ? mode_name(c->mode) : "connecting");
                 text_str(f, c->name, 20);
-                fprintf(f, " %8" PRIu64 " %8u %12" PRIu64 " %12" PRIu64 "\n", c->calls, c->nbuffers,
+                fprintf(f, " %8" PRIu64 " %8u %12" PRIu64 " %12" PRIu64 "\n", calls, nbuffers,
                         st.committed, st.in_use);
         }
         struct host_heap_stats hs;
         host_heap_stats(&hs);
         fprintf(f, "\nLogon sessions: %zu\n", host_sessions_count());
         fprintf(f, "\nCalls served: %" PRIu64 ", clients dropped: %" PRIu64 ", heap frees refused: %" PRIu64 "\n",
-                h->calls, h->cs.dropped, hs.refused_frees);
+                counter(&h->calls), h->cs.dropped, hs.refused_frees);
 }
 
 static const char *logon_type_name(uint32_t t)

@@ -17,8 +17,8 @@
  *   OpenTokenByLogonId ExpandAuthDataForDomain CreateTokenEx
  *   DuplicateTokenHandle GetServiceAccountPassword CheckProtectedUserByToken
  *   QueryClientRequest GetAppModeInfo SetAppModeInfo
- * CreateThread and RegisterNotification return NULL (no thread, no
- * notification); AuditLogon, AuditLogonEx and DummyFunction1-7 (the
+ * RegisterNotification returns NULL (no notification); CreateThread makes
+ * a real thread (package-threads.c); AuditLogon, AuditLogonEx and DummyFunction1-7 (the
  * credential-manager slots, of LsaProtectMemory's type) do nothing.
  */
 #include <errno.h>
@@ -98,7 +98,6 @@ static LSA_IMPERSONATE_CLIENT table_ImpersonateClient;
 static LSA_UNLOAD_PACKAGE table_UnloadPackage;
 static LSA_DUPLICATE_HANDLE table_DuplicateHandle;
 static LSA_SAVE_SUPPLEMENTAL_CREDENTIALS table_SaveSupplementalCredentials;
-static LSA_CREATE_THREAD table_CreateThread;
 static LSA_REGISTER_NOTIFICATION table_RegisterNotification;
 static LSA_CANCEL_NOTIFICATION table_CancelNotification;
 static LSA_MAP_BUFFER table_MapBuffer;
@@ -134,10 +133,6 @@ static NTSTATUS NTAPI table_DuplicateHandle(HANDLE SourceHandle, PHANDLE Destion
 static NTSTATUS NTAPI table_SaveSupplementalCredentials(PLUID LogonId, ULONG SupplementalCredSize,
                                                         PVOID SupplementalCreds, BOOLEAN Synchronous)
 { return NI; }
-
-static HANDLE NTAPI table_CreateThread(SEC_ATTRS SecurityAttributes, ULONG StackSize, SEC_THREAD_START StartFunction,
-                                       PVOID ThreadParameter, ULONG CreationFlags, PULONG ThreadId)
-{ CLEAR(ThreadId); return NULL; }
 
 static HANDLE NTAPI table_RegisterNotification(SEC_THREAD_START StartFunction, PVOID Parameter,
                                                ULONG NotificationType, ULONG NotificationClass,
@@ -307,7 +302,7 @@ void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t)
                 .UnloadPackage = table_UnloadPackage,
                 .DuplicateHandle = table_DuplicateHandle,
                 .SaveSupplementalCredentials = table_SaveSupplementalCredentials,
-                .CreateThread = table_CreateThread,
+                .CreateThread = host_CreateThread,
                 .GetClientInfo = host_GetClientInfo,
                 .RegisterNotification = table_RegisterNotification,
                 .CancelNotification = table_CancelNotification,

@@ -46,6 +46,13 @@
  * the next one. A CALL has no deadline: a package may take as long as it
  * needs, and the wait still ends the moment the socket hangs up.
  *
+ * Submit buffers. Up to LSA_WIRE_MAX_SUBMIT bytes travel in the CALL
+ * packet; a larger one is written into a memfd, sealed against writing,
+ * shrinking and growing, and passed with the packet, so that the host can
+ * use it without a copy through the socket and we cannot change it under
+ * the package. The host refuses one past its max-submit-size (default
+ * 1 MiB) with STATUS_INVALID_BUFFER_SIZE.
+ *
  * Status codes beyond Windows' own:
  *   STATUS_OBJECT_NAME_NOT_FOUND  no socket at the path (or the path is too long)
  *   STATUS_ACCESS_DENIED          the socket exists but we may not connect
@@ -243,8 +250,18 @@ static NTSTATUS broken_status(int r)
  * with the connection broken -ETIMEDOUT (no room or no reply in time) or
  * -ECONNRESET (anything else). fdpass sends with MSG_NOSIGNAL, so a host
  * that went away is an error here, never SIGPIPE. */
+static int conn_transact_fd(struct lsa_conn *c, const struct lsa_wire_message *req, int pass_fd,
+                            int64_t deadline, struct lsa_wire_message *ret, int *ret_fd);
+
 static int conn_transact(struct lsa_conn *c, const struct lsa_wire_message *req, int64_t deadline,
                          struct lsa_wire_message *ret, int *ret_fd)
+{
+        return conn_transact_fd(c, req, -1, deadline, ret, ret_fd);
+}
+
+/* conn_transact, with pass_fd (>= 0: stays ours) sent along with req. */
+static int conn_transact_fd(struct lsa_conn *c, const struct lsa_wire_message *req, int pass_fd,
+                            int64_t deadline, struct lsa_wire_message *ret, int *ret_fd)
 {
         enum lsa_wire_type want = lsa_wire_reply_type(req->type);
         int fd = -1;
@@ -255,7 +272,7 @@ static int conn_transact(struct lsa_conn *c, const struct lsa_wire_message *req,
         size_t len = lsa_wire_encode(req, c->msg);
         /* Callers checked every length: a request that cannot be encoded is our bug. */
         assert(len > 0 && want != 0);
-        ssize_t n = len && want ? deadline_send(c->fd, c->msg, len, deadline) : -EINVAL;
+        ssize_t n = len && want ? deadline_send_fd(c->fd, c->msg, len, pass_fd, deadline) : -EINVAL;
         /* A CALL carries the submit buffer, often a password: gone from
          * our buffer as soon as it is sent. */
         explicit_bzero(c->msg, len);
@@ -608,7 +625,7 @@ static NTSTATUS call_reply_take(struct lsa_conn *c, uint32_t flags, uint64_t ret
         return st;
 }
 
-NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req,
+NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req, int pass_fd,
                                  struct lsa_wire_message *m, void **ret_buffer)
 {
         *ret_buffer = NULL;
@@ -621,7 +638,7 @@ NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_messa
         uint64_t off = 0;
         pthread_mutex_lock(&c->lock);
         /* No deadline: the package takes the time it takes. */
-        if (conn_transact(c, req, DEADLINE_NEVER, m, &fd) < 0) {
+        if (conn_transact_fd(c, req, pass_fd, DEADLINE_NEVER, m, &fd) < 0) {
                 st = STATUS_PORT_DISCONNECTED;
         } else {
                 if (m->type == LSA_WIRE_LOGON_REPLY) {
@@ -649,17 +666,57 @@ NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_messa
         return st;
 }
 
+/* A submit buffer too large for the packet, in a memfd sealed against
+ * every change (the host takes no other): its descriptor, or a status. */
+static NTSTATUS submit_memfd(const void *submit, ULONG len, int *ret_fd)
+{
+        int fd = memfd_create("lsashm-submit", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return errno == ENOMEM ? STATUS_NO_MEMORY : STATUS_INSUFFICIENT_RESOURCES;
+        const uint8_t *p = submit;
+        size_t done = 0;
+        while (done < len) {
+                ssize_t n = pwrite(fd, p + done, len - done, (off_t)done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        int e = n < 0 ? errno : ENOSPC;
+                        close(fd);
+                        /* EFAULT: the buffer is not readable (the kernel says
+                         * so instead of our faulting); else memory, in effect. */
+                        return e == EFAULT ? STATUS_ACCESS_VIOLATION : STATUS_NO_MEMORY;
+                }
+                done += (size_t)n;
+        }
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+                close(fd);
+                return STATUS_INSUFFICIENT_RESOURCES;
+        }
+        *ret_fd = fd;
+        return STATUS_SUCCESS;
+}
+
 static NTSTATUS call_package(struct lsa_conn *c, ULONG package, const void *submit, ULONG submit_len,
                              PVOID *ret_buffer, PULONG ret_length, PNTSTATUS ret_protocol)
 {
+        int submit_fd = -1;
+        if (submit_len > LSA_WIRE_MAX_SUBMIT) {
+                NTSTATUS st = submit_memfd(submit, submit_len, &submit_fd);
+                if (!NT_SUCCESS(st)) {
+                        *ret_protocol = st;
+                        return st;
+                }
+        }
         struct lsa_wire_message req = { .type = LSA_WIRE_CALL }, m;
         req.call.package = package;
         req.call.thread_id = (uint32_t)gettid();
         req.call.submit_base = (uint64_t)(uintptr_t)submit;
         req.call.length = submit_len;
-        req.call.data = submit;
+        req.call.data = submit_fd >= 0 ? NULL : submit;
         void *buf;
-        NTSTATUS st = lsa_conn_buffer_request(c, &req, &m, &buf);
+        NTSTATUS st = lsa_conn_buffer_request(c, &req, submit_fd, &m, &buf);
+        if (submit_fd >= 0)
+                close(submit_fd); /* the host has its own, and a copy-on-write view at most */
         if (!NT_SUCCESS(st)) {
                 *ret_protocol = st;
                 return st;
@@ -693,8 +750,8 @@ NTSTATUS NTAPI LsaCallAuthenticationPackage(HANDLE LsaHandle, ULONG Authenticati
                 st = STATUS_INVALID_PARAMETER;
         else if (SubmitBufferLength != 0 && ProtocolSubmitBuffer == NULL)
                 st = STATUS_INVALID_PARAMETER;
-        else if (SubmitBufferLength > LSA_WIRE_MAX_SUBMIT)
-                st = STATUS_INVALID_BUFFER_SIZE;
+        else if (SubmitBufferLength > LSA_WIRE_MAX_SUBMIT_MEMFD)
+                st = STATUS_INVALID_BUFFER_SIZE; /* past any host's max-submit-size */
         else {
                 st = call_package(c, AuthenticationPackage, ProtocolSubmitBuffer, SubmitBufferLength,
                                   ProtocolReturnBuffer, ReturnBufferLength, ProtocolStatus);

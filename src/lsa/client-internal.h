@@ -19,12 +19,13 @@ struct lsa_conn;
 struct lsa_conn *lsa_conn_get(HANDLE h);
 void lsa_conn_put(struct lsa_conn *c);
 /* Send req, whose reply (CALL_REPLY's kind, or LOGON_REPLY) may bring the
- * reply section and a return buffer, and receive it into *m. The buffer,
+ * reply section and a return buffer, with pass_fd (a sealed submit buffer)
+ * unless -1, and receive it into *m. The buffer,
  * if any, is ours until LsaFreeReturnBuffer: *ret_buffer, else NULL. A
  * failure is the connection's (STATUS_PORT_DISCONNECTED, ...): the reply
  * is then not valid. */
-NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req, struct lsa_wire_message *m,
-                                 void **ret_buffer);
+NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req, int pass_fd,
+                                 struct lsa_wire_message *m, void **ret_buffer);
 /* A token came from c: c outlives its handle until the token is closed
  * (lsa_conn_token_close tells the host, and drops it). */
 void lsa_conn_token_hold(struct lsa_conn *c);

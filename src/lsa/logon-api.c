@@ -107,7 +107,7 @@ static NTSTATUS logon_user(struct lsa_conn *c, const LSA_STRING *origin, SECURIT
         if (origin->Length)
                 memcpy(req.logon.origin, origin->Buffer, origin->Length);
         void *buf;
-        NTSTATUS st = lsa_conn_buffer_request(c, &req, &m, &buf);
+        NTSTATUS st = lsa_conn_buffer_request(c, &req, -1, &m, &buf);
         if (!NT_SUCCESS(st))
                 return st;
         *sub_status = m.logon_reply.sub_status;
@@ -398,7 +398,7 @@ static NTSTATUS session_request(const struct lsa_wire_message *req, void **ret, 
         struct lsa_conn *c = lsa_conn_get(h);
         struct lsa_wire_message m;
         void *buf = NULL;
-        st = c ? lsa_conn_buffer_request(c, req, &m, &buf) : STATUS_INVALID_HANDLE;
+        st = c ? lsa_conn_buffer_request(c, req, -1, &m, &buf) : STATUS_INVALID_HANDLE;
         if (c)
                 lsa_conn_put(c);
         if (NT_SUCCESS(st))

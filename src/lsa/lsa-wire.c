@@ -6,6 +6,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "lsa/lsa-wire.h"
@@ -38,6 +39,11 @@ enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request)
         default:
                 return 0;
         }
+}
+
+int lsa_wire_carries_fd(const struct lsa_wire_message *m)
+{
+        return m->type == LSA_WIRE_CALL && m->call.length > LSA_WIRE_MAX_SUBMIT;
 }
 
 int lsa_wire_from_client(enum lsa_wire_type type)
@@ -135,13 +141,16 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 le_put_u32(&w, m->lookup_reply.package);
                 break;
         case LSA_WIRE_CALL:
-                if (m->call.length > LSA_WIRE_MAX_SUBMIT || (m->call.length && !m->call.data))
+                /* Past LSA_WIRE_MAX_SUBMIT the bytes go in a memfd, not here. */
+                if (m->call.length > LSA_WIRE_MAX_SUBMIT_MEMFD ||
+                    (m->call.length && m->call.length <= LSA_WIRE_MAX_SUBMIT && !m->call.data))
                         return 0;
                 le_put_u32(&w, m->call.package);
                 le_put_u32(&w, m->call.thread_id);
                 le_put_u64(&w, m->call.submit_base);
                 le_put_u32(&w, m->call.length);
-                le_put_bytes(&w, m->call.data, m->call.length);
+                if (m->call.length <= LSA_WIRE_MAX_SUBMIT)
+                        le_put_bytes(&w, m->call.data, m->call.length);
                 break;
         case LSA_WIRE_CALL_REPLY:
                 le_put_u32(&w, (uint32_t)m->call_reply.status);
@@ -312,12 +321,14 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 m.call.thread_id = le_get_u32(&c);
                 m.call.submit_base = le_get_u64(&c);
                 m.call.length = le_get_u32(&c);
-                if (!le_ok(&c) || m.call.length > LSA_WIRE_MAX_SUBMIT || le_left(&c) != m.call.length)
+                bool in_memfd = m.call.length > LSA_WIRE_MAX_SUBMIT;
+                if (!le_ok(&c) || m.call.length > LSA_WIRE_MAX_SUBMIT_MEMFD ||
+                    le_left(&c) != (in_memfd ? 0 : m.call.length))
                         return -EBADMSG;
                 uint64_t end;
                 if (__builtin_add_overflow(m.call.submit_base, (uint64_t)m.call.length, &end))
                         return -EBADMSG;
-                m.call.data = le_take(&c, m.call.length);
+                m.call.data = in_memfd ? NULL : le_take(&c, m.call.length);
                 if (!m.call.length)
                         m.call.data = NULL;
                 break;

@@ -23,8 +23,11 @@
 
 #define LSA_WIRE_VERSION 1u
 #define LSA_WIRE_HEADER_SIZE 8u
-/* Submit buffers travel inside the CALL packet: at most this many bytes. */
+/* Submit buffers up to this many bytes travel inside the CALL packet;
+ * larger ones, up to LSA_WIRE_MAX_SUBMIT_MEMFD (the host may allow fewer),
+ * in a sealed memfd passed with it. */
 #define LSA_WIRE_MAX_SUBMIT (64u * 1024u)
+#define LSA_WIRE_MAX_SUBMIT_MEMFD (256u * 1024u * 1024u)
 #define LSA_WIRE_MAX_NAME 127u /* LSA_STRING names, as Windows limits them */
 /* Authentication information travels inside the LOGON packet. */
 #define LSA_WIRE_MAX_AUTH LSA_WIRE_MAX_SUBMIT
@@ -109,8 +112,8 @@ struct lsa_wire_call {
         uint32_t package;
         uint32_t thread_id;   /* the calling thread, as the client says: informative only */
         uint64_t submit_base; /* the submit buffer's address in the client (ClientBufferBase) */
-        uint32_t length;      /* 0..LSA_WIRE_MAX_SUBMIT */
-        const uint8_t *data;  /* points into the decoded packet buffer */
+        uint32_t length;      /* 0..LSA_WIRE_MAX_SUBMIT inline; more: in the memfd sent with it */
+        const uint8_t *data;  /* points into the decoded packet buffer; NULL for a memfd */
 };
 
 struct lsa_wire_call_reply {
@@ -235,6 +238,9 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
 /* The reply type that answers a request type; 0 for a reply type and for
  * the notices (FREE, UNMAP), which get none. */
 enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request);
+/* Must this message come with a descriptor (SCM_RIGHTS)? A request that
+ * does not must come without one. (A reply may carry one: see each.) */
+int lsa_wire_carries_fd(const struct lsa_wire_message *m);
 /* Is this a message clients send? */
 int lsa_wire_from_client(enum lsa_wire_type type);
 

@@ -76,7 +76,7 @@ static bool mode_parse(const char *s, mode_t *ret)
         return true;
 }
 
-enum kind { K_SOCKET, K_MODE, K_PACKAGE, K_GROUP, K_REPLY_MAX, K_COUNT, K_BOOL };
+enum kind { K_SOCKET, K_MODE, K_PACKAGE, K_GROUP, K_REPLY_MAX, K_COUNT, K_BOOL, K_WORKERS, K_SUBMIT_MAX };
 
 /* What each directive sets. Single-valued ones record their line, which is
  * also how a second occurrence is caught. */
@@ -100,6 +100,10 @@ static const struct directive {
           offsetof(struct config, reserved_connections_line) },
         { "require-packages", K_BOOL, offsetof(struct config, require_packages),
           offsetof(struct config, require_packages_line) },
+        { "worker-threads", K_WORKERS, offsetof(struct config, worker_threads),
+          offsetof(struct config, worker_threads_line) },
+        { "max-submit-size", K_SUBMIT_MAX, offsetof(struct config, max_submit),
+          offsetof(struct config, max_submit_line) },
 };
 
 #define FIELD(cfg, off, type) ((type *)(void *)((char *)(cfg) + (off)))
@@ -141,6 +145,18 @@ static int directive_apply(const struct directive *d, const char *value, const c
                         return fail(err, errlen, name, lineno,
                                     "reply-max must be 64K..256M, a multiple of 4K, not '%s'", value);
                 *FIELD(cfg, d->value, uint64_t) = n;
+                return 0;
+        case K_WORKERS:
+                if (!number_parse(value, false, CONFIG_MAX_WORKERS, &n) || n == 0)
+                        return fail(err, errlen, name, lineno, "worker-threads must be 1..%u, not '%s'",
+                                    CONFIG_MAX_WORKERS, value);
+                *FIELD(cfg, d->value, uint32_t) = (uint32_t)n;
+                return 0;
+        case K_SUBMIT_MAX:
+                if (!number_parse(value, true, LSA_WIRE_MAX_SUBMIT_MEMFD, &n) || n < LSA_WIRE_MAX_SUBMIT)
+                        return fail(err, errlen, name, lineno, "max-submit-size must be 64K..256M, not '%s'",
+                                    value);
+                *FIELD(cfg, d->value, uint32_t) = (uint32_t)n;
                 return 0;
         case K_COUNT:
                 if (!number_parse(value, false, CONFIG_MAX_CONNECTIONS, &n) || n == 0)

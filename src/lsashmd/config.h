@@ -13,6 +13,10 @@
  *                               multiple of 4K (default 1M)
  *   max-connections N           1..1000000 (default 1024)
  *   max-connections-per-uid N   1..1000000 (default 64)
+ *   reserved-connections N      1..1000000 (default 32)
+ *   worker-threads N            package calls at once, 1..256 (default
+ *                               twice the CPUs, 4..64)
+ *   max-submit-size BYTES[K|M]  largest submit buffer, 64K..256M (default 1M)
  *   require-packages yes|no     every package must load, or lsashmd exits
  *   STEM.KEY VALUE...           a setting of the package whose file is
  *                               STEM.so; the value is the rest of the line;
@@ -40,6 +44,7 @@ struct config_setting {
         char *key;
         char *value;
 };
+#define CONFIG_MAX_WORKERS 256u
 
 struct config {
         char *source;                   /* the file's name, for messages */
@@ -56,11 +61,14 @@ struct config {
         int require_packages;           /* 1 yes, 0 no or not set */
         struct config_setting *settings;
         unsigned nsettings;
+        uint32_t worker_threads;        /* 0: not set */
+        uint32_t max_submit;            /* 0: not set */
         /* Where each single-valued directive was set (0: not yet), so a
          * second one and a group that does not resolve name their line. */
         unsigned socket_line, socket_mode_line, logon_group_line, admin_group_line, reply_max_line,
                 max_connections_line, max_connections_per_uid_line, reserved_connections_line,
-                require_packages_line;
+                require_packages_line,
+                worker_threads_line, max_submit_line;
 };
 
 /*

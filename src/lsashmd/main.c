@@ -46,6 +46,8 @@
 #define EXIT_USAGE 1
 #define EXIT_NOT_SERVING 2
 #define EXIT_PACKAGE_MISSING 3 /* lsashmd.service: RestartPreventExitStatus=3 */
+/* How long a stop waits for the package calls in flight. */
+#define SHUTDOWN_WAIT_MS 5000u
 
 /*
  * Signals are turned into bits and a byte on a pipe that the main loop
@@ -365,10 +367,13 @@ static void reload(struct host *h, const struct startup *st)
         hc.max_connections = next.max_connections;
         hc.max_connections_per_uid = next.max_connections_per_uid;
         hc.reserved_connections = next.reserved_connections;
+        hc.max_submit = next.max_submit;
+        if (next.worker_threads != st->cfg->worker_threads)
+                host_logf(NULL, HOST_LOG_WARNING "reload: worker-threads changed in %s: needs a restart", name);
         host_reload(h, &hc);
         host_logf(NULL,
                   HOST_LOG_INFO "reloaded %s: reply-max, max-connections, max-connections-per-uid, "
-                                "reserved-connections, logon-group and admin-group applied",
+                                "reserved-connections, max-submit-size, logon-group and admin-group applied",
                   name);
 done:
         config_free(&next);
@@ -466,6 +471,8 @@ int main(int argc, char **argv)
         hc.max_connections_per_uid = cfg.max_connections_per_uid;
         hc.reserved_connections = cfg.reserved_connections;
         hc.config_path = config_path ? config_path : DEFAULT_CONFIG;
+        hc.worker_threads = cfg.worker_threads;
+        hc.max_submit = cfg.max_submit;
 
         hc.listen_fd = activation_socket();
         if (hc.listen_fd == -2) {
@@ -541,6 +548,16 @@ int main(int argc, char **argv)
         sd_notify(0, "STOPPING=1");
         if (r < 0)
                 host_logf(NULL, HOST_LOG_ERR "stopped on error: %s", strerror(-r));
+        /* Calls in flight finish and are answered, for a while: a package
+         * blocked for good must not keep lsashmd from stopping. */
+        if (host_drain(h, SHUTDOWN_WAIT_MS) < 0) {
+                /* The host said how many. Its workers still run package
+                 * code: nothing may be unloaded or freed under them, and
+                 * exit() would run destructors beside them. */
+                host_logf(NULL, HOST_LOG_WARNING "exiting without the calls still running");
+                fflush(stderr);
+                _exit(r < 0 ? EXIT_NOT_SERVING : 0);
+        }
         host_destroy(h);
         host_set_package_settings(NULL, NULL, 0);
         config_free(&cfg);

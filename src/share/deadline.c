@@ -118,8 +118,13 @@ int deadline_connect(int fd, const char *path, int64_t deadline)
 
 int deadline_send(int fd, const void *buf, size_t len, int64_t deadline)
 {
+        return deadline_send_fd(fd, buf, len, -1, deadline);
+}
+
+int deadline_send_fd(int fd, const void *buf, size_t len, int pass_fd, int64_t deadline)
+{
         for (;;) {
-                int r = fdpass_send(fd, buf, len, -1, true);
+                int r = fdpass_send(fd, buf, len, pass_fd, true);
                 if (r != -EAGAIN)
                         return r;
                 r = wait_for(fd, POLLOUT, deadline);

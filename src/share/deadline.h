@@ -36,6 +36,9 @@ int deadline_connect(int fd, const char *path, int64_t deadline);
 /* fdpass_send(), waiting at most until deadline for room in the peer's
  * queue. 0, -ETIMEDOUT, or -errno (-EPIPE, -ECONNRESET once the peer is gone). */
 int deadline_send(int fd, const void *buf, size_t len, int64_t deadline);
+/* The same with pass_fd (>= 0) passed along by SCM_RIGHTS; pass_fd stays
+ * open, the caller's. */
+int deadline_send_fd(int fd, const void *buf, size_t len, int pass_fd, int64_t deadline);
 
 /* fdpass_recv(), waiting at most until deadline for a packet. Its return
  * values, or -ETIMEDOUT with nothing received. */

@@ -101,10 +101,10 @@ done
 [ -S "$sock" ] || { cat "$work/lsashmd.err"; echo "systemd-socket-activate did not listen"; exit 1; }
 out=$(LSASHM_SOCKET=$sock timeout 60 /usr/bin/lsashm-example-records-client 2>&1) ||
         { echo "$out"; cat "$work/lsashmd.err"; echo "the installed example client failed"; exit 1; }
-echo "$out" | tail -1
+tail -1 <<<"$out"
 [[ $out == *"records-client: ok"* ]] || { echo "$out"; exit 1; }
 status=$(timeout 60 /usr/bin/lsashm --socket "$sock" status)
-echo "$status" | head -3
+head -3 <<<"$status"
 [[ $status == *"Configuration: /etc/lsashm/lsashmd.conf"* && $status == *LsashmRecords* ]] ||
         { echo "$status"; echo "lsashm status does not show the installed configuration and package"; exit 1; }
 kill -TERM "$pid"

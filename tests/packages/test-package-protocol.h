@@ -81,6 +81,7 @@ typedef enum _TP_MESSAGE_TYPE {
         TpKeepLogonSession,  /* CreateLogonSession(LUID Addr), left for a later TpEndLogonSession; reply TP_LOGON_REPLY */
         TpEndLogonSession,   /* DeleteLogonSession(LUID Addr); reply TP_LOGON_REPLY (Delete) */
         TpProbeLogonSessions, /* which of LUIDs Addr .. Addr+Length-1 exist; reply TP_PROBE_REPLY (see flags) */
+        TpDigest,            /* reply: TP_DIGEST_REPLY of the whole submit buffer, which it then writes to */
 } TP_MESSAGE_TYPE;
 
 /* TP_REQUEST.Flags */
@@ -157,6 +158,28 @@ typedef struct _TP_LOGON_REPLY {
         ULONG Terminated;       /* LogonTerminated calls this package got meanwhile */
         LUID TerminatedLuid;    /* the last one's session */
 } TP_LOGON_REPLY, *PTP_LOGON_REPLY;
+
+/* TpDigest: FNV-1a (64 bits) of the submit buffer as the package got it;
+ * then it overwrites the buffer's last byte and reads it back, as packages
+ * that rebase pointers in place write to theirs. */
+typedef struct _TP_DIGEST_REPLY {
+        ULONG MessageType;
+        ULONG Length;           /* SubmitBufferLength */
+        ULONGLONG Digest;
+        BOOLEAN Writable;       /* the write took */
+        UCHAR Reserved[7];
+} TP_DIGEST_REPLY, *PTP_DIGEST_REPLY;
+
+static inline ULONGLONG tp_digest(const void *buf, ULONG len)
+{
+        const UCHAR *p = (const UCHAR *)buf;
+        ULONGLONG h = 0xcbf29ce484222325ull;
+        for (ULONG i = 0; i < len; i++) {
+                h ^= p[i];
+                h *= 0x100000001b3ull;
+        }
+        return h;
+}
 
 /* TpProtect's ProtocolStatus when something is wrong. */
 #define TP_STATUS_UNCHANGED ((NTSTATUS)0xE0000001L) /* protecting left the bytes as they were */

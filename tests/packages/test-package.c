@@ -689,6 +689,14 @@ static NTSTATUS dispatch(ULONG entry, PLSA_CLIENT_REQUEST req, PVOID submit, PVO
                 return msg_protect(&m, proto);
         case TpLogonSessions:
                 return msg_logon_sessions(req, m.Addr, ret, ret_len);
+        case TpDigest: {
+                TP_DIGEST_REPLY d = { .MessageType = TpDigest, .Length = len, .Digest = tp_digest(submit, len) };
+                volatile UCHAR *last = (volatile UCHAR *)submit + len - 1;
+                UCHAR flipped = (UCHAR)(*last ^ 0xFFu);
+                *last = flipped;
+                d.Writable = *last == flipped;
+                return reply(req, &d, sizeof(d), ret, ret_len);
+        }
         case TpSleep:
                 st = reply(req, &m, sizeof(m), ret, ret_len);
                 /* Tells a test that the call is under way: it may now kill
