@@ -45,6 +45,7 @@
 
 #include <lsashm/ntsecpkg.h>
 #include <lsashm/ntstatus.h>
+#include <lsashm/winnt.h> /* AllocateLocallyUniqueId, resolved from lsashmd */
 
 #include "passwd-db.h"
 #include "passwd-protocol.h"
