@@ -23,7 +23,6 @@
 #include "host/host-internal.h"
 #include "test-util.h"
 
-
 static LSA_SECPKG_FUNCTION_TABLE t;
 
 #define PKG       7u

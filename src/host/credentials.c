@@ -58,7 +58,6 @@
 #include "host/host-packages.h"
 #include "util/oa-table-libc.h"
 
-
 /* A package that keeps more per session, or more in all, is broken or
  * hostile to its host: AddCredential fails with
  * STATUS_INSUFFICIENT_RESOURCES rather than lsashmd's memory growing. */
