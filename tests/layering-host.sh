@@ -14,7 +14,7 @@ cd "${1:-.}/src/host" || exit 2
 layer_of() {
         case "$1" in
         host.h | host-base.h | base.c | protect.c | log.c | workers.c | submit-buffer.c | luid.c | elf-file.c) echo 1 ;;
-        host-packages.h | packages.c | package-status.c | lsa-heap.c | logon-sessions.c | token-info.c | crash-context.c | package-config.c | package-threads.c) echo 2 ;;
+        host-packages.h | packages.c | package-status.c | lsa-heap.c | logon-sessions.c | token-info.c | credentials.c | crash-context.c | package-config.c | package-threads.c) echo 2 ;;
         host-sections.h | sections.c) echo 3 ;;
         host-calls.h | calls.c | logon.c | failure-reason.c) echo 4 ;;
         host-internal.h | host.c | report.c | reload.c | table.c) echo 5 ;;

@@ -23,4 +23,4 @@ need_packages() {
 # The packages every build needs.
 # libsodium (LsaProtectMemory) and libsystemd (socket activation, sd_notify)
 # are for the package host only; liblsashm itself needs nothing beyond libc.
-BUILD_PACKAGES=(cmake make gcc libc6-dev pkg-config libsodium-dev libsystemd-dev)
+BUILD_PACKAGES=(cmake make gcc libc6-dev pkg-config libsodium-dev libsystemd-dev libpam0g-dev)

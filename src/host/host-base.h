@@ -11,7 +11,7 @@
  *   1 host-base.h      base.c protect.c log.c workers.c submit-buffer.c luid.c
  *                      elf-file.c (host.h, the public face, too)
  *   2 host-packages.h  packages.c package-status.c lsa-heap.c logon-sessions.c
- *                      token-info.c crash-context.c package-config.c
+ *                      token-info.c credentials.c crash-context.c package-config.c
  *                      package-threads.c
  *   3 host-sections.h  sections.c
  *   4 host-calls.h     calls.c logon.c failure-reason.c

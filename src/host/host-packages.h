@@ -115,6 +115,26 @@ int host_sessions_snapshot(struct host_session_view **ret, size_t *ret_count);
 int host_session_detail(const LUID *logon_id, struct host_session_view *view, struct host_session_data *ret);
 /* Forget every logon session (host shutdown). */
 void host_logon_sessions_clear(void);
+/* Is there a logon session with this LUID? (credentials.c) */
+bool host_logon_session_exists(const LUID *logon_id);
+
+/* ---- credentials.c: AddCredential, GetCredentials, DeleteCredential ---- */
+LSA_ADD_CREDENTIAL host_AddCredential;
+LSA_GET_CREDENTIALS host_GetCredentials;
+LSA_DELETE_CREDENTIAL host_DeleteCredential;
+/* A session ended (host_session_deleted_hook, once it is out of the
+ * table): its credentials are wiped and freed. */
+void host_credentials_logon_ended(const LUID *logon_id);
+/* Wipe and free every credential (host shutdown). */
+void host_credentials_clear(void);
+struct host_credentials_stats {
+        uint64_t sessions;    /* sessions with a credential record */
+        uint64_t credentials;
+        uint64_t bytes;       /* what they take, records included */
+};
+void host_credentials_stats(struct host_credentials_stats *ret);
+/* free; tests look at each wiped credential there. */
+extern void (*host_credentials_release)(void *p);
 
 /* ---- token-info.c: LogonUser's TokenInformation ---- */
 /* Check it (every pointer inside LSA heap blocks the package allocated;

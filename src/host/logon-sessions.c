@@ -47,7 +47,7 @@ static struct oa_table sessions;
 static uint64_t next_serial = 1; /* under sessions_lock */
 
 _Thread_local uint64_t host_session_creator;
-void (*host_session_deleted_hook)(const LUID *logon_id);
+void (*host_session_deleted_hook)(const LUID *logon_id) = host_credentials_logon_ended;
 
 /* Every 64-bit value, 0 included, is a valid LUID and a valid key. */
 uint64_t host_luid_key(const LUID *luid)
@@ -319,4 +319,14 @@ void host_logon_sessions_clear(void)
         }
         oa_table_destroy(&sessions, &oa_table_libc_mem);
         pthread_mutex_unlock(&sessions_lock);
+        host_credentials_clear();
+}
+
+bool host_logon_session_exists(const LUID *logon_id)
+{
+        uint64_t k = host_luid_key(logon_id);
+        pthread_mutex_lock(&sessions_lock);
+        bool found = oa_table_find(&sessions, k) != 0;
+        pthread_mutex_unlock(&sessions_lock);
+        return found;
 }

@@ -2,16 +2,15 @@
 /*
  * The LSA_SECPKG_FUNCTION_TABLE every package gets, and the small members:
  * the LSA and private heaps, the extended call flags, GetClientInfoEx and
- * the ones not implemented. Logon sessions, LsaProtectMemory and the
- * failure-reason ledger have a file each; client buffers, package-to-package
+ * the ones not implemented. Logon sessions, credentials, LsaProtectMemory and
+ * the failure-reason ledger have a file each; client buffers, package-to-package
  * calls and client info are calls.c's; the shared-memory members sections.c's.
  *
  * No slot is NULL: packages call members without checking them. Members
  * that need Windows tokens, SAM, the credential manager or LSA internals
  * answer STATUS_NOT_IMPLEMENTED and clear every out-parameter they have, so
  * that a package which ignores the status still reads zeros, not garbage:
- *   AddCredential GetCredentials DeleteCredential ImpersonateClient
- *   UnloadPackage DuplicateHandle SaveSupplementalCredentials
+ *   ImpersonateClient UnloadPackage DuplicateHandle SaveSupplementalCredentials
  *   CancelNotification MapBuffer CreateToken OpenSamUser GetUserCredentials
  *   GetUserAuthData CloseSamUser ConvertAuthDataToToken ClientCallback
  *   UpdateCredentials GetAuthDataForUser CrackSingleName AuditAccountLogon
@@ -95,9 +94,6 @@ static NTSTATUS NTAPI table_GetClientInfoEx(PSECPKG_CLIENT_INFO_EX ClientInfo, U
 #define NI STATUS_NOT_IMPLEMENTED
 #define CLEAR(p) do { if (p) memset((p), 0, sizeof(*(p))); } while (0)
 
-static LSA_ADD_CREDENTIAL table_AddCredential;
-static LSA_GET_CREDENTIALS table_GetCredentials;
-static LSA_DELETE_CREDENTIAL table_DeleteCredential;
 static LSA_IMPERSONATE_CLIENT table_ImpersonateClient;
 static LSA_UNLOAD_PACKAGE table_UnloadPackage;
 static LSA_DUPLICATE_HANDLE table_DuplicateHandle;
@@ -127,26 +123,6 @@ static LSA_CHECK_PROTECTED_USER_BY_TOKEN table_CheckProtectedUserByToken;
 static LSA_QUERY_CLIENT_REQUEST table_QueryClientRequest;
 static LSA_GET_APP_MODE_INFO table_GetAppModeInfo;
 static LSA_SET_APP_MODE_INFO table_SetAppModeInfo;
-
-static NTSTATUS NTAPI table_AddCredential(PLUID LogonId, ULONG AuthenticationPackage, PLSA_STRING PrimaryKeyValue,
-                                          PLSA_STRING Credentials)
-{ return NI; }
-
-/* PrimaryKeyValue is an output only when RetrieveAllCredentials is set;
- * QueryContext is the caller's enumeration cookie. */
-static NTSTATUS NTAPI table_GetCredentials(PLUID LogonId, ULONG AuthenticationPackage, PULONG QueryContext,
-                                           BOOLEAN RetrieveAllCredentials, PLSA_STRING PrimaryKeyValue,
-                                           PULONG PrimaryKeyLength, PLSA_STRING Credentials)
-{
-        if (RetrieveAllCredentials)
-                CLEAR(PrimaryKeyValue);
-        CLEAR(PrimaryKeyLength);
-        CLEAR(Credentials);
-        return NI;
-}
-
-static NTSTATUS NTAPI table_DeleteCredential(PLUID LogonId, ULONG AuthenticationPackage, PLSA_STRING PrimaryKeyValue)
-{ return NI; }
 
 static NTSTATUS NTAPI table_ImpersonateClient(VOID) { return NI; }
 static NTSTATUS NTAPI table_UnloadPackage(VOID) { return NI; }
@@ -313,9 +289,9 @@ void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t)
         *t = (LSA_SECPKG_FUNCTION_TABLE){
                 .CreateLogonSession = host_CreateLogonSession,
                 .DeleteLogonSession = host_DeleteLogonSession,
-                .AddCredential = table_AddCredential,
-                .GetCredentials = table_GetCredentials,
-                .DeleteCredential = table_DeleteCredential,
+                .AddCredential = host_AddCredential,
+                .GetCredentials = host_GetCredentials,
+                .DeleteCredential = host_DeleteCredential,
                 .AllocateLsaHeap = table_AllocateLsaHeap,
                 .FreeLsaHeap = table_FreeLsaHeap,
                 .AllocateClientBuffer = host_AllocateClientBuffer,

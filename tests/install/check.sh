@@ -15,6 +15,12 @@ for f in sbin/lsashmd bin/lsashm share/man/man8/lsashmd.8 share/man/man1/lsashm.
         etc/lsashm/lsashmd.conf; do
         [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
+# The PAM module in the prefix's LIBDIR/security (when built), with its man page.
+if [ -e "$build/src/pam/pam_lsashm.so" ]; then
+        [ -n "$(find "$prefix" -path '*/security/pam_lsashm.so' -print -quit)" ] ||
+                { echo "not installed: LIBDIR/security/pam_lsashm.so"; exit 1; }
+        [ -e "$prefix/share/man/man8/pam_lsashm.8" ] || { echo "not installed: pam_lsashm.8"; exit 1; }
+fi
 grep -q "^ExecStart=$prefix/sbin/lsashmd" "$prefix/lib/systemd/system/lsashmd.service" ||
         grep -q "^ExecStart=.*/sbin/lsashmd" "$prefix/lib/systemd/system/lsashmd.service" ||
         { echo "lsashmd.service does not start lsashmd"; exit 1; }
