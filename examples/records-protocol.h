@@ -40,11 +40,10 @@ typedef enum _RECORDS_PROTOCOL_MESSAGE_TYPE {
         RecordsGetTableMessage,
 } RECORDS_PROTOCOL_MESSAGE_TYPE;
 
-/* ProtocolStatus for RecordsAdd when the key is already present. This is
- * Windows' STATUS_OBJECT_NAME_COLLISION; wintypes.h does not define it, and
- * reusing STATUS_INVALID_PARAMETER would hide the one failure a caller can
- * act on (pick another key). */
-#define RECORDS_STATUS_KEY_EXISTS ((NTSTATUS)0xC0000035L)
+/* ProtocolStatus for RecordsAdd when the key is already present: Windows'
+ * STATUS_OBJECT_NAME_COLLISION (reusing STATUS_INVALID_PARAMETER would hide
+ * the one failure a caller can act on: pick another key). */
+#define RECORDS_STATUS_KEY_EXISTS STATUS_OBJECT_NAME_COLLISION
 
 #define RECORDS_MAX_KEY   32u /* bytes; at least 1 */
 #define RECORDS_MAX_VALUE 96u /* bytes; may be 0 */

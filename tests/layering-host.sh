@@ -13,7 +13,7 @@ cd "${1:-.}/src/host" || exit 2
 # Each file's layer. A new file must be placed here.
 layer_of() {
         case "$1" in
-        host.h | host-base.h | base.c | protect.c | log.c | workers.c | submit-buffer.c) echo 1 ;;
+        host.h | host-base.h | base.c | protect.c | log.c | workers.c | submit-buffer.c | luid.c | elf-file.c) echo 1 ;;
         host-packages.h | packages.c | lsa-heap.c | logon-sessions.c | token-info.c | crash-context.c | package-config.c | package-threads.c) echo 2 ;;
         host-sections.h | sections.c) echo 3 ;;
         host-calls.h | calls.c | logon.c | failure-reason.c) echo 4 ;;

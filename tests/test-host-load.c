@@ -171,6 +171,13 @@ static TP_CLIENT_INFO_REPLY c_client_info(HANDLE h, ULONG id)
         return ci;
 }
 
+/* A client's LogonId: SYSTEM_LUID for root, else its uid's LUID from the
+ * allocator, which starts above the well-known ones (src/host/luid.c). */
+static bool logon_id_low_is_ours(ULONG low)
+{
+        return getuid() == 0 ? low == 0x3e7 : low >= 0x10000;
+}
+
 static void child_routing(void *arg, int index)
 {
         (void)arg;
@@ -184,7 +191,7 @@ static void child_routing(void *arg, int index)
         CHECK(ci.Restricted);
         CHECK_EQ(ci.ProcessID, getpid());
         CHECK_EQ(ci.ThreadID, gettid());
-        CHECK_EQ(ci.LogonIdLow, getuid());
+        CHECK(logon_id_low_is_ours(ci.LogonIdLow));
         CHECK(ci.CallInfoOk);
         CHECK_EQ(ci.CallProcessId, getpid());
         CHECK_EQ(ci.CallAttributes & SECPKG_CALL_IS_TCB, 0);
@@ -234,7 +241,7 @@ static void child_logon_as(void *arg, int index)
                 TP_CLIENT_INFO_REPLY ci = c_client_info(h, c_lookup(h, TP_NAME_OK));
                 CHECK_EQ(ci.Entry, TP_ENTRY_CALL);
                 CHECK(ci.HasTcbPrivilege);
-                CHECK_EQ(ci.LogonIdLow, getuid());
+                CHECK(logon_id_low_is_ours(ci.LogonIdLow));
         } else {
                 CHECK(h == NULL);
         }
@@ -242,7 +249,11 @@ static void child_logon_as(void *arg, int index)
         HANDLE u = c_untrusted();
         TP_CLIENT_INFO_REPLY ci = c_client_info(u, c_lookup(u, TP_NAME_OK));
         CHECK_EQ(ci.Entry, TP_ENTRY_UNTRUSTED);
-        CHECK_EQ(ci.LogonIdLow, getuid());
+        CHECK(logon_id_low_is_ours(ci.LogonIdLow));
+        /* One LogonId per uid, whatever the connection. */
+        HANDLE u2 = c_untrusted();
+        TP_CLIENT_INFO_REPLY ci2 = c_client_info(u2, c_lookup(u2, TP_NAME_OK));
+        CHECK_EQ(ci2.LogonIdLow, ci.LogonIdLow);
 }
 
 static void test_host_logon_process_refused_for_nobody(void **state)
@@ -323,6 +334,45 @@ static void test_host_same_library_twice_refused(void **state)
         assert_false(shut_down);
 }
 
+/*
+ * A truncated package file (a copy cut short, a full disk) is refused with
+ * a reason before dlopen, which would map its segments past the end of the
+ * file and die of SIGBUS reading them; the host goes on serving.
+ */
+static void test_host_truncated_package_refused(void **state)
+{
+        (void)state;
+        char src[512], dst[512];
+        snprintf(src, sizeof(src), "%s/%s", TEST_PACKAGE_DIR, "test-pkg-ok.so");
+        FILE *in = fopen(src, "rbe");
+        assert_non_null(in);
+        static unsigned char buf[1 << 20];
+        size_t n = fread(buf, 1, sizeof(buf), in);
+        fclose(in);
+        assert_true(n > 8192);
+        unsigned before = host_package_count(g_host);
+        const size_t cuts[] = { 0, 16, 64, 1000, 4096, n / 2, n - 1 };
+        for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+                snprintf(dst, sizeof(dst), "%s/trunc-%zu.so", g_dir, cuts[i]);
+                FILE *out = fopen(dst, "wbe");
+                assert_non_null(out);
+                assert_int_equal(fwrite(buf, 1, cuts[i], out), cuts[i]);
+                fclose(out);
+                unsigned since = g_nlog;
+                if (host_load_package(g_host, dst) >= 0)
+                        fail_msg("a package cut to %zu of %zu bytes was loaded", cuts[i], n);
+                if (log_count_since(since, dst, "not loaded") != 1) {
+                        log_dump_since(since);
+                        fail_msg("no log line for the package cut to %zu bytes", cuts[i]);
+                }
+                unlink(dst);
+        }
+        assert_int_equal(host_package_count(g_host), before);
+        char why[96];
+        assert_int_equal(host_package_file_check(src, why, sizeof(why)), 0);
+        assert_true(host_package_file_check(g_dir, why, sizeof(why)) < 0); /* a directory */
+}
+
 /* ================= the end: everything goes with the host ================= */
 
 static void test_host_destroy_releases_everything(void **state)
@@ -375,6 +425,7 @@ int main(void)
                 cmocka_unit_test_setup(test_host_trusted_and_untrusted_routing, setup),
                 cmocka_unit_test_setup(test_host_logon_process_refused_for_nobody, setup),
                 cmocka_unit_test_setup(test_host_logon_group_allowed, setup),
+                cmocka_unit_test_setup(test_host_truncated_package_refused, setup),
                 cmocka_unit_test_setup(test_host_same_library_twice_refused, setup),
                 cmocka_unit_test_setup(test_host_destroy_releases_everything, setup),
         };

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "host/host-internal.h"
+#include "lsashm/winnt.h"
 #include "test-util.h"
 
 static LSA_SECPKG_FUNCTION_TABLE t;
@@ -519,30 +520,92 @@ static void test_logon_session_lifecycle(void **state)
         assert_int_equal(t.DeleteLogonSession(&a), STATUS_NO_SUCH_LOGON_SESSION);
 }
 
+/* Clients' LogonIds (luid.c): root is SYSTEM_LUID, each other uid has
+ * one LUID of its own from the allocator packages use too, and no logon
+ * session can take any of them. */
+static void test_logon_session_client_luids(void **state)
+{
+        (void)state;
+        LUID sys = SYSTEM_LUID, root, u1, u1again, u2, mine;
+        assert_int_equal(host_luid_of_uid(0, &root), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&root, &sys));
+        assert_int_equal(host_luid_of_uid(4001, &u1), STATUS_SUCCESS);
+        assert_int_equal(host_luid_of_uid(4001, &u1again), STATUS_SUCCESS);
+        assert_int_equal(host_luid_of_uid(4002, &u2), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&u1, &u1again));
+        assert_false(SecEqualLuid(&u1, &u2));
+        assert_false(SecEqualLuid(&u1, &sys));
+        assert_true(u1.LowPart > 0x3e7 || u1.HighPart != 0);
+
+        assert_int_equal(t.CreateLogonSession(&sys), STATUS_LOGON_SESSION_COLLISION);
+        assert_int_equal(t.CreateLogonSession(&u1), STATUS_LOGON_SESSION_COLLISION);
+        assert_int_equal(t.CreateLogonSession(&u2), STATUS_LOGON_SESSION_COLLISION);
+        assert_int_equal(t.DeleteLogonSession(&u1), STATUS_NO_SUCH_LOGON_SESSION);
+
+        /* What a package allocates is its own, and never a client's. */
+        assert_true(AllocateLocallyUniqueId(&mine));
+        assert_false(SecEqualLuid(&mine, &u1) || SecEqualLuid(&mine, &u2) || SecEqualLuid(&mine, &sys));
+        assert_false(host_luid_is_client(&mine));
+        assert_int_equal(t.CreateLogonSession(&mine), STATUS_SUCCESS);
+        LUID u3;
+        assert_int_equal(host_luid_of_uid(4003, &u3), STATUS_SUCCESS);
+        assert_false(SecEqualLuid(&u3, &mine));
+        assert_int_equal(t.DeleteLogonSession(&mine), STATUS_SUCCESS);
+        assert_false(AllocateLocallyUniqueId(NULL));
+        assert_int_equal(NtAllocateLocallyUniqueId(NULL), STATUS_ACCESS_VIOLATION);
+}
+
+/* The uid -> LUID map is bounded: past HOST_LUID_MAX_UIDS uids, a new uid's
+ * GetClientInfo fails with STATUS_INSUFFICIENT_RESOURCES while the uids
+ * already known (and root) keep theirs. Fills the map for the rest of the
+ * process: registered last. */
+static void test_client_luids_bounded(void **state)
+{
+        (void)state;
+        LUID known, again, l;
+        assert_int_equal(host_luid_of_uid(4001, &known), STATUS_SUCCESS);
+        unsigned added = 0;
+        NTSTATUS st = STATUS_SUCCESS;
+        for (uid_t uid = 200000; st == STATUS_SUCCESS && added <= HOST_LUID_MAX_UIDS; uid++) {
+                st = host_luid_of_uid(uid, &l);
+                if (st == STATUS_SUCCESS)
+                        added++;
+        }
+        assert_int_equal(st, STATUS_INSUFFICIENT_RESOURCES);
+        assert_true(added < HOST_LUID_MAX_UIDS);
+        assert_int_equal(host_luid_of_uid(4001, &again), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&known, &again));
+        LUID sys = SYSTEM_LUID;
+        assert_int_equal(host_luid_of_uid(0, &l), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&l, &sys));
+}
+
 /* Many sessions, deleted in a scattered order: every survivor stays
  * findable while its neighbours in the table come and go. */
 static void test_logon_session_many(void **state)
 {
         (void)state;
-        enum { N = 20000 };
+        /* Clear of the well-known LUIDs, which CreateLogonSession keeps
+         * for the host (SYSTEM_LUID), and below the allocator's. */
+        enum { N = 20000, MANY_BASE = 0x400 };
         for (ULONG i = 0; i < N; i++) {
-                LUID l = { i, (LONG)(i % 3) };
+                LUID l = { i + MANY_BASE, (LONG)(i % 3) };
                 assert_int_equal(t.CreateLogonSession(&l), STATUS_SUCCESS);
         }
         for (ULONG i = 0; i < N; i += 1) {
                 ULONG j = (i * 7919u) % N; /* 7919 is prime, coprime to N */
                 if (j % 2)
                         continue;
-                LUID l = { j, (LONG)(j % 3) };
+                LUID l = { j + MANY_BASE, (LONG)(j % 3) };
                 assert_int_equal(t.DeleteLogonSession(&l), STATUS_SUCCESS);
         }
         for (ULONG i = 0; i < N; i++) {
-                LUID l = { i, (LONG)(i % 3) };
+                LUID l = { i + MANY_BASE, (LONG)(i % 3) };
                 assert_int_equal(t.CreateLogonSession(&l),
                                  i % 2 ? STATUS_LOGON_SESSION_COLLISION : STATUS_SUCCESS);
         }
         for (ULONG i = 0; i < N; i++) {
-                LUID l = { i, (LONG)(i % 3) };
+                LUID l = { i + MANY_BASE, (LONG)(i % 3) };
                 assert_int_equal(t.DeleteLogonSession(&l), STATUS_SUCCESS);
         }
         LUID l = { 0, 0 };
@@ -993,7 +1056,9 @@ static void test_inside_calls(void **state)
         assert_true(seen_flags_b & SECPKG_CALL_RECURSIVE);
         assert_int_equal(seen_info.ProcessID, 4321);
         assert_int_equal(seen_info.ThreadID, 77);
-        assert_int_equal(seen_info.LogonId.LowPart, 1000);
+        LUID uid_luid;
+        assert_int_equal(host_luid_of_uid(1000, &uid_luid), STATUS_SUCCESS);
+        assert_true(SecEqualLuid(&seen_info.LogonId, &uid_luid));
         assert_true(seen_info.HasTcbPrivilege);
         assert_null(seen_info.IdentificationToken);
         assert_int_equal(seen_a_own, STATUS_SUCCESS);
@@ -1031,6 +1096,7 @@ int main(void)
                 cmocka_unit_test_setup(test_heap_refuses_huge_and_frees_null, fill_table),
                 cmocka_unit_test_setup(test_heap_free_wipes_blocks, fill_table),
                 cmocka_unit_test_setup(test_logon_session_lifecycle, fill_table),
+                cmocka_unit_test_setup(test_logon_session_client_luids, fill_table),
                 cmocka_unit_test_setup(test_logon_session_many, fill_table),
                 cmocka_unit_test_setup(test_logon_session_limit, fill_table),
                 cmocka_unit_test_setup(test_logon_session_threads, fill_table),
@@ -1044,6 +1110,7 @@ int main(void)
                 cmocka_unit_test_setup(test_extended_call_flags_outside_a_call, fill_table),
                 cmocka_unit_test_setup(test_client_info_ex_outside_a_call, fill_table),
                 cmocka_unit_test_setup(test_inside_calls, fill_table),
+                cmocka_unit_test_setup(test_client_luids_bounded, fill_table), /* last: fills the map */
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

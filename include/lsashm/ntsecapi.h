@@ -34,6 +34,8 @@
 #define LSASHM_NTSECAPI_H
 
 #include "lsashm/wintypes.h"
+#include "lsashm/ntstatus.h"
+#include "lsashm/ntsecapi-msv1_0-kerb.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -260,6 +262,20 @@ LSASHM_WINAPI_EXPORT NTSTATUS NTAPI NtQueryInformationToken(HANDLE TokenHandle,
                                                             PVOID TokenInformation,
                                                             ULONG TokenInformationLength,
                                                             PULONG ReturnLength);
+/* ---- Policy handles and status translation ---- */
+
+typedef PVOID LSA_HANDLE, *PLSA_HANDLE;
+
+/* The Win32 error Windows maps Status to (ERROR_* in lsashm/winerror.h);
+ * ERROR_MR_MID_NOT_FOUND for a status it has no error for. */
+LSASHM_WINAPI_EXPORT ULONG NTAPI LsaNtStatusToWinError(NTSTATUS Status);
+
+/* Windows closes policy handles with LsaClose; lsashm has no policy
+ * objects, and closes the one kind of handle it gives out, a connection
+ * from LsaConnectUntrusted or LsaRegisterLogonProcess, as
+ * LsaDeregisterLogonProcess does. STATUS_INVALID_HANDLE for anything else
+ * (NULL included). */
+LSASHM_WINAPI_EXPORT NTSTATUS NTAPI LsaClose(LSA_HANDLE ObjectHandle);
 
 /* ---- lsashm extensions: not part of Windows ----
  * Close a token from LsaLogonUser: STATUS_SUCCESS, or STATUS_INVALID_HANDLE

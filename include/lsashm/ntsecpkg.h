@@ -35,6 +35,8 @@
 #define LSASHM_NTSECPKG_H
 
 #include "lsashm/wintypes.h"
+#include "lsashm/ntstatus.h"
+#include "lsashm/sspi.h"
 #include "lsashm/ntsecapi.h"
 
 #ifdef __cplusplus
@@ -71,46 +73,6 @@ LSASHM_WINAPI_EXPORT LSA_DELETE_SHARED_MEMORY LsaDeleteSharedMemory;
  * lsashmd, the package host, fills every member of the table; the README
  * lists the members that answer STATUS_NOT_IMPLEMENTED.
  */
-
-/* ---- SSPI types (Windows' sspi.h) ---- */
-
-typedef WCHAR SEC_WCHAR;
-typedef CHAR SEC_CHAR;
-typedef LONG SECURITY_STATUS;
-
-typedef struct _SecHandle {
-        ULONG_PTR dwLower;
-        ULONG_PTR dwUpper;
-} SecHandle, *PSecHandle;
-typedef SecHandle CredHandle, *PCredHandle;
-typedef SecHandle CtxtHandle, *PCtxtHandle;
-
-typedef LARGE_INTEGER _SECURITY_INTEGER, SECURITY_INTEGER, *PSECURITY_INTEGER;
-typedef SECURITY_INTEGER TimeStamp, *PTimeStamp;
-typedef UNICODE_STRING SECURITY_STRING, *PSECURITY_STRING;
-
-typedef struct _SecBuffer {
-        ULONG cbBuffer;
-        ULONG BufferType;
-        PVOID pvBuffer;
-} SecBuffer, *PSecBuffer;
-
-typedef struct _SecBufferDesc {
-        ULONG ulVersion;
-        ULONG cBuffers;
-        PSecBuffer pBuffers;
-} SecBufferDesc, *PSecBufferDesc;
-
-typedef struct _SecPkgInfoW {
-        ULONG fCapabilities;
-        USHORT wVersion;
-        USHORT wRPCID;
-        ULONG cbMaxToken;
-        SEC_WCHAR *Name;
-        SEC_WCHAR *Comment;
-} SecPkgInfoW, *PSecPkgInfoW;
-/* Packages are built Unicode, as on Windows. */
-typedef SecPkgInfoW SecPkgInfo, *PSecPkgInfo;
 
 /* ---- Package data types ---- */
 

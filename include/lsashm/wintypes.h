@@ -34,31 +34,46 @@ typedef HANDLE *PHANDLE;
 
 typedef uint8_t UCHAR, *PUCHAR;
 typedef uint8_t BOOLEAN, *PBOOLEAN;
-typedef char CHAR, *PCHAR;
-typedef uint16_t USHORT, *PUSHORT;
-typedef int16_t SHORT;
+typedef char CHAR, *PCHAR, CCHAR;
+typedef uint16_t USHORT, *PUSHORT, WORD, *PWORD, *LPWORD;
+typedef int16_t SHORT, *PSHORT;
 typedef uint32_t ULONG, *PULONG;
 typedef int32_t LONG, *PLONG;
-typedef uint32_t DWORD, *PDWORD;
-typedef int64_t LONGLONG;
-typedef uint64_t ULONGLONG, *PULONGLONG;
-typedef uintptr_t ULONG_PTR, *PULONG_PTR;
-typedef intptr_t LONG_PTR;
-typedef size_t SIZE_T;
-#ifdef __cplusplus
+typedef uint32_t DWORD, *PDWORD, *LPDWORD;
+typedef int INT, *PINT;
+typedef unsigned int UINT, *PUINT;
+/* Win32's BOOL is an int (BOOLEAN, the NT one, a byte). */
+typedef int BOOL, *PBOOL, *LPBOOL;
+/* long long, as Windows' __int64: the same 64 bits as int64_t, but a distinct
+ * type to printf ("%llu") and to C++ overloads. */
+typedef long long LONGLONG, *PLONGLONG, LONG64, *PLONG64, INT64, *PINT64;
+typedef unsigned long long ULONGLONG, *PULONGLONG, ULONG64, *PULONG64, DWORD64, *PDWORD64, DWORDLONG, UINT64, *PUINT64;
+typedef int8_t INT8;
+typedef uint8_t UINT8;
+typedef int16_t INT16;
+typedef uint16_t UINT16;
+typedef int32_t INT32, LONG32;
+typedef uint32_t UINT32, ULONG32, DWORD32;
+typedef uintptr_t ULONG_PTR, *PULONG_PTR, UINT_PTR, DWORD_PTR;
+typedef intptr_t LONG_PTR, INT_PTR;
+typedef size_t SIZE_T, *PSIZE_T;
+typedef ptrdiff_t SSIZE_T;
 typedef char16_t WCHAR;
-#else
-typedef char16_t WCHAR;
-#endif
-typedef WCHAR *PWCHAR, *PWSTR;
+typedef WCHAR *PWCHAR, *PWSTR, *LPWCH, *PWCH;
 typedef LONG NTSTATUS, *PNTSTATUS;
+typedef LONG HRESULT;
 typedef uint8_t BYTE, *PBYTE, *LPBYTE;
-typedef uint64_t ULONG64;
 typedef void *LPVOID;
+typedef const void *LPCVOID;
 typedef CHAR *PSTR, *LPSTR;
-typedef const CHAR *PCSTR;
+typedef const CHAR *PCSTR, *LPCSTR, *PCCH;
 typedef WCHAR *LPWSTR;
-typedef const WCHAR *PCWSTR, *LPCWSTR;
+typedef const WCHAR *PCWSTR, *LPCWSTR, *PCWCH, *LPCWCH;
+/* Ports are Unicode builds, as Windows packages are: TCHAR is WCHAR and
+ * TEXT("x") (lsashm/winnt.h) a WCHAR string. */
+typedef WCHAR TCHAR, *PTCHAR;
+typedef WCHAR *PTSTR, *LPTSTR;
+typedef const WCHAR *PCTSTR, *LPCTSTR;
 
 /* A locally unique identifier: 64 bits as two 32-bit halves. */
 typedef struct _LUID {
@@ -66,15 +81,32 @@ typedef struct _LUID {
         LONG HighPart;
 } LUID, *PLUID;
 
-/* A 64-bit signed integer, also reachable as two 32-bit halves
- * (little-endian, as on every Windows target). */
+/* A 64-bit integer, also reachable as two 32-bit halves (little-endian, as
+ * on every Windows target): LowPart and HighPart directly, as in the SDK (an
+ * anonymous struct, which C11 allows), or through u. */
 typedef union _LARGE_INTEGER {
+        struct {
+                ULONG LowPart;
+                LONG HighPart;
+        };
         struct {
                 ULONG LowPart;
                 LONG HighPart;
         } u;
         LONGLONG QuadPart;
 } LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+        struct {
+                ULONG LowPart;
+                ULONG HighPart;
+        };
+        struct {
+                ULONG LowPart;
+                ULONG HighPart;
+        } u;
+        ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
 
 typedef struct _FILETIME {
         DWORD dwLowDateTime;
@@ -105,6 +137,8 @@ typedef struct _STRING {
 
 typedef STRING LSA_STRING, *PLSA_STRING;
 typedef UNICODE_STRING LSA_UNICODE_STRING, *PLSA_UNICODE_STRING;
+typedef STRING OEM_STRING, *POEM_STRING;
+typedef const STRING *PCSTRING, *PCANSI_STRING;
 
 /* Security identifiers are variable-length records; packages only pass them
  * through, so a SID is reached by an untyped pointer. */
@@ -287,6 +321,11 @@ LSASHM_STATIC_ASSERT(sizeof(HANDLE) == sizeof(void *), "HANDLE is a pointer");
 LSASHM_STATIC_ASSERT(sizeof(ULONG_PTR) == sizeof(void *), "ULONG_PTR holds a pointer");
 LSASHM_STATIC_ASSERT(sizeof(LUID) == 8, "LUID is 64-bit");
 LSASHM_STATIC_ASSERT(sizeof(LARGE_INTEGER) == 8, "LARGE_INTEGER is 64-bit");
+LSASHM_STATIC_ASSERT(offsetof(LARGE_INTEGER, HighPart) == 4, "LARGE_INTEGER.HighPart is the high half");
+LSASHM_STATIC_ASSERT(sizeof(ULARGE_INTEGER) == 8, "ULARGE_INTEGER is 64-bit");
+LSASHM_STATIC_ASSERT(sizeof(LONGLONG) == 8, "LONGLONG is 64-bit");
+LSASHM_STATIC_ASSERT(sizeof(BOOL) == 4, "BOOL is 32-bit");
+LSASHM_STATIC_ASSERT(sizeof(HRESULT) == 4, "HRESULT is 32-bit");
 LSASHM_STATIC_ASSERT(sizeof(GUID) == 16, "GUID is 16 bytes");
 LSASHM_STATIC_ASSERT(sizeof(FILETIME) == 8, "FILETIME is 64-bit");
 LSASHM_STATIC_ASSERT(sizeof(SECURITY_IMPERSONATION_LEVEL) == 4, "enums are 32-bit");

@@ -399,9 +399,11 @@ NTSTATUS NTAPI host_GetClientInfo(PSECPKG_CLIENT_INFO ClientInfo)
                 return STATUS_SUCCESS;
         }
         if (call && call->conn) {
-                /* Linux has no logon session per process: the LUID carries
-                 * the client's uid, so a package can tell users apart. */
-                ClientInfo->LogonId.LowPart = (ULONG)call->conn->peer.uid;
+                /* Linux has no logon session per process: one LUID per uid
+                 * (luid.c), so a package can tell users apart. */
+                NTSTATUS st = host_luid_of_uid(call->conn->peer.uid, &ClientInfo->LogonId);
+                if (!NT_SUCCESS(st))
+                        return st;
                 ClientInfo->ProcessID = (ULONG)call->conn->peer.pid;
                 ClientInfo->ThreadID = call->thread_id;
                 ClientInfo->HasTcbPrivilege = call->trusted;
@@ -409,7 +411,9 @@ NTSTATUS NTAPI host_GetClientInfo(PSECPKG_CLIENT_INFO ClientInfo)
         } else {
                 /* The host itself: a package-to-package call not made for
                  * a client, or an entry point like SpInitialize. */
-                ClientInfo->LogonId.LowPart = (ULONG)geteuid();
+                NTSTATUS st = host_luid_of_uid(geteuid(), &ClientInfo->LogonId);
+                if (!NT_SUCCESS(st))
+                        return st;
                 ClientInfo->ProcessID = (ULONG)getpid();
                 ClientInfo->ThreadID = (ULONG)gettid();
                 ClientInfo->HasTcbPrivilege = TRUE;

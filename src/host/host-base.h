@@ -8,8 +8,8 @@
  * The layers, bottom up. Each header includes the one below it; a file
  * includes its own layer's header, never one above, and names nothing a
  * header above declares (tests/layering-host.sh checks all three):
- *   1 host-base.h      base.c protect.c log.c workers.c submit-buffer.c (host.h,
- *                      the public face, too)
+ *   1 host-base.h      base.c protect.c log.c workers.c submit-buffer.c luid.c
+ *                      elf-file.c (host.h, the public face, too)
  *   2 host-packages.h  packages.c lsa-heap.c logon-sessions.c token-info.c
  *                      crash-context.c package-config.c package-threads.c
  *   3 host-sections.h  sections.c
@@ -194,5 +194,16 @@ extern _Thread_local bool host_package_thread;
 int host_protect_init(void);
 LSA_PROTECT_MEMORY host_LsaProtectMemory;
 LSA_PROTECT_MEMORY host_LsaUnprotectMemory;
+
+/* ---- luid.c: the LogonId the host gives a client ----
+ * Root is SYSTEM_LUID ({0x3e7, 0}), as Windows' system processes are; every
+ * other uid gets a LUID of its own from the process's one allocator
+ * (AllocateLocallyUniqueId), the same for all its connections for the
+ * host's life. STATUS_SUCCESS, or STATUS_INSUFFICIENT_RESOURCES when
+ * HOST_LUID_MAX_UIDS uids have one already or memory is short. */
+#define HOST_LUID_MAX_UIDS 65536u
+NTSTATUS host_luid_of_uid(uid_t uid, LUID *ret);
+/* SYSTEM_LUID or a LUID given to a uid: no logon session may take it. */
+bool host_luid_is_client(const LUID *luid);
 
 #endif

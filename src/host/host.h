@@ -14,6 +14,7 @@
 #define LSASHM_HOST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -47,6 +48,19 @@ int host_create(const struct host_config *cfg, struct host **ret);
  * the host goes on serving the packages that did load. */
 int host_load_package(struct host *h, const char *path);
 unsigned host_package_count(const struct host *h);
+/* One line about loaded package number index (0 to count - 1): its name,
+ * id, interface version, GetInfo's capabilities, version, RPC id and
+ * maximum token, and the entry points it gave. 0, or -ENOENT. */
+int host_package_describe(const struct host *h, unsigned index, char *buf, size_t len);
+/* elf-file.c: a package file looked at without loading it.
+ * host_package_file_check: 0 when path is a shared object of this machine
+ * whose segments all lie inside the file (dlopen would fault reading past
+ * the end of a truncated one), else -errno with the reason in why.
+ * host_package_file_undefined: each(ctx, name) for every undefined,
+ * non-weak symbol of its dynamic symbol table; 0 or -errno and why. */
+int host_package_file_check(const char *path, char *why, size_t why_len);
+int host_package_file_undefined(const char *path, void (*each)(void *ctx, const char *name), void *ctx, char *why,
+                                size_t why_len);
 
 /* An fd to poll for input; then call host_dispatch. */
 int host_fd(const struct host *h);

@@ -93,7 +93,7 @@ NTSTATUS NTAPI host_CreateLogonSession(PLUID LogonId)
         s->creator = host_session_creator;
         NTSTATUS st = STATUS_SUCCESS;
         pthread_mutex_lock(&sessions_lock);
-        if (oa_table_find(&sessions, k)) {
+        if (oa_table_find(&sessions, k) || host_luid_is_client(LogonId)) { /* a client's LogonId (luid.c) */
                 st = STATUS_LOGON_SESSION_COLLISION;
         } else if (sessions.count >= SESSIONS_MAX) {
                 st = STATUS_INSUFFICIENT_RESOURCES;

@@ -331,6 +331,11 @@ int host_load_package(struct host *h, const char *path)
                 parameters_init();
                 function_table_ready = true;
         }
+        char bad[96];
+        if (host_package_file_check(path, bad, sizeof(bad)) < 0) { /* before dlopen can fault on it */
+                host_logf(h, "package %s: not loaded: %s", path, bad);
+                return -ENOEXEC;
+        }
         void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
                 const char *e = dlerror();
@@ -413,4 +418,74 @@ void host_packages_logon_terminated(const LUID *logon_id)
                 p->table.LogonTerminated(&copy);
                 host_active_package = outer;
         }
+}
+
+/* ---- what --check shows of a loaded package ---- */
+
+static const struct {
+        const char *name;
+        size_t offset;
+} entry_points[] = {
+        { "InitializePackage", offsetof(SECPKG_FUNCTION_TABLE, InitializePackage) },
+        { "LogonUser", offsetof(SECPKG_FUNCTION_TABLE, LogonUser) },
+        { "CallPackage", offsetof(SECPKG_FUNCTION_TABLE, CallPackage) },
+        { "LogonTerminated", offsetof(SECPKG_FUNCTION_TABLE, LogonTerminated) },
+        { "CallPackageUntrusted", offsetof(SECPKG_FUNCTION_TABLE, CallPackageUntrusted) },
+        { "CallPackagePassthrough", offsetof(SECPKG_FUNCTION_TABLE, CallPackagePassthrough) },
+        { "LogonUserEx", offsetof(SECPKG_FUNCTION_TABLE, LogonUserEx) },
+        { "LogonUserEx2", offsetof(SECPKG_FUNCTION_TABLE, LogonUserEx2) },
+        { "Initialize", offsetof(SECPKG_FUNCTION_TABLE, Initialize) },
+        { "Shutdown", offsetof(SECPKG_FUNCTION_TABLE, Shutdown) },
+        { "GetInfo", offsetof(SECPKG_FUNCTION_TABLE, GetInfo) },
+        { "AcceptCredentials", offsetof(SECPKG_FUNCTION_TABLE, AcceptCredentials) },
+        { "AcquireCredentialsHandle", offsetof(SECPKG_FUNCTION_TABLE, AcquireCredentialsHandle) },
+        { "QueryCredentialsAttributes", offsetof(SECPKG_FUNCTION_TABLE, QueryCredentialsAttributes) },
+        { "FreeCredentialsHandle", offsetof(SECPKG_FUNCTION_TABLE, FreeCredentialsHandle) },
+        { "SaveCredentials", offsetof(SECPKG_FUNCTION_TABLE, SaveCredentials) },
+        { "GetCredentials", offsetof(SECPKG_FUNCTION_TABLE, GetCredentials) },
+        { "DeleteCredentials", offsetof(SECPKG_FUNCTION_TABLE, DeleteCredentials) },
+        { "InitLsaModeContext", offsetof(SECPKG_FUNCTION_TABLE, InitLsaModeContext) },
+        { "AcceptLsaModeContext", offsetof(SECPKG_FUNCTION_TABLE, AcceptLsaModeContext) },
+        { "DeleteContext", offsetof(SECPKG_FUNCTION_TABLE, DeleteContext) },
+        { "ApplyControlToken", offsetof(SECPKG_FUNCTION_TABLE, ApplyControlToken) },
+        { "GetUserInfo", offsetof(SECPKG_FUNCTION_TABLE, GetUserInfo) },
+        { "GetExtendedInformation", offsetof(SECPKG_FUNCTION_TABLE, GetExtendedInformation) },
+        { "QueryContextAttributes", offsetof(SECPKG_FUNCTION_TABLE, QueryContextAttributes) },
+        { "AddCredentials", offsetof(SECPKG_FUNCTION_TABLE, AddCredentials) },
+        { "SetExtendedInformation", offsetof(SECPKG_FUNCTION_TABLE, SetExtendedInformation) },
+        { "SetContextAttributes", offsetof(SECPKG_FUNCTION_TABLE, SetContextAttributes) },
+        { "SetCredentialsAttributes", offsetof(SECPKG_FUNCTION_TABLE, SetCredentialsAttributes) },
+        { "ChangeAccountPassword", offsetof(SECPKG_FUNCTION_TABLE, ChangeAccountPassword) },
+        { "QueryMetaData", offsetof(SECPKG_FUNCTION_TABLE, QueryMetaData) },
+        { "ExchangeMetaData", offsetof(SECPKG_FUNCTION_TABLE, ExchangeMetaData) },
+        { "GetCredUIContext", offsetof(SECPKG_FUNCTION_TABLE, GetCredUIContext) },
+        { "UpdateCredentials", offsetof(SECPKG_FUNCTION_TABLE, UpdateCredentials) },
+        { "ValidateTargetInfo", offsetof(SECPKG_FUNCTION_TABLE, ValidateTargetInfo) },
+        { "PostLogonUser", offsetof(SECPKG_FUNCTION_TABLE, PostLogonUser) },
+        { "GetRemoteCredGuardLogonBuffer", offsetof(SECPKG_FUNCTION_TABLE, GetRemoteCredGuardLogonBuffer) },
+        { "GetRemoteCredGuardSupplementalCreds", offsetof(SECPKG_FUNCTION_TABLE, GetRemoteCredGuardSupplementalCreds) },
+        { "GetTbalSupplementalCreds", offsetof(SECPKG_FUNCTION_TABLE, GetTbalSupplementalCreds) },
+        { "LogonUserEx3", offsetof(SECPKG_FUNCTION_TABLE, LogonUserEx3) },
+        { "PreLogonUserSurrogate", offsetof(SECPKG_FUNCTION_TABLE, PreLogonUserSurrogate) },
+        { "PostLogonUserSurrogate", offsetof(SECPKG_FUNCTION_TABLE, PostLogonUserSurrogate) },
+        { "ExtractTargetInfo", offsetof(SECPKG_FUNCTION_TABLE, ExtractTargetInfo) },
+};
+
+int host_package_describe(const struct host *h, unsigned index, char *buf, size_t len)
+{
+        if (!h || index >= h->npackages || !buf || len == 0)
+                return -ENOENT;
+        const struct host_package *p = h->packages[index];
+        int n = snprintf(buf, len,
+                         "%s: id %u, interface version 0x%08X, capabilities 0x%08X, version %u, RPC id 0x%04X, "
+                         "max token %u bytes; entry points:",
+                         p->name, p->id, (unsigned)p->version, (unsigned)p->info.fCapabilities,
+                         (unsigned)p->info.wVersion, (unsigned)p->info.wRPCID, (unsigned)p->info.cbMaxToken);
+        for (size_t i = 0; i < sizeof(entry_points) / sizeof(entry_points[0]) && n >= 0 && (size_t)n < len; i++) {
+                void *fn;
+                memcpy(&fn, (const char *)&p->table + entry_points[i].offset, sizeof(fn));
+                if (fn)
+                        n += snprintf(buf + n, len - (size_t)n, " %s", entry_points[i].name);
+        }
+        return n < 0 ? -EINVAL : 0;
 }

@@ -36,6 +36,7 @@
 #include "host/host.h"
 #include "lsashm/share.h"
 #include "lsashmd/config-files.h"
+#include "lsashmd/check.h"
 #include "lsashmd/config.h"
 #include "lsashmd/paths.h"
 #include "section/crash-wipe.h"
@@ -217,6 +218,7 @@ static void usage(FILE *f)
 {
         fprintf(f, "usage: lsashmd [--config FILE] [--socket PATH] [--package FILE.so]... [--require-packages]\n"
                    "               [--foreground]\n"
+                   "       lsashmd --check FILE.so\n"
                    "       lsashmd --help | --version\n"
                    "Hosts LSA security packages and serves their clients (see lsashmd(8)).\n"
                    "  --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
@@ -224,7 +226,8 @@ static void usage(FILE *f)
                    "  --package FILE   load this package; given at least once, the packages\n"
                    "                   of the configuration file are not loaded\n"
                    "  --require-packages  exit (status 3) unless every package loads\n"
-                   "  --foreground     accepted; lsashmd always stays in the foreground\n");
+                   "  --foreground     accepted; lsashmd always stays in the foreground\n"
+                   "  --check FILE.so  load this package without serving, say what is wrong\n");
 }
 
 /* The socket systemd passed (>= 0), -1 when none, -2 when what it passed
@@ -416,7 +419,8 @@ int main(int argc, char **argv)
                 { "config", required_argument, NULL, 'c' },  { "socket", required_argument, NULL, 's' },
                 { "package", required_argument, NULL, 'p' }, { "foreground", no_argument, NULL, 'f' },
                 { "help", no_argument, NULL, 'h' },          { "version", no_argument, NULL, 'V' },
-                { "require-packages", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
+                { "require-packages", no_argument, NULL, 'r' },
+                { "check", required_argument, NULL, 'C' },   { NULL, 0, NULL, 0 },
         };
         const char *config_path = NULL, *socket_path = NULL;
         const char *cli_packages[CONFIG_MAX_PACKAGES];
@@ -438,6 +442,7 @@ int main(int argc, char **argv)
                 case 'r': require_cli = true; break;
                 case 'h': usage(stdout); return 0;
                 case 'V': printf("lsashmd %s\n", LSASHM_VERSION); return 0;
+                case 'C': return lsashmd_check(optarg, stdout); /* loads one package, serves nothing */
                 default: usage(stderr); return EXIT_USAGE;
                 }
         }
