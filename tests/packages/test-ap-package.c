@@ -89,8 +89,10 @@ EXPORT NTSTATUS NTAPI LsaApInitializePackage(ULONG AuthenticationPackageId, PLSA
         if (!s)
                 return STATUS_NO_MEMORY;
         s->Buffer = heap(n + 1);
-        if (!s->Buffer)
+        if (!s->Buffer) {
+                lsa->FreeLsaHeap(s); /* a failed initialization leaves nothing */
                 return STATUS_NO_MEMORY;
+        }
 #endif
         memcpy(s->Buffer, package_name, n);
         s->Length = (USHORT)n;
@@ -279,10 +281,25 @@ static PUNICODE_STRING name(const WCHAR *w, size_t n)
         if (!s)
                 return NULL;
         s->Buffer = heap(n * 2);
+        if (!s->Buffer) {
+                lsa->FreeLsaHeap(s);
+                return NULL;
+        }
         if (n)
                 memcpy(s->Buffer, w, n * 2);
         s->Length = s->MaximumLength = (USHORT)(n * 2);
         return s;
+}
+
+/* A string of the primary credentials in the LSA heap (left empty when
+ * the heap is out of memory: they are extras). */
+static void cred_str(UNICODE_STRING *s, const void *w, size_t bytes)
+{
+        s->Buffer = heap(bytes);
+        if (!s->Buffer)
+                return;
+        memcpy(s->Buffer, w, bytes);
+        s->Length = s->MaximumLength = (USHORT)bytes;
 }
 
 static void ascii_w(const char *a, WCHAR *w, size_t *n)
@@ -493,18 +510,13 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
         if (primary) {
                 primary->LogonId = id;
                 ascii_w(u, w, &wn);
-                primary->DownlevelName.Buffer = heap(wn * 2);
-                memcpy(primary->DownlevelName.Buffer, w, wn * 2);
-                primary->DownlevelName.Length = primary->DownlevelName.MaximumLength = (USHORT)(wn * 2);
-                primary->Password.Buffer = heap(in.Password.Length);
-                memcpy(primary->Password.Buffer, pass, in.Password.Length);
-                primary->Password.Length = primary->Password.MaximumLength = in.Password.Length;
+                cred_str(&primary->DownlevelName, w, wn * 2);
+                cred_str(&primary->Password, pass, in.Password.Length);
                 ascii_w("alice@test.example", w, &wn);
-                primary->Upn.Buffer = heap(wn * 2);
-                memcpy(primary->Upn.Buffer, w, wn * 2);
-                primary->Upn.Length = primary->Upn.MaximumLength = (USHORT)(wn * 2);
+                cred_str(&primary->Upn, w, wn * 2);
                 primary->UserSid = heap(16);
-                put_sid(primary->UserSid, 22, (const ULONG[]){ 1, TAP_UID }, 2);
+                if (primary->UserSid)
+                        put_sid(primary->UserSid, 22, (const ULONG[]){ 1, TAP_UID }, 2);
                 primary->Flags = PRIMARY_CRED_CLEAR_PASSWORD;
         }
         if (strncmp(u, "bad", 3) != 0 && strcmp(u, TAP_USER_NOSESSION) != 0 && strcmp(u, TAP_USER_REUSE) != 0 &&
