@@ -572,7 +572,7 @@ static void test_logons_client_killed_mid_logon(void **state)
 /* ================= large authentication information ================= */
 
 /* len bytes of authentication information for user: the
- * MSV1_0_INTERACTIVE_LOGON first, its strings at the very end (the package
+ * MSV1_0_INTERACTIVE_LOGON first, its strings at the end (the package
  * rebases them across the whole buffer), filler between. */
 static UCHAR *auth_big(ULONG len, const char *user, const char *password)
 {
@@ -583,7 +583,7 @@ static UCHAR *auth_big(ULONG len, const char *user, const char *password)
         struct auth a;
         auth_make(&a, user, password);
         size_t chars = (size_t)(a.m.LogonDomainName.Length + a.m.UserName.Length + a.m.Password.Length);
-        UCHAR *tail = b + len - chars;
+        UCHAR *tail = b + ((len - chars) & ~(size_t)1); /* WCHARs: 2-byte aligned */
         memcpy(tail, a.chars, chars);
         ptrdiff_t shift = tail - (UCHAR *)a.chars;
         a.m.LogonDomainName.Buffer = (PWSTR)(void *)((UCHAR *)a.m.LogonDomainName.Buffer + shift);
@@ -709,7 +709,7 @@ static uint8_t *raw_auth(uint32_t len)
         struct auth a;
         auth_make(&a, TAP_USER_OK, TAP_PASSWORD);
         size_t chars = (size_t)(a.m.LogonDomainName.Length + a.m.UserName.Length + a.m.Password.Length);
-        uintptr_t tail = len - chars;
+        uintptr_t tail = (len - chars) & ~(uintptr_t)1; /* WCHARs: 2-byte aligned */
         memcpy(b + tail, a.chars, chars);
         UNICODE_STRING *str[3] = { &a.m.LogonDomainName, &a.m.UserName, &a.m.Password };
         for (int i = 0; i < 3; i++)
