@@ -521,6 +521,7 @@ static const struct bench_impl apr_rmm_impl = {
 
 enum bare_mode {
         BARE_PLAIN,     /* memfd_create, ftruncate, mmap; munmap, close */
+        BARE_TOUCH_ONE, /* plus one byte written: one page allocated, as a header needs */
         BARE_FALLOCATE, /* plus fallocate: the pages exist, as lsashm's committed part */
         BARE_POPULATE,  /* plus MADV_POPULATE_WRITE: the pages are mapped too */
 };
@@ -554,6 +555,8 @@ static int bare_memfd_open(void **ret_ctx, uint64_t max_size, uint64_t initial_s
                 err = -errno;
                 goto out_close;
         }
+        if (mode == BARE_TOUCH_ONE)
+                *(volatile unsigned char *)m->base = 1;
         if (mode >= BARE_POPULATE &&
             madvise(m->base, (size_t)initial_size, MADV_POPULATE_WRITE) < 0) {
                 /* Linux before 5.14 has no MADV_POPULATE_WRITE. */
@@ -573,6 +576,11 @@ out_free:
 static int bare_memfd_create(void **ret_ctx, uint64_t max_size, uint64_t initial_size)
 {
         return bare_memfd_open(ret_ctx, max_size, initial_size, BARE_PLAIN);
+}
+
+static int bare_memfd_touch_create(void **ret_ctx, uint64_t max_size, uint64_t initial_size)
+{
+        return bare_memfd_open(ret_ctx, max_size, initial_size, BARE_TOUCH_ONE);
 }
 
 static int bare_memfd_falloc_create(void **ret_ctx, uint64_t max_size, uint64_t initial_size)
@@ -604,6 +612,13 @@ static const struct bench_impl bare_memfd_impl = {
         .destroy = bare_memfd_destroy,
 };
 
+static const struct bench_impl bare_memfd_touch_impl = {
+        .name = "bare memfd+1 page",
+        .note = "bare memfd plus one byte written (one page allocated and mapped)",
+        .create = bare_memfd_touch_create,
+        .destroy = bare_memfd_destroy,
+};
+
 static const struct bench_impl bare_memfd_falloc_impl = {
         .name = "bare memfd+fallocate",
         .note = "bare memfd plus fallocate of the 64 KiB (pages exist)",
@@ -627,15 +642,15 @@ static const struct bench_impl *const heap_impls[] = {
 /* Everything that has a create and a delete worth timing. */
 static const struct bench_impl *const section_impls[] = {
         &native_impl,          &native_wipe_impl,         &lsa_impl,
-        &bare_memfd_impl,      &bare_memfd_falloc_impl,   &bare_memfd_populate_impl,
-        &apr_rmm_impl,         &bench_boost_impl,
+        &bare_memfd_impl,      &bare_memfd_touch_impl,    &bare_memfd_falloc_impl,
+        &bare_memfd_populate_impl, &apr_rmm_impl,         &bench_boost_impl,
 };
 
 /* Both lists, each implementation once, for the legend. */
 static const struct bench_impl *const all_impls[] = {
         &native_impl,       &native_wipe_impl, &lsa_impl,         &glibc_malloc_impl,
         &glibc_calloc_impl, &apr_rmm_impl,     &bench_boost_impl, &bare_memfd_impl,
-        &bare_memfd_falloc_impl, &bare_memfd_populate_impl,
+        &bare_memfd_touch_impl, &bare_memfd_falloc_impl, &bare_memfd_populate_impl,
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

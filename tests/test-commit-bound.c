@@ -169,7 +169,7 @@ static int owner_fd(struct lsashm_section *s)
 {
         section_lock(s);
         int fd = s->fd;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return fd;
 }
 
@@ -650,7 +650,7 @@ static int section_fd_at(PVOID base)
         struct lsashm_section *sec = registry_acquire(base);
         assert_non_null(sec);
         int fd = sec->fd;
-        pthread_mutex_unlock(&sec->lock);
+        section_lock_release(sec);
         return fd;
 }
 

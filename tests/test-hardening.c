@@ -261,12 +261,17 @@ static void test_hostile_alloc_still_zero_filled(void **state)
         struct tu_rng r = { 5 };
 
         /* "Zero-filled" is a promise about what the caller receives, so it
-         * cannot rest on what the section is believed to hold. */
+         * cannot rest on what a writer left in the section: the writer here
+         * has its own mapping of the descriptor a client would be given. */
         for (size_t f = 0; f < 2; f++) {
                 lsashm_section_t *s = make(1 * MiB, 64 * KiB, flags[f]);
-                unsigned char *base = lsashm_section_base(s);
+                int fd = lsashm_section_fd(s);
+                assert_true(fd >= 0);
+                uint64_t reserved = stats_of(s).reserved;
+                unsigned char *writer = mmap(NULL, reserved, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+                assert_true(writer != MAP_FAILED);
                 for (unsigned round = 0; round < 30; round++) {
-                        clobber(base, stats_of(s).committed, round, &r);
+                        clobber(writer, stats_of(s).committed, round, &r);
                         size_t size = (size_t)tu_rng_range(&r, 1, 40000);
                         unsigned char *p = NULL;
                         assert_int_equal(lsashm_section_alloc(s, size, (void **)&p), 0);
@@ -276,8 +281,121 @@ static void test_hostile_alloc_still_zero_filled(void **state)
                                          flags[f], round, size);
                         assert_int_equal(lsashm_section_free(s, p), 0);
                 }
+                munmap(writer, reserved);
                 assert_int_equal(lsashm_section_delete(s), 0);
         }
+}
+
+/* Fill a block, free it, scribble on the very bytes it had through a writer
+ * mapping, allocate the same size again (the heap hands back the block just
+ * freed): it must come back zero-filled. */
+static void scribbled_block_reallocated_zero(lsashm_section_t *s, unsigned char *writer, size_t size)
+{
+        unsigned char *base = lsashm_section_base(s);
+        unsigned char *p, *q;
+
+        assert_int_equal(lsashm_section_alloc(s, size, (void **)&p), 0);
+        memset(p, 0x11, size);
+        assert_int_equal(lsashm_section_free(s, p), 0);
+        memset(writer + (p - base), 0xee, size);
+        assert_int_equal(lsashm_section_alloc(s, size, (void **)&q), 0);
+        assert_ptr_equal(q, p);
+        if (!tu_all_zero(q, size))
+                fail_msg("block of %zu bytes scribbled on while free came back dirty", size);
+        assert_int_equal(lsashm_section_free(s, q), 0);
+}
+
+static void test_hostile_scribble_on_free_block_then_realloc(void **state)
+{
+        (void)state;
+        const uint32_t flags[] = { 0, LSASHM_SECTION_NO_WIPE };
+        const size_t sizes[] = { 16, 100, 4096, 70000 };
+
+        for (size_t f = 0; f < 2; f++) {
+                lsashm_section_t *s = make(1 * MiB, 64 * KiB, flags[f]);
+                unsigned char *keep;
+                /* warm up the fast path first: blocks used while nobody else
+                 * could write, then a writable descriptor leaves */
+                assert_int_equal(lsashm_section_alloc(s, 32, (void **)&keep), 0);
+                for (size_t k = 0; k < 4; k++) {
+                        void *p;
+                        assert_int_equal(lsashm_section_alloc(s, sizes[k], &p), 0);
+                        assert_int_equal(lsashm_section_free(s, p), 0);
+                }
+                int fd = lsashm_section_fd(s);
+                assert_true(fd >= 0);
+                uint64_t reserved = stats_of(s).reserved;
+                unsigned char *writer = mmap(NULL, reserved, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+                assert_true(writer != MAP_FAILED);
+                for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+                        scribbled_block_reallocated_zero(s, writer, sizes[k]);
+                munmap(writer, reserved);
+                assert_int_equal(lsashm_section_check(s), 0);
+                assert_int_equal(lsashm_section_delete(s), 0);
+        }
+}
+
+/* The same through the LSA callbacks and a descriptor of a separate process. */
+static void test_hostile_scribble_on_free_block_lsa_child(void **state)
+{
+        (void)state;
+        PVOID base = LsaCreateSharedMemory(256 * 1024, 4096);
+        struct lsashm_section_stats st;
+        char why[64];
+
+        assert_non_null(base);
+        unsigned char *p = LsaAllocateSharedMemory(base, 3000);
+        assert_non_null(p);
+        memset(p, 0x22, 3000);
+        int fd = lsashm_shared_memory_fd(base);
+        assert_true(fd >= 0);
+        LsaFreeSharedMemory(base, p);
+        assert_int_equal(lsashm_shared_memory_stats(base, &st), 0);
+        off_t off = (off_t)(p - (unsigned char *)base);
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                static unsigned char junk[3000];
+                memset(junk, 0x99, sizeof(junk));
+                CHILD_CHECK(pwrite(fd, junk, sizeof(junk), off) == (ssize_t)sizeof(junk));
+                _exit(0);
+        }
+        int status = tu_wait(pid, 30, NULL);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("client %s", tu_describe_status(status, why, sizeof(why)));
+        assert_int_equal(((unsigned char *)base)[off], 0x99);
+        unsigned char *q = LsaAllocateSharedMemory(base, 3000);
+        assert_ptr_equal(q, p);
+        assert_true(tu_all_zero(q, 3000));
+        assert_int_equal(LsaDeleteSharedMemory(base), TRUE);
+}
+
+/* The fast path: with wiping on and no writable descriptor out, allocation
+ * trusts free space to be zero. Every block, whatever sizes came and went
+ * before it, must still reach its user zero-filled. */
+static void test_wipe_fast_path_blocks_zero(void **state)
+{
+        (void)state;
+        struct tu_rng r = { 77 };
+        lsashm_section_t *s = make(4 * MiB, 64 * KiB, 0);
+        struct live held[64] = { { 0 } };
+
+        for (unsigned op = 0; op < 5000; op++) {
+                unsigned i = (unsigned)tu_rng_range(&r, 0, 63);
+                if (held[i].p) {
+                        assert_int_equal(lsashm_section_free(s, held[i].p), 0);
+                        held[i].p = NULL;
+                        continue;
+                }
+                size_t size = (size_t)tu_rng_range(&r, 1, 20000);
+                assert_int_equal(lsashm_section_alloc(s, size, (void **)&held[i].p), 0);
+                held[i].size = size;
+                if (!tu_all_zero(held[i].p, round16(size)))
+                        fail_msg("op %u: block of %zu bytes not zero-filled", op, size);
+                memset(held[i].p, 0xa0 | (op & 15), round16(size));
+        }
+        assert_int_equal(lsashm_section_check(s), 0);
+        assert_int_equal(lsashm_section_delete(s), 0);
 }
 
 static void test_hostile_overwrite_lsa(void **state)
@@ -552,6 +670,58 @@ static void test_wipe_delete_no_wipe_control(void **state)
         delete_seen_by_child(LSASHM_SECTION_NO_WIPE, false);
 }
 
+/* Without any writable descriptor out, delete wipes only up to the highest
+ * block ever handed out: a child that keeps the inherited mapping must still
+ * find zeros everywhere, including where blocks were freed and the section
+ * grew and the high blocks are gone again. */
+static void test_wipe_delete_high_water_only_owner(void **state)
+{
+        (void)state;
+        unsigned char canary[CANARY_LEN];
+        lsashm_section_t *s = make(4 * MiB, 64 * KiB, 0);
+        unsigned char *base = lsashm_section_base(s);
+        unsigned char *low, *high, *top;
+        int to_child[2], to_parent[2];
+        char why[64];
+
+        make_canary(canary, 0x5eed);
+        assert_int_equal(lsashm_section_alloc(s, 500, (void **)&low), 0);
+        assert_int_equal(lsashm_section_alloc(s, 200 * KiB, (void **)&high), 0);
+        assert_int_equal(lsashm_section_alloc(s, 5000, (void **)&top), 0);
+        plant(low, 500, canary);
+        plant(high, 200 * KiB, canary);
+        plant(top, 5000, canary);
+        assert_int_equal(lsashm_section_free(s, top), 0);
+        assert_int_equal(lsashm_section_free(s, high), 0);
+        plant(low, 500, canary);
+        const uint64_t committed = stats_of(s).committed;
+        assert_int_equal(pipe(to_child), 0);
+        assert_int_equal(pipe(to_parent), 0);
+
+        pid_t pid = tu_fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(to_child[1]);
+                close(to_parent[0]);
+                CHILD_CHECK(section_holds(base, committed, canary));
+                CHILD_CHECK(tu_pipe_send(to_parent[1]));
+                CHILD_CHECK(tu_pipe_recv(to_child[0]));
+                CHILD_CHECK(!section_holds(base, committed, canary));
+                CHILD_CHECK(tu_all_zero(base, committed));
+                _exit(0);
+        }
+        close(to_child[0]);
+        close(to_parent[1]);
+        assert_true(tu_pipe_recv(to_parent[0]));
+        assert_int_equal(lsashm_section_delete(s), 0);
+        assert_true(tu_pipe_send(to_child[1]));
+        int status = tu_wait(pid, 60, NULL);
+        close(to_child[1]);
+        close(to_parent[0]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("child %s", tu_describe_status(status, why, sizeof(why)));
+}
+
 static void test_wipe_delete_lsa(void **state)
 {
         (void)state;
@@ -715,6 +885,9 @@ int main(void)
                 cmocka_unit_test(test_hostile_overwrite_random_ops),
                 cmocka_unit_test(test_hostile_overwrite_while_growing),
                 cmocka_unit_test(test_hostile_alloc_still_zero_filled),
+                cmocka_unit_test(test_hostile_scribble_on_free_block_then_realloc),
+                cmocka_unit_test(test_hostile_scribble_on_free_block_lsa_child),
+                cmocka_unit_test(test_wipe_fast_path_blocks_zero),
                 cmocka_unit_test(test_hostile_overwrite_lsa),
                 cmocka_unit_test(test_hostile_delete_after_overwrite),
                 cmocka_unit_test(test_hostile_client_punches_holes),
@@ -723,6 +896,7 @@ int main(void)
                 cmocka_unit_test(test_wipe_no_wipe_keeps_freed_canary),
                 cmocka_unit_test(test_wipe_delete_seen_by_forked_child),
                 cmocka_unit_test(test_wipe_delete_no_wipe_control),
+                cmocka_unit_test(test_wipe_delete_high_water_only_owner),
                 cmocka_unit_test(test_wipe_delete_lsa),
                 cmocka_unit_test(test_seal_uncommitted_is_prot_none),
                 cmocka_unit_test(test_seal_resize_refused),

@@ -163,6 +163,37 @@ static void test_heap_free_coalesces_neighbours(void **state)
         assert_int_equal(whole, 0);
 }
 
+/* The high-water mark is the end of the highest block ever handed out: it
+ * stays when that block is freed, and rises only with a higher one. */
+static void test_heap_high_water_mark(void **state)
+{
+        struct heap *h = *state;
+        uint64_t a, b, c, size;
+        struct heap_stats st;
+        assert_int_equal(heap_extend(h, 65536), 0);
+        heap_stats(h, &st);
+        assert_int_equal(st.high_water, 0);
+        assert_int_equal(heap_alloc(h, 100, &a, &size), 0);
+        heap_stats(h, &st);
+        assert_int_equal(st.high_water, a + size);
+        assert_int_equal(heap_alloc(h, 5000, &b, &size), 0);
+        uint64_t top = b + size;
+        heap_stats(h, &st);
+        assert_int_equal(st.high_water, top);
+        assert_int_equal(heap_free(h, b, NULL), 0);
+        heap_stats(h, &st);
+        assert_int_equal(st.high_water, top);
+        assert_int_equal(heap_alloc(h, 16, &c, NULL), 0);
+        assert_true(c + 16 <= top);
+        heap_stats(h, &st);
+        assert_int_equal(st.high_water, top);
+        assert_int_equal(heap_check(h), 0);
+        assert_int_equal(heap_free(h, a, NULL), 0);
+        assert_int_equal(heap_free(h, c, NULL), 0);
+        heap_stats(h, &st);
+        assert_int_equal(st.high_water, top);
+}
+
 static void test_heap_extend_merges_free_top(void **state)
 {
         struct heap *h = *state;
@@ -298,6 +329,12 @@ static void test_heap_check_detects_corruption(void **state)
         assert_int_equal(heap_check(h), -EUCLEAN);
         h->in_use -= 1;
         assert_int_equal(heap_check(h), 0);
+
+        uint32_t high = h->high_water;
+        h->high_water = (uint32_t)(b / 16); /* a live block above the mark */
+        assert_int_equal(heap_check(h), -EUCLEAN);
+        h->high_water = high;
+        assert_int_equal(heap_check(h), 0);
 }
 
 int main(void)
@@ -310,6 +347,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_heap_alloc_rounds_to_granules, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_free_rejects_foreign_offset, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_free_coalesces_neighbours, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_high_water_mark, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_extend_merges_free_top, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_fills_exactly, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_metadata_failure_loses_nothing, setup, teardown),

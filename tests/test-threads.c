@@ -171,7 +171,8 @@ static void *observe(void *arg)
         return NULL;
 }
 
-static void run_churn(lsashm_section_t *s, PVOID base)
+/* others: blocks the caller holds in the section meanwhile. */
+static void run_churn(lsashm_section_t *s, PVOID base, uint64_t others)
 {
         struct worker w[THREADS];
         struct observer o = { .s = s, .base = base };
@@ -199,7 +200,7 @@ static void run_churn(lsashm_section_t *s, PVOID base)
         assert_true(kept == THREADS * KEEP);
         assert_int_equal(s ? lsashm_section_stats(s, &st) : lsashm_shared_memory_stats(base, &st),
                          0);
-        assert_true(st.live_blocks == kept);
+        assert_true(st.live_blocks == kept + others);
         assert_true(st.refused_frees == 0);
         assert_int_equal(s ? lsashm_section_check(s) : lsashm_shared_memory_check(base), 0);
 
@@ -211,8 +212,8 @@ static void run_churn(lsashm_section_t *s, PVOID base)
                 }
         assert_int_equal(s ? lsashm_section_stats(s, &st) : lsashm_shared_memory_stats(base, &st),
                          0);
-        assert_true(st.live_blocks == 0);
-        assert_true(st.in_use == 0);
+        assert_true(st.live_blocks == others);
+        assert_true(others || st.in_use == 0);
 }
 
 static void test_threads_native_alloc_free(void **state)
@@ -222,7 +223,35 @@ static void test_threads_native_alloc_free(void **state)
         lsashm_section_t *s = NULL;
 
         assert_int_equal(lsashm_section_create(&cfg, &s), 0);
-        run_churn(s, NULL);
+        run_churn(s, NULL, 0);
+        assert_int_equal(lsashm_section_check(s), 0);
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
+/* Sections are locked without atomics while the process has one thread
+ * (section-internal.h). This test runs first, before any thread exists: the
+ * main thread fills the section and keeps stamped blocks, then threads start
+ * on the same section, which must now exclude them properly. */
+static void test_threads_after_single_threaded_start(void **state)
+{
+        (void)state;
+        struct lsashm_section_config cfg = { .max_size = 16 * MiB, .initial_size = 64 * KiB };
+        lsashm_section_t *s = NULL;
+        unsigned char *mine[HELD];
+
+        assert_int_equal(lsashm_section_create(&cfg, &s), 0);
+        for (unsigned i = 0; i < HELD; i++) {
+                assert_int_equal(lsashm_section_alloc(s, 100 + i, (void **)&mine[i]), 0);
+                assert_true(tu_all_zero(mine[i], 100 + i));
+                stamp(mine[i], 100 + i, 99, i);
+        }
+        for (unsigned i = 0; i < HELD; i += 2)
+                assert_int_equal(lsashm_section_free(s, mine[i]), 0);
+        run_churn(s, NULL, HELD / 2);
+        for (unsigned i = 1; i < HELD; i += 2) {
+                assert_true(stamped(mine[i], 100 + i, 99, i));
+                assert_int_equal(lsashm_section_free(s, mine[i]), 0);
+        }
         assert_int_equal(lsashm_section_check(s), 0);
         assert_int_equal(lsashm_section_delete(s), 0);
 }
@@ -233,7 +262,7 @@ static void test_threads_lsa_alloc_free(void **state)
         PVOID base = LsaCreateSharedMemory(16 << 20, 64 << 10);
 
         assert_non_null(base);
-        run_churn(NULL, base);
+        run_churn(NULL, base, 0);
         assert_int_equal(lsashm_shared_memory_check(base), 0);
         assert_int_equal(LsaDeleteSharedMemory(base), TRUE);
 }
@@ -485,6 +514,7 @@ static void test_threads_create_delete_own_sections(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_threads_after_single_threaded_start),
                 cmocka_unit_test(test_threads_native_alloc_free),
                 cmocka_unit_test(test_threads_lsa_alloc_free),
                 cmocka_unit_test(test_threads_delete_races_alloc_free),

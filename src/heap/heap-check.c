@@ -40,6 +40,7 @@ static int check_chain(const struct heap *h, uint64_t *ret_free_blocks)
                         free_blocks++;
                 } else {
                         CHECK(heap_index_lookup(h, b->offset) == i);
+                        CHECK(b->offset + size <= h->high_water);
                         used++;
                         used_granules += size;
                 }
@@ -48,7 +49,7 @@ static int check_chain(const struct heap *h, uint64_t *ret_free_blocks)
         }
         CHECK(end == 0);
         CHECK(used == h->live && used == h->index.count && used_granules == h->in_use);
-        CHECK(h->in_use <= h->peak_in_use && h->limit <= h->capacity);
+        CHECK(h->in_use <= h->peak_in_use && h->limit <= h->capacity && h->high_water <= h->limit);
         *ret_free_blocks = free_blocks;
         return 0;
 }

@@ -61,6 +61,7 @@ struct heap {
         uint64_t in_use;   /* granules in live blocks */
         uint64_t peak_in_use;
         uint64_t live;
+        uint32_t high_water; /* end of the highest block ever handed out */
 };
 
 struct heap_stats {
@@ -71,6 +72,8 @@ struct heap_stats {
         uint64_t live_blocks;
         uint64_t peak_in_use;
         uint64_t tail_free; /* bytes of the free block that ends at the limit, if any */
+        uint64_t high_water; /* end of the highest block ever handed out: above it,
+                              * no byte has ever been in a live block */
 };
 
 /* capacity_bytes: the most the heap may ever manage (a multiple of 16,

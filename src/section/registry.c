@@ -37,7 +37,7 @@ int registry_add(struct lsashm_section *s)
                 r = oa_table_insert(&registry, (uintptr_t)s->base, (uintptr_t)s);
                 assert(r == 0);
                 s->registered = true;
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
         }
         pthread_mutex_unlock(&registry_lock);
         return r;
@@ -70,7 +70,7 @@ struct lsashm_section *registry_acquire(const void *base)
                 section_lock(s);
                 if (usable(s, base))
                         return s;
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
         }
         pthread_mutex_lock(&registry_lock);
         s = lookup_locked_registry(base, false);

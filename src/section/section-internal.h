@@ -6,6 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define LSASHM_HAVE_SINGLE_THREADED 1
+#endif
+#endif
+
 #include "heap/heap.h"
 #include "lsashm/section.h"
 #include "section/section-ops.h"
@@ -24,7 +31,7 @@
 #define SECTION_MAX_WATCHERS 8
 
 struct lsashm_section {
-        pthread_mutex_t lock;
+        int lock; /* 0 free, 1 held: section_lock, section_lock_release */
         bool live;
         uint64_t id; /* unique in this process, never reused */
         struct {
@@ -50,10 +57,18 @@ struct lsashm_section {
         struct lsashm_section *next_spare; /* guarded by the pool's lock */
 };
 
-/* Take a section's lock. Critical sections are short (an O(1) heap step and
- * a memset), so a waiter spins briefly before it sleeps: sleeping and waking
- * through the kernel costs far more than the wait. Uncontended, this is the
- * plain mutex's single atomic. */
+/*
+ * A section's lock. Critical sections are short (an O(1) heap step and at
+ * most one block's memset), so it is a spin lock: taking it is one atomic
+ * exchange, giving it back a plain release store. (A mutex gives it back with
+ * a second atomic read-modify-write, and on x86 every such instruction first
+ * waits for the critical section's stores, a block just zeroed, to drain.)
+ * While the process has only ever had one thread, as libc tells, there is
+ * nobody to exclude and no atomic is needed at all: libc's own malloc makes
+ * the same choice. A waiter spins briefly, then yields its CPU, then naps
+ * (section_lock_wait): the holder may be preempted on a busy machine, and the
+ * rare long holders (commit, delete) make syscalls.
+ */
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -63,16 +78,41 @@ static inline void cpu_relax(void)
 #endif
 }
 
+static inline bool process_single_threaded(void)
+{
+#if LSASHM_HAVE_SINGLE_THREADED
+        return __libc_single_threaded != 0;
+#else
+        return false;
+#endif
+}
+
+static inline bool section_trylock(struct lsashm_section *s)
+{
+        if (__atomic_load_n(&s->lock, __ATOMIC_RELAXED) != 0)
+                return false;
+        if (process_single_threaded()) {
+                /* No other thread exists, and none can start before this
+                 * one calls pthread_create, which publishes this store. */
+                __atomic_store_n(&s->lock, 1, __ATOMIC_RELAXED);
+                return true;
+        }
+        return __atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* section.c: the contended path of section_lock. */
+void section_lock_wait(struct lsashm_section *s);
+
 static inline void section_lock(struct lsashm_section *s)
 {
-        if (pthread_mutex_trylock(&s->lock) == 0)
-                return;
-        for (int spins = 0; spins < 200; spins++) {
-                cpu_relax();
-                if (pthread_mutex_trylock(&s->lock) == 0)
-                        return;
-        }
-        pthread_mutex_lock(&s->lock);
+        if (!section_trylock(s))
+                section_lock_wait(s);
+}
+
+/* The layers above give it back through section_unlock (section-ops.h). */
+static inline void section_lock_release(struct lsashm_section *s)
+{
+        __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
 }
 
 /* memfd.c */

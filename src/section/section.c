@@ -24,10 +24,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "section/crash-wipe.h"
@@ -84,14 +86,8 @@ static struct lsashm_section *handle_get(void)
         pthread_mutex_unlock(&pool_lock);
         if (s)
                 return s;
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
-        if (pthread_mutex_init(&s->lock, NULL) != 0) {
-                free(s);
-                return NULL;
-        }
-        return s;
+        /* calloc: the lock starts free. */
+        return calloc(1, sizeof(*s));
 }
 
 static void handle_put(struct lsashm_section *s)
@@ -102,9 +98,41 @@ static void handle_put(struct lsashm_section *s)
         pthread_mutex_unlock(&pool_lock);
 }
 
+void section_lock_wait(struct lsashm_section *s)
+{
+        /* Spin while the holder is most likely running, then give the CPU
+         * away (it may be the holder's), then nap: a long holder is in a
+         * syscall, and a napping waiter costs nobody anything. */
+        for (unsigned n = 0;; n++) {
+                if (n < 256)
+                        cpu_relax();
+                else if (n < 512)
+                        sched_yield();
+                else
+                        nanosleep(&(struct timespec){ .tv_nsec = 50000 }, NULL);
+                if (section_trylock(s))
+                        return;
+        }
+}
+
 static bool wipes(const struct lsashm_section *s)
 {
         return !(s->flags & LSASHM_SECTION_NO_WIPE);
+}
+
+/*
+ * Whether every byte of free space is known to be zero, so that allocating
+ * need not zero it again. With wiping on, free() wipes each block before the
+ * heap can hand it out again and new pages come zero from the kernel; the
+ * owner's own mapping writes only into live blocks (writing a freed block is
+ * the owner's use-after-free). Anybody else needs a writable descriptor, and
+ * before one leaves the owner the seals are locked (commit_all_and_seal): from
+ * then on a client may scribble on free space, and allocation zeroes again,
+ * for the rest of the section's life.
+ */
+static bool free_space_is_zero(const struct lsashm_section *s)
+{
+        return wipes(s) && !s->seals_locked;
 }
 
 static int seal_size(struct lsashm_section *s)
@@ -118,8 +146,9 @@ static int seal_size(struct lsashm_section *s)
         return 0;
 }
 
-/* Make [committed, new_committed) accessible, real and known to the heap. */
-static int commit_to(struct lsashm_section *s, uint64_t new_committed)
+/* Make [committed, new_committed) accessible, real and known to the heap;
+ * map the pages too when an allocation that zeroes is about to use them. */
+static int commit_to(struct lsashm_section *s, uint64_t new_committed, bool populate)
 {
         uint64_t delta = new_committed - s->committed;
         uint8_t *start = s->base + s->committed;
@@ -133,9 +162,14 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
                 return r == -EFBIG ? -ENOSPC : r;
         if (mprotect(start, delta, PROT_READ | PROT_WRITE) < 0)
                 return -errno;
-        /* Map the pages now, on this slow path, rather than one fault at a
-         * time inside later allocations. Best effort: older kernels lack it. */
-        (void)madvise(start, delta, MADV_POPULATE_WRITE);
+        /* Growing for an allocation: map the pages now, in one call on this
+         * slow path, rather than one fault at a time inside the allocations
+         * and frees (zeroing, wiping) that follow. At create and for a share
+         * nobody asked for the memory yet: its pages are mapped by their
+         * first write, as any fresh memory is, and pages nobody uses cost no
+         * fault at all. Best effort: older kernels lack it. */
+        if (populate)
+                (void)madvise(start, delta, MADV_POPULATE_WRITE);
         r = heap_extend(&s->heap, new_committed);
         if (r < 0)
                 return r;
@@ -152,7 +186,7 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed)
 static int commit_all(struct lsashm_section *s)
 {
         if (s->committed < s->reserved) {
-                int r = commit_to(s, s->reserved);
+                int r = commit_to(s, s->reserved, false);
                 if (r < 0)
                         return r;
         }
@@ -189,10 +223,10 @@ static int grow_for(struct lsashm_section *s, uint64_t size)
                 want = need;
         if (want > room)
                 want = room;
-        int r = commit_to(s, s->committed + want);
+        int r = commit_to(s, s->committed + want, true);
         /* Under memory pressure settle for exactly what this request needs. */
         if (r < 0 && want > need)
-                r = commit_to(s, s->committed + need);
+                r = commit_to(s, s->committed + need, true);
         return r;
 }
 
@@ -221,9 +255,11 @@ int section_alloc_locked(struct lsashm_section *s, uint64_t size, void **ret_ptr
         }
         if (r < 0)
                 goto fail;
-        /* Zero the whole block: it may hold what a client wrote into free
-         * space, and the caller was promised zeros. */
-        memset(s->base + offset, 0, block_size);
+        /* The caller was promised zeros. Free space is zero already while
+         * nobody but the owner can write it (see free_space_is_zero); else
+         * the block may hold what a client wrote there: zero it. */
+        if (!free_space_is_zero(s))
+                memset(s->base + offset, 0, block_size);
         *ret_ptr = s->base + offset;
         return 0;
 fail:
@@ -292,8 +328,18 @@ static void section_release(struct lsashm_section *s)
         if (s->base) {
                 /* Clients may keep their mappings after we let go: what they
                  * can still read must be zeros, not the package's data. */
-                if (wipes(s) && s->committed && !s->owner_readonly)
-                        explicit_bzero(s->base, s->committed);
+                if (wipes(s) && !s->owner_readonly) {
+                        uint64_t len = s->committed;
+                        /* While only the owner could write, nothing above the
+                         * highest block ever handed out was written: those
+                         * pages are still as zero as the kernel gave them, and
+                         * touching them would only cost page faults. */
+                        uint64_t used = (uint64_t)s->heap.high_water << HEAP_GRANULE_SHIFT;
+                        if (free_space_is_zero(s) && used < len)
+                                len = used;
+                        if (len)
+                                explicit_bzero(s->base, len);
+                }
                 munmap(s->base, s->reserved);
         }
         if (s->fd >= 0)
@@ -313,7 +359,7 @@ void section_delete_locked(struct lsashm_section *s)
                         s->watchers[i].fn(s->watchers[i].ctx, s->id);
         memset(s->watchers, 0, sizeof(s->watchers));
         section_release(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         handle_put(s);
 }
 
@@ -375,7 +421,7 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
                 goto fail;
         }
         if (initial) {
-                r = commit_to(s, initial);
+                r = commit_to(s, initial, false);
                 if (r < 0)
                         goto fail;
         }
@@ -387,12 +433,12 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         if (r < 0)
                 goto fail;
         s->live = true;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         *ret = s;
         return 0;
 fail:
         section_release(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         handle_put(s);
         return r;
 }
@@ -404,7 +450,7 @@ static int lock_live(struct lsashm_section *s)
                 return -EINVAL;
         section_lock(s);
         if (!s->live) {
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
                 return -ESTALE;
         }
         return 0;
@@ -427,7 +473,7 @@ int lsashm_section_alloc(lsashm_section_t *s, size_t size, void **ret_ptr)
         if (r < 0)
                 return r;
         r = section_alloc_locked(s, size, ret_ptr);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -437,7 +483,7 @@ int lsashm_section_free(lsashm_section_t *s, void *ptr)
         if (r < 0)
                 return r;
         r = section_free_locked(s, ptr);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -446,7 +492,7 @@ void *lsashm_section_base(lsashm_section_t *s)
         if (lock_live(s) < 0)
                 return NULL;
         void *base = s->base;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return base;
 }
 
@@ -462,7 +508,7 @@ int lsashm_section_offset(lsashm_section_t *s, const void *ptr, uint64_t *ret_of
                 r = -ERANGE;
         else
                 *ret_offset = p - base;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -475,7 +521,7 @@ void *lsashm_section_ptr(lsashm_section_t *s, uint64_t offset, size_t len)
         if (!__builtin_add_overflow(offset, (uint64_t)len, &end) && end <= s->committed &&
             offset < s->committed)
                 p = s->base + offset;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return p;
 }
 
@@ -571,7 +617,7 @@ int lsashm_section_freeze(lsashm_section_t *s)
         if (r < 0)
                 return r;
         r = section_freeze_locked(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -589,7 +635,7 @@ int lsashm_section_fd(lsashm_section_t *s)
         if (r < 0)
                 return r;
         r = section_fd_locked(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -601,7 +647,7 @@ int lsashm_section_stats(lsashm_section_t *s, struct lsashm_section_stats *ret)
         if (r < 0)
                 return r;
         section_stats_locked(s, ret);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return 0;
 }
 
@@ -611,7 +657,7 @@ int lsashm_section_check(lsashm_section_t *s)
         if (r < 0)
                 return r;
         r = section_check_locked(s);
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -619,7 +665,7 @@ int lsashm_section_check(lsashm_section_t *s)
 
 void section_unlock(struct lsashm_section *s)
 {
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
 }
 
 uint64_t section_id_locked(const struct lsashm_section *s)
@@ -633,7 +679,7 @@ static int lock_identity(struct lsashm_section *s, uint64_t id)
         if (r < 0)
                 return r;
         if (s->id != id) {
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
                 return -ESTALE;
         }
         return 0;
@@ -645,7 +691,7 @@ int section_identity(struct lsashm_section *s, uint64_t *ret_id)
         if (r < 0)
                 return r;
         *ret_id = s->id;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return 0;
 }
 
@@ -662,7 +708,7 @@ int section_watch(struct lsashm_section *s, uint64_t id, section_watch_fn fn, vo
                         r = 0;
                         break;
                 }
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -676,7 +722,7 @@ void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn,
                         s->watchers[i].ctx = NULL;
                         break; /* one registration: the section may be published under other names */
                 }
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
 }
 
 int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct section_share *ret)
@@ -686,7 +732,7 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
                 return r;
         if (s->committed == 0) {
                 /* Nothing to map yet: mmap of zero bytes is no view. */
-                pthread_mutex_unlock(&s->lock);
+                section_lock_release(s);
                 return -ENODATA;
         }
         /* Readers-only sections carry F_SEAL_FUTURE_WRITE: nobody may get a
@@ -702,7 +748,7 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
         if (writable) {
                 r = commit_all_and_seal(s);
                 if (r < 0) {
-                        pthread_mutex_unlock(&s->lock);
+                        section_lock_release(s);
                         return r;
                 }
         }
@@ -722,7 +768,7 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
                                                .seals = seals < 0 ? 0u : (unsigned)seals,
                                                .writable = writable };
         }
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
 
@@ -733,6 +779,6 @@ int section_root_in_range(struct lsashm_section *s, uint64_t id, uint64_t root)
                 return r;
         if (root >= s->committed)
                 r = -ERANGE;
-        pthread_mutex_unlock(&s->lock);
+        section_lock_release(s);
         return r;
 }
