@@ -26,6 +26,35 @@ static bool name_equal(uint8_t la, const char *a, uint8_t lb, const char *b)
         return la == lb && memcmp(a, b, la + 1u) == 0;
 }
 
+static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+        return (a == NULL) == (b == NULL) && (!a || memcmp(a, b, len) == 0);
+}
+
+static bool call_reply_equal(const struct lsa_wire_call_reply *a, const struct lsa_wire_call_reply *b)
+{
+        return a->status == b->status && a->protocol_status == b->protocol_status &&
+               a->return_offset == b->return_offset && a->return_length == b->return_length && a->flags == b->flags;
+}
+
+static bool logon_equal(const struct lsa_wire_logon *a, const struct lsa_wire_logon *b)
+{
+        return a->package == b->package && a->logon_type == b->logon_type && a->thread_id == b->thread_id &&
+               a->auth_base == b->auth_base && a->auth_len == b->auth_len &&
+               memcmp(a->source_name, b->source_name, sizeof(a->source_name)) == 0 && a->source_id == b->source_id &&
+               name_equal(a->origin_len, a->origin, b->origin_len, b->origin) && a->nlocal == b->nlocal &&
+               a->local_len == b->local_len && bytes_equal(a->local, b->local, a->local_len) &&
+               bytes_equal(a->auth, b->auth, a->auth_len);
+}
+
+static bool logon_reply_equal(const struct lsa_wire_logon_reply *a, const struct lsa_wire_logon_reply *b)
+{
+        return a->status == b->status && a->sub_status == b->sub_status && a->flags == b->flags &&
+               a->profile_offset == b->profile_offset && a->profile_length == b->profile_length &&
+               a->token_id == b->token_id && a->logon_id == b->logon_id && a->expiration == b->expiration &&
+               a->nsids == b->nsids && a->sids_len == b->sids_len && bytes_equal(a->sids, b->sids, a->sids_len);
+}
+
 static bool message_equal(const struct lsa_wire_message *a, const struct lsa_wire_message *b)
 {
         if (a->type != b->type)
@@ -50,11 +79,7 @@ static bool message_equal(const struct lsa_wire_message *a, const struct lsa_wir
                        (a->call.data == NULL) == (b->call.data == NULL) &&
                        (!a->call.data || memcmp(a->call.data, b->call.data, a->call.length) == 0);
         case LSA_WIRE_CALL_REPLY:
-                return a->call_reply.status == b->call_reply.status &&
-                       a->call_reply.protocol_status == b->call_reply.protocol_status &&
-                       a->call_reply.return_offset == b->call_reply.return_offset &&
-                       a->call_reply.return_length == b->call_reply.return_length &&
-                       a->call_reply.flags == b->call_reply.flags;
+                return call_reply_equal(&a->call_reply, &b->call_reply);
         case LSA_WIRE_FREE:
                 return a->free.offset == b->free.offset;
         case LSA_WIRE_MAP:
@@ -69,6 +94,20 @@ static bool message_equal(const struct lsa_wire_message *a, const struct lsa_wir
         case LSA_WIRE_STATUS_REPLY:
                 return a->status_reply.status == b->status_reply.status &&
                        a->status_reply.length == b->status_reply.length;
+        case LSA_WIRE_LOGON:
+                return logon_equal(&a->logon, &b->logon);
+        case LSA_WIRE_LOGON_REPLY:
+                return logon_reply_equal(&a->logon_reply, &b->logon_reply);
+        case LSA_WIRE_CLOSE_TOKEN:
+                return a->close_token.token_id == b->close_token.token_id;
+        case LSA_WIRE_SESSIONS:
+                return true; /* no fields */
+        case LSA_WIRE_SESSIONS_REPLY:
+                return call_reply_equal(&a->sessions_reply, &b->sessions_reply);
+        case LSA_WIRE_SESSION_DATA:
+                return a->session_data.logon_id == b->session_data.logon_id;
+        case LSA_WIRE_SESSION_DATA_REPLY:
+                return call_reply_equal(&a->session_data_reply, &b->session_data_reply);
         }
         return false;
 }
@@ -120,7 +159,7 @@ static void check_invariants(const struct lsa_wire_message *m, const uint8_t *da
                 FUZZ_CHECK(m->map_reply.writable <= 1);
                 break;
         case LSA_WIRE_STATUS:
-                FUZZ_CHECK(m->status.format <= LSA_WIRE_STATUS_JSON);
+                FUZZ_CHECK(m->status.format <= LSA_WIRE_STATUS_SESSIONS_JSON);
                 break;
         default:
                 break;
