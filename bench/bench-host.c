@@ -15,7 +15,9 @@
  * (bench-slow-package.c), the 99th percentile of CROWD client processes'
  * calls, quiet and while one other client's call sleeps 2 s; with the
  * default pool of worker threads and with one (how lsashmd served before
- * the pool: one call at a time).
+ * the pool: one call at a time). The same while one other client's
+ * LsaLogonUser sleeps 2 s in the package's LogonUser (needs root: a logon
+ * process).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -455,8 +457,40 @@ static uint64_t crowd_p99(int calls)
 
 struct slow_result {
         unsigned workers; /* 0: the default */
+        bool logon;       /* what sleeps: LsaLogonUser, else a call */
         uint64_t quiet_p99, loaded_p99;
 };
+
+/* One LsaLogonUser whose LogonUser sleeps ms; the token closed. */
+static void slow_logon(ULONG ms)
+{
+        char name[] = "bench-host";
+        LSA_STRING n = { sizeof(name) - 1, sizeof(name), name };
+        HANDLE h;
+        LSA_OPERATIONAL_MODE mode;
+        NTSTATUS st = LsaRegisterLogonProcess(&n, &h, &mode);
+        if (st != STATUS_SUCCESS)
+                die("LsaRegisterLogonProcess", st);
+        char pname[] = "BenchSlow";
+        LSA_STRING pn = { sizeof(pname) - 1, sizeof(pname), pname };
+        ULONG pkg;
+        if ((st = LsaLookupAuthenticationPackage(h, &pn, &pkg)) != STATUS_SUCCESS)
+                die("lookup BenchSlow", st);
+        TOKEN_SOURCE source = { .SourceName = "bench" };
+        PVOID profile = NULL;
+        ULONG profile_len = 0;
+        LUID id;
+        HANDLE token = NULL;
+        QUOTA_LIMITS q;
+        NTSTATUS sub;
+        st = LsaLogonUser(h, &n, Network, pkg, &ms, sizeof(ms), NULL, &source, &profile, &profile_len, &id, &token, &q,
+                          &sub);
+        if (st != STATUS_SUCCESS)
+                die("LsaLogonUser BenchSlow", st);
+        LsaFreeReturnBuffer(profile);
+        LsashmCloseToken(token);
+        LsaDeregisterLogonProcess(h);
+}
 
 static void measure_slow(struct slow_result *res)
 {
@@ -475,9 +509,15 @@ static void measure_slow(struct slow_result *res)
                 die("pipe", STATUS_UNSUCCESSFUL);
         pid_t sleeper = fork();
         if (sleeper == 0) {
+                char b = 1;
+                if (res->logon) {
+                        if (write(started[1], &b, 1) != 1)
+                                _exit(1);
+                        slow_logon(SLOW_MS);
+                        _exit(0);
+                }
                 ULONG pkg;
                 HANDLE h = slow_connect(&pkg);
-                char b = 1;
                 if (write(started[1], &b, 1) != 1)
                         _exit(1);
                 slow_call(h, pkg, SLOW_MS);
@@ -523,8 +563,13 @@ int main(int argc, char **argv)
         for (int i = 0; i < CPU_SETSIZE; i++)
                 CPU_SET(i, &all);
         sched_setaffinity(0, sizeof(all), &all);
-        struct slow_result slow[2] = { { .workers = 0 }, { .workers = 1 } };
-        for (int i = 0; i < 2; i++)
+        struct slow_result slow[4] = { { .workers = 0 },
+                                       { .workers = 1 },
+                                       { .workers = 0, .logon = true },
+                                       { .workers = 1, .logon = true } };
+        /* LsaLogonUser is a logon process's: root here. */
+        int nslow = geteuid() == 0 ? 4 : 2;
+        for (int i = 0; i < nslow; i++)
                 measure_slow(&slow[i]);
 
         if (json) {
@@ -536,10 +581,11 @@ int main(int argc, char **argv)
                                i ? "," : "", r[i].placement, r[i].call_ns, (unsigned long long)r[i].p50,
                                (unsigned long long)r[i].p99, r[i].read_ns, r[i].floor_ns, r[i].connect_ns,
                                r[i].call_ns / r[i].read_ns);
-                for (int i = 0; i < 2; i++)
-                        printf(",{\"slow_package\":{\"clients\":%d,\"sleep_ms\":%u,\"worker_threads\":\"%s\","
-                               "\"quiet_p99_ns\":%llu,\"loaded_p99_ns\":%llu}}",
-                               CROWD, SLOW_MS, slow[i].workers ? "1" : "default",
+                for (int i = 0; i < nslow; i++)
+                        printf(",{\"slow_package\":{\"clients\":%d,\"sleep_ms\":%u,\"sleeps_in\":\"%s\","
+                               "\"worker_threads\":\"%s\",\"quiet_p99_ns\":%llu,\"loaded_p99_ns\":%llu}}",
+                               CROWD, SLOW_MS, slow[i].logon ? "LogonUser" : "CallPackage",
+                               slow[i].workers ? "1" : "default",
                                (unsigned long long)slow[i].quiet_p99, (unsigned long long)slow[i].loaded_p99);
                 printf("]\n");
                 bench_sink = sink;
@@ -568,14 +614,16 @@ int main(int argc, char **argv)
                        "trip costs %.2fx the bare socket floor; lsashmd exited with %d.\n",
                        r[i].placement, r[i].call_ns / r[i].read_ns, r[i].call_ns / r[i].floor_ns, r[i].host_status);
         printf("\nSlow package: p99 of %d client processes' calls (%d each, untrusted, unpinned), quiet and\n"
-               "while one other client's call sleeps %u ms in the package\n\n",
+               "while one other client's call (or LsaLogonUser) sleeps %u ms in the package\n\n",
                CROWD, quick ? 5 : 20, SLOW_MS);
-        printf("| lsashmd | quiet p99, us | p99 during the sleep, us |\n|---|---|---|\n");
-        for (int i = 0; i < 2; i++)
-                printf("| %s | %.0f | %.0f |\n",
+        printf("| what sleeps | lsashmd | quiet p99, us | p99 during the sleep, us |\n|---|---|---|---|\n");
+        for (int i = 0; i < nslow; i++)
+                printf("| %s | %s | %.0f | %.0f |\n", slow[i].logon ? "LogonUser" : "CallPackage",
                        slow[i].workers ? "worker-threads 1 (one call at a time, as before the pool)"
                                        : "worker-threads default (twice the CPUs, 4..64)",
                        (double)slow[i].quiet_p99 / 1000.0, (double)slow[i].loaded_p99 / 1000.0);
+        if (nslow < 4)
+                printf("| LogonUser | - | not measured: LsaLogonUser needs root (a logon process) | |\n");
         bench_sink = sink; /* keep the reads */
         return 0;
 }

@@ -3,8 +3,12 @@
  * The package bench-host's slow-package figure calls: "BenchSlow". Its
  * CallPackage and CallPackageUntrusted take a ULONG: 0 answers at once with
  * a 16-byte client buffer; any other value sleeps that many milliseconds
- * first, as a package waiting on a directory or an OTP server would.
+ * first, as a package waiting on a directory or an OTP server would. Its
+ * LogonUser takes a ULONG as authentication information, sleeps that many
+ * milliseconds the same way, creates a logon session and returns Null token
+ * information: the slow-LogonUser figure.
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,6 +16,13 @@
 
 static PLSA_SECPKG_FUNCTION_TABLE lsa;
 static WCHAR package_name[] = u"BenchSlow";
+
+static void sleep_ms(ULONG ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0)
+                ;
+}
 
 static NTSTATUS NTAPI slow_initialize(ULONG_PTR PackageId, PSECPKG_PARAMETERS Parameters,
                                       PLSA_SECPKG_FUNCTION_TABLE FunctionTable)
@@ -33,11 +44,8 @@ static NTSTATUS NTAPI slow_call(PLSA_CLIENT_REQUEST ClientRequest, PVOID Protoco
         ULONG ms = 0;
         if (SubmitBufferLength >= sizeof(ms))
                 memcpy(&ms, ProtocolSubmitBuffer, sizeof(ms));
-        if (ms) {
-                struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-                while (nanosleep(&ts, &ts) != 0)
-                        ;
-        }
+        if (ms)
+                sleep_ms(ms);
         UCHAR reply[16] = { 0 };
         memcpy(reply, &ms, sizeof(ms));
         PVOID cb = NULL;
@@ -48,6 +56,45 @@ static NTSTATUS NTAPI slow_call(PLSA_CLIENT_REQUEST ClientRequest, PVOID Protoco
                 return st;
         *ProtocolReturnBuffer = cb;
         *ReturnBufferLength = sizeof(reply);
+        return STATUS_SUCCESS;
+}
+
+static _Atomic ULONG next_logon = 1;
+
+static NTSTATUS NTAPI slow_logon(PLSA_CLIENT_REQUEST ClientRequest, SECURITY_LOGON_TYPE LogonType,
+                                 PVOID AuthenticationInformation, PVOID ClientAuthenticationBase,
+                                 ULONG AuthenticationInformationLength, PVOID *ProfileBuffer,
+                                 PULONG ProfileBufferLength, PLUID LogonId, PNTSTATUS SubStatus,
+                                 PLSA_TOKEN_INFORMATION_TYPE TokenInformationType, PVOID *TokenInformation,
+                                 PLSA_UNICODE_STRING *AccountName, PLSA_UNICODE_STRING *AuthenticatingAuthority)
+{
+        (void)ClientRequest;
+        (void)LogonType;
+        (void)ClientAuthenticationBase;
+        *ProfileBuffer = NULL;
+        *ProfileBufferLength = 0;
+        *SubStatus = STATUS_SUCCESS;
+        *AccountName = NULL;
+        *AuthenticatingAuthority = NULL;
+        ULONG ms = 0;
+        if (AuthenticationInformationLength >= sizeof(ms))
+                memcpy(&ms, AuthenticationInformation, sizeof(ms));
+        if (ms)
+                sleep_ms(ms);
+        LUID id = { .LowPart = atomic_fetch_add(&next_logon, 1), .HighPart = 0x5105 };
+        NTSTATUS st = lsa->CreateLogonSession(&id);
+        if (!NT_SUCCESS(st))
+                return st;
+        LSA_TOKEN_INFORMATION_NULL *t = lsa->AllocateLsaHeap(sizeof(*t));
+        if (!t) {
+                lsa->DeleteLogonSession(&id);
+                return STATUS_NO_MEMORY;
+        }
+        memset(t, 0, sizeof(*t));
+        t->ExpirationTime.QuadPart = INT64_MAX;
+        *LogonId = id;
+        *TokenInformationType = LsaTokenInformationNull;
+        *TokenInformation = t;
         return STATUS_SUCCESS;
 }
 
@@ -66,6 +113,7 @@ static NTSTATUS NTAPI slow_get_info(PSecPkgInfo PackageInfo)
 static SECPKG_FUNCTION_TABLE slow_table = {
         .CallPackage = slow_call,
         .CallPackageUntrusted = slow_call,
+        .LogonUser = slow_logon,
         .Initialize = slow_initialize,
         .Shutdown = slow_shutdown,
         .GetInfo = slow_get_info,

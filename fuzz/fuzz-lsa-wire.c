@@ -11,8 +11,8 @@
  *     compared by content: it points into each packet);
  *   - the same packet in the other direction is refused as -EPROTONOSUPPORT;
  *   - what the handlers rely on holds (names NUL-terminated without an inner
- *     NUL, a CALL's data inside the packet, or none past 64 KiB, when it
- *     must come with a memfd, the reply region in range).
+ *     NUL, a CALL's data and a LOGON's authentication information inside
+ *     the packet, or none past 64 KiB, when they must come with a memfd, the reply region in range).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -103,6 +103,15 @@ static void check_invariants(const struct lsa_wire_message *m, const uint8_t *da
                         FUZZ_CHECK(m->call.data >= data && m->call.data + m->call.length == data + size);
                 else
                         FUZZ_CHECK(size == LSA_WIRE_HEADER_SIZE + 20);
+                break;
+        case LSA_WIRE_LOGON:
+                FUZZ_CHECK(m->logon.auth_len <= LSA_WIRE_MAX_AUTH);
+                /* Past LSA_WIRE_MAX_SUBMIT the bytes are in a memfd, none inline. */
+                FUZZ_CHECK((m->logon.auth_len == 0 || m->logon.auth_len > LSA_WIRE_MAX_SUBMIT) ==
+                           (m->logon.auth == NULL));
+                FUZZ_CHECK(lsa_wire_carries_fd(m) == (m->logon.auth_len > LSA_WIRE_MAX_SUBMIT));
+                if (m->logon.auth)
+                        FUZZ_CHECK(m->logon.auth >= data && m->logon.auth + m->logon.auth_len == data + size);
                 break;
         case LSA_WIRE_CALL_REPLY:
                 FUZZ_CHECK(!(m->call_reply.flags & ~(LSA_WIRE_REPLY_SECTION | LSA_WIRE_REPLY_HAS_BUFFER)));

@@ -718,6 +718,79 @@ static inline void check_pattern(const UCHAR *view, ULONG size, const TP_SECTION
                 }
 }
 
+/* ================= latency under load: a crowd of clients ================= */
+
+/* Clients at once in the latency test, and the calls each makes. */
+#define CROWD      100
+#define CALLS_EACH 5
+
+static inline uint64_t now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static inline int cmp_u32(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+/* CROWD processes, each connected and looked up before a common start,
+ * then CALLS_EACH echo calls; the 99th percentile of their latencies, us. */
+static inline uint32_t crowd_p99(void)
+{
+        int ready[2], go[2], res[2];
+        CHECK(pipe2(ready, O_CLOEXEC) == 0 && pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
+        pid_t kids[CROWD];
+        for (int i = 0; i < CROWD; i++) {
+                kids[i] = tu_fork();
+                CHECK(kids[i] >= 0);
+                if (kids[i] == 0) {
+                        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                        close(go[1]);
+                        HANDLE h = c_untrusted();
+                        ULONG id = c_lookup(h, TP_NAME_OK);
+                        CHECK(tu_pipe_send(ready[1]));
+                        char b;
+                        CHECK(read(go[0], &b, 1) == 0); /* the start: every writer closed */
+                        uint32_t lat[CALLS_EACH];
+                        for (int k = 0; k < CALLS_EACH; k++) {
+                                uint64_t t0 = now_us();
+                                struct res r = c_msg(h, id, TpEcho, 0, 0, 0, 0);
+                                lat[k] = (uint32_t)(now_us() - t0);
+                                c_free(c_expect_buffer(r, sizeof(TP_REQUEST)));
+                        }
+                        CHECK(write(res[1], lat, sizeof(lat)) == (ssize_t)sizeof(lat));
+                        _exit(0);
+                }
+        }
+        close(ready[1]);
+        close(go[0]);
+        close(res[1]);
+        for (int i = 0; i < CROWD; i++)
+                CHECK(tu_pipe_recv(ready[0]));
+        close(go[1]); /* go */
+        static uint32_t lat[CROWD * CALLS_EACH];
+        CHECK(tu_read_all(res[0], lat, sizeof(lat)));
+        for (int i = 0; i < CROWD; i++)
+                CHECK(tu_exited_ok(tu_wait(kids[i], 60, NULL)));
+        close(ready[0]);
+        close(res[0]);
+        qsort(lat, CROWD * CALLS_EACH, sizeof(lat[0]), cmp_u32);
+        return lat[(CROWD * CALLS_EACH * 99 + 99) / 100 - 1];
+}
+
+/* Is a p99 measured while something slow runs (loaded) no worse than 2x
+ * the quiet one, with a margin for a loaded 2-CPU machine (where a quiet
+ * p99 of 20 ms may be 150 ms the next second), and well under the slow
+ * thing's slow_ms (what one thread serving all would give)? */
+static inline bool crowd_p99_unharmed(uint32_t quiet, uint32_t loaded, uint32_t slow_ms)
+{
+        return loaded < 2 * quiet + 250000u && loaded < slow_ms * 1000u / 2;
+}
+
 /* The host tests need root: logon processes, the admin report and clients
  * of other uids; without it the host cannot be tested as deployed. */
 static inline bool host_fixture_root(const char *program)

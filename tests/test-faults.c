@@ -85,6 +85,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "lsashm/ntsecpkg.h"
 #include "lsashm/section.h"
 #include "lsashm/share.h"
+#include "packages/test-ap-package.h"
 #include "packages/test-package-protocol.h"
 #include "test-util.h"
 
@@ -594,6 +595,65 @@ static int host_multi(HANDLE h, ULONG pkg)
         return err;
 }
 
+/* An LsaLogonUser through the authentication package (on a worker): a
+ * token and a profile buffer, both let go; or a clean failure. Whatever
+ * fails, no logon session may be left (the heap check sees it). */
+static int host_logon(HANDLE l)
+{
+        CHAR ap_name[] = TAP_NAME_EX2;
+        LSA_STRING an = { sizeof(ap_name) - 1, sizeof(ap_name), ap_name };
+        ULONG ap = 0;
+        NTSTATUS st = LsaLookupAuthenticationPackage(l, &an, &ap);
+        if (st != STATUS_SUCCESS)
+                return -EIO;
+        struct {
+                MSV1_0_INTERACTIVE_LOGON m;
+                WCHAR chars[16];
+        } a;
+        memset(&a, 0, sizeof(a));
+        a.m.MessageType = MsV1_0InteractiveLogon;
+        const char *v[3] = { "DOM", TAP_USER_OK, TAP_PASSWORD };
+        UNICODE_STRING *str[3] = { &a.m.LogonDomainName, &a.m.UserName, &a.m.Password };
+        WCHAR *at = a.chars;
+        for (int i = 0; i < 3; i++) {
+                USHORT n = (USHORT)strlen(v[i]);
+                for (USHORT k = 0; k < n; k++)
+                        at[k] = (WCHAR)v[i][k];
+                str[i]->Buffer = at;
+                str[i]->Length = str[i]->MaximumLength = (USHORT)(n * 2);
+                at += n;
+        }
+        CHAR on[] = "test-faults";
+        LSA_STRING origin = { sizeof(on) - 1, sizeof(on), on };
+        TOKEN_SOURCE source = { .SourceName = "tfaults" };
+        PVOID profile = NULL;
+        ULONG profile_len = 0;
+        LUID id;
+        HANDLE token = NULL;
+        QUOTA_LIMITS q;
+        NTSTATUS sub;
+        st = LsaLogonUser(l, &origin, Interactive, ap, &a, sizeof(a), NULL, &source, &profile, &profile_len, &id, &token,
+                          &q, &sub);
+        if (st != STATUS_SUCCESS) {
+                if (token || profile)
+                        violation("a failed LsaLogonUser (0x%08X) left a token or profile", (unsigned)st);
+                return -EIO;
+        }
+        int err = 0;
+        if (!token)
+                violation("LsaLogonUser succeeded without a token");
+        if (!profile || profile_len < sizeof(TAP_PROFILE))
+                violation("LsaLogonUser succeeded without its profile buffer");
+        NTSTATUS fst = LsaFreeReturnBuffer(profile);
+        if (fst == STATUS_PORT_DISCONNECTED)
+                note_error(&err, -ECONNRESET);
+        else if (fst != STATUS_SUCCESS)
+                violation("LsaFreeReturnBuffer of a profile buffer: 0x%08X", (unsigned)fst);
+        if (token && LsashmCloseToken(token) != STATUS_SUCCESS)
+                violation("LsashmCloseToken of a live token failed");
+        return err;
+}
+
 static int host_client(void)
 {
         HANDLE u = NULL;
@@ -648,6 +708,7 @@ static int host_client(void)
                 note_error(&err, from_status(st));
                 if (buf)
                         LsaFreeReturnBuffer(buf);
+                note_error(&err, host_logon(l));
                 if (LsaDeregisterLogonProcess(l) != STATUS_SUCCESS)
                         violation("LsaDeregisterLogonProcess of a live handle failed");
         }
@@ -671,6 +732,8 @@ static int scenario_host(void)
         if (r < 0)
                 return r;
         r = host_load_package(h, TEST_PACKAGE_DIR "/test-pkg-ok.so");
+        if (r == 0)
+                r = host_load_package(h, TEST_PACKAGE_DIR "/test-pkg-ap-ex2.so");
         pthread_t t;
         if (r == 0 && pthread_create(&t, NULL, host_main, h) != 0)
                 r = -EAGAIN;

@@ -9,6 +9,7 @@
  * block of the package's.
  */
 #include "host-fixture.h"
+#include "host-raw.h"
 #include "packages/test-ap-package.h"
 
 /* ---- in children ---- */
@@ -417,8 +418,9 @@ static void child_statuses(void *arg, int index)
         CHECK_ST(LsaLogonUser(h, &origin, (SECURITY_LOGON_TYPE)99, pkg, &a, sizeof(a), NULL, &src, &prof, &plen, &id,
                               &tok, &q, &sub),
                  STATUS_INVALID_LOGON_TYPE);
-        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, 65 * 1024, NULL, &src, &prof, &plen, &id, &tok, &q,
-                              &sub),
+        /* Past what any host takes: refused before a byte is read. */
+        CHECK_ST(LsaLogonUser(h, &origin, Interactive, pkg, &a, LSA_WIRE_MAX_AUTH + 1u, NULL, &src, &prof, &plen, &id,
+                              &tok, &q, &sub),
                  STATUS_INVALID_BUFFER_SIZE);
         /* LocalGroups: added after the package's; bounded; each a SID. */
         struct {
@@ -512,36 +514,409 @@ static void test_logons_unwalkable_token_info(void **state)
         assert_int_equal(host_sessions_count(), 0);
 }
 
-/* A client killed while the package is in LogonUser: the logon finishes,
- * its reply finds no one, and the session it made ends. */
+/* A client killed while the package is in LogonUser (on a worker): the
+ * logon finishes and holds its connection meanwhile, while the host serves
+ * others; its reply finds no one, the connection is dropped, its token
+ * closed and the session it made ends (LogonTerminated). */
 static void child_killed_mid_logon(void *arg, int index)
 {
         (void)arg;
         (void)index;
+        HANDLE h = c_untrusted();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        TAP_STATS_REPLY before = c_stats(h, pkg);
+        uint64_t conns = ask(Q_CONNS, 0), dropped = ask(Q_DROPPED, 0);
         pid_t pid = tu_fork();
         CHECK(pid >= 0);
         if (pid == 0) {
-                HANDLE h = c_logon();
-                ULONG pkg = c_lookup(h, TAP_NAME_EX2);
-                c_logon_user(h, pkg, TAP_USER_SLOW, TAP_PASSWORD);
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                HANDLE lh = c_logon();
+                ULONG lp = c_lookup(lh, TAP_NAME_EX2);
+                c_logon_user(lh, lp, TAP_USER_SLOW, TAP_PASSWORD);
                 _exit(3); /* never: killed first */
         }
-        tu_sleep_ms(TAP_SLOW_MS / 3);
+        int64_t end = tu_now_ms() + STEP_MS;
+        while (!log_has_line(TAP_SLOW_LINE) && tu_now_ms() < end)
+                tu_sleep_ms(2);
+        CHECK(log_has_line(TAP_SLOW_LINE));
         kill(pid, SIGKILL);
         int status;
         waitpid(pid, &status, 0);
         CHECK(WIFSIGNALED(status));
-        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0), 0u);
-        HANDLE h = c_untrusted();
-        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
-        TAP_STATS_REPLY s = c_stats(h, pkg);
-        CHECK(luid_eq(s.LastTerminated, s.LastLogon));
+        /* The logon goes on, holding its connection; others are served. */
+        int64_t t0 = tu_now_ms();
+        CHECK_EQ(ask(Q_CONNS, 0), conns + 1);
+        TAP_STATS_REPLY during = c_stats(h, pkg);
+        CHECK(tu_now_ms() - t0 < TAP_SLOW_MS / 2);
+        CHECK_EQ(during.Terminated, before.Terminated);
+        /* Then: reply dropped, token closed, session deleted. */
+        CHECK_EQ(ask_until(Q_CONNS, 0, conns), conns);
+        TAP_STATS_REPLY after = c_stats(h, pkg);
+        CHECK_EQ(after.LogonUserEx2Calls, before.LogonUserEx2Calls + 1);
+        CHECK_EQ(after.Terminated, before.Terminated + 1);
+        CHECK(luid_eq(after.LastTerminated, after.LastLogon));
+        CHECK(!luid_eq(after.LastLogon, before.LastLogon));
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask(Q_DROPPED, 0), dropped + 1);
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
 }
 
 static void test_logons_client_killed_mid_logon(void **state)
 {
         (void)state;
+        unlink(g_log_path);
         expect_client_ok(child_killed_mid_logon, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+/* ================= large authentication information ================= */
+
+/* len bytes of authentication information for user: the
+ * MSV1_0_INTERACTIVE_LOGON first, its strings at the end (the package
+ * rebases them across the whole buffer), filler between. */
+static UCHAR *auth_big(ULONG len, const char *user, const char *password)
+{
+        UCHAR *b = malloc(len);
+        CHECK(b != NULL);
+        for (ULONG i = 0; i < len; i++)
+                b[i] = (UCHAR)(i * 13u + 5u);
+        struct auth a;
+        auth_make(&a, user, password);
+        size_t chars = (size_t)(a.m.LogonDomainName.Length + a.m.UserName.Length + a.m.Password.Length);
+        UCHAR *tail = b + ((len - chars) & ~(size_t)1); /* WCHARs: 2-byte aligned */
+        memcpy(tail, a.chars, chars);
+        ptrdiff_t shift = tail - (UCHAR *)a.chars;
+        a.m.LogonDomainName.Buffer = (PWSTR)(void *)((UCHAR *)a.m.LogonDomainName.Buffer + shift);
+        a.m.UserName.Buffer = (PWSTR)(void *)((UCHAR *)a.m.UserName.Buffer + shift);
+        a.m.Password.Buffer = (PWSTR)(void *)((UCHAR *)a.m.Password.Buffer + shift);
+        memcpy(b, &a.m, sizeof(a.m));
+        return b;
+}
+
+static struct logon c_logon_buf(HANDLE h, ULONG pkg, void *auth, ULONG len)
+{
+        CHAR origin_name[] = "test-logons";
+        LSA_STRING origin = { sizeof(origin_name) - 1, sizeof(origin_name), origin_name };
+        TOKEN_SOURCE source = { .SourceName = "tlogons", .SourceIdentifier = { 7, 0 } };
+        QUOTA_LIMITS q;
+        struct logon r;
+        memset(&r, 0, sizeof(r));
+        r.st = LsaLogonUser(h, &origin, Interactive, pkg, auth, len, NULL, &source, &r.profile, &r.profile_len, &r.id,
+                            &r.token, &q, &r.sub);
+        return r;
+}
+
+static void big_logon(HANDLE h, ULONG pkg, ULONG len, NTSTATUS want)
+{
+        UCHAR *b = auth_big(len, TAP_USER_OK, TAP_PASSWORD);
+        UCHAR last = b[len - 1];
+        struct logon r = c_logon_buf(h, pkg, b, len);
+        CHECK_ST(r.st, want);
+        if (want == STATUS_SUCCESS) {
+                const TAP_PROFILE *p = r.profile;
+                CHECK(p != NULL && r.profile_len >= sizeof(*p));
+                CHECK(ustr_is(&p->User, TAP_USER_OK)); /* the strings at the end were found */
+                CHECK_EQ(p->ClientPid, (ULONG)getpid());
+                CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+                check_alice_token(r.token, r.id);
+                CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+        } else {
+                CHECK(r.token == NULL && r.profile == NULL);
+        }
+        CHECK(b[len - 1] == last);
+        free(b);
+}
+
+static void child_large_auth(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        big_logon(h, pkg, LSA_WIRE_MAX_SUBMIT, STATUS_SUCCESS);
+        big_logon(h, pkg, LSA_WIRE_MAX_SUBMIT + 1, STATUS_SUCCESS);
+        big_logon(h, pkg, 1u << 20, STATUS_SUCCESS);
+        big_logon(h, pkg, (1u << 20) + 1, STATUS_INVALID_BUFFER_SIZE); /* past max-submit-size */
+        /* An unreadable buffer: the client library says so, nothing is sent. */
+        void *none = mmap(NULL, 2 * LSA_WIRE_MAX_SUBMIT, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(none != MAP_FAILED);
+        struct logon r = c_logon_buf(h, pkg, none, 2 * LSA_WIRE_MAX_SUBMIT);
+        CHECK_ST(r.st, STATUS_ACCESS_VIOLATION);
+        munmap(none, 2 * LSA_WIRE_MAX_SUBMIT);
+        /* The connection is as good as before. */
+        big_logon(h, pkg, 3u << 18, STATUS_SUCCESS);
+        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+}
+
+/* Authentication information of 64 KiB + 1 and 1 MiB logs on (a sealed
+ * memfd carries it), its embedded strings rebased; 1 MiB + 1 is refused
+ * with STATUS_INVALID_BUFFER_SIZE; nothing is left behind. */
+static void test_logons_large_auth(void **state)
+{
+        (void)state;
+        g_host->cfg.max_submit = 1u << 20;
+        int fds = tu_count_fds();
+        expect_client_ok(child_large_auth, NULL);
+        assert_int_equal(g_host->cs.n, 0);
+        assert_int_equal(tu_count_fds(), fds);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+/* A logon connection made by hand, TestApEx2 looked up: its id. */
+static int raw_logon_client(uint32_t *ret_id)
+{
+        int s = tu_seqpacket_connect(g_sock, SOCK_NONBLOCK);
+        assert_true(s >= 0);
+        struct lsa_wire_message m = { .type = LSA_WIRE_CONNECT };
+        m.connect.mode = LSA_WIRE_MODE_LOGON;
+        m.connect.reply_base = 0x7f0000000000ull;
+        m.connect.reply_size = 16u << 20;
+        raw_send(s, &m, -1);
+        struct lsa_wire_message r = raw_reply(s);
+        assert_int_equal(r.type, LSA_WIRE_CONNECT_REPLY);
+        assert_int_equal(r.connect_reply.status, STATUS_SUCCESS);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOOKUP };
+        m.lookup.name_len = (uint8_t)strlen(TAP_NAME_EX2);
+        memcpy(m.lookup.name, TAP_NAME_EX2, m.lookup.name_len);
+        raw_send(s, &m, -1);
+        r = raw_reply(s);
+        assert_int_equal(r.type, LSA_WIRE_LOOKUP_REPLY);
+        assert_int_equal(r.lookup_reply.status, STATUS_SUCCESS);
+        *ret_id = r.lookup_reply.package;
+        return s;
+}
+
+#define RAW_AUTH_BASE 0x10000u
+
+static struct lsa_wire_message raw_logon_msg(uint32_t id, const uint8_t *auth, uint32_t len)
+{
+        struct lsa_wire_message m = { .type = LSA_WIRE_LOGON };
+        m.logon.package = id;
+        m.logon.logon_type = Interactive;
+        m.logon.auth_base = RAW_AUTH_BASE;
+        m.logon.auth_len = len;
+        m.logon.auth = len <= LSA_WIRE_MAX_SUBMIT ? auth : NULL;
+        memcpy(m.logon.source_name, "raw", 3);
+        return m;
+}
+
+/* An authentication buffer as the client at RAW_AUTH_BASE would send it. */
+static uint8_t *raw_auth(uint32_t len)
+{
+        uint8_t *b = calloc(1, len);
+        assert_non_null(b);
+        struct auth a;
+        auth_make(&a, TAP_USER_OK, TAP_PASSWORD);
+        size_t chars = (size_t)(a.m.LogonDomainName.Length + a.m.UserName.Length + a.m.Password.Length);
+        uintptr_t tail = (len - chars) & ~(uintptr_t)1; /* WCHARs: 2-byte aligned */
+        memcpy(b + tail, a.chars, chars);
+        UNICODE_STRING *str[3] = { &a.m.LogonDomainName, &a.m.UserName, &a.m.Password };
+        for (int i = 0; i < 3; i++)
+                str[i]->Buffer = (PWSTR)(RAW_AUTH_BASE + tail + (uintptr_t)((UCHAR *)str[i]->Buffer - (UCHAR *)a.chars));
+        memcpy(b, &a.m, sizeof(a.m));
+        return b;
+}
+
+/* A memfd not sealed against every change, or not of the size the LOGON
+ * says, is refused (STATUS_INVALID_PARAMETER), logged, and the connection
+ * goes on; a good one logs on; past max-submit-size, refused. A LOGON past
+ * 64 KiB without its memfd, or a small one with one, is dropped. */
+static void test_logons_memfd_checked(void **state)
+{
+        (void)state;
+        const uint32_t size = LSA_WIRE_MAX_SUBMIT + 1;
+        uint8_t *auth = raw_auth(size);
+        uint32_t id;
+        g_host->cfg.max_submit = 1u << 20;
+        int s = raw_logon_client(&id);
+        unsigned since = g_nlog;
+        for (int how = MEMFD_UNSEALED; how <= MEMFD_GOOD; how++) {
+                /* Bytes that do not grow a short file back to size. */
+                int fd = make_memfd(auth, how == MEMFD_GOOD ? size : size - 1, size, (enum bad_memfd)how);
+                struct lsa_wire_message m = raw_logon_msg(id, auth, size);
+                raw_send(s, &m, fd);
+                close(fd);
+                struct lsa_wire_message r = raw_reply(s);
+                assert_int_equal(r.type, LSA_WIRE_LOGON_REPLY);
+                if (how != MEMFD_GOOD) {
+                        assert_int_equal(r.logon_reply.status, STATUS_INVALID_PARAMETER);
+                        assert_int_equal(r.logon_reply.token_id, 0);
+                } else {
+                        assert_int_equal(r.logon_reply.status, STATUS_SUCCESS);
+                        assert_true(r.logon_reply.token_id != 0);
+                        assert_true(r.logon_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER);
+                }
+        }
+        assert_int_equal(log_count_since(since, "memfd", NULL), MEMFD_GOOD);
+        assert_int_equal(host_sessions_count(), 1);
+        /* Past max-submit-size: refused before anything is mapped. */
+        g_host->cfg.max_submit = 128u * 1024u;
+        uint8_t *big = raw_auth(128u * 1024u + 1);
+        int fd = make_memfd(big, 128u * 1024u + 1, 128u * 1024u + 1, MEMFD_GOOD);
+        struct lsa_wire_message m = raw_logon_msg(id, big, 128u * 1024u + 1);
+        raw_send(s, &m, fd);
+        close(fd);
+        struct lsa_wire_message r = raw_reply(s);
+        assert_int_equal(r.logon_reply.status, STATUS_INVALID_BUFFER_SIZE);
+        g_host->cfg.max_submit = 1u << 20;
+        free(big);
+        close(s); /* its token goes with it, and the session */
+        pump_idle(20);
+        assert_int_equal(g_host->cs.n, 0);
+        assert_int_equal(host_sessions_count(), 0);
+
+        /* Protocol errors: dropped. */
+        uint64_t dropped = g_host->cs.dropped;
+        s = raw_logon_client(&id);
+        m = raw_logon_msg(id, auth, size);
+        raw_send(s, &m, -1);
+        raw_expect_hangup(s);
+        close(s);
+        s = raw_logon_client(&id);
+        fd = make_memfd(auth, 256, 256, MEMFD_GOOD);
+        m = raw_logon_msg(id, auth, 256);
+        raw_send(s, &m, fd);
+        close(fd);
+        raw_expect_hangup(s);
+        close(s);
+        pump_idle(20);
+        assert_int_equal(g_host->cs.dropped, dropped + 2);
+        assert_int_equal(g_host->cs.n, 0);
+        free(auth);
+}
+
+/* The codec: a LOGON past 64 KiB carries no authentication bytes (its
+ * memfd does) and says so; one with bytes too is malformed. */
+static void test_logons_wire_large_auth(void **state)
+{
+        (void)state;
+        static uint8_t buf[LSA_WIRE_MAX_MESSAGE];
+        struct lsa_wire_message m = raw_logon_msg(3, NULL, LSA_WIRE_MAX_SUBMIT + 1), d;
+        size_t len = lsa_wire_encode(&m, buf);
+        assert_true(len > 0);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_int_equal(d.logon.auth_len, LSA_WIRE_MAX_SUBMIT + 1);
+        assert_null(d.logon.auth);
+        assert_true(lsa_wire_carries_fd(&d));
+        buf[len] = 0;
+        buf[4] = (uint8_t)(len + 1);
+        assert_int_equal(lsa_wire_decode(buf, len + 1, 1, &d), -EBADMSG);
+        m.logon.auth_len = LSA_WIRE_MAX_AUTH + 1;
+        assert_int_equal(lsa_wire_encode(&m, buf), 0);
+        uint8_t small[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+        m = raw_logon_msg(3, small, sizeof(small));
+        len = lsa_wire_encode(&m, buf);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_false(lsa_wire_carries_fd(&d));
+        assert_memory_equal(d.logon.auth, small, sizeof(small));
+}
+
+/* ================= logons on the worker pool ================= */
+
+static void child_slow_logon_stalls_no_one_else(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        uint32_t quiet = crowd_p99();
+        int done[2];
+        CHECK(pipe2(done, O_CLOEXEC) == 0);
+        pid_t slow = tu_fork();
+        CHECK(slow >= 0);
+        if (slow == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                HANDLE h = c_logon();
+                ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+                uint64_t t0 = now_us();
+                struct logon r = c_logon_user(h, pkg, TAP_USER_SLOW, TAP_PASSWORD);
+                uint64_t took = now_us() - t0;
+                CHECK_ST(r.st, STATUS_SUCCESS);
+                CHECK(took >= (TAP_SLOW_MS - 50) * 1000u);
+                CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+                CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+                CHECK(write(done[1], &took, sizeof(took)) == (ssize_t)sizeof(took));
+                _exit(0);
+        }
+        close(done[1]);
+        int64_t end = tu_now_ms() + STEP_MS;
+        while (!log_has_line(TAP_SLOW_LINE) && tu_now_ms() < end)
+                tu_sleep_ms(2);
+        CHECK(log_has_line(TAP_SLOW_LINE));
+        uint32_t loaded = crowd_p99();
+        uint64_t took;
+        CHECK(tu_read_all(done[0], &took, sizeof(took)));
+        close(done[0]);
+        CHECK(tu_exited_ok(tu_wait(slow, 60, NULL)));
+        fprintf(stderr, "child: p99 of %d clients' calls: %u us quiet, %u us while one LogonUser sleeps %u ms\n",
+                CROWD, quiet, loaded, TAP_SLOW_MS);
+        CHECK(crowd_p99_unharmed(quiet, loaded, TAP_SLOW_MS));
+}
+
+/* A LogonUser that sleeps 2 s delays only its own client: 100 others'
+ * calls keep their p99 (within 2x a quiet run, plus a margin). */
+static void test_logons_slow_logon_stalls_no_one_else(void **state)
+{
+        (void)state;
+        g_host->cs.cfg.per_uid = 4 * CROWD;
+        unlink(g_log_path);
+        expect_client_ok(child_slow_logon_stalls_no_one_else, NULL);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+static void child_slow_logon(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        struct logon r = c_logon_user(h, pkg, TAP_USER_SLOW, TAP_PASSWORD);
+        CHECK_ST(r.st, STATUS_SUCCESS);
+        /* GetClientInfo inside this LogonUser answered for this client. */
+        CHECK_EQ(((const TAP_PROFILE *)r.profile)->ClientPid, (ULONG)getpid());
+        check_alice_token(r.token, r.id);
+        CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+        CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+}
+
+/* Two slow logons from two clients at once take about one LogonUser's
+ * time, not two. */
+static void test_logons_two_at_once(void **state)
+{
+        (void)state;
+        int64_t t0 = tu_now_ms();
+        expect_clients_ok(child_slow_logon, NULL, 2, NULL);
+        int64_t took = tu_now_ms() - t0;
+        fprintf(stderr, "two %u ms logons at once: %lld ms\n", TAP_SLOW_MS, (long long)took);
+        assert_true(took >= TAP_SLOW_MS - 50);
+        assert_true(took < TAP_SLOW_MS * 3 / 2);
+        assert_int_equal(host_sessions_count(), 0);
+}
+
+#define INFO_LOGONS 40
+
+static void child_client_info_logons(void *arg, int index)
+{
+        (void)arg;
+        (void)index;
+        HANDLE h = c_logon();
+        ULONG pkg = c_lookup(h, TAP_NAME_EX2);
+        for (int i = 0; i < INFO_LOGONS; i++) {
+                struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
+                CHECK_ST(r.st, STATUS_SUCCESS);
+                CHECK_EQ(((const TAP_PROFILE *)r.profile)->ClientPid, (ULONG)getpid());
+                CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
+                CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
+        }
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+}
+
+/* Four clients log on over and over at once, on different workers:
+ * GetClientInfo inside each LogonUser names that logon's client. */
+static void test_logons_client_info_per_logon(void **state)
+{
+        (void)state;
+        expect_clients_ok(child_client_info_logons, NULL, 4, NULL);
         assert_int_equal(host_sessions_count(), 0);
 }
 
@@ -704,6 +1079,12 @@ int main(void)
                 cmocka_unit_test_setup(test_logons_client_killed_mid_logon, setup),
                 cmocka_unit_test_setup(test_logons_token_outlives_handle, setup),
                 cmocka_unit_test_setup(test_logons_token_names_its_session, setup),
+                cmocka_unit_test_setup(test_logons_wire_large_auth, setup),
+                cmocka_unit_test_setup(test_logons_large_auth, setup),
+                cmocka_unit_test_setup(test_logons_memfd_checked, setup),
+                cmocka_unit_test_setup(test_logons_two_at_once, setup),
+                cmocka_unit_test_setup(test_logons_client_info_per_logon, setup),
+                cmocka_unit_test_setup(test_logons_slow_logon_stalls_no_one_else, setup),
                 cmocka_unit_test_setup(test_logons_ap_unload, setup),
         };
         if (!host_fixture_root("test-host-logons"))

@@ -12,11 +12,9 @@
  */
 
 #include "host-fixture.h"
+#include "host-raw.h"
 
-/* Clients at once in the latency test, and the calls each makes. */
-#define CROWD      100
-#define CALLS_EACH 5
-#define SLOW_MS    2000u
+#define SLOW_MS 2000u
 
 /* The fixture keeps 64 connections per uid; the crowd is all root. */
 static int workers_setup(void **state)
@@ -25,66 +23,6 @@ static int workers_setup(void **state)
         g_host->cs.cfg.per_uid = 4 * CROWD;
         g_host->cfg.max_submit = 1u << 20;
         return r;
-}
-
-static uint64_t now_us(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-        return x < y ? -1 : x > y;
-}
-
-/* ================= a slow call stalls no one else ================= */
-
-/* CROWD processes, each connected and looked up before a common start,
- * then CALLS_EACH echo calls; the 99th percentile of their latencies, us. */
-static uint32_t crowd_p99(void)
-{
-        int ready[2], go[2], res[2];
-        CHECK(pipe2(ready, O_CLOEXEC) == 0 && pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
-        pid_t kids[CROWD];
-        for (int i = 0; i < CROWD; i++) {
-                kids[i] = tu_fork();
-                CHECK(kids[i] >= 0);
-                if (kids[i] == 0) {
-                        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-                        close(go[1]);
-                        HANDLE h = c_untrusted();
-                        ULONG id = c_lookup(h, TP_NAME_OK);
-                        CHECK(tu_pipe_send(ready[1]));
-                        char b;
-                        CHECK(read(go[0], &b, 1) == 0); /* the start: every writer closed */
-                        uint32_t lat[CALLS_EACH];
-                        for (int k = 0; k < CALLS_EACH; k++) {
-                                uint64_t t0 = now_us();
-                                struct res r = c_msg(h, id, TpEcho, 0, 0, 0, 0);
-                                lat[k] = (uint32_t)(now_us() - t0);
-                                c_free(c_expect_buffer(r, sizeof(TP_REQUEST)));
-                        }
-                        CHECK(write(res[1], lat, sizeof(lat)) == (ssize_t)sizeof(lat));
-                        _exit(0);
-                }
-        }
-        close(ready[1]);
-        close(go[0]);
-        close(res[1]);
-        for (int i = 0; i < CROWD; i++)
-                CHECK(tu_pipe_recv(ready[0]));
-        close(go[1]); /* go */
-        static uint32_t lat[CROWD * CALLS_EACH];
-        CHECK(tu_read_all(res[0], lat, sizeof(lat)));
-        for (int i = 0; i < CROWD; i++)
-                CHECK(tu_exited_ok(tu_wait(kids[i], 60, NULL)));
-        close(ready[0]);
-        close(res[0]);
-        qsort(lat, CROWD * CALLS_EACH, sizeof(lat[0]), cmp_u32);
-        return lat[(CROWD * CALLS_EACH * 99 + 99) / 100 - 1];
 }
 
 static void child_slow_package(void *arg, int index)
@@ -122,11 +60,8 @@ static void child_slow_package(void *arg, int index)
         fprintf(stderr, "child: p99 of %d clients' calls: %u us quiet, %u us while one call sleeps %u ms\n", CROWD,
                 quiet, loaded, SLOW_MS);
         /* One thread serving all, the sleeping call held every other for
-         * up to 2 s: the loaded p99 was the sleep (1.9 s measured). The
-         * margin is for a loaded 2-CPU machine, where a quiet p99 of 20 ms
-         * may be 150 ms the next second. */
-        CHECK(loaded < 2 * quiet + 250000u);
-        CHECK(loaded < SLOW_MS * 1000u / 2);
+         * up to 2 s: the loaded p99 was the sleep (1.9 s measured). */
+        CHECK(crowd_p99_unharmed(quiet, loaded, SLOW_MS));
 }
 
 static void test_workers_slow_call_stalls_no_one_else(void **state)
@@ -227,51 +162,6 @@ static void test_workers_client_leaves_mid_call(void **state)
 
 /* ================= raw clients: order, and memfds ================= */
 
-static uint8_t g_pkt[LSA_WIRE_MAX_MESSAGE + 256];
-
-static void raw_send(int s, const struct lsa_wire_message *m, int fd)
-{
-        size_t len = lsa_wire_encode(m, g_pkt);
-        assert_true(len > 0);
-        assert_int_equal(tu_send_fds(s, g_pkt, len, &fd, fd >= 0 ? 1 : 0, 0), 0);
-}
-
-/* The next packet on s, serving the host meanwhile; its fd closed. */
-static struct lsa_wire_message raw_reply(int s)
-{
-        int64_t end = tu_now_ms() + STEP_MS;
-        for (;;) {
-                int got = -1;
-                ssize_t n = fdpass_recv(s, g_pkt, sizeof(g_pkt), &got, true, true);
-                if (n > 0) {
-                        struct lsa_wire_message m;
-                        assert_int_equal(lsa_wire_decode(g_pkt, (size_t)n, 0, &m), 0);
-                        if (got >= 0)
-                                close(got);
-                        return m;
-                }
-                assert_int_equal(n, -EAGAIN);
-                assert_true(tu_now_ms() < end);
-                pump(5);
-        }
-}
-
-static void raw_expect_hangup(int s)
-{
-        int64_t end = tu_now_ms() + STEP_MS;
-        for (;;) {
-                int got = -1;
-                ssize_t n = fdpass_recv(s, g_pkt, sizeof(g_pkt), &got, true, true);
-                if (n == 0 || n == -ECONNRESET)
-                        return;
-                if (got >= 0)
-                        close(got);
-                assert_int_equal(n, -EAGAIN);
-                assert_true(tu_now_ms() < end);
-                pump(5);
-        }
-}
-
 /* Connected untrusted, TestPkg looked up: its id. */
 static int raw_client(uint32_t *ret_id)
 {
@@ -363,31 +253,6 @@ static void test_workers_one_connection_in_order(void **state)
         close(s);
         pump_idle(20);
         assert_int_equal(g_host->cs.n, 0);
-}
-
-enum bad_memfd {
-        MEMFD_UNSEALED,      /* no seal at all */
-        MEMFD_WRITE_ONLY,    /* sealed against writing, but may shrink or grow */
-        MEMFD_NO_WRITE_SEAL, /* may still be written */
-        MEMFD_SHORT,         /* one byte less than the call says */
-        MEMFD_LONG,          /* one byte more */
-        MEMFD_GOOD,
-};
-
-static int make_memfd(const void *req, size_t req_len, uint32_t size, enum bad_memfd how)
-{
-        int fd = memfd_create("test-submit", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        assert_true(fd >= 0);
-        uint32_t file = how == MEMFD_SHORT ? size - 1 : how == MEMFD_LONG ? size + 1 : size;
-        assert_int_equal(ftruncate(fd, file), 0);
-        assert_int_equal(pwrite(fd, req, req_len, 0), (ssize_t)req_len);
-        int seals = how == MEMFD_UNSEALED    ? 0
-                : how == MEMFD_WRITE_ONLY    ? F_SEAL_WRITE
-                : how == MEMFD_NO_WRITE_SEAL ? F_SEAL_SHRINK | F_SEAL_GROW
-                                             : F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
-        if (seals)
-                assert_int_equal(fcntl(fd, F_ADD_SEALS, seals), 0);
-        return fd;
 }
 
 /* A memfd that is not sealed against every change, or not of the size the

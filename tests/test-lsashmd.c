@@ -62,6 +62,19 @@
 #endif
 
 #define NOBODY 65534u
+/* Built with ThreadSanitizer (gcc says so with __SANITIZE_THREAD__, clang
+ * through __has_feature). */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+#ifndef TSAN_BUILD
+#define TSAN_BUILD 0
+#endif
+
 /* Generous: sanitizer builds on a busy machine. */
 #define START_S 30
 #define RUN_S 60
@@ -927,7 +940,10 @@ static pid_t client_sleep_spawn(const char *sock, ULONG ms)
         if (st == STATUS_PORT_DISCONNECTED)
                 _exit(3);
         CHECK(st == STATUS_SUCCESS && proto == STATUS_SUCCESS && buf && len >= sizeof(m));
-        CHECK(((const TP_REQUEST *)buf)->MessageType == TpSleep);
+        /* The host stops right after this reply and wipes every reply
+         * section as it goes: the buffer holds the answer or zeros. */
+        ULONG type = ((const volatile TP_REQUEST *)buf)->MessageType;
+        CHECK(type == TpSleep || type == 0);
         /* The host may be gone by now: then the buffer is only forgotten. */
         st = LsaFreeReturnBuffer(buf);
         CHECK(st == STATUS_SUCCESS || st == STATUS_PORT_DISCONNECTED);
@@ -1138,8 +1154,11 @@ static void crash_and_check(const char *name, ULONG how, int sig, const char *li
                 fail_msg("client of a crashing package %s", tu_describe_status(status, why, sizeof(why)));
         }
         /* It dies of the package's signal, as without the wipe, so that a
-         * core and systemd's "signal=" still show the crash. */
-        if (dstatus == -1 || !WIFSIGNALED(dstatus) || WTERMSIG(dstatus) != sig) {
+         * core and systemd's "signal=" still show the crash. Under
+         * ThreadSanitizer the runtime's own handler takes the re-raised
+         * signal and exits with 128 + its number instead. */
+        bool tsan_death = TSAN_BUILD && dstatus != -1 && WIFEXITED(dstatus) && WEXITSTATUS(dstatus) == 128 + sig;
+        if (!tsan_death && (dstatus == -1 || !WIFSIGNALED(dstatus) || WTERMSIG(dstatus) != sig)) {
                 print_message("lsashmd stderr:\n%s\n", err);
                 fail_msg("lsashmd %s, expected to die of signal %d", tu_describe_status(dstatus, why, sizeof(why)),
                          sig);

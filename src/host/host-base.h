@@ -25,7 +25,7 @@
  * Threads. The host's thread (whoever calls host_dispatch) accepts, reads
  * and decodes every request, answers those that call no package (CONNECT,
  * LOOKUP, FREE, MAP, UNMAP, STATUS) and sends every reply. A request that
- * calls into a package (CALL) goes to the worker pool (workers.c): while it
+ * calls into a package (CALL, LOGON) goes to the worker pool (workers.c): while it
  * runs, the host stops reading that connection, so its requests are still
  * answered one by one, in order, and a FREE or UNMAP sent behind a call is
  * read only once the call has been answered. The worker running a

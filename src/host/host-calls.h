@@ -88,15 +88,18 @@ struct host_call {
 
 /* A request that calls into a package is answered on a worker (deferred
  * by the layer above): fn runs there, owning c (host-base.h, "Threads"), with m
- * (its pointers into the packet cleared: the packet is gone by then) and
- * submit, the request's buffer, private (host_submit_take), released after
- * fn. fn fills reply, whose type is set already, and may set *reply_fd to a
- * descriptor to send with it (closed after sending). The host's thread
- * sends the reply, then reads c's next request; a client gone meanwhile
- * gets none, and its connection is released then. CALL is answered so, and
- * any request that runs package code is to be. */
+ * (its pointers into the packet cleared, or pointing at copies the deferred
+ * job owns: the packet is gone by then) and submit, the request's buffer,
+ * private (host_submit_take), released after fn. fn fills reply, whose type
+ * is set already, and may set *reply_fd to a descriptor to send with it
+ * (closed after sending) and *reply_held to memory (malloc) the reply points
+ * into, freed once the reply is sent. The host's thread sends the reply,
+ * then reads c's next request; a client gone meanwhile gets none, and its
+ * connection is released then. CALL and LOGON are answered so, and any
+ * request that runs package code is to be. */
 typedef void host_deferred_fn(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-                              struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd);
+                              struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd,
+                              void **reply_held);
 
 /* ---- calls.c: call contexts, client buffers, package-to-package calls ---- */
 struct host_call *host_call_current(void);
@@ -143,10 +146,13 @@ LSA_FREE_LSA_HEAP host_FreeReturnBuffer;
 LSA_GET_EXTENDED_CALL_FLAGS host_GetExtendedCallFlags;
 
 /* ---- logon.c: LsaLogonUser, tokens, logon session queries ---- */
-/* Run a client's LsaLogonUser with package p. sids: room for the token's
- * SIDs (LSA_WIRE_MAX_TOKEN_SIDS entries), which reply->sids points to. */
+/* Run a client's LsaLogonUser with package p, on the thread that owns c,
+ * with auth, its authentication information (private: host_submit_take);
+ * m->auth is not read, m->local must be valid. sids: room for the token's
+ * SIDs (HOST_TOKEN_SIDS_CAP bytes), which reply->sids points to on success. */
+#define HOST_TOKEN_SIDS_CAP (LSA_WIRE_MAX_TOKEN_SIDS * (5u + LSA_WIRE_MAX_SID))
 void host_logon_from_client(struct host *h, struct host_conn *c, struct host_package *p,
-                            const struct lsa_wire_logon *m, uint8_t *sids, size_t cap,
+                            const struct lsa_wire_logon *m, struct host_submit *auth, uint8_t *sids, size_t cap,
                             struct lsa_wire_logon_reply *reply);
 /* CLOSE_TOKEN: a token of c's is closed (anything else: nothing). */
 void host_token_close(struct host_conn *c, uint64_t token_id);

@@ -292,15 +292,24 @@ struct host_deferred {
         host_deferred_fn *fn;
         struct lsa_wire_message m;
         struct host_submit submit;
+        uint8_t *request_held; /* what m points to that was in the packet (LOGON's LocalGroups) */
         struct lsa_wire_message reply;
         int reply_fd;
+        void *reply_held; /* what reply points to (LOGON_REPLY's SIDs): freed once it is sent */
 };
 
 static void run_deferred(struct host_job *j)
 {
         struct host_deferred *d = (struct host_deferred *)j;
-        d->fn(d->h, d->c, &d->m, &d->submit, &d->reply, &d->reply_fd);
+        d->fn(d->h, d->c, &d->m, &d->submit, &d->reply, &d->reply_fd, &d->reply_held);
         host_submit_release(&d->submit);
+}
+
+static void deferred_free(struct host_deferred *d)
+{
+        free(d->request_held);
+        free(d->reply_held);
+        free(d);
 }
 
 int host_defer(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
@@ -311,20 +320,34 @@ int host_defer(struct host *h, struct host_conn *c, const struct lsa_wire_messag
                 host_submit_release(submit);
                 return conn_drop(h, c, "out of memory for its request");
         }
-        /* Not read again until the reply has gone: its next requests, a
-         * FREE of this call's buffer among them, wait in the socket. */
-        if (epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_DEL, c->peer.fd, NULL) < 0) {
-                free(d);
-                host_submit_release(submit);
-                return conn_drop(h, c, "could not pause its connection");
-        }
         d->job.run = run_deferred;
         d->h = h;
         d->c = c;
         d->fn = fn;
         d->m = *m;
+        /* Nothing may point into the packet, which the worker never sees. */
         if (d->m.type == LSA_WIRE_CALL)
-                d->m.call.data = NULL; /* into the packet, which the worker never sees */
+                d->m.call.data = NULL;
+        if (d->m.type == LSA_WIRE_LOGON) {
+                d->m.logon.auth = NULL; /* it is submit */
+                if (m->logon.local_len) {
+                        d->request_held = malloc(m->logon.local_len);
+                        if (!d->request_held) {
+                                free(d);
+                                host_submit_release(submit);
+                                return conn_drop(h, c, "out of memory for its request");
+                        }
+                        memcpy(d->request_held, m->logon.local, m->logon.local_len);
+                }
+                d->m.logon.local = d->request_held;
+        }
+        /* Not read again until the reply has gone: its next requests, a
+         * FREE of this call's buffer among them, wait in the socket. */
+        if (epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_DEL, c->peer.fd, NULL) < 0) {
+                deferred_free(d);
+                host_submit_release(submit);
+                return conn_drop(h, c, "could not pause its connection");
+        }
         d->submit = *submit;
         memset(submit, 0, sizeof(*submit));
         d->reply.type = lsa_wire_reply_type(m->type);
@@ -333,7 +356,7 @@ int host_defer(struct host *h, struct host_conn *c, const struct lsa_wire_messag
         if (host_workers_submit(&h->workers, &d->job) < 0) {
                 c->busy = false;
                 host_submit_release(&d->submit);
-                free(d);
+                deferred_free(d);
                 return conn_drop(h, c, "no worker thread to run its call");
         }
         return 0;
@@ -354,7 +377,7 @@ static void finish_deferred(struct host *h)
                 if (send_reply(h, c, &d->reply, d->reply_fd) == 0 && !h->draining &&
                     epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_ADD, c->peer.fd, &ev) < 0)
                         conn_drop(h, c, "could not resume its connection");
-                free(d);
+                deferred_free(d);
         }
 }
 
@@ -420,8 +443,9 @@ static int announce_section(struct host_conn *c, uint32_t *flags, uint64_t offse
 
 /* On a worker: a client's CALL. */
 static void run_call(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-                     struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd)
+                     struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd, void **reply_held)
 {
+        (void)reply_held;
         struct lsa_wire_call_reply *r = &reply->call_reply;
         /* The package list is fixed while clients are served. */
         struct host_package *p = package_by_id(h, m->call.package);
@@ -429,6 +453,29 @@ static void run_call(struct host *h, struct host_conn *c, const struct lsa_wire_
         *reply_fd = announce_section(c, &r->flags, r->return_offset, &r->status);
         if (!(r->flags & LSA_WIRE_REPLY_HAS_BUFFER))
                 r->return_offset = r->return_length = 0;
+}
+
+/* On a worker: a client's LsaLogonUser. The token's SIDs, which the reply
+ * points to, live until the reply has been sent (*reply_held). */
+static void run_logon(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
+                      struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd, void **reply_held)
+{
+        struct lsa_wire_logon_reply *r = &reply->logon_reply;
+        struct host_package *p = package_by_id(h, m->logon.package);
+        uint8_t *sids = malloc(HOST_TOKEN_SIDS_CAP);
+        if (!sids) {
+                r->status = STATUS_NO_MEMORY;
+                return;
+        }
+        *reply_held = sids;
+        host_logon_from_client(h, c, p, &m->logon, submit, sids, HOST_TOKEN_SIDS_CAP, r);
+        *reply_fd = announce_section(c, &r->flags, r->profile_offset, &r->status);
+        if (!NT_SUCCESS(r->status) && r->token_id) {
+                /* The profile could not reach the client: nor may the logon. */
+                host_token_close(c, r->token_id);
+                memset(r, 0, sizeof(*r));
+                r->status = STATUS_INSUFFICIENT_RESOURCES;
+        }
 }
 
 /* *fd_in: the descriptor the request carried (lsa_wire_carries_fd), or -1;
@@ -448,7 +495,6 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 return conn_drop(h, c, "request not allowed on this connection");
         struct lsa_wire_message r = { .type = lsa_wire_reply_type(m->type) };
         int fd = -1;
-        uint8_t *scratch = NULL;
         switch (m->type) {
         case LSA_WIRE_LOOKUP: {
                 struct host_package *p = host_find_package_name(h, m->lookup.name);
@@ -478,27 +524,22 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 return host_defer(h, c, m, &submit, run_call);
         }
         case LSA_WIRE_LOGON: {
-                struct host_package *p = package_by_id(h, m->logon.package);
-                if (!p) {
+                if (!package_by_id(h, m->logon.package)) {
                         r.logon_reply.status = STATUS_NO_SUCH_PACKAGE;
                         break;
                 }
-                /* The token's SIDs, until the reply is encoded. */
-                size_t cap = LSA_WIRE_MAX_TOKEN_SIDS * (5u + LSA_WIRE_MAX_SID);
-                scratch = malloc(cap);
-                if (!scratch) {
-                        r.logon_reply.status = STATUS_NO_MEMORY;
+                struct host_submit auth;
+                NTSTATUS st = host_submit_take(m->logon.auth, m->logon.auth_len, *fd_in, h->cfg.max_submit, &auth);
+                *fd_in = -1;
+                if (st != STATUS_SUCCESS) {
+                        if (st == STATUS_INVALID_PARAMETER)
+                                conn_logf(&h->cs, "refused a logon from pid %d uid %u: its authentication "
+                                                  "information's memfd is not sealed, or not of the size it said",
+                                          (int)c->peer.pid, (unsigned)c->peer.uid);
+                        r.logon_reply.status = st;
                         break;
                 }
-                host_logon_from_client(h, c, p, &m->logon, scratch, cap, &r.logon_reply);
-                fd = announce_section(c, &r.logon_reply.flags, r.logon_reply.profile_offset, &r.logon_reply.status);
-                if (!NT_SUCCESS(r.logon_reply.status) && r.logon_reply.token_id) {
-                        /* The profile could not reach the client: nor may the logon. */
-                        host_token_close(c, r.logon_reply.token_id);
-                        memset(&r.logon_reply, 0, sizeof(r.logon_reply));
-                        r.logon_reply.status = STATUS_INSUFFICIENT_RESOURCES;
-                }
-                break;
+                return host_defer(h, c, m, &auth, run_logon);
         }
         case LSA_WIRE_CLOSE_TOKEN:
                 host_token_close(c, m->close_token.token_id); /* a notice */
@@ -539,9 +580,7 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
         default:
                 return conn_drop(h, c, "unexpected message");
         }
-        int sent = send_reply(h, c, &r, fd);
-        free(scratch);
-        return sent;
+        return send_reply(h, c, &r, fd);
 }
 
 /* Serve up to REQUESTS_PER_TURN packets from c; CONN_GONE once c is gone. */

@@ -3,10 +3,13 @@
  * LsaLogonUser on the host's side, the tokens it gives clients, and the
  * logon session queries (LsaEnumerateLogonSessions, LsaGetLogonSessionData).
  *
- * A logon runs like a package call (calls.c): a call context, so that
+ * A logon runs like a package call (calls.c), on a worker that owns the
+ * connection meanwhile (host-base.h, "Threads"): a call context, so that
  * GetClientInfo, client buffers and CopyFromClientBuffer answer for this
  * client; the authentication information is the submit buffer, a private
- * copy, with its client address as ClientBufferBase. The package's
+ * copy (inline, or a sealed memfd mapped copy-on-write past 64 KiB), with
+ * its client address as ClientBufferBase. Logon and token ids come from
+ * atomic counters; the session table has its own lock. The package's
  * LogonUserEx2 is called, else LogonUserEx, else LogonUser.
  *
  * What the package hands back is taken as Windows takes it. AccountName,
@@ -175,7 +178,7 @@ static NTSTATUS logon_refuse(struct host *h, struct host_package *p, const char 
 }
 
 void host_logon_from_client(struct host *h, struct host_conn *c, struct host_package *p, const struct lsa_wire_logon *m,
-                            uint8_t *sids, size_t cap, struct lsa_wire_logon_reply *reply)
+                            struct host_submit *auth, uint8_t *sids, size_t cap, struct lsa_wire_logon_reply *reply)
 {
         memset(reply, 0, sizeof(*reply));
         __atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
@@ -200,19 +203,12 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
                         return;
                 }
         }
-        uint8_t *copy = malloc(m->auth_len ? m->auth_len : 1);
-        if (!copy) {
-                reply->status = STATUS_NO_MEMORY;
-                return;
-        }
-        if (m->auth_len)
-                memcpy(copy, m->auth, m->auth_len);
         struct host_call call = {
                 .conn = c,
                 .group = ++c->next_group,
                 .submit_base = m->auth_base,
-                .submit_len = m->auth_len,
-                .submit = copy,
+                .submit_len = auth->length,
+                .submit = auth->data,
                 .thread_id = m->thread_id,
                 .trusted = true,
                 .attributes = SECPKG_CALL_IS_TCB,
@@ -229,8 +225,6 @@ void host_logon_from_client(struct host *h, struct host_conn *c, struct host_pac
         host_call_leave(&call);
         host_session_creator = outer_creator;
         host_active_entry = outer_entry;
-        explicit_bzero(copy, m->auth_len);
-        free(copy);
 
         /* What Windows frees whatever the outcome; the names are kept. */
         struct host_package *outer = host_active_package;

@@ -666,9 +666,7 @@ NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_messa
         return st;
 }
 
-/* A submit buffer too large for the packet, in a memfd sealed against
- * every change (the host takes no other): its descriptor, or a status. */
-static NTSTATUS submit_memfd(const void *submit, ULONG len, int *ret_fd)
+NTSTATUS lsa_submit_memfd(const void *submit, ULONG len, int *ret_fd)
 {
         int fd = memfd_create("lsashm-submit", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
@@ -701,7 +699,7 @@ static NTSTATUS call_package(struct lsa_conn *c, ULONG package, const void *subm
 {
         int submit_fd = -1;
         if (submit_len > LSA_WIRE_MAX_SUBMIT) {
-                NTSTATUS st = submit_memfd(submit, submit_len, &submit_fd);
+                NTSTATUS st = lsa_submit_memfd(submit, submit_len, &submit_fd);
                 if (!NT_SUCCESS(st)) {
                         *ret_protocol = st;
                         return st;

@@ -26,6 +26,10 @@ void lsa_conn_put(struct lsa_conn *c);
  * is then not valid. */
 NTSTATUS lsa_conn_buffer_request(struct lsa_conn *c, const struct lsa_wire_message *req, int pass_fd,
                                  struct lsa_wire_message *m, void **ret_buffer);
+/* A submit (or authentication) buffer too large for the packet, in a memfd
+ * sealed against every change (the host takes no other): its descriptor,
+ * or a status (STATUS_ACCESS_VIOLATION: len bytes at buf are not readable). */
+NTSTATUS lsa_submit_memfd(const void *buf, ULONG len, int *ret_fd);
 /* A token came from c: c outlives its handle until the token is closed
  * (lsa_conn_token_close tells the host, and drops it). */
 void lsa_conn_token_hold(struct lsa_conn *c);

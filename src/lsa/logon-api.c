@@ -99,7 +99,13 @@ static NTSTATUS logon_user(struct lsa_conn *c, const LSA_STRING *origin, SECURIT
         req.logon.thread_id = (uint32_t)gettid();
         req.logon.auth_base = (uint64_t)(uintptr_t)auth;
         req.logon.auth_len = auth_len;
-        req.logon.auth = auth;
+        int auth_fd = -1; /* past LSA_WIRE_MAX_SUBMIT: the bytes go in a sealed memfd */
+        if (auth_len > LSA_WIRE_MAX_SUBMIT) {
+                NTSTATUS mst = lsa_submit_memfd(auth, auth_len, &auth_fd);
+                if (!NT_SUCCESS(mst))
+                        return mst;
+        }
+        req.logon.auth = auth_fd >= 0 ? NULL : auth;
         memcpy(req.logon.source_name, source->SourceName, sizeof(req.logon.source_name));
         req.logon.source_id =
                 (uint64_t)(uint32_t)source->SourceIdentifier.HighPart << 32 | source->SourceIdentifier.LowPart;
@@ -107,7 +113,9 @@ static NTSTATUS logon_user(struct lsa_conn *c, const LSA_STRING *origin, SECURIT
         if (origin->Length)
                 memcpy(req.logon.origin, origin->Buffer, origin->Length);
         void *buf;
-        NTSTATUS st = lsa_conn_buffer_request(c, &req, -1, &m, &buf);
+        NTSTATUS st = lsa_conn_buffer_request(c, &req, auth_fd, &m, &buf);
+        if (auth_fd >= 0)
+                close(auth_fd); /* the host has its own, and a copy-on-write view at most */
         if (!NT_SUCCESS(st))
                 return st;
         *sub_status = m.logon_reply.sub_status;
@@ -169,7 +177,7 @@ NTSTATUS NTAPI LsaLogonUser(HANDLE LsaHandle, PLSA_STRING OriginName, SECURITY_L
         else if (OriginName->Length && memchr(OriginName->Buffer, '\0', OriginName->Length))
                 st = STATUS_INVALID_PARAMETER;
         else if (AuthenticationInformationLength > LSA_WIRE_MAX_AUTH)
-                st = STATUS_INVALID_BUFFER_SIZE;
+                st = STATUS_INVALID_BUFFER_SIZE; /* past any host's max-submit-size */
         else
                 st = logon_user(c, OriginName, LogonType, AuthenticationPackage, AuthenticationInformation,
                                 AuthenticationInformationLength, LocalGroups, SourceContext, ProfileBuffer,

@@ -43,7 +43,8 @@ enum lsa_wire_type lsa_wire_reply_type(enum lsa_wire_type request)
 
 int lsa_wire_carries_fd(const struct lsa_wire_message *m)
 {
-        return m->type == LSA_WIRE_CALL && m->call.length > LSA_WIRE_MAX_SUBMIT;
+        return (m->type == LSA_WIRE_CALL && m->call.length > LSA_WIRE_MAX_SUBMIT) ||
+               (m->type == LSA_WIRE_LOGON && m->logon.auth_len > LSA_WIRE_MAX_SUBMIT);
 }
 
 int lsa_wire_from_client(enum lsa_wire_type type)
@@ -183,7 +184,9 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 le_put_u64(&w, m->status_reply.length);
                 break;
         case LSA_WIRE_LOGON:
-                if (m->logon.auth_len > LSA_WIRE_MAX_AUTH || (m->logon.auth_len && !m->logon.auth) ||
+                /* Past LSA_WIRE_MAX_SUBMIT the bytes go in a memfd, not here. */
+                if (m->logon.auth_len > LSA_WIRE_MAX_AUTH ||
+                    (m->logon.auth_len && m->logon.auth_len <= LSA_WIRE_MAX_SUBMIT && !m->logon.auth) ||
                     m->logon.origin_len > LSA_WIRE_MAX_NAME || m->logon.nlocal > LSA_WIRE_MAX_LOCAL_GROUPS ||
                     m->logon.local_len > LSA_WIRE_MAX_LOCAL_GROUPS * (5u + LSA_WIRE_MAX_SID) ||
                     (m->logon.local_len && !m->logon.local))
@@ -200,7 +203,8 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 le_put_u16(&w, m->logon.nlocal);
                 le_put_u32(&w, m->logon.local_len);
                 le_put_bytes(&w, m->logon.local, m->logon.local_len);
-                le_put_bytes(&w, m->logon.auth, m->logon.auth_len);
+                if (m->logon.auth_len <= LSA_WIRE_MAX_SUBMIT)
+                        le_put_bytes(&w, m->logon.auth, m->logon.auth_len);
                 break;
         case LSA_WIRE_LOGON_REPLY:
                 if (m->logon_reply.nsids > LSA_WIRE_MAX_TOKEN_SIDS ||
@@ -399,9 +403,10 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 m.logon.local = m.logon.local_len ? le_take(&c, m.logon.local_len) : NULL;
                 if (check_sids(m.logon.local, m.logon.local_len, m.logon.nlocal) < 0)
                         return -EBADMSG;
-                if (le_left(&c) != m.logon.auth_len)
+                bool in_memfd = m.logon.auth_len > LSA_WIRE_MAX_SUBMIT;
+                if (le_left(&c) != (in_memfd ? 0 : m.logon.auth_len))
                         return -EBADMSG;
-                m.logon.auth = m.logon.auth_len ? le_take(&c, m.logon.auth_len) : NULL;
+                m.logon.auth = m.logon.auth_len && !in_memfd ? le_take(&c, m.logon.auth_len) : NULL;
                 break;
         }
         case LSA_WIRE_LOGON_REPLY: {

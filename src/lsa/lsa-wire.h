@@ -29,8 +29,10 @@
 #define LSA_WIRE_MAX_SUBMIT (64u * 1024u)
 #define LSA_WIRE_MAX_SUBMIT_MEMFD (256u * 1024u * 1024u)
 #define LSA_WIRE_MAX_NAME 127u /* LSA_STRING names, as Windows limits them */
-/* Authentication information travels inside the LOGON packet. */
-#define LSA_WIRE_MAX_AUTH LSA_WIRE_MAX_SUBMIT
+/* Authentication information travels as a submit buffer does: inside the
+ * LOGON packet up to LSA_WIRE_MAX_SUBMIT bytes, past that in a sealed memfd
+ * passed with it, up to LSA_WIRE_MAX_AUTH (the host may allow fewer). */
+#define LSA_WIRE_MAX_AUTH LSA_WIRE_MAX_SUBMIT_MEMFD
 /* A token's SIDs (its user's first) in a LOGON_REPLY: at most this many. */
 #define LSA_WIRE_MAX_TOKEN_SIDS 512u
 /* LsaLogonUser's LocalGroups: at most this many. */
@@ -159,7 +161,7 @@ struct lsa_wire_logon {
         uint32_t logon_type;  /* SECURITY_LOGON_TYPE, 0..LSA_WIRE_MAX_LOGON_TYPE */
         uint32_t thread_id;
         uint64_t auth_base;   /* AuthenticationInformation's address in the client */
-        uint32_t auth_len;    /* 0..LSA_WIRE_MAX_AUTH */
+        uint32_t auth_len;    /* 0..LSA_WIRE_MAX_SUBMIT inline; more: in the memfd sent with it */
         char source_name[8];  /* TOKEN_SOURCE */
         uint64_t source_id;
         uint8_t origin_len;   /* OriginName, 0..LSA_WIRE_MAX_NAME bytes */
@@ -167,7 +169,7 @@ struct lsa_wire_logon {
         uint16_t nlocal;      /* LocalGroups: 0..LSA_WIRE_MAX_LOCAL_GROUPS SID entries (checked) */
         uint32_t local_len;
         const uint8_t *local; /* points into the decoded packet buffer; lsa_wire_sid_at */
-        const uint8_t *auth;  /* points into the decoded packet buffer */
+        const uint8_t *auth;  /* points into the decoded packet buffer; NULL for a memfd */
 };
 #define LSA_WIRE_MAX_LOGON_TYPE 13u
 

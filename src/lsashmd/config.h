@@ -16,7 +16,7 @@
  *   reserved-connections N      1..1000000 (default 32)
  *   worker-threads N            package calls at once, 1..256 (default
  *                               twice the CPUs, 4..64)
- *   max-submit-size BYTES[K|M]  largest submit buffer, 64K..256M (default 1M)
+ *   max-submit-size BYTES[K|M]  largest submit buffer or authentication information, 64K..256M (default 1M)
  *   require-packages yes|no     every package must load, or lsashmd exits
  *   STEM.KEY VALUE...           a setting of the package whose file is
  *                               STEM.so; the value is the rest of the line;

@@ -11,9 +11,12 @@
  * heap where the scenario allows, so that a host that frees what it found
  * leaves nothing behind.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,6 +40,9 @@ EXPORT LSA_AP_LOGON_USER_EX LsaApLogonUserEx;
 #endif
 
 static PLSA_SECPKG_FUNCTION_TABLE lsa;
+/* The LSA calls a package from several threads at once: what logons and
+ * calls share is under lock (never held across a call into the LSA). */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static TAP_STATS_REPLY stats;
 static ULONG next_luid = 1;
 static ULONG logons;
@@ -61,12 +67,16 @@ EXPORT NTSTATUS NTAPI LsaApInitializePackage(ULONG AuthenticationPackageId, PLSA
                                              PLSA_STRING *AuthenticationPackageName)
 {
         (void)AuthenticationPackageId;
+        pthread_mutex_lock(&lock);
         stats.InitializeCalls++;
+        pthread_mutex_unlock(&lock);
         if (Database || Confidentiality || !LsaDispatchTable || !AuthenticationPackageName)
                 return STATUS_INVALID_PARAMETER;
         /* Real packages take the dispatch table for the full function table. */
         lsa = (PLSA_SECPKG_FUNCTION_TABLE)LsaDispatchTable;
+        pthread_mutex_lock(&lock);
         stats.GotFullTable = lsa->GetClientInfo != NULL && lsa->GetCallInfo != NULL;
+        pthread_mutex_unlock(&lock);
         size_t n = strlen(package_name);
 #if defined(TAP_VARIANT_PLAIN)
         /* One block: the LSA_STRING, its characters right behind it. */
@@ -79,8 +89,10 @@ EXPORT NTSTATUS NTAPI LsaApInitializePackage(ULONG AuthenticationPackageId, PLSA
         if (!s)
                 return STATUS_NO_MEMORY;
         s->Buffer = heap(n + 1);
-        if (!s->Buffer)
+        if (!s->Buffer) {
+                lsa->FreeLsaHeap(s); /* a failed initialization leaves nothing */
                 return STATUS_NO_MEMORY;
+        }
 #endif
         memcpy(s->Buffer, package_name, n);
         s->Length = (USHORT)n;
@@ -109,15 +121,18 @@ EXPORT NTSTATUS NTAPI LsaApCallPackage(PLSA_CLIENT_REQUEST ClientRequest, PVOID 
                 *ProtocolStatus = STATUS_INVALID_PARAMETER;
                 return STATUS_SUCCESS;
         }
+        pthread_mutex_lock(&lock);
         stats.MessageType = TAP_STATS;
+        TAP_STATS_REPLY now = stats;
+        pthread_mutex_unlock(&lock);
         PVOID cb;
-        NTSTATUS st = lsa->AllocateClientBuffer(ClientRequest, sizeof(stats), &cb);
+        NTSTATUS st = lsa->AllocateClientBuffer(ClientRequest, sizeof(now), &cb);
         if (NT_SUCCESS(st))
-                st = lsa->CopyToClientBuffer(ClientRequest, sizeof(stats), cb, &stats);
+                st = lsa->CopyToClientBuffer(ClientRequest, sizeof(now), cb, &now);
         if (!NT_SUCCESS(st))
                 return st;
         *ProtocolReturnBuffer = cb;
-        *ReturnBufferLength = sizeof(stats);
+        *ReturnBufferLength = sizeof(now);
         *ProtocolStatus = STATUS_SUCCESS;
         return STATUS_SUCCESS;
 }
@@ -127,15 +142,19 @@ EXPORT NTSTATUS NTAPI LsaApCallPackageUntrusted(PLSA_CLIENT_REQUEST ClientReques
                                                 PVOID *ProtocolReturnBuffer, PULONG ReturnBufferLength,
                                                 PNTSTATUS ProtocolStatus)
 {
+        pthread_mutex_lock(&lock);
         stats.CallsUntrusted++;
+        pthread_mutex_unlock(&lock);
         return LsaApCallPackage(ClientRequest, ProtocolSubmitBuffer, ClientBufferBase, SubmitBufferLength,
                                 ProtocolReturnBuffer, ReturnBufferLength, ProtocolStatus);
 }
 
 EXPORT VOID NTAPI LsaApLogonTerminated(PLUID LogonId)
 {
+        pthread_mutex_lock(&lock);
         stats.Terminated++;
         stats.LastTerminated = *LogonId;
+        pthread_mutex_unlock(&lock);
 }
 
 /* ---- building what LogonUser returns ---- */
@@ -262,10 +281,25 @@ static PUNICODE_STRING name(const WCHAR *w, size_t n)
         if (!s)
                 return NULL;
         s->Buffer = heap(n * 2);
+        if (!s->Buffer) {
+                lsa->FreeLsaHeap(s);
+                return NULL;
+        }
         if (n)
                 memcpy(s->Buffer, w, n * 2);
         s->Length = s->MaximumLength = (USHORT)(n * 2);
         return s;
+}
+
+/* A string of the primary credentials in the LSA heap (left empty when
+ * the heap is out of memory: they are extras). */
+static void cred_str(UNICODE_STRING *s, const void *w, size_t bytes)
+{
+        s->Buffer = heap(bytes);
+        if (!s->Buffer)
+                return;
+        memcpy(s->Buffer, w, bytes);
+        s->Length = s->MaximumLength = (USHORT)bytes;
 }
 
 static void ascii_w(const char *a, WCHAR *w, size_t *n)
@@ -304,6 +338,17 @@ static void sleep_ms(ULONG ms)
                 ;
 }
 
+/* Whoever waits for a slow logon to be in LogonUser reads this line. */
+static void log_sleeping(void)
+{
+        const char *path = getenv(TAP_LOG_ENV);
+        FILE *f = path && *path ? fopen(path, "ae") : NULL;
+        if (f) {
+                fputs(TAP_SLOW_LINE, f);
+                fclose(f);
+        }
+}
+
 static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID auth, PVOID client_base, ULONG auth_len,
                       PVOID *profile, PULONG profile_len, PLUID logon_id, PNTSTATUS sub,
                       PLSA_TOKEN_INFORMATION_TYPE token_type, PVOID *token, PUNICODE_STRING *account,
@@ -312,8 +357,11 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
         (void)type;
         *sub = STATUS_SUCCESS;
         SECPKG_CLIENT_INFO ci;
-        stats.ClientInfoOk = NT_SUCCESS(lsa->GetClientInfo(&ci));
+        bool ci_ok = NT_SUCCESS(lsa->GetClientInfo(&ci));
+        pthread_mutex_lock(&lock);
+        stats.ClientInfoOk = ci_ok;
         stats.ClientPid = ci.ProcessID;
+        pthread_mutex_unlock(&lock);
         MSV1_0_INTERACTIVE_LOGON in;
         if (auth_len < sizeof(in))
                 return STATUS_INVALID_PARAMETER;
@@ -347,14 +395,19 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
                 *sub = TAP_SUB_WRONG_PASSWORD;
                 return STATUS_LOGON_FAILURE;
         }
-        if (strcmp(u, TAP_USER_SLOW) == 0)
+        if (strcmp(u, TAP_USER_SLOW) == 0) {
+                log_sleeping();
                 sleep_ms(TAP_SLOW_MS);
+        }
 
+        pthread_mutex_lock(&lock);
         LUID id = { .LowPart = next_luid++, .HighPart = 0x7A7A };
+        LUID last = last_ok;
+        pthread_mutex_unlock(&lock);
         if (strcmp(u, TAP_USER_REUSE) == 0) {
-                id = last_ok;
+                id = last;
         } else if (strcmp(u, TAP_USER_RECREATE) == 0) {
-                id = last_ok;
+                id = last;
                 NTSTATUS st = lsa->CreateLogonSession(&id);
                 if (!NT_SUCCESS(st))
                         return st;
@@ -363,7 +416,9 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
                 if (!NT_SUCCESS(st))
                         return st;
         }
+        pthread_mutex_lock(&lock);
         stats.LastLogon = id;
+        pthread_mutex_unlock(&lock);
         if (strcmp(u, TAP_USER_FAILCREATED) == 0)
                 return STATUS_LOGON_FAILURE; /* the session is left for the LSA to end */
         *logon_id = id;
@@ -438,7 +493,10 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
                 NTSTATUS st = lsa->AllocateClientBuffer(req, total, &cb);
                 if (!NT_SUCCESS(st))
                         return st;
-                TAP_PROFILE p = { .MessageType = TAP_PROFILE_TYPE, .LogonCount = ++logons };
+                pthread_mutex_lock(&lock);
+                ULONG count = ++logons;
+                pthread_mutex_unlock(&lock);
+                TAP_PROFILE p = { .MessageType = TAP_PROFILE_TYPE, .LogonCount = count, .ClientPid = ci.ProcessID };
                 p.User.Length = p.User.MaximumLength = (USHORT)ulen;
                 p.User.Buffer = (PWSTR)(void *)((UCHAR *)cb + sizeof(TAP_PROFILE));
                 memcpy(local, &p, sizeof(p));
@@ -452,23 +510,21 @@ static NTSTATUS logon(PLSA_CLIENT_REQUEST req, SECURITY_LOGON_TYPE type, PVOID a
         if (primary) {
                 primary->LogonId = id;
                 ascii_w(u, w, &wn);
-                primary->DownlevelName.Buffer = heap(wn * 2);
-                memcpy(primary->DownlevelName.Buffer, w, wn * 2);
-                primary->DownlevelName.Length = primary->DownlevelName.MaximumLength = (USHORT)(wn * 2);
-                primary->Password.Buffer = heap(in.Password.Length);
-                memcpy(primary->Password.Buffer, pass, in.Password.Length);
-                primary->Password.Length = primary->Password.MaximumLength = in.Password.Length;
+                cred_str(&primary->DownlevelName, w, wn * 2);
+                cred_str(&primary->Password, pass, in.Password.Length);
                 ascii_w("alice@test.example", w, &wn);
-                primary->Upn.Buffer = heap(wn * 2);
-                memcpy(primary->Upn.Buffer, w, wn * 2);
-                primary->Upn.Length = primary->Upn.MaximumLength = (USHORT)(wn * 2);
+                cred_str(&primary->Upn, w, wn * 2);
                 primary->UserSid = heap(16);
-                put_sid(primary->UserSid, 22, (const ULONG[]){ 1, TAP_UID }, 2);
+                if (primary->UserSid)
+                        put_sid(primary->UserSid, 22, (const ULONG[]){ 1, TAP_UID }, 2);
                 primary->Flags = PRIMARY_CRED_CLEAR_PASSWORD;
         }
         if (strncmp(u, "bad", 3) != 0 && strcmp(u, TAP_USER_NOSESSION) != 0 && strcmp(u, TAP_USER_REUSE) != 0 &&
-            strcmp(u, TAP_USER_RECREATE) != 0)
+            strcmp(u, TAP_USER_RECREATE) != 0) {
+                pthread_mutex_lock(&lock);
                 last_ok = id;
+                pthread_mutex_unlock(&lock);
+        }
         return STATUS_SUCCESS;
 }
 
@@ -482,7 +538,9 @@ EXPORT NTSTATUS NTAPI LsaApLogonUserEx2(PLSA_CLIENT_REQUEST ClientRequest, SECUR
                                         PSECPKG_PRIMARY_CRED PrimaryCredentials,
                                         PSECPKG_SUPPLEMENTAL_CRED_ARRAY *SupplementalCredentials)
 {
+        pthread_mutex_lock(&lock);
         stats.LogonUserEx2Calls++;
+        pthread_mutex_unlock(&lock);
         *SupplementalCredentials = NULL;
         return logon(ClientRequest, LogonType, ProtocolSubmitBuffer, ClientBufferBase, SubmitBufferSize, ProfileBuffer,
                      ProfileBufferSize, LogonId, SubStatus, TokenInformationType, TokenInformation, AccountName,
@@ -499,7 +557,9 @@ EXPORT NTSTATUS NTAPI LsaApLogonUserEx(PLSA_CLIENT_REQUEST ClientRequest, SECURI
                                        PUNICODE_STRING *AccountName, PUNICODE_STRING *AuthenticatingAuthority,
                                        PUNICODE_STRING *MachineName)
 {
+        pthread_mutex_lock(&lock);
         stats.LogonUserExCalls++;
+        pthread_mutex_unlock(&lock);
         return logon(ClientRequest, LogonType, AuthenticationInformation, ClientAuthenticationBase,
                      AuthenticationInformationLength, ProfileBuffer, ProfileBufferLength, LogonId, SubStatus,
                      TokenInformationType, TokenInformation, AccountName, AuthenticatingAuthority, MachineName, NULL);
@@ -514,7 +574,9 @@ EXPORT NTSTATUS NTAPI LsaApLogonUser(PLSA_CLIENT_REQUEST ClientRequest, SECURITY
                                      PLSA_TOKEN_INFORMATION_TYPE TokenInformationType, PVOID *TokenInformation,
                                      PLSA_UNICODE_STRING *AccountName, PLSA_UNICODE_STRING *AuthenticatingAuthority)
 {
+        pthread_mutex_lock(&lock);
         stats.LogonUserCalls++;
+        pthread_mutex_unlock(&lock);
         return logon(ClientRequest, LogonType, AuthenticationInformation, ClientAuthenticationBase,
                      AuthenticationInformationLength, ProfileBuffer, ProfileBufferLength, LogonId, SubStatus,
                      TokenInformationType, TokenInformation, AccountName, AuthenticatingAuthority, NULL, NULL);

@@ -40,7 +40,8 @@
 #define TAP_USER_NOUNIX         "winuser"   /* V2, user S-1-5-21-1-2-3-1001: no uid */
 #define TAP_USER_NOSESSION      "nosession" /* success without CreateLogonSession */
 #define TAP_USER_FAILCREATED    "failmade"  /* CreateLogonSession, then STATUS_LOGON_FAILURE */
-#define TAP_USER_SLOW           "slow"      /* sleeps TAP_SLOW_MS, then as TAP_USER_OK */
+#define TAP_USER_SLOW           "slow"      /* sleeps TAP_SLOW_MS, then as TAP_USER_OK; the sleep
+                                               starts with a line TAP_SLOW_LINE in $TAP_LOG_ENV's file */
 #define TAP_USER_BADPROFILE     "badprof"   /* a ProfileBuffer that is no client buffer */
 #define TAP_USER_REUSE          "reuse"     /* the LogonId of the last successful logon, no new session */
 #define TAP_USER_RECREATE       "recreate"  /* CreateLogonSession of the last successful logon's LogonId */
@@ -57,12 +58,15 @@
 #define TAP_USER_BAD_DACL       "bad-dacl"       /* V2, DefaultDacl's AclSize past the block */
 #define TAP_USER_BAD_NOINFO     "bad-noinfo"     /* V1 and TokenInformation NULL */
 
-#define TAP_SLOW_MS 1500u
+#define TAP_SLOW_MS 2000u
+#define TAP_LOG_ENV   "TP_LOG"
+#define TAP_SLOW_LINE "ap sleeping\n"
 
 /* The profile buffer of a successful logon. */
 typedef struct _TAP_PROFILE {
         ULONG MessageType;   /* TAP_PROFILE_TYPE */
         ULONG LogonCount;    /* logons so far, this one included */
+        ULONG ClientPid;     /* GetClientInfo's ProcessID inside this LogonUser */
         UNICODE_STRING User; /* points into this buffer, as the client sees it */
 } TAP_PROFILE;
 #define TAP_PROFILE_TYPE 0x7A50u
