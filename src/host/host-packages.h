@@ -45,6 +45,8 @@ extern void (*const host_packages_release_owned)(struct host *h, struct host_pac
 LSA_CREATE_THREAD host_CreateThread;
 /* p's CreateThread threads still running. */
 unsigned host_package_threads(const struct host_package *p);
+/* The same, once they are gone or ms milliseconds have passed. */
+unsigned host_package_threads_wait(const struct host_package *p, unsigned ms);
 
 /* ---- package-status.c: LsashmSetPackageStatus ---- */
 /* A status slot for a package id, from before its first entry point... */

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/host-packages.h"
@@ -101,4 +102,18 @@ HANDLE NTAPI host_CreateThread(SEC_ATTRS SecurityAttributes, ULONG StackSize, SE
 unsigned host_package_threads(const struct host_package *p)
 {
         return __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
+}
+
+unsigned host_package_threads_wait(const struct host_package *p, unsigned ms)
+{
+        /* A package's Shutdown typically tells its thread to stop and waits
+         * for a sign from it, which the thread gives just before its
+         * routine returns: the count drops a moment later. */
+        const struct timespec tick = { .tv_sec = 0, .tv_nsec = 5 * 1000 * 1000 };
+        unsigned n = host_package_threads(p);
+        for (unsigned waited = 0; n && waited < ms; waited += 5) {
+                nanosleep(&tick, NULL);
+                n = host_package_threads(p);
+        }
+        return n;
 }

@@ -198,7 +198,7 @@ void host_package_unload(struct host *h, struct host_package *p)
                 }
         }
         void *dl = p->dl;
-        unsigned threads = host_package_threads(p);
+        unsigned threads = host_package_threads_wait(p, 1000);
         if (threads) {
                 /* Its code still runs, and names p as its package: both
                  * stay (the process is about to exit). */
