@@ -154,6 +154,8 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                         le_put_bytes(&w, m->call.data, m->call.length);
                 break;
         case LSA_WIRE_CALL_REPLY:
+        case LSA_WIRE_SESSIONS_REPLY:     /* a CALL_REPLY's layout */
+        case LSA_WIRE_SESSION_DATA_REPLY: /* the same */
                 le_put_u32(&w, (uint32_t)m->call_reply.status);
                 le_put_u32(&w, (uint32_t)m->call_reply.protocol_status);
                 le_put_u64(&w, m->call_reply.return_offset);
@@ -230,14 +232,6 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 break;
         case LSA_WIRE_SESSION_DATA:
                 le_put_u64(&w, m->session_data.logon_id);
-                break;
-        case LSA_WIRE_SESSIONS_REPLY:
-        case LSA_WIRE_SESSION_DATA_REPLY:
-                le_put_u32(&w, (uint32_t)m->call_reply.status);
-                le_put_u32(&w, (uint32_t)m->call_reply.protocol_status);
-                le_put_u64(&w, m->call_reply.return_offset);
-                le_put_u32(&w, m->call_reply.return_length);
-                le_put_u32(&w, m->call_reply.flags);
                 break;
         default:
                 return 0;
