@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,18 +74,25 @@ enum phase {
 struct board {
         _Atomic int phase;
         struct {
-                uint64_t calls; /* completed while measuring */
-                uint64_t timed; /* of those, latencies kept */
+                uint64_t calls;  /* completed while measuring */
+                uint64_t timed;  /* of those, latencies kept */
+                uint64_t cpu_ns; /* the client's CPU time while measuring */
         } slot[MAX_CLIENTS];
 };
 
 struct run {
         double calls_per_s;
         uint64_t p50, p99; /* ns */
+        /* The server process's cost per call over the window, all its threads:
+         * CPU time, the part of it in the kernel, context switches. */
+        double cpu_ns, sys_share, switches;
+        /* The clients' CPU time per call, all of them. */
+        double client_cpu_ns;
 };
 
 struct options {
-        bool quick, json, selftest;
+        bool quick, json, selftest, verbose;
+        unsigned worker_threads; /* lsashmd's; 0: its default */
         unsigned repeats;
         double warm_s, window_s;
         unsigned clients[8];
@@ -94,6 +102,7 @@ struct options {
 static struct board *board;
 static uint64_t *latencies; /* MAX_CLIENTS * LAT_CAP, shared */
 static char sockets[NSERVERS][108];
+static pid_t server_pids[NSERVERS];
 static unsigned echo_threads;
 static bool records_added;
 /* Where the values read end up, so the compiler cannot drop the reads. */
@@ -103,6 +112,13 @@ static uint64_t now_ns(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -135,6 +151,24 @@ static double median(double *v, unsigned n)
 {
         qsort(v, n, sizeof(*v), cmp_double);
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* Each figure's median over n runs, on its own. */
+static struct run median_run(const struct run *runs, unsigned n)
+{
+        double v[7][15];
+        for (unsigned i = 0; i < n; i++) {
+                v[0][i] = runs[i].calls_per_s;
+                v[1][i] = (double)runs[i].p50;
+                v[2][i] = (double)runs[i].p99;
+                v[3][i] = runs[i].cpu_ns;
+                v[4][i] = runs[i].sys_share;
+                v[5][i] = runs[i].switches;
+                v[6][i] = runs[i].client_cpu_ns;
+        }
+        return (struct run){ median(v[0], n), (uint64_t)median(v[1], n), (uint64_t)median(v[2], n),
+                             median(v[3], n), median(v[4], n),           median(v[5], n),
+                             median(v[6], n) };
 }
 
 /* ---- lsashmd and the records package ---- */
@@ -237,7 +271,7 @@ static bool wait_for_socket(const char *path)
 /* lsashmd as in production but for one line of configuration: room for
  * every client of this one uid, with the connections of the last run's
  * clients perhaps not yet reaped. */
-static pid_t start_lsashmd(const char *dir)
+static pid_t start_lsashmd(const char *dir, unsigned worker_threads)
 {
         char conf[160];
         snprintf(conf, sizeof(conf), "%s/lsashmd.conf", dir);
@@ -245,6 +279,8 @@ static pid_t start_lsashmd(const char *dir)
         if (!f)
                 die("config file", errno);
         fprintf(f, "max-connections-per-uid %d\n", 4 * MAX_CLIENTS);
+        if (worker_threads)
+                fprintf(f, "worker-threads %u\n", worker_threads);
         fclose(f);
         pid_t pid = fork();
         if (pid < 0)
@@ -367,6 +403,71 @@ static int echo_once(int fd)
                 : -1;
 }
 
+/* ---- what a server process spends ---- */
+
+struct proc_cost {
+        uint64_t cpu_ns;       /* run time, every thread (schedstat) */
+        uint64_t utime, stime; /* clock ticks, the whole process */
+        uint64_t switches;     /* voluntary and not, every thread */
+};
+
+static void read_task(const char *dir, struct proc_cost *c)
+{
+        char path[400], line[128];
+        snprintf(path, sizeof(path), "%s/schedstat", dir);
+        FILE *f = fopen(path, "re");
+        if (f) {
+                unsigned long long ns;
+                if (fscanf(f, "%llu", &ns) == 1)
+                        c->cpu_ns += ns;
+                fclose(f);
+        }
+        snprintf(path, sizeof(path), "%s/status", dir);
+        if (!(f = fopen(path, "re")))
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long long v;
+                if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
+                    sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+                        c->switches += v;
+        }
+        fclose(f);
+}
+
+static struct proc_cost proc_cost(pid_t pid)
+{
+        struct proc_cost c = { 0 };
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        if (d) {
+                struct dirent *e;
+                while ((e = readdir(d)))
+                        if (e->d_name[0] != '.') {
+                                char task[340];
+                                snprintf(task, sizeof(task), "%s/%s", path, e->d_name);
+                                read_task(task, &c);
+                        }
+                closedir(d);
+        }
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (f) {
+                char buf[1024];
+                size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+                buf[n] = '\0';
+                /* After the command's name, which may hold anything: field 3 on. */
+                const char *p = strrchr(buf, ')');
+                unsigned long long ut, st;
+                if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+                        c.utime = ut;
+                        c.stime = st;
+                }
+                fclose(f);
+        }
+        return c;
+}
+
 /* ---- the clients ---- */
 
 /* One client process: connect, warm up, wait for the start, then call in a
@@ -395,7 +496,7 @@ static void client_main(enum server srv, unsigned idx, int ready_fd, int go_fd)
         if (write(ready_fd, &b, 1) != 1 || read(go_fd, &b, 1) != 0)
                 _exit(1);
         uint64_t *lat = latencies + (size_t)idx * LAT_CAP;
-        uint64_t calls = 0;
+        uint64_t calls = 0, cpu0 = 0;
         while (atomic_load_explicit(&board->phase, memory_order_relaxed) != PHASE_STOP) {
                 uint64_t t0 = now_ns();
                 int r = srv == SRV_LSASHM ? lookup_once(h, pkg, key++ % RECORDS, &sink) : echo_once(fd);
@@ -403,12 +504,15 @@ static void client_main(enum server srv, unsigned idx, int ready_fd, int go_fd)
                 if (r < 0)
                         die(srv == SRV_LSASHM ? "LsaCallAuthenticationPackage" : "echo", 0);
                 if (atomic_load_explicit(&board->phase, memory_order_relaxed) == PHASE_MEASURE) {
+                        if (!cpu0)
+                                cpu0 = cpu_now_ns();
                         if (calls < LAT_CAP)
                                 lat[calls] = t1 - t0;
                         calls++;
                 }
         }
         board->slot[idx].calls = calls;
+        board->slot[idx].cpu_ns = cpu0 ? cpu_now_ns() - cpu0 : 0;
         board->slot[idx].timed = calls < LAT_CAP ? calls : LAT_CAP;
         if (srv == SRV_LSASHM)
                 LsaDeregisterLogonProcess(h);
@@ -448,22 +552,32 @@ static struct run measure(enum server srv, unsigned n, const struct options *o)
         close(ready[0]);
         close(go[1]); /* everyone starts */
         sleep_s(o->warm_s);
+        struct proc_cost c0 = proc_cost(server_pids[srv]);
         atomic_store(&board->phase, PHASE_MEASURE);
         uint64_t t0 = now_ns();
         sleep_s(o->window_s);
         atomic_store(&board->phase, PHASE_STOP);
         uint64_t t1 = now_ns();
+        struct proc_cost c1 = proc_cost(server_pids[srv]);
         for (unsigned i = 0; i < n; i++) {
                 int status;
                 if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
                         die("a client failed", 0);
         }
-        uint64_t calls = 0, timed = 0;
+        uint64_t calls = 0, timed = 0, client_cpu = 0;
         for (unsigned i = 0; i < n; i++) {
                 calls += board->slot[i].calls;
                 timed += board->slot[i].timed;
+                client_cpu += board->slot[i].cpu_ns;
         }
         struct run r = { .calls_per_s = (double)calls * 1e9 / (double)(t1 - t0) };
+        if (calls) {
+                r.cpu_ns = (double)(c1.cpu_ns - c0.cpu_ns) / (double)calls;
+                r.switches = (double)(c1.switches - c0.switches) / (double)calls;
+                r.client_cpu_ns = (double)client_cpu / (double)calls;
+        }
+        uint64_t ticks = (c1.utime - c0.utime) + (c1.stime - c0.stime);
+        r.sys_share = ticks ? (double)(c1.stime - c0.stime) / (double)ticks : 0;
         if (!timed)
                 return r;
         uint64_t *all = malloc(timed * sizeof(*all));
@@ -487,7 +601,7 @@ struct row {
         unsigned clients;
         struct run med[NSERVERS];
         double floor_calls_per_s; /* the stronger floor's, median */
-        double ratio;             /* median of each repeat's lsashm / stronger floor */
+        double ratio;             /* lsashm's median / the stronger floor's median */
         unsigned echon_stronger;  /* repeats in which the per-CPU echo server was */
 };
 
@@ -514,7 +628,8 @@ static void print_table(const struct row *rows, unsigned nrows, const struct opt
                "connection in a closed loop of LsaCallAuthenticationPackage (a record of the sample records\n"
                "package looked up%s), its reply read, LsaFreeReturnBuffer. Floor: a bare 64-byte SEQPACKET\n"
                "echo server with the same clients in the same loop, with one epoll thread and with one per\n"
-               "CPU (%u); the ratio is to the stronger of the two. Median of %u run%s of %.1f s each (after\n"
+               "CPU (%u); the ratio is lsashm's median to the stronger floor's. Median of %u run%s of %.1f s each "
+               "(after\n"
                "%.2f s of warm-up); latencies are every timed call's, all clients together.\n"
                "Load average %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end.\n\n",
                records_added ? "" : ", not found: not root, no records added", echo_threads, o->repeats,
@@ -533,6 +648,19 @@ static void print_table(const struct row *rows, unsigned nrows, const struct opt
                        (double)r->med[SRV_LSASHM].p99 / 1e3, r->med[SRV_ECHO1].calls_per_s,
                        r->med[SRV_ECHON].calls_per_s, (double)fl->p50 / 1e3, r->ratio);
         }
+        printf("\nWhat a call costs in CPU time (medians): the server process, all its threads, and the part\n"
+               "of it in the kernel; its context switches; the client processes, all of them together.\n\n"
+               "| N | server | server CPU us/call | in the kernel | server switches/call | clients' CPU us/call |\n"
+               "|---|---|---|---|---|---|\n");
+        for (unsigned i = 0; i < nrows; i++)
+                for (int s = 0; s < NSERVERS; s++) {
+                        const struct run *m = &rows[i].med[s];
+                        printf("| %u | %s | %.1f | %.0f%% | %.2f | %.1f |\n", rows[i].clients,
+                               s == SRV_LSASHM          ? "lsashmd"
+                                       : s == SRV_ECHO1 ? "echo, 1 thread"
+                                                        : "echo, 1 thread per CPU",
+                               m->cpu_ns / 1e3, m->sys_share * 100, m->switches, m->client_cpu_ns / 1e3);
+                }
         printf("\n");
         for (unsigned i = 0; i < nrows; i++)
                 if (rows[i].clients == 16 || rows[i].clients == 64)
@@ -552,9 +680,12 @@ static void print_json(const struct row *rows, unsigned nrows, const struct opti
         for (unsigned i = 0; i < nrows; i++) {
                 printf("%s{\"clients\":%u", i ? "," : "", rows[i].clients);
                 for (int s = 0; s < NSERVERS; s++)
-                        printf(",\"%s\":{\"calls_per_s\":%.0f,\"p50_ns\":%llu,\"p99_ns\":%llu}", names[s],
-                               rows[i].med[s].calls_per_s, (unsigned long long)rows[i].med[s].p50,
-                               (unsigned long long)rows[i].med[s].p99);
+                        printf(",\"%s\":{\"calls_per_s\":%.0f,\"p50_ns\":%llu,\"p99_ns\":%llu,"
+                               "\"server_cpu_ns_per_call\":%.0f,\"server_kernel_share\":%.3f,"
+                               "\"server_switches_per_call\":%.3f,\"clients_cpu_ns_per_call\":%.0f}",
+                               names[s], rows[i].med[s].calls_per_s, (unsigned long long)rows[i].med[s].p50,
+                               (unsigned long long)rows[i].med[s].p99, rows[i].med[s].cpu_ns, rows[i].med[s].sys_share,
+                               rows[i].med[s].switches, rows[i].med[s].client_cpu_ns);
                 printf(",\"floor_calls_per_s\":%.0f,\"ratio\":%.3f}", rows[i].floor_calls_per_s, rows[i].ratio);
         }
         printf("],\"targets\":[");
@@ -590,9 +721,12 @@ static int parse_clients(const char *s, struct options *o)
 static void usage(const char *argv0)
 {
         fprintf(stderr,
-                "usage: %s [--quick] [--json] [--selftest] [--repeats R] [--seconds S] [--clients 1,2,...]\n"
+                "usage: %s [--quick] [--json] [--selftest] [--verbose] [--repeats R] [--seconds S]\n"
+                "       [--clients 1,2,...] [--worker-threads W]\n"
                 "  --quick     one run of 0.2 s per figure instead of the median of 3 of 0.4 s\n"
-                "  --selftest  2 clients for 0.2 s against each server; checks that calls were made\n",
+                "  --selftest  2 clients for 0.2 s against each server; checks that calls were made\n"
+                "  --verbose   the servers' pids on stderr (to profile them)\n"
+                "  --worker-threads W  lsashmd's worker-threads (default: its own default)\n",
                 argv0);
         exit(2);
 }
@@ -607,8 +741,12 @@ int main(int argc, char **argv)
                         o.quick = true;
                 else if (!strcmp(argv[i], "--json"))
                         o.json = true;
+                else if (!strcmp(argv[i], "--verbose"))
+                        o.verbose = true;
                 else if (!strcmp(argv[i], "--selftest"))
                         o.selftest = true;
+                else if (!strcmp(argv[i], "--worker-threads") && i + 1 < argc)
+                        o.worker_threads = (unsigned)strtoul(argv[++i], NULL, 10);
                 else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
                         o.repeats = (unsigned)strtoul(argv[++i], NULL, 10);
                 else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
@@ -650,53 +788,41 @@ int main(int argc, char **argv)
         double la0[3], la1[3];
         load_average(la0);
 
-        pid_t servers[NSERVERS];
-        servers[SRV_LSASHM] = start_lsashmd(dir);
+        pid_t *servers = server_pids;
+        servers[SRV_LSASHM] = start_lsashmd(dir, o.worker_threads);
         setenv("LSASHM_SOCKET", sockets[SRV_LSASHM], 1);
         add_records();
         servers[SRV_ECHO1] = start_echo(sockets[SRV_ECHO1], 1);
         servers[SRV_ECHON] = start_echo(sockets[SRV_ECHON], echo_threads);
 
+        if (o.verbose)
+                fprintf(stderr, "bench-calls: lsashmd %d, echo servers %d (1 thread) and %d (%u threads)\n",
+                        (int)servers[SRV_LSASHM], (int)servers[SRV_ECHO1], (int)servers[SRV_ECHON], echo_threads);
         struct row rows[8];
-        double(*samples)[NSERVERS][15] = calloc(o.nclients, sizeof(*samples));
-        uint64_t(*p50s)[NSERVERS][15] = calloc(o.nclients, sizeof(*p50s));
-        uint64_t(*p99s)[NSERVERS][15] = calloc(o.nclients, sizeof(*p99s));
-        double(*ratios)[15] = calloc(o.nclients, sizeof(*ratios));
-        if (!samples || !p50s || !p99s || !ratios)
+        struct run(*runs)[NSERVERS][15] = calloc(o.nclients, sizeof(*runs));
+        if (!runs)
                 die("calloc", ENOMEM);
         memset(rows, 0, sizeof(rows));
         /* Repeats outermost, and the three servers back to back for each N:
-         * a ratio compares figures taken within a second of each other. */
+         * a ratio compares figures taken close together, and a change in
+         * the machine's load shifts each median alike. */
         for (unsigned rep = 0; rep < o.repeats; rep++)
                 for (unsigned c = 0; c < o.nclients; c++) {
-                        struct run r[NSERVERS];
-                        for (int s = 0; s < NSERVERS; s++) {
-                                r[s] = measure((enum server)s, o.clients[c], &o);
-                                samples[c][s][rep] = r[s].calls_per_s;
-                                p50s[c][s][rep] = r[s].p50;
-                                p99s[c][s][rep] = r[s].p99;
-                        }
-                        bool n_stronger = r[SRV_ECHON].calls_per_s > r[SRV_ECHO1].calls_per_s;
-                        double fl = n_stronger ? r[SRV_ECHON].calls_per_s : r[SRV_ECHO1].calls_per_s;
-                        ratios[c][rep] = fl > 0 ? r[SRV_LSASHM].calls_per_s / fl : 0;
-                        rows[c].echon_stronger += n_stronger;
+                        for (int s = 0; s < NSERVERS; s++)
+                                runs[c][s][rep] = measure((enum server)s, o.clients[c], &o);
+                        rows[c].echon_stronger +=
+                                runs[c][SRV_ECHON][rep].calls_per_s > runs[c][SRV_ECHO1][rep].calls_per_s;
                 }
         for (unsigned c = 0; c < o.nclients; c++) {
                 rows[c].clients = o.clients[c];
-                for (int s = 0; s < NSERVERS; s++) {
-                        double p50[15], p99[15];
-                        for (unsigned rep = 0; rep < o.repeats; rep++) {
-                                p50[rep] = (double)p50s[c][s][rep];
-                                p99[rep] = (double)p99s[c][s][rep];
-                        }
-                        rows[c].med[s] =
-                                (struct run){ median(samples[c][s], o.repeats), (uint64_t)median(p50, o.repeats),
-                                              (uint64_t)median(p99, o.repeats) };
-                }
+                for (int s = 0; s < NSERVERS; s++)
+                        rows[c].med[s] = median_run(runs[c][s], o.repeats);
                 rows[c].floor_calls_per_s = rows[c].med[SRV_ECHON].calls_per_s > rows[c].med[SRV_ECHO1].calls_per_s
                         ? rows[c].med[SRV_ECHON].calls_per_s
                         : rows[c].med[SRV_ECHO1].calls_per_s;
-                rows[c].ratio = median(ratios[c], o.repeats);
+                rows[c].ratio = rows[c].floor_calls_per_s > 0
+                        ? rows[c].med[SRV_LSASHM].calls_per_s / rows[c].floor_calls_per_s
+                        : 0;
         }
         load_average(la1);
 
@@ -735,9 +861,6 @@ int main(int argc, char **argv)
                                        rows[c].clients);
                 printf("lsashmd exited with %d.\n", host_status);
         }
-        free(samples);
-        free(p50s);
-        free(p99s);
-        free(ratios);
+        free(runs);
         return host_status == 0 ? 0 : 1;
 }
