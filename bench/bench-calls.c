@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <dirent.h>
@@ -103,6 +104,10 @@ static struct board *board;
 static uint64_t *latencies; /* MAX_CLIENTS * LAT_CAP, shared */
 static char sockets[NSERVERS][108];
 static pid_t server_pids[NSERVERS];
+static char run_dir[64];
+static pid_t main_pid;
+static pid_t client_pids[MAX_CLIENTS];
+static unsigned nclient_pids;
 static unsigned echo_threads;
 static bool records_added;
 /* Where the values read end up, so the compiler cannot drop the reads. */
@@ -129,9 +134,48 @@ static void sleep_s(double s)
                 ;
 }
 
+/* The servers stopped and their directory removed; lsashmd's exit status
+ * (-1: killed or not running). */
+static int stop_servers(void)
+{
+        int host_status = -1;
+        for (int s = 0; s < NSERVERS; s++) {
+                if (server_pids[s] <= 0)
+                        continue;
+                kill(server_pids[s], SIGTERM);
+                int status = 0;
+                if (waitpid(server_pids[s], &status, 0) == server_pids[s] && s == SRV_LSASHM)
+                        host_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                server_pids[s] = 0;
+        }
+        if (run_dir[0]) {
+                for (int s = 0; s < NSERVERS; s++)
+                        unlink(sockets[s]);
+                char conf[160];
+                snprintf(conf, sizeof(conf), "%s/lsashmd.conf", run_dir);
+                unlink(conf);
+                rmdir(run_dir);
+                run_dir[0] = '\0';
+        }
+        return host_status;
+}
+
+/* A client reports and leaves; the main process also takes its clients
+ * and servers down with it, so that nothing is left running. */
 static void die(const char *what, long code)
 {
-        fprintf(stderr, "bench-calls: %s: 0x%08lX\n", what, (unsigned long)code);
+        /* code: an errno, an NTSTATUS (0xC...), or 0 */
+        if (code > 0 && code < 4096)
+                fprintf(stderr, "bench-calls: %s: %s\n", what, strerror((int)code));
+        else
+                fprintf(stderr, "bench-calls: %s: 0x%08X\n", what, (unsigned)code);
+        if (getpid() != main_pid)
+                _exit(1);
+        for (unsigned i = 0; i < nclient_pids; i++)
+                kill(client_pids[i], SIGKILL);
+        while (nclient_pids)
+                waitpid(client_pids[--nclient_pids], NULL, 0);
+        stop_servers();
         exit(1);
 }
 
@@ -235,8 +279,8 @@ static void add_records(void)
 }
 
 /* One lookup, its reply read through the return buffer's embedded pointer,
- * and the buffer freed. 0, or -1 when the call failed. */
-static int lookup_once(HANDLE h, ULONG pkg, unsigned i, int *sink)
+ * and the buffer freed. 0, or the NTSTATUS (as unsigned) that failed. */
+static long lookup_once(HANDLE h, ULONG pkg, unsigned i, int *sink)
 {
         struct lookup_msg m;
         memset(&m, 0, sizeof(m));
@@ -248,7 +292,7 @@ static int lookup_once(HANDLE h, ULONG pkg, unsigned i, int *sink)
         NTSTATUS proto;
         NTSTATUS st = LsaCallAuthenticationPackage(h, pkg, &m, sizeof(m), &ret, &ret_len, &proto);
         if (st != STATUS_SUCCESS || (records_added && proto != STATUS_SUCCESS))
-                return -1;
+                return (long)(uint32_t)(st != STATUS_SUCCESS ? st : proto);
         if (proto == STATUS_SUCCESS && ret_len >= sizeof(RECORDS_LOOKUP_RESPONSE)) {
                 const RECORDS_LOOKUP_RESPONSE *r = ret;
                 *sink += r->Value.Length ? r->Value.Buffer[0] : 0;
@@ -395,12 +439,14 @@ static int echo_connect(const char *path)
         return fd;
 }
 
-static int echo_once(int fd)
+/* 0, or an errno. */
+static long echo_once(int fd)
 {
         char buf[ECHO_SIZE] = { 1 };
-        return write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf) && read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf)
-                ? 0
-                : -1;
+        ssize_t n = write(fd, buf, sizeof(buf));
+        if (n == (ssize_t)sizeof(buf))
+                n = read(fd, buf, sizeof(buf));
+        return n == (ssize_t)sizeof(buf) ? 0 : n < 0 ? errno : EPROTO;
 }
 
 /* ---- what a server process spends ---- */
@@ -488,9 +534,9 @@ static void client_main(enum server srv, unsigned idx, int ready_fd, int go_fd)
         }
         unsigned key = idx * 7919u;
         for (int i = 0; i < 20; i++) {
-                int r = srv == SRV_LSASHM ? lookup_once(h, pkg, key++ % RECORDS, &sink) : echo_once(fd);
-                if (r < 0)
-                        die("warm-up call", 0);
+                long r = srv == SRV_LSASHM ? lookup_once(h, pkg, key++ % RECORDS, &sink) : echo_once(fd);
+                if (r)
+                        die("warm-up call", r);
         }
         char b = 1;
         if (write(ready_fd, &b, 1) != 1 || read(go_fd, &b, 1) != 0)
@@ -499,10 +545,10 @@ static void client_main(enum server srv, unsigned idx, int ready_fd, int go_fd)
         uint64_t calls = 0, cpu0 = 0;
         while (atomic_load_explicit(&board->phase, memory_order_relaxed) != PHASE_STOP) {
                 uint64_t t0 = now_ns();
-                int r = srv == SRV_LSASHM ? lookup_once(h, pkg, key++ % RECORDS, &sink) : echo_once(fd);
+                long r = srv == SRV_LSASHM ? lookup_once(h, pkg, key++ % RECORDS, &sink) : echo_once(fd);
                 uint64_t t1 = now_ns();
-                if (r < 0)
-                        die(srv == SRV_LSASHM ? "LsaCallAuthenticationPackage" : "echo", 0);
+                if (r)
+                        die(srv == SRV_LSASHM ? "LsaCallAuthenticationPackage" : "echo", r);
                 if (atomic_load_explicit(&board->phase, memory_order_relaxed) == PHASE_MEASURE) {
                         if (!cpu0)
                                 cpu0 = cpu_now_ns();
@@ -531,11 +577,13 @@ static struct run measure(enum server srv, unsigned n, const struct options *o)
                 die("pipe", errno);
         atomic_store(&board->phase, PHASE_WARM);
         memset(board->slot, 0, sizeof(board->slot));
-        pid_t pids[MAX_CLIENTS];
+        pid_t *pids = client_pids;
         for (unsigned i = 0; i < n; i++) {
                 pids[i] = fork();
                 if (pids[i] < 0)
                         die("fork", errno);
+                if (pids[i] > 0)
+                        nclient_pids = i + 1;
                 if (pids[i] == 0) {
                         close(ready[0]);
                         close(go[1]);
@@ -545,8 +593,10 @@ static struct run measure(enum server srv, unsigned n, const struct options *o)
         close(ready[1]);
         close(go[0]);
         for (unsigned i = 0; i < n; i++) {
+                /* A client that fails to connect exits; the others wait. */
+                struct pollfd p = { .fd = ready[0], .events = POLLIN };
                 char b;
-                if (read(ready[0], &b, 1) != 1)
+                if (poll(&p, 1, 60000) != 1 || read(ready[0], &b, 1) != 1)
                         die("a client did not start", 0);
         }
         close(ready[0]);
@@ -561,9 +611,13 @@ static struct run measure(enum server srv, unsigned n, const struct options *o)
         struct proc_cost c1 = proc_cost(server_pids[srv]);
         for (unsigned i = 0; i < n; i++) {
                 int status;
-                if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                        pids[i] = pids[--nclient_pids];
+                        pids[nclient_pids] = 0;
                         die("a client failed", 0);
+                }
         }
+        nclient_pids = 0;
         uint64_t calls = 0, timed = 0, client_cpu = 0;
         for (unsigned i = 0; i < n; i++) {
                 calls += board->slot[i].calls;
@@ -602,7 +656,6 @@ struct row {
         struct run med[NSERVERS];
         double floor_calls_per_s; /* the stronger floor's, median */
         double ratio;             /* lsashm's median / the stronger floor's median */
-        unsigned echon_stronger;  /* repeats in which the per-CPU echo server was */
 };
 
 static void load_average(double la[3])
@@ -779,9 +832,11 @@ int main(int argc, char **argv)
         if (board == MAP_FAILED || latencies == MAP_FAILED)
                 die("mmap", errno);
 
+        main_pid = getpid();
         char dir[] = "/tmp/lsashm-bench-calls-XXXXXX";
         if (!mkdtemp(dir))
                 die("mkdtemp", errno);
+        snprintf(run_dir, sizeof(run_dir), "%s", dir);
         static const char *names[NSERVERS] = { "lsashm.sock", "echo1.sock", "echon.sock" };
         for (int s = 0; s < NSERVERS; s++)
                 snprintf(sockets[s], sizeof(sockets[s]), "%s/%s", dir, names[s]);
@@ -810,8 +865,6 @@ int main(int argc, char **argv)
                 for (unsigned c = 0; c < o.nclients; c++) {
                         for (int s = 0; s < NSERVERS; s++)
                                 runs[c][s][rep] = measure((enum server)s, o.clients[c], &o);
-                        rows[c].echon_stronger +=
-                                runs[c][SRV_ECHON][rep].calls_per_s > runs[c][SRV_ECHO1][rep].calls_per_s;
                 }
         for (unsigned c = 0; c < o.nclients; c++) {
                 rows[c].clients = o.clients[c];
@@ -826,19 +879,7 @@ int main(int argc, char **argv)
         }
         load_average(la1);
 
-        int host_status = -1;
-        for (int s = 0; s < NSERVERS; s++) {
-                kill(servers[s], SIGTERM);
-                int status = 0;
-                waitpid(servers[s], &status, 0);
-                if (s == SRV_LSASHM)
-                        host_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                unlink(sockets[s]);
-        }
-        char conf[160];
-        snprintf(conf, sizeof(conf), "%s/lsashmd.conf", dir);
-        unlink(conf);
-        rmdir(dir);
+        int host_status = stop_servers();
 
         if (o.selftest) {
                 bool ok = host_status == 0;
@@ -855,10 +896,6 @@ int main(int argc, char **argv)
                 print_json(rows, o.nclients, &o, la0, la1);
         else {
                 print_table(rows, o.nclients, &o, la0, la1);
-                for (unsigned c = 0; c < o.nclients; c++)
-                        if (rows[c].echon_stronger * 2 < o.repeats)
-                                printf("(N=%u: the one-thread echo server was the stronger floor in most runs)\n",
-                                       rows[c].clients);
                 printf("lsashmd exited with %d.\n", host_status);
         }
         free(runs);
