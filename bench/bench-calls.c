@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The package host under many clients: calls per second, and every call's
+ * latency, with N client processes at once (N = 1, 2, 4, ... 64), each on its
+ * own LsaConnectUntrusted connection in a closed loop of
+ * LsaCallAuthenticationPackage (a record looked up by the sample records
+ * package), the reply read through its embedded pointers, and
+ * LsaFreeReturnBuffer.
+ *
+ * The floor is what the socket alone allows with the same clients: a bare
+ * SOCK_SEQPACKET echo server, the clients sending 64-byte requests in the
+ * same closed loop. Two forms of it are measured, and the target is bound
+ * to the stronger: the minimal one, one thread with epoll; and one epoll
+ * thread per CPU, since lsashmd serves calls with a pool of worker threads.
+ *
+ * lsashmd and the echo servers run as processes of their own, started
+ * here and left unpinned, as are the clients: on a machine with fewer
+ * CPUs than clients the scheduler's choices are part of what is measured,
+ * for the floor as for lsashmd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lsashm/ntsecapi.h>
+
+#include "../examples/records-protocol.h"
+
+#ifndef LSASHMD_PATH
+#error "LSASHMD_PATH must name the lsashmd binary"
+#endif
+#ifndef RECORDS_PACKAGE_PATH
+#error "RECORDS_PACKAGE_PATH must name the records package"
+#endif
+
+#define RECORDS      200
+#define MAX_CLIENTS  64
+/* Latencies kept per client and run; calls beyond are counted, not timed. */
+#define LAT_CAP      (1u << 18)
+#define ECHO_SIZE    64
+/* The targets: calls/s at these client counts against the floor's. */
+#define TARGET_RATIO 0.8
+
+enum server {
+        SRV_LSASHM,
+        SRV_ECHO1,
+        SRV_ECHON,
+        NSERVERS
+};
+
+enum phase {
+        PHASE_WARM,
+        PHASE_MEASURE,
+        PHASE_STOP
+};
+
+/* Shared with the clients: the phase they run in, and what they counted. */
+struct board {
+        _Atomic int phase;
+        struct {
+                uint64_t calls; /* completed while measuring */
+                uint64_t timed; /* of those, latencies kept */
+        } slot[MAX_CLIENTS];
+};
+
+struct run {
+        double calls_per_s;
+        uint64_t p50, p99; /* ns */
+};
+
+struct options {
+        bool quick, json, selftest;
+        unsigned repeats;
+        double warm_s, window_s;
+        unsigned clients[8];
+        unsigned nclients;
+};
+
+static struct board *board;
+static uint64_t *latencies; /* MAX_CLIENTS * LAT_CAP, shared */
+static char sockets[NSERVERS][108];
+static unsigned echo_threads;
+static bool records_added;
+/* Where the values read end up, so the compiler cannot drop the reads. */
+static volatile int bench_sink;
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_s(double s)
+{
+        struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+}
+
+static void die(const char *what, long code)
+{
+        fprintf(stderr, "bench-calls: %s: 0x%08lX\n", what, (unsigned long)code);
+        exit(1);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+        qsort(v, n, sizeof(*v), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* ---- lsashmd and the records package ---- */
+
+struct add_msg {
+        RECORDS_ADD_REQUEST req;
+        char key[RECORDS_MAX_KEY];
+        char value[RECORDS_MAX_VALUE];
+};
+
+struct lookup_msg {
+        RECORDS_LOOKUP_REQUEST req;
+        char key[RECORDS_MAX_KEY];
+};
+
+static void key_of(unsigned i, char *out)
+{
+        snprintf(out, RECORDS_MAX_KEY, "user%04u", i);
+}
+
+static ULONG lookup_package(HANDLE h)
+{
+        char pname[] = RECORDS_PACKAGE_NAME;
+        LSA_STRING pn = { sizeof(pname) - 1, sizeof(pname), pname };
+        ULONG pkg;
+        NTSTATUS st = LsaLookupAuthenticationPackage(h, &pn, &pkg);
+        if (st != STATUS_SUCCESS)
+                die("lookup package", st);
+        return pkg;
+}
+
+/* Adding is for trusted callers (a logon process: root). Without them the
+ * lookups still make the whole round trip, and answer "not found". */
+static void add_records(void)
+{
+        if (geteuid() != 0)
+                return;
+        char name[] = "bench-calls";
+        LSA_STRING ln = { sizeof(name) - 1, sizeof(name), name };
+        HANDLE h;
+        LSA_OPERATIONAL_MODE mode;
+        NTSTATUS st = LsaRegisterLogonProcess(&ln, &h, &mode);
+        if (st != STATUS_SUCCESS)
+                die("LsaRegisterLogonProcess", st);
+        ULONG pkg = lookup_package(h);
+        for (unsigned i = 0; i < RECORDS; i++) {
+                struct add_msg m;
+                memset(&m, 0, sizeof(m));
+                key_of(i, m.key);
+                int vlen = snprintf(m.value, sizeof(m.value), "uid=%u home=/home/user%04u shell=/bin/sh", 1000 + i, i);
+                m.req.MessageType = RecordsAddMessage;
+                m.req.Key = (LSA_STRING){ (USHORT)strlen(m.key), RECORDS_MAX_KEY, m.key };
+                m.req.Value = (LSA_STRING){ (USHORT)vlen, RECORDS_MAX_VALUE, m.value };
+                PVOID ret = NULL;
+                ULONG ret_len = 0;
+                NTSTATUS proto;
+                st = LsaCallAuthenticationPackage(h, pkg, &m, sizeof(m), &ret, &ret_len, &proto);
+                if (st != STATUS_SUCCESS || (proto != STATUS_SUCCESS && proto != RECORDS_STATUS_KEY_EXISTS))
+                        die("add", st ? st : proto);
+                LsaFreeReturnBuffer(ret);
+        }
+        LsaDeregisterLogonProcess(h);
+        records_added = true;
+}
+
+/* One lookup, its reply read through the return buffer's embedded pointer,
+ * and the buffer freed. 0, or -1 when the call failed. */
+static int lookup_once(HANDLE h, ULONG pkg, unsigned i, int *sink)
+{
+        struct lookup_msg m;
+        memset(&m, 0, sizeof(m));
+        key_of(i, m.key);
+        m.req.MessageType = RecordsLookupMessage;
+        m.req.Key = (LSA_STRING){ (USHORT)strlen(m.key), RECORDS_MAX_KEY, m.key };
+        PVOID ret = NULL;
+        ULONG ret_len = 0;
+        NTSTATUS proto;
+        NTSTATUS st = LsaCallAuthenticationPackage(h, pkg, &m, sizeof(m), &ret, &ret_len, &proto);
+        if (st != STATUS_SUCCESS || (records_added && proto != STATUS_SUCCESS))
+                return -1;
+        if (proto == STATUS_SUCCESS && ret_len >= sizeof(RECORDS_LOOKUP_RESPONSE)) {
+                const RECORDS_LOOKUP_RESPONSE *r = ret;
+                *sink += r->Value.Length ? r->Value.Buffer[0] : 0;
+        }
+        LsaFreeReturnBuffer(ret);
+        return 0;
+}
+
+static bool wait_for_socket(const char *path)
+{
+        for (int i = 0; i < 500; i++) {
+                struct stat st;
+                if (stat(path, &st) == 0)
+                        return true;
+                usleep(10000);
+        }
+        return false;
+}
+
+/* lsashmd as in production but for one line of configuration: room for
+ * every client of this one uid, with the connections of the last run's
+ * clients perhaps not yet reaped. */
+static pid_t start_lsashmd(const char *dir)
+{
+        char conf[160];
+        snprintf(conf, sizeof(conf), "%s/lsashmd.conf", dir);
+        FILE *f = fopen(conf, "we");
+        if (!f)
+                die("config file", errno);
+        fprintf(f, "max-connections-per-uid %d\n", 4 * MAX_CLIENTS);
+        fclose(f);
+        pid_t pid = fork();
+        if (pid < 0)
+                die("fork", errno);
+        if (pid == 0) {
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                if (null >= 0)
+                        dup2(null, 2);
+                execl(LSASHMD_PATH, "lsashmd", "--config", conf, "--socket", sockets[SRV_LSASHM], "--package",
+                      RECORDS_PACKAGE_PATH, (char *)NULL);
+                _exit(127);
+        }
+        if (!wait_for_socket(sockets[SRV_LSASHM])) {
+                kill(pid, SIGKILL);
+                die("lsashmd did not start", 0);
+        }
+        return pid;
+}
+
+/* ---- the floor: a bare SEQPACKET echo server ---- */
+
+struct echo_thread {
+        int epfd;
+        int listen_fd; /* thread 0's; -1 for the others */
+        struct echo_thread *all;
+        unsigned nthreads, next;
+};
+
+/* Each thread serves the connections in its own epoll set; thread 0 also
+ * accepts, and hands connections out in turn. Replies are sent without
+ * blocking, as lsashmd sends its. */
+static void *echo_thread_main(void *arg)
+{
+        struct echo_thread *t = arg;
+        struct epoll_event evs[64];
+        for (;;) {
+                int n = epoll_wait(t->epfd, evs, 64, -1);
+                if (n < 0 && errno != EINTR)
+                        _exit(1);
+                for (int i = 0; i < n; i++) {
+                        int fd = evs[i].data.fd;
+                        if (fd == t->listen_fd) {
+                                int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                                if (c < 0)
+                                        continue;
+                                struct echo_thread *to = &t->all[t->next++ % t->nthreads];
+                                struct epoll_event ev = { .events = EPOLLIN, .data.fd = c };
+                                if (epoll_ctl(to->epfd, EPOLL_CTL_ADD, c, &ev) < 0)
+                                        close(c);
+                                continue;
+                        }
+                        char buf[ECHO_SIZE];
+                        ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                                continue;
+                        if (r <= 0 || send(fd, buf, (size_t)r, MSG_DONTWAIT | MSG_NOSIGNAL) != r)
+                                close(fd); /* leaves the epoll set with its last descriptor */
+                }
+        }
+        return NULL;
+}
+
+static int listen_on(const char *path)
+{
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 128) < 0)
+                die("echo server socket", errno);
+        return fd;
+}
+
+static pid_t start_echo(const char *path, unsigned nthreads)
+{
+        int lfd = listen_on(path);
+        pid_t pid = fork();
+        if (pid < 0)
+                die("fork", errno);
+        if (pid > 0) {
+                close(lfd);
+                return pid;
+        }
+        struct echo_thread *t = calloc(nthreads, sizeof(*t));
+        if (!t)
+                _exit(1);
+        for (unsigned i = 0; i < nthreads; i++) {
+                t[i] = (struct echo_thread){
+                        .epfd = epoll_create1(EPOLL_CLOEXEC), .listen_fd = i ? -1 : lfd, .all = t, .nthreads = nthreads
+                };
+                if (t[i].epfd < 0)
+                        _exit(1);
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
+        if (epoll_ctl(t[0].epfd, EPOLL_CTL_ADD, lfd, &ev) < 0)
+                _exit(1);
+        for (unsigned i = 1; i < nthreads; i++) {
+                pthread_t th;
+                if (pthread_create(&th, NULL, echo_thread_main, &t[i]) != 0)
+                        _exit(1);
+        }
+        echo_thread_main(&t[0]);
+        _exit(0);
+}
+
+static int echo_connect(const char *path)
+{
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+                return -1;
+        return fd;
+}
+
+static int echo_once(int fd)
+{
+        char buf[ECHO_SIZE] = { 1 };
+        return write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf) && read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf)
+                ? 0
+                : -1;
+}
+
+/* ---- the clients ---- */
+
+/* One client process: connect, warm up, wait for the start, then call in a
+ * closed loop until told to stop; a call is counted (and its latency kept)
+ * when it completes while the board says "measure". */
+static void client_main(enum server srv, unsigned idx, int ready_fd, int go_fd)
+{
+        HANDLE h = NULL;
+        ULONG pkg = 0;
+        int fd = -1, sink = 0;
+        if (srv == SRV_LSASHM) {
+                NTSTATUS st = LsaConnectUntrusted(&h);
+                if (st != STATUS_SUCCESS)
+                        die("LsaConnectUntrusted", st);
+                pkg = lookup_package(h);
+        } else if ((fd = echo_connect(sockets[srv])) < 0) {
+                die("connect to the echo server", errno);
+        }
+        unsigned key = idx * 7919u;
+        for (int i = 0; i < 20; i++) {
+                int r = srv == SRV_LSASHM ? lookup_once(h, pkg, key++ % RECORDS, &sink) : echo_once(fd);
+                if (r < 0)
+                        die("warm-up call", 0);
+        }
+        char b = 1;
+        if (write(ready_fd, &b, 1) != 1 || read(go_fd, &b, 1) != 0)
+                _exit(1);
+        uint64_t *lat = latencies + (size_t)idx * LAT_CAP;
+        uint64_t calls = 0;
+        while (atomic_load_explicit(&board->phase, memory_order_relaxed) != PHASE_STOP) {
+                uint64_t t0 = now_ns();
+                int r = srv == SRV_LSASHM ? lookup_once(h, pkg, key++ % RECORDS, &sink) : echo_once(fd);
+                uint64_t t1 = now_ns();
+                if (r < 0)
+                        die(srv == SRV_LSASHM ? "LsaCallAuthenticationPackage" : "echo", 0);
+                if (atomic_load_explicit(&board->phase, memory_order_relaxed) == PHASE_MEASURE) {
+                        if (calls < LAT_CAP)
+                                lat[calls] = t1 - t0;
+                        calls++;
+                }
+        }
+        board->slot[idx].calls = calls;
+        board->slot[idx].timed = calls < LAT_CAP ? calls : LAT_CAP;
+        if (srv == SRV_LSASHM)
+                LsaDeregisterLogonProcess(h);
+        else
+                close(fd);
+        bench_sink = sink;
+        _exit(0);
+}
+
+/* n clients against srv: calls/s over the window, every kept latency's
+ * p50 and p99. */
+static struct run measure(enum server srv, unsigned n, const struct options *o)
+{
+        int ready[2], go[2];
+        if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
+                die("pipe", errno);
+        atomic_store(&board->phase, PHASE_WARM);
+        memset(board->slot, 0, sizeof(board->slot));
+        pid_t pids[MAX_CLIENTS];
+        for (unsigned i = 0; i < n; i++) {
+                pids[i] = fork();
+                if (pids[i] < 0)
+                        die("fork", errno);
+                if (pids[i] == 0) {
+                        close(ready[0]);
+                        close(go[1]);
+                        client_main(srv, i, ready[1], go[0]);
+                }
+        }
+        close(ready[1]);
+        close(go[0]);
+        for (unsigned i = 0; i < n; i++) {
+                char b;
+                if (read(ready[0], &b, 1) != 1)
+                        die("a client did not start", 0);
+        }
+        close(ready[0]);
+        close(go[1]); /* everyone starts */
+        sleep_s(o->warm_s);
+        atomic_store(&board->phase, PHASE_MEASURE);
+        uint64_t t0 = now_ns();
+        sleep_s(o->window_s);
+        atomic_store(&board->phase, PHASE_STOP);
+        uint64_t t1 = now_ns();
+        for (unsigned i = 0; i < n; i++) {
+                int status;
+                if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        die("a client failed", 0);
+        }
+        uint64_t calls = 0, timed = 0;
+        for (unsigned i = 0; i < n; i++) {
+                calls += board->slot[i].calls;
+                timed += board->slot[i].timed;
+        }
+        struct run r = { .calls_per_s = (double)calls * 1e9 / (double)(t1 - t0) };
+        if (!timed)
+                return r;
+        uint64_t *all = malloc(timed * sizeof(*all));
+        if (!all)
+                die("malloc", ENOMEM);
+        size_t k = 0;
+        for (unsigned i = 0; i < n; i++) {
+                memcpy(all + k, latencies + (size_t)i * LAT_CAP, board->slot[i].timed * sizeof(*all));
+                k += board->slot[i].timed;
+        }
+        qsort(all, timed, sizeof(*all), cmp_u64);
+        r.p50 = all[timed / 2];
+        r.p99 = all[(timed * 99 + 99) / 100 - 1];
+        free(all);
+        return r;
+}
+
+/* ---- the report ---- */
+
+struct row {
+        unsigned clients;
+        struct run med[NSERVERS];
+        double floor_calls_per_s; /* the stronger floor's, median */
+        double ratio;             /* median of each repeat's lsashm / stronger floor */
+        unsigned echon_stronger;  /* repeats in which the per-CPU echo server was */
+};
+
+static void load_average(double la[3])
+{
+        la[0] = la[1] = la[2] = -1;
+        FILE *f = fopen("/proc/loadavg", "re");
+        if (f) {
+                if (fscanf(f, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3)
+                        la[0] = la[1] = la[2] = -1;
+                fclose(f);
+        }
+}
+
+static const char *verdict(double ratio)
+{
+        return ratio >= TARGET_RATIO ? "PASS" : "MISS";
+}
+
+static void print_table(const struct row *rows, unsigned nrows, const struct options *o, const double la0[3],
+                        const double la1[3])
+{
+        printf("Calls per second with N client processes at once, each on its own LsaConnectUntrusted\n"
+               "connection in a closed loop of LsaCallAuthenticationPackage (a record of the sample records\n"
+               "package looked up%s), its reply read, LsaFreeReturnBuffer. Floor: a bare 64-byte SEQPACKET\n"
+               "echo server with the same clients in the same loop, with one epoll thread and with one per\n"
+               "CPU (%u); the ratio is to the stronger of the two. Median of %u run%s of %.1f s each (after\n"
+               "%.2f s of warm-up); latencies are every timed call's, all clients together.\n"
+               "Load average %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end.\n\n",
+               records_added ? "" : ", not found: not root, no records added", echo_threads, o->repeats,
+               o->repeats == 1 ? "" : "s", o->window_s, o->warm_s, la0[0], la0[1], la0[2], la1[0], la1[1], la1[2]);
+        printf("| N | lsashm calls/s | p50 us | p99 us | floor calls/s, 1 thread | floor calls/s, %u threads | "
+               "floor p50 us (stronger) | ratio to the stronger floor |\n"
+               "|---|---|---|---|---|---|---|---|\n",
+               echo_threads);
+        for (unsigned i = 0; i < nrows; i++) {
+                const struct row *r = &rows[i];
+                const struct run *fl = r->med[SRV_ECHON].calls_per_s > r->med[SRV_ECHO1].calls_per_s
+                        ? &r->med[SRV_ECHON]
+                        : &r->med[SRV_ECHO1];
+                printf("| %u | %.0f | %.1f | %.1f | %.0f | %.0f | %.1f | %.2f |\n", r->clients,
+                       r->med[SRV_LSASHM].calls_per_s, (double)r->med[SRV_LSASHM].p50 / 1e3,
+                       (double)r->med[SRV_LSASHM].p99 / 1e3, r->med[SRV_ECHO1].calls_per_s,
+                       r->med[SRV_ECHON].calls_per_s, (double)fl->p50 / 1e3, r->ratio);
+        }
+        printf("\n");
+        for (unsigned i = 0; i < nrows; i++)
+                if (rows[i].clients == 16 || rows[i].clients == 64)
+                        printf("target: calls/s with %u clients >= %.1fx the bare SEQPACKET echo server's: "
+                               "%.2fx  %s\n",
+                               rows[i].clients, TARGET_RATIO, rows[i].ratio, verdict(rows[i].ratio));
+}
+
+static void print_json(const struct row *rows, unsigned nrows, const struct options *o, const double la0[3],
+                       const double la1[3])
+{
+        printf("{\"repeats\":%u,\"window_s\":%.3f,\"echo_threads_per_cpu\":%u,\"records_found\":%s,"
+               "\"loadavg_start\":[%.2f,%.2f,%.2f],\"loadavg_end\":[%.2f,%.2f,%.2f],\"rows\":[",
+               o->repeats, o->window_s, echo_threads, records_added ? "true" : "false", la0[0], la0[1], la0[2], la1[0],
+               la1[1], la1[2]);
+        static const char *names[NSERVERS] = { "lsashm", "echo_1_thread", "echo_per_cpu" };
+        for (unsigned i = 0; i < nrows; i++) {
+                printf("%s{\"clients\":%u", i ? "," : "", rows[i].clients);
+                for (int s = 0; s < NSERVERS; s++)
+                        printf(",\"%s\":{\"calls_per_s\":%.0f,\"p50_ns\":%llu,\"p99_ns\":%llu}", names[s],
+                               rows[i].med[s].calls_per_s, (unsigned long long)rows[i].med[s].p50,
+                               (unsigned long long)rows[i].med[s].p99);
+                printf(",\"floor_calls_per_s\":%.0f,\"ratio\":%.3f}", rows[i].floor_calls_per_s, rows[i].ratio);
+        }
+        printf("],\"targets\":[");
+        bool first = true;
+        for (unsigned i = 0; i < nrows; i++)
+                if (rows[i].clients == 16 || rows[i].clients == 64) {
+                        printf("%s{\"clients\":%u,\"ratio\":%.3f,\"min_ratio\":%.1f,\"pass\":%s}", first ? "" : ",",
+                               rows[i].clients, rows[i].ratio, TARGET_RATIO,
+                               rows[i].ratio >= TARGET_RATIO ? "true" : "false");
+                        first = false;
+                }
+        printf("]}\n");
+}
+
+/* ---- main ---- */
+
+static int parse_clients(const char *s, struct options *o)
+{
+        o->nclients = 0;
+        while (*s) {
+                char *end;
+                unsigned long v = strtoul(s, &end, 10);
+                if (end == s || v == 0 || v > MAX_CLIENTS || o->nclients == 8)
+                        return -1;
+                o->clients[o->nclients++] = (unsigned)v;
+                s = *end == ',' ? end + 1 : end;
+                if (*end && *end != ',')
+                        return -1;
+        }
+        return o->nclients ? 0 : -1;
+}
+
+static void usage(const char *argv0)
+{
+        fprintf(stderr,
+                "usage: %s [--quick] [--json] [--selftest] [--repeats R] [--seconds S] [--clients 1,2,...]\n"
+                "  --quick     one run of 0.2 s per figure instead of the median of 3 of 0.4 s\n"
+                "  --selftest  2 clients for 0.2 s against each server; checks that calls were made\n",
+                argv0);
+        exit(2);
+}
+
+int main(int argc, char **argv)
+{
+        struct options o = {
+                .repeats = 3, .warm_s = 0.05, .window_s = 0.4, .clients = { 1, 2, 4, 8, 16, 32, 64 }, .nclients = 7
+        };
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--quick"))
+                        o.quick = true;
+                else if (!strcmp(argv[i], "--json"))
+                        o.json = true;
+                else if (!strcmp(argv[i], "--selftest"))
+                        o.selftest = true;
+                else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
+                        o.repeats = (unsigned)strtoul(argv[++i], NULL, 10);
+                else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+                        o.window_s = strtod(argv[++i], NULL);
+                else if (!strcmp(argv[i], "--clients") && i + 1 < argc) {
+                        if (parse_clients(argv[++i], &o) < 0)
+                                usage(argv[0]);
+                } else
+                        usage(argv[0]);
+        }
+        if (o.quick) {
+                o.repeats = 1;
+                o.window_s = 0.2;
+        }
+        if (o.selftest) {
+                o.repeats = 1;
+                o.window_s = 0.2;
+                o.warm_s = 0.02;
+                o.clients[0] = 2;
+                o.nclients = 1;
+        }
+        if (o.repeats == 0 || o.repeats > 15 || !(o.window_s > 0 && o.window_s <= 60))
+                usage(argv[0]);
+
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        echo_threads = cpus > 1 ? (unsigned)cpus : 1;
+        board = mmap(NULL, sizeof(*board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        latencies = mmap(NULL, (size_t)MAX_CLIENTS * LAT_CAP * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (board == MAP_FAILED || latencies == MAP_FAILED)
+                die("mmap", errno);
+
+        char dir[] = "/tmp/lsashm-bench-calls-XXXXXX";
+        if (!mkdtemp(dir))
+                die("mkdtemp", errno);
+        static const char *names[NSERVERS] = { "lsashm.sock", "echo1.sock", "echon.sock" };
+        for (int s = 0; s < NSERVERS; s++)
+                snprintf(sockets[s], sizeof(sockets[s]), "%s/%s", dir, names[s]);
+        double la0[3], la1[3];
+        load_average(la0);
+
+        pid_t servers[NSERVERS];
+        servers[SRV_LSASHM] = start_lsashmd(dir);
+        setenv("LSASHM_SOCKET", sockets[SRV_LSASHM], 1);
+        add_records();
+        servers[SRV_ECHO1] = start_echo(sockets[SRV_ECHO1], 1);
+        servers[SRV_ECHON] = start_echo(sockets[SRV_ECHON], echo_threads);
+
+        struct row rows[8];
+        double(*samples)[NSERVERS][15] = calloc(o.nclients, sizeof(*samples));
+        uint64_t(*p50s)[NSERVERS][15] = calloc(o.nclients, sizeof(*p50s));
+        uint64_t(*p99s)[NSERVERS][15] = calloc(o.nclients, sizeof(*p99s));
+        double(*ratios)[15] = calloc(o.nclients, sizeof(*ratios));
+        if (!samples || !p50s || !p99s || !ratios)
+                die("calloc", ENOMEM);
+        memset(rows, 0, sizeof(rows));
+        /* Repeats outermost, and the three servers back to back for each N:
+         * a ratio compares figures taken within a second of each other. */
+        for (unsigned rep = 0; rep < o.repeats; rep++)
+                for (unsigned c = 0; c < o.nclients; c++) {
+                        struct run r[NSERVERS];
+                        for (int s = 0; s < NSERVERS; s++) {
+                                r[s] = measure((enum server)s, o.clients[c], &o);
+                                samples[c][s][rep] = r[s].calls_per_s;
+                                p50s[c][s][rep] = r[s].p50;
+                                p99s[c][s][rep] = r[s].p99;
+                        }
+                        bool n_stronger = r[SRV_ECHON].calls_per_s > r[SRV_ECHO1].calls_per_s;
+                        double fl = n_stronger ? r[SRV_ECHON].calls_per_s : r[SRV_ECHO1].calls_per_s;
+                        ratios[c][rep] = fl > 0 ? r[SRV_LSASHM].calls_per_s / fl : 0;
+                        rows[c].echon_stronger += n_stronger;
+                }
+        for (unsigned c = 0; c < o.nclients; c++) {
+                rows[c].clients = o.clients[c];
+                for (int s = 0; s < NSERVERS; s++) {
+                        double p50[15], p99[15];
+                        for (unsigned rep = 0; rep < o.repeats; rep++) {
+                                p50[rep] = (double)p50s[c][s][rep];
+                                p99[rep] = (double)p99s[c][s][rep];
+                        }
+                        rows[c].med[s] =
+                                (struct run){ median(samples[c][s], o.repeats), (uint64_t)median(p50, o.repeats),
+                                              (uint64_t)median(p99, o.repeats) };
+                }
+                rows[c].floor_calls_per_s = rows[c].med[SRV_ECHON].calls_per_s > rows[c].med[SRV_ECHO1].calls_per_s
+                        ? rows[c].med[SRV_ECHON].calls_per_s
+                        : rows[c].med[SRV_ECHO1].calls_per_s;
+                rows[c].ratio = median(ratios[c], o.repeats);
+        }
+        load_average(la1);
+
+        int host_status = -1;
+        for (int s = 0; s < NSERVERS; s++) {
+                kill(servers[s], SIGTERM);
+                int status = 0;
+                waitpid(servers[s], &status, 0);
+                if (s == SRV_LSASHM)
+                        host_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                unlink(sockets[s]);
+        }
+        char conf[160];
+        snprintf(conf, sizeof(conf), "%s/lsashmd.conf", dir);
+        unlink(conf);
+        rmdir(dir);
+
+        if (o.selftest) {
+                bool ok = host_status == 0;
+                for (int s = 0; s < NSERVERS; s++)
+                        ok = ok && rows[0].med[s].calls_per_s > 0 && rows[0].med[s].p50 > 0 &&
+                                rows[0].med[s].p50 <= rows[0].med[s].p99;
+                printf("bench-calls selftest: lsashm %.0f calls/s, floors %.0f and %.0f; lsashmd exited with %d: "
+                       "%s\n",
+                       rows[0].med[SRV_LSASHM].calls_per_s, rows[0].med[SRV_ECHO1].calls_per_s,
+                       rows[0].med[SRV_ECHON].calls_per_s, host_status, ok ? "ok" : "FAILED");
+                return ok ? 0 : 1;
+        }
+        if (o.json)
+                print_json(rows, o.nclients, &o, la0, la1);
+        else {
+                print_table(rows, o.nclients, &o, la0, la1);
+                for (unsigned c = 0; c < o.nclients; c++)
+                        if (rows[c].echon_stronger * 2 < o.repeats)
+                                printf("(N=%u: the one-thread echo server was the stronger floor in most runs)\n",
+                                       rows[c].clients);
+                printf("lsashmd exited with %d.\n", host_status);
+        }
+        free(samples);
+        free(p50s);
+        free(p99s);
+        free(ratios);
+        return host_status == 0 ? 0 : 1;
+}
