@@ -42,6 +42,7 @@
 #include <lsashm/ntsecapi.h>
 
 #include "../examples/records-protocol.h"
+#include "bench-results.h"
 
 #ifndef LSASHMD_PATH
 #error "LSASHMD_PATH must name the lsashmd binary"
@@ -753,6 +754,43 @@ static void print_json(const struct row *rows, unsigned nrows, const struct opti
         printf("]}\n");
 }
 
+/* For the final report of scripts/bench (bench-results.h): the targets at
+ * 16 and 64 clients, and the calls/s-by-clients curves. */
+static void record_results(const struct row *rows, unsigned nrows)
+{
+        static const char *labels[NSERVERS] = { "lsashm", "bare SEQPACKET echo, 1 epoll thread",
+                                                "bare SEQPACKET echo, 1 epoll thread per CPU" };
+        double x[8], y[8];
+        for (int s = 0; s < NSERVERS; s++) {
+                for (unsigned i = 0; i < nrows; i++) {
+                        x[i] = rows[i].clients;
+                        y[i] = rows[i].med[s].calls_per_s;
+                }
+                bench_series_xy("calls-by-clients", labels[s], "clients", "calls/s", x, y, nrows);
+        }
+        for (unsigned i = 0; i < nrows; i++) {
+                if (rows[i].clients != 16 && rows[i].clients != 64)
+                        continue;
+                const struct run *m = rows[i].med;
+                bool per_cpu = m[SRV_ECHON].calls_per_s > m[SRV_ECHO1].calls_per_s;
+                char id[16], what[96], ref[96];
+                snprintf(id, sizeof(id), "calls-%u", rows[i].clients);
+                snprintf(what, sizeof(what), "calls/s with %u concurrent clients (lookup + free)", rows[i].clients);
+                if (per_cpu)
+                        snprintf(ref, sizeof(ref), "bare SEQPACKET echo, %u epoll threads", echo_threads);
+                else
+                        snprintf(ref, sizeof(ref), "bare SEQPACKET echo, 1 epoll thread");
+                bench_target(&(struct bench_target){ .id = id,
+                                                     .what = what,
+                                                     .figure = m[SRV_LSASHM].calls_per_s,
+                                                     .unit = "calls/s",
+                                                     .ref_name = ref,
+                                                     .ref_figure = rows[i].floor_calls_per_s,
+                                                     .op = BENCH_AT_LEAST,
+                                                     .limit = TARGET_RATIO });
+        }
+}
+
 /* ---- main ---- */
 
 static int parse_clients(const char *s, struct options *o)
@@ -892,6 +930,7 @@ int main(int argc, char **argv)
                        rows[0].med[SRV_ECHON].calls_per_s, host_status, ok ? "ok" : "FAILED");
                 return ok ? 0 : 1;
         }
+        record_results(rows, o.nclients);
         if (o.json)
                 print_json(rows, o.nclients, &o, la0, la1);
         else {
