@@ -928,6 +928,7 @@ int main(int argc, char **argv)
                        "%s\n",
                        rows[0].med[SRV_LSASHM].calls_per_s, rows[0].med[SRV_ECHO1].calls_per_s,
                        rows[0].med[SRV_ECHON].calls_per_s, host_status, ok ? "ok" : "FAILED");
+                free(runs);
                 return ok ? 0 : 1;
         }
         record_results(rows, o.nclients);
