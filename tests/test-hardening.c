@@ -770,12 +770,18 @@ static void test_seal_uncommitted_is_prot_none(void **state)
         const uint64_t pg = tu_page_size();
         lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0);
         unsigned char *base = lsashm_section_base(s);
-        uint64_t committed = stats_of(s).committed;
         char why[64];
 
+        /* created: nothing is committed, so even the first byte faults */
+        int st = touch_in_child(base, false);
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        void *first;
+        assert_int_equal(lsashm_section_alloc(s, 1, &first), 0);
+        assert_int_equal(lsashm_section_free(s, first), 0);
+        uint64_t committed = stats_of(s).committed;
         assert_true(committed < 1 * MiB);
         /* in the committed part a touch is fine, so the child itself works */
-        int st = touch_in_child(base + committed - 1, true);
+        st = touch_in_child(base + committed - 1, true);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
         volatile unsigned char *const targets[] = { base + committed, base + committed + pg,
