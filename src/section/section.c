@@ -226,12 +226,12 @@ static int grow_for(struct lsashm_section *s, uint64_t size)
         uint64_t populate = want;
         /* The first growth commits what create was asked for (initial_size):
          * create itself commits nothing (see lsashm_section_create). Only the
-         * usual step's pages are mapped at once; the rest wait for their
-         * first write, as they would have after an eager create. */
+         * pages this request needs are mapped at once; the rest wait for
+         * their first write, as they would have after an eager create, and
+         * a section that holds one small block costs one page fault. */
         if (s->committed == 0 && s->first_commit) {
                 want = s->first_commit > need ? s->first_commit : need;
-                if (populate > want)
-                        populate = want;
+                populate = need;
         }
         if (want > room)
                 want = room;
