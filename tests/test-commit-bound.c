@@ -157,6 +157,15 @@ static struct lsashm_section *make(uint64_t max, uint64_t initial, uint32_t flag
         return s;
 }
 
+/* Create commits nothing: the first allocation commits initial_size. Grow a
+ * section as that first allocation would, and leave no block behind. */
+static void first_growth(lsashm_section_t *s)
+{
+        void *p = NULL;
+        assert_int_equal(lsashm_section_alloc(s, 1, &p), 0);
+        assert_int_equal(lsashm_section_free(s, p), 0);
+}
+
 static struct lsashm_section_stats stats_of(lsashm_section_t *s)
 {
         struct lsashm_section_stats st;
@@ -187,6 +196,11 @@ static void test_file_is_the_commit(void **state)
         (void)state;
         struct lsashm_section *s = make(RESERVE, INITIAL, 0);
         int fd = owner_fd(s);
+        /* Created: an empty file, already sealed against shrinking; the
+         * first allocation commits initial_size. */
+        assert_file_bounded(fd, 0);
+        assert_true(seals_of(fd) & F_SEAL_SHRINK);
+        first_growth(s);
         assert_file_bounded(fd, INITIAL);
         unsigned seals = seals_of(fd);
         assert_true(seals & F_SEAL_SHRINK);
@@ -209,8 +223,13 @@ static void test_file_is_the_commit(void **state)
         assert_int_equal(lsashm_section_check(s), 0);
         assert_int_equal(lsashm_section_delete(s), 0);
 
-        /* Created full: sealed from the start; created empty: an empty file. */
+        /* Asked full at create: sealed against growing by the first
+         * allocation, which commits it all; created empty: an empty file. */
         s = make(RESERVE, RESERVE, 0);
+        assert_false(seals_of(owner_fd(s)) & F_SEAL_GROW);
+        assert_file_bounded(owner_fd(s), 0);
+        first_growth(s);
+        assert_int_equal(stats_of(s).committed, RESERVE);
         assert_true((seals_of(owner_fd(s)) & (F_SEAL_GROW | F_SEAL_SEAL)) == F_SEAL_GROW);
         assert_int_equal(lsashm_section_delete(s), 0);
         s = make(RESERVE, 0, LSASHM_SECTION_READERS_ONLY);
@@ -377,6 +396,7 @@ static void test_writable_share_fails_without_memory(void **state)
 {
         (void)state;
         struct lsashm_section *s = make(RESERVE, INITIAL, 0);
+        first_growth(s);
         uint64_t id;
         assert_int_equal(section_identity(s, &id), 0);
         int fds = tu_count_fds();
@@ -561,6 +581,7 @@ static void test_published_section_bounded(void **state)
 
         /* No memory to commit the rest: the writable open is refused. */
         struct lsashm_section *full = make(RESERVE, INITIAL, 0);
+        first_growth(full);
         assert_int_equal(lsashm_server_publish(S.srv, "full", full, &policy), 0);
         real_commit = memfd_section_commit;
         memfd_section_commit = refusing_commit;
@@ -693,6 +714,10 @@ static void test_host_package_section_bounded(void **state)
         /* No memory to commit the rest: the writable view is refused. */
         PVOID full = host_CreateSharedMemory(RESERVE, INITIAL);
         assert_non_null(full);
+        /* Grown to initial_size by a first allocation (create commits nothing). */
+        PVOID first = LsaAllocateSharedMemory(full, 1);
+        assert_non_null(first);
+        LsaFreeSharedMemory(full, first);
         assert_int_equal(LsashmShareSection(full, LSASHM_SHARE_READ_WRITE), STATUS_SUCCESS);
         ULONGLONG full_id = LsashmSectionId(full);
         real_commit = memfd_section_commit;

@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 
 #include "lsashm/ntsecpkg.h"
 #include "lsashm/section.h"
+#include "section/section-ops.h"
 #include "test-util.h"
 
 #define KiB ((uint64_t)1024)
@@ -747,6 +749,48 @@ static void test_wipe_delete_lsa(void **state)
         close(fd);
 }
 
+/* A reader may hold a section's page by reference, not through a mapping:
+ * vmsplice puts the page itself in a pipe, where it stays after the mapping
+ * is gone or the file's page is replaced. Delete must change the bytes of
+ * that very page (explicit_bzero through the owner's mapping does); taking
+ * the page out of the file (MADV_REMOVE, a hole punch) would leave the
+ * secret readable from the pipe. */
+static void test_wipe_delete_reaches_pinned_pages(void **state)
+{
+        (void)state;
+        unsigned char canary[CANARY_LEN];
+        const size_t pg = tu_page_size();
+        lsashm_section_t *s = make(256 * 1024, 64 * 1024, 0);
+        unsigned char *p;
+
+        make_canary(canary, 777);
+        assert_int_equal(lsashm_section_alloc(s, pg, (void **)&p), 0);
+        memcpy(p, canary, CANARY_LEN);
+        uint64_t id;
+        struct section_share sh;
+        assert_int_equal(section_identity(s, &id), 0);
+        assert_int_equal(section_share(s, id, false, &sh), 0);
+        unsigned char *view = mmap(NULL, sh.size, PROT_READ, MAP_SHARED, sh.fd, 0);
+        assert_true(view != MAP_FAILED);
+        close(sh.fd);
+        int pipe_fds[2];
+        assert_int_equal(pipe(pipe_fds), 0);
+        uint64_t off = (uint64_t)(p - (unsigned char *)lsashm_section_base(s));
+        struct iovec iov = { .iov_base = view + off, .iov_len = pg };
+        assert_true(vmsplice(pipe_fds[1], &iov, 1, 0) == (ssize_t)pg);
+        munmap(view, sh.size);
+
+        assert_int_equal(lsashm_section_delete(s), 0);
+        unsigned char *got = malloc(pg);
+        assert_non_null(got);
+        assert_true(read(pipe_fds[0], got, pg) == (ssize_t)pg);
+        assert_false(section_holds(got, pg, canary));
+        assert_true(tu_all_zero(got, pg));
+        free(got);
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+}
+
 /* ---- uncommitted pages and seals ------------------------------------ */
 
 static int touch_in_child(volatile unsigned char *addr, bool write)
@@ -770,12 +814,18 @@ static void test_seal_uncommitted_is_prot_none(void **state)
         const uint64_t pg = tu_page_size();
         lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0);
         unsigned char *base = lsashm_section_base(s);
-        uint64_t committed = stats_of(s).committed;
         char why[64];
 
+        /* created: nothing is committed, so even the first byte faults */
+        int st = touch_in_child(base, false);
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        void *first;
+        assert_int_equal(lsashm_section_alloc(s, 1, &first), 0);
+        assert_int_equal(lsashm_section_free(s, first), 0);
+        uint64_t committed = stats_of(s).committed;
         assert_true(committed < 1 * MiB);
         /* in the committed part a touch is fine, so the child itself works */
-        int st = touch_in_child(base + committed - 1, true);
+        st = touch_in_child(base + committed - 1, true);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
         volatile unsigned char *const targets[] = { base + committed, base + committed + pg,
@@ -898,6 +948,7 @@ int main(void)
                 cmocka_unit_test(test_wipe_delete_no_wipe_control),
                 cmocka_unit_test(test_wipe_delete_high_water_only_owner),
                 cmocka_unit_test(test_wipe_delete_lsa),
+                cmocka_unit_test(test_wipe_delete_reaches_pinned_pages),
                 cmocka_unit_test(test_seal_uncommitted_is_prot_none),
                 cmocka_unit_test(test_seal_resize_refused),
         };

@@ -125,6 +125,13 @@ static void test_lsa_create_returns_base(void **state)
         PVOID base = create_ok(64 * KiB, 4 * KiB);
         struct lsashm_section_stats st = lsa_stats(base);
 
+        /* InitialSize is committed by the first allocation, not by create */
+        assert_true(st.committed == 0);
+        PVOID first = LsaAllocateSharedMemory(base, 1);
+        assert_ptr_equal(first, base);
+        LsaFreeSharedMemory(base, first);
+        st = lsa_stats(base);
+
         assert_true((uintptr_t)base % tu_page_size() == 0);
         assert_true(st.reserved == 64 * KiB);
         assert_true(st.committed >= 4 * KiB && st.committed <= st.reserved);
@@ -147,6 +154,9 @@ static void test_lsa_create_rounds_to_pages(void **state)
 
         for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
                 PVOID base = create_ok(sizes[i], sizes[i]);
+                PVOID first = LsaAllocateSharedMemory(base, 1);
+                assert_non_null(first);
+                LsaFreeSharedMemory(base, first);
                 struct lsashm_section_stats st = lsa_stats(base);
                 assert_true(st.reserved == tu_round_up(sizes[i], pg));
                 assert_true(st.committed >= sizes[i]);

@@ -41,6 +41,16 @@ static lsashm_section_t *make(uint64_t max, uint64_t initial, uint32_t flags, co
         return s;
 }
 
+/* Create commits nothing: the first allocation commits initial_size. Grow a
+ * section as that first allocation would, and leave no block behind. */
+static void first_growth(lsashm_section_t *s)
+{
+        void *p = NULL;
+
+        assert_int_equal(lsashm_section_alloc(s, 1, &p), 0);
+        assert_int_equal(lsashm_section_free(s, p), 0);
+}
+
 static struct lsashm_section_stats stats_of(lsashm_section_t *s)
 {
         struct lsashm_section_stats st;
@@ -252,6 +262,10 @@ static void test_section_initial_commit(void **state)
                 struct lsashm_section_stats st = stats_of(s);
                 unsigned char *base = lsashm_section_base(s);
 
+                /* nothing until the first allocation, which commits it all */
+                assert_true(st.committed == 0 && st.peak_committed == 0);
+                first_growth(s);
+                st = stats_of(s);
                 assert_true(st.committed >= tu_round_up(initial[i], pg));
                 assert_true(st.committed <= st.reserved);
                 assert_true(st.committed % pg == 0);
@@ -555,9 +569,13 @@ static void test_section_uncommitted_tail_inaccessible(void **state)
         const uint64_t pg = tu_page_size();
         lsashm_section_t *s = make(1 * MiB, 16 * KiB, 0, NULL);
         unsigned char *base = lsashm_section_base(s);
-        struct lsashm_section_stats st = stats_of(s);
         char perms[5];
 
+        /* created: nothing committed, nothing accessible */
+        assert_true(tu_maps_perms(base, perms));
+        assert_string_equal(perms, "---s");
+        first_growth(s);
+        struct lsashm_section_stats st = stats_of(s);
         assert_true(st.committed < st.reserved);
         assert_true(tu_maps_perms(base, perms));
         assert_string_equal(perms, "rw-s");
@@ -755,8 +773,13 @@ static void test_section_offset_errors(void **state)
         (void)state;
         lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0, NULL);
         unsigned char *base = lsashm_section_base(s);
-        struct lsashm_section_stats st = stats_of(s);
         uint64_t off = 12345;
+
+        /* nothing committed yet: no pointer is inside */
+        assert_int_equal(lsashm_section_offset(s, base, &off), -ERANGE);
+        assert_null(lsashm_section_ptr(s, 0, 1));
+        first_growth(s);
+        struct lsashm_section_stats st = stats_of(s);
         int local;
 
         assert_int_equal(lsashm_section_offset(s, base + st.committed, &off), -ERANGE);
@@ -777,6 +800,7 @@ static void test_section_ptr_bounds_overflow_safe(void **state)
         (void)state;
         lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0, NULL);
         unsigned char *base = lsashm_section_base(s);
+        first_growth(s);
         uint64_t c = stats_of(s).committed;
 
         assert_ptr_equal(lsashm_section_ptr(s, 0, 1), base);

@@ -59,14 +59,16 @@ enum lsashm_section_flags {
 
 struct lsashm_section_config {
         uint64_t max_size;     /* bytes to reserve, rounded up to whole pages; > 0 */
-        uint64_t initial_size; /* bytes to commit now, rounded up to pages; <= max_size */
+        uint64_t initial_size; /* bytes the first growth commits, rounded up to pages;
+                                * <= max_size (see lsashm_section_create) */
         uint32_t flags;        /* enum lsashm_section_flags */
         const char *name;      /* NULL means "lsashm"; shows as /memfd:NAME in /proc/PID/maps */
 };
 
 struct lsashm_section_stats {
         uint64_t reserved;      /* bytes of address space reserved */
-        uint64_t committed;     /* bytes backed by pages and accessible; the file's size */
+        uint64_t committed;     /* bytes backed by pages and accessible; the file's size;
+                                 * 0 from create until the first growth */
         uint64_t in_use;        /* bytes in live blocks (each rounded up to 16) */
         uint64_t free;          /* committed - in_use */
         uint64_t largest_free;  /* largest block allocatable without growing */
@@ -78,19 +80,26 @@ struct lsashm_section_stats {
 };
 
 /*
- * Create a section: reserve cfg->max_size bytes, commit cfg->initial_size.
+ * Create a section: reserve cfg->max_size bytes, sealed, with nothing
+ * committed. The first growth commits cfg->initial_size (or more, if its
+ * request needs more): the first allocation, a read-only share, a
+ * lsashm_section_fd or a freeze (these two commit everything). So a section
+ * nobody allocates from costs no page, and a full tmpfs or memory limit is
+ * that first call's -ENOMEM/-ENOSPC, never a SIGBUS: every accessible page is
+ * still a real page. Until then no pointer is inside the committed part.
  *   -EINVAL  cfg NULL, ret NULL, max_size 0, initial_size > max_size, unknown
  *            flags, name too long or containing '/'
  *   -EFBIG   max_size > LSASHM_SECTION_MAX_SIZE
  *   -EMFILE, -ENFILE  no file descriptor left
- *   -ENOMEM, -ENOSPC  no memory for the reservation or the initial commit
- *   other    as returned by memfd_create, ftruncate, fcntl, fallocate or mmap
+ *   -ENOMEM  no memory for the reservation or the private metadata
+ *   other    as returned by memfd_create, fchmod, fcntl or mmap
  */
 LSASHM_PUBLIC int lsashm_section_create(const struct lsashm_section_config *cfg,
                                         lsashm_section_t **ret);
 
 /*
- * Delete a section: wipe every committed page (unless NO_WIPE), unmap it,
+ * Delete a section: wipe every page a block ever used, or every committed
+ * page once a writable descriptor has left (unless NO_WIPE), unmap it,
  * close the memfd and free the heap. Blocks still allocated go with it.
  * Clients that still map the section keep a valid mapping that reads zeros.
  * After it returns the handle must not be used again: it may already name a

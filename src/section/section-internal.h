@@ -45,6 +45,7 @@ struct lsashm_section {
         uint64_t max_size; /* as asked; no block may be larger */
         uint64_t reserved; /* max_size rounded up to pages */
         uint64_t committed; /* also the memfd's size */
+        uint64_t first_commit; /* initial_size in pages: what the first growth commits */
         bool size_sealed;   /* F_SEAL_GROW: committed == reserved for good */
         bool seals_locked;  /* F_SEAL_SEAL: a writable descriptor has left; no freeze */
         bool owner_readonly; /* our mapping is read-only: a freeze began */

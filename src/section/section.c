@@ -6,6 +6,7 @@
  * committed prefix is accessible; the rest is PROT_NONE, so a stray access by
  * the owner faults at once instead of silently allocating pages. Committing
  * fallocates before it unprotects, so every accessible page is a real page.
+ * Create commits nothing; the first growth commits the initial size.
  *
  * The memfd is exactly as large as the committed prefix: committing extends
  * it. A client may map a descriptor of it over any length, but a page past
@@ -147,8 +148,9 @@ static int seal_size(struct lsashm_section *s)
 }
 
 /* Make [committed, new_committed) accessible, real and known to the heap;
- * map the pages too when an allocation that zeroes is about to use them. */
-static int commit_to(struct lsashm_section *s, uint64_t new_committed, bool populate)
+ * map the first populate bytes of them too, which an allocation is about to
+ * use. */
+static int commit_to(struct lsashm_section *s, uint64_t new_committed, uint64_t populate)
 {
         uint64_t delta = new_committed - s->committed;
         uint8_t *start = s->base + s->committed;
@@ -169,7 +171,7 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed, bool popu
          * first write, as any fresh memory is, and pages nobody uses cost no
          * fault at all. Best effort: older kernels lack it. */
         if (populate)
-                (void)madvise(start, delta, MADV_POPULATE_WRITE);
+                (void)madvise(start, populate < delta ? populate : delta, MADV_POPULATE_WRITE);
         r = heap_extend(&s->heap, new_committed);
         if (r < 0)
                 return r;
@@ -186,7 +188,7 @@ static int commit_to(struct lsashm_section *s, uint64_t new_committed, bool popu
 static int commit_all(struct lsashm_section *s)
 {
         if (s->committed < s->reserved) {
-                int r = commit_to(s, s->reserved, false);
+                int r = commit_to(s, s->reserved, 0);
                 if (r < 0)
                         return r;
         }
@@ -221,12 +223,22 @@ static int grow_for(struct lsashm_section *s, uint64_t size)
         want = round_up(want, page);
         if (want < need)
                 want = need;
+        uint64_t populate = want;
+        /* The first growth commits what create was asked for (initial_size):
+         * create itself commits nothing (see lsashm_section_create). Only the
+         * pages this request needs are mapped at once; the rest wait for
+         * their first write, as they would have after an eager create, and
+         * a section that holds one small block costs one page fault. */
+        if (s->committed == 0 && s->first_commit) {
+                want = s->first_commit > need ? s->first_commit : need;
+                populate = need;
+        }
         if (want > room)
                 want = room;
-        int r = commit_to(s, s->committed + want, true);
+        int r = commit_to(s, s->committed + want, populate);
         /* Under memory pressure settle for exactly what this request needs. */
         if (r < 0 && want > need)
-                r = commit_to(s, s->committed + need, true);
+                r = commit_to(s, s->committed + need, need);
         return r;
 }
 
@@ -397,6 +409,7 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
         s->max_size = cfg->max_size;
         s->reserved = reserved;
         s->committed = s->peak_committed = 0;
+        s->first_commit = initial;
         s->size_sealed = s->seals_locked = s->frozen = s->owner_readonly = false;
         s->refused_frees = s->failed_allocs = 0;
         s->fd = -1;
@@ -420,16 +433,15 @@ int lsashm_section_create(const struct lsashm_section_config *cfg, lsashm_sectio
                 r = -ENOMEM;
                 goto fail;
         }
-        if (initial) {
-                r = commit_to(s, initial, false);
-                if (r < 0)
-                        goto fail;
-        }
+        /* Nothing is committed yet, not even initial_size: the first growth
+         * (an allocation, a share, lsashm_section_fd, a freeze) commits it, so
+         * a section nobody allocates from costs no page and no fallocate,
+         * and its delete has nothing to wipe or free. The guarantee is the
+         * same: every accessible page is a real page, committed before it is
+         * unprotected, and a refused commit is that call's error. */
         /* Seal only now that the owner's mapping exists: FUTURE_WRITE refuses
          * every writable mapping made after it, the owner's included. */
         r = memfd_section_seal(s->fd, cfg->flags & LSASHM_SECTION_READERS_ONLY);
-        if (r == 0 && s->committed == s->reserved)
-                r = seal_size(s);
         if (r < 0)
                 goto fail;
         s->live = true;
@@ -730,8 +742,9 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
         int r = lock_identity(s, id);
         if (r < 0)
                 return r;
-        if (s->committed == 0) {
-                /* Nothing to map yet: mmap of zero bytes is no view. */
+        if (s->committed == 0 && s->first_commit == 0) {
+                /* Nothing to map yet, nor asked for at create: mmap of zero
+                 * bytes is no view. */
                 section_lock_release(s);
                 return -ENODATA;
         }
@@ -745,12 +758,16 @@ int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct s
         /* A writable description can extend the file (fallocate, ftruncate):
          * it leaves only once there is nothing left to extend. A read-only
          * one cannot, so read-only clients share a file that still grows. */
-        if (writable) {
+        if (writable)
                 r = commit_all_and_seal(s);
-                if (r < 0) {
-                        section_lock_release(s);
-                        return r;
-                }
+        else if (s->committed == 0)
+                /* Not grown yet (create commits nothing): the reader sees
+                 * what it would have seen had create committed eagerly,
+                 * initial_size of zeros. */
+                r = commit_to(s, s->first_commit, 0);
+        if (r < 0) {
+                section_lock_release(s);
+                return r;
         }
         /* Always a new open file description, never a dup of ours: the client
          * must not share our file status flags. A read-only one cannot become
