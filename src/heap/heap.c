@@ -187,6 +187,44 @@ static uint32_t find_free(const struct heap *h, uint32_t need)
         return 0;
 }
 
+/* --- quick lists: whole small blocks kept for a request of their size ---
+ * A kept block stays in the index and the physical chain exactly as a live
+ * one, but is marked (HEAP_QUICK_MARK) and counted as free. */
+
+static void quick_push(struct heap *h, uint32_t idx, uint32_t size)
+{
+        struct heap_block *b = &h->blocks[idx];
+        b->prev_free = HEAP_QUICK_MARK;
+        b->next_free = h->quick_head[size];
+        h->quick_head[size] = idx;
+        h->quick_count[size]++;
+        h->quick_blocks++;
+}
+
+static uint32_t quick_pop(struct heap *h, uint32_t size)
+{
+        uint32_t idx = h->quick_head[size];
+        struct heap_block *b = &h->blocks[idx];
+        h->quick_head[size] = b->next_free;
+        b->prev_free = b->next_free = 0;
+        h->quick_count[size]--;
+        h->quick_blocks--;
+        return idx;
+}
+
+/* The bookkeeping of every block handed out. */
+static int handed_out(struct heap *h, uint32_t idx, uint32_t need, uint64_t *ret_offset, uint64_t *ret_size)
+{
+        h->in_use += need;
+        h->live++;
+        if (h->in_use > h->peak_in_use)
+                h->peak_in_use = h->in_use;
+        *ret_offset = (uint64_t)h->blocks[idx].offset << HEAP_GRANULE_SHIFT;
+        if (ret_size)
+                *ret_size = (uint64_t)need << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
 /* --- public --- */
 
 int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_bytes)
@@ -198,6 +236,7 @@ int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_
         h->mem = *mem;
         h->capacity = (uint32_t)(capacity_bytes >> HEAP_GRANULE_SHIFT);
         h->blocks_used = 1; /* index 0 means "none" */
+        h->quick_depth = HEAP_QUICK_DEPTH_DEFAULT;
         int r = blocks_resize(h, INITIAL_BLOCKS);
         if (r < 0)
                 return r;
@@ -264,11 +303,22 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
                 return -E2BIG;
         uint32_t need = (uint32_t)((size + HEAP_GRANULE - 1) >> HEAP_GRANULE_SHIFT);
 
+        if (need <= HEAP_QUICK_MAX && h->quick_head[need]) {
+                /* Still indexed and in the chain: nothing to reserve. */
+                uint32_t idx = quick_pop(h, need);
+                return handed_out(h, idx, need, ret_offset, ret_size);
+        }
+
         /* Reserve before touching anything, so -ENOMEM leaves the heap as it was. */
         int r = heap_reserve(h);
         if (r < 0)
                 return r;
         uint32_t idx = find_free(h, need);
+        if (!idx && h->quick_blocks) {
+                /* Kept blocks are free space: use it before anyone grows. */
+                heap_quick_flush(h);
+                idx = find_free(h, need);
+        }
         if (!idx)
                 return -ENOSPC;
 
@@ -298,16 +348,9 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
                 b = &h->blocks[idx];
         }
         index_insert(h, b->offset, idx);
-        h->in_use += need;
-        h->live++;
-        if (h->in_use > h->peak_in_use)
-                h->peak_in_use = h->in_use;
         if (b->offset + need > h->high_water)
                 h->high_water = b->offset + need;
-        *ret_offset = (uint64_t)b->offset << HEAP_GRANULE_SHIFT;
-        if (ret_size)
-                *ret_size = (uint64_t)need << HEAP_GRANULE_SHIFT;
-        return 0;
+        return handed_out(h, idx, need, ret_offset, ret_size);
 }
 
 /* Take block out of the physical chain; its neighbours now touch. */
@@ -323,21 +366,15 @@ static void unlink_phys(struct heap *h, uint32_t idx)
         release_descriptor(h, idx);
 }
 
-int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
+/* Give the block idx, already out of the index, back to the free lists,
+ * merged with its free neighbours. */
+static void release_block(struct heap *h, uint32_t idx)
 {
-        if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
-                return -EINVAL;
-        uint32_t idx = (uint32_t)oa_table_remove(&h->index, offset >> HEAP_GRANULE_SHIFT);
-        if (!idx)
-                return -EINVAL;
-
         struct heap_block *b = &h->blocks[idx];
         uint32_t size = heap_block_granules(b);
         uint32_t prev = b->prev_phys, next = b->next_phys;
         bool prev_free = prev && heap_block_is_free(&h->blocks[prev]);
         bool next_free = next && heap_block_is_free(&h->blocks[next]);
-        h->in_use -= size;
-        h->live--;
 
         /* Merge into a free neighbour's descriptor rather than listing a new
          * one: the neighbour keeps its list unless its class changes. */
@@ -362,8 +399,48 @@ int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
         } else {
                 list_insert(h, idx);
         }
+}
+
+int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
+{
+        if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
+                return -EINVAL;
+        size_t at = oa_table_locate(&h->index, offset >> HEAP_GRANULE_SHIFT);
+        if (at == SIZE_MAX)
+                return -EINVAL;
+        uint32_t idx = (uint32_t)h->index.slots[at].value;
+        struct heap_block *b = &h->blocks[idx];
+        /* A kept block is free: freeing it again is a double free. */
+        if (heap_block_is_quick(b))
+                return -EINVAL;
+        uint32_t size = heap_block_granules(b);
+        h->in_use -= size;
+        h->live--;
+        if (size <= HEAP_QUICK_MAX && h->quick_count[size] < h->quick_depth)
+                quick_push(h, idx, size);
+        else
+                release_block(h, (uint32_t)oa_table_remove_at(&h->index, at));
         if (ret_size)
                 *ret_size = (uint64_t)size << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
+void heap_quick_flush(struct heap *h)
+{
+        for (uint32_t size = 1; size <= HEAP_QUICK_MAX && h->quick_blocks; size++)
+                while (h->quick_head[size]) {
+                        uint32_t idx = quick_pop(h, size);
+                        oa_table_remove(&h->index, h->blocks[idx].offset);
+                        release_block(h, idx);
+                }
+}
+
+int heap_set_quick(struct heap *h, uint32_t depth)
+{
+        if (depth > HEAP_QUICK_DEPTH_MAX)
+                return -EINVAL;
+        heap_quick_flush(h);
+        h->quick_depth = depth;
         return 0;
 }
 
@@ -372,7 +449,7 @@ int heap_block_size(const struct heap *h, uint64_t offset, uint64_t *ret_size)
         if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
                 return -EINVAL;
         uint32_t idx = heap_index_lookup(h, (uint32_t)(offset >> HEAP_GRANULE_SHIFT));
-        if (!idx)
+        if (!idx || heap_block_is_quick(&h->blocks[idx]))
                 return -EINVAL;
         *ret_size = (uint64_t)heap_block_granules(&h->blocks[idx]) << HEAP_GRANULE_SHIFT;
         return 0;

@@ -177,18 +177,25 @@ static inline int oa_table_insert(struct oa_table *t, uint64_t key, uintptr_t va
         return 0;
 }
 
-/* Remove key; returns the value it had, or 0 when absent (table unchanged). */
-static inline uintptr_t oa_table_remove(struct oa_table *t, uint64_t key)
+/* Where key is held: its slot's position, or SIZE_MAX when absent. The
+ * position stays valid until the table next changes. */
+static inline size_t oa_table_locate(const struct oa_table *t, uint64_t key)
 {
         if (t->count == 0)
-                return 0;
-        size_t hole = oa_table_home(t, key);
-        for (;; hole = (hole + 1) & t->mask) {
-                if (t->slots[hole].value == 0)
-                        return 0;
-                if (t->slots[hole].key == key)
-                        break;
+                return SIZE_MAX;
+        for (size_t i = oa_table_home(t, key);; i = (i + 1) & t->mask) {
+                const struct oa_slot *s = &t->slots[i];
+                if (s->value == 0)
+                        return SIZE_MAX; /* I3: the key would sit before this hole */
+                if (s->key == key)
+                        return i;
         }
+}
+
+/* Empty the full slot at hole, a position oa_table_locate() returned, and
+ * close the gap (backward shift). Returns the value it held. */
+static inline uintptr_t oa_table_remove_at(struct oa_table *t, size_t hole)
+{
         uintptr_t value = t->slots[hole].value;
         for (size_t j = (hole + 1) & t->mask; t->slots[j].value != 0; j = (j + 1) & t->mask) {
                 if (!oa_table_home_between(oa_table_home(t, t->slots[j].key), hole, j)) {
@@ -199,6 +206,13 @@ static inline uintptr_t oa_table_remove(struct oa_table *t, uint64_t key)
         t->slots[hole] = (struct oa_slot){ 0 };
         t->count--;
         return value;
+}
+
+/* Remove key; returns the value it had, or 0 when absent (table unchanged). */
+static inline uintptr_t oa_table_remove(struct oa_table *t, uint64_t key)
+{
+        size_t at = oa_table_locate(t, key);
+        return at == SIZE_MAX ? 0 : oa_table_remove_at(t, at);
 }
 
 /* Free the array; the table is empty and reusable (all zeroes). */
