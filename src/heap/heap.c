@@ -147,8 +147,9 @@ static void relist(struct heap *h, uint32_t idx, uint32_t old_size)
         list_insert(h, idx);
 }
 
-/* A free block of at least need granules, or 0. */
-static uint32_t find_free(const struct heap *h, uint32_t need)
+/* A free block of at least need granules, or 0. Inlined into both of
+ * heap_alloc's searches: the second one is rare, the first one hot. */
+__attribute__((always_inline)) static inline uint32_t find_free(const struct heap *h, uint32_t need)
 {
         uint32_t fl, sl;
 
@@ -367,8 +368,9 @@ static void unlink_phys(struct heap *h, uint32_t idx)
 }
 
 /* Give the block idx, already out of the index, back to the free lists,
- * merged with its free neighbours. */
-static void release_block(struct heap *h, uint32_t idx)
+ * merged with its free neighbours. Inlined into heap_free, whose hot path
+ * it is, as well as into the rare heap_quick_flush. */
+__attribute__((always_inline)) static inline void release_block(struct heap *h, uint32_t idx)
 {
         struct heap_block *b = &h->blocks[idx];
         uint32_t size = heap_block_granules(b);
