@@ -114,12 +114,12 @@ static int check_quick(const struct heap *h)
  * starts at its key. check_chain() has matched the count to the live blocks. */
 static int check_index(const struct heap *h)
 {
-        CHECK(oa_table_check(&h->index) == 0);
-        for (size_t i = 0; i < oa_table_capacity(&h->index); i++) {
-                const struct oa_slot *s = &h->index.slots[i];
+        CHECK(oa_table32_check(&h->index) == 0);
+        for (size_t i = 0; i < oa_table32_capacity(&h->index); i++) {
+                const struct oa_slot32 *s = &h->index.slots[i];
                 if (s->value == 0)
                         continue;
-                CHECK(s->value <= UINT32_MAX && valid_index(h, (uint32_t)s->value));
+                CHECK(valid_index(h, s->value));
                 const struct heap_block *b = &h->blocks[s->value];
                 CHECK(!heap_block_is_free(b) && heap_block_granules(b) > 0 && b->offset == s->key);
         }

@@ -54,7 +54,7 @@ static inline void heap_mapping(uint32_t size, uint32_t *fl, uint32_t *sl)
  * is never used, so it doubles as the table's "empty" value. */
 static inline uint32_t heap_index_lookup(const struct heap *h, uint32_t offset)
 {
-        return (uint32_t)oa_table_find(&h->index, offset);
+        return (uint32_t)oa_table32_find(&h->index, offset);
 }
 
 #endif

@@ -35,7 +35,7 @@ static struct oa_table_mem index_mem(const struct heap *h)
  * twice: the physical chain tiles the range. */
 static void index_insert(struct heap *h, uint32_t offset, uint32_t block)
 {
-        int r = oa_table_insert(&h->index, offset, block);
+        int r = oa_table32_insert(&h->index, offset, block);
         assert(r == 0);
         (void)r;
 }
@@ -80,7 +80,7 @@ int heap_reserve(struct heap *h)
                         return r;
         }
         struct oa_table_mem mem = index_mem(h);
-        return oa_table_reserve(&h->index, &mem, 1);
+        return oa_table32_reserve(&h->index, &mem, 1);
 }
 
 /* --- free lists ---
@@ -242,7 +242,7 @@ int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_
         if (r < 0)
                 return r;
         struct oa_table_mem index_ops = index_mem(h);
-        r = oa_table_reserve(&h->index, &index_ops, INITIAL_INDEX / 2);
+        r = oa_table32_reserve(&h->index, &index_ops, INITIAL_INDEX / 2);
         if (r < 0) {
                 mem_resize(h, h->blocks, 0);
                 h->blocks = NULL;
@@ -257,7 +257,7 @@ void heap_destroy(struct heap *h)
                 return;
         mem_resize(h, h->blocks, 0);
         struct oa_table_mem mem = index_mem(h);
-        oa_table_destroy(&h->index, &mem);
+        oa_table32_destroy(&h->index, &mem);
         memset(h, 0, sizeof(*h));
 }
 
@@ -407,10 +407,10 @@ int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
 {
         if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
                 return -EINVAL;
-        size_t at = oa_table_locate(&h->index, offset >> HEAP_GRANULE_SHIFT);
+        size_t at = oa_table32_locate(&h->index, offset >> HEAP_GRANULE_SHIFT);
         if (at == SIZE_MAX)
                 return -EINVAL;
-        uint32_t idx = (uint32_t)h->index.slots[at].value;
+        uint32_t idx = h->index.slots[at].value;
         struct heap_block *b = &h->blocks[idx];
         /* A kept block is free: freeing it again is a double free. */
         if (heap_block_is_quick(b))
@@ -421,7 +421,7 @@ int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
         if (size <= HEAP_QUICK_MAX && h->quick_count[size] < h->quick_depth)
                 quick_push(h, idx, size);
         else
-                release_block(h, (uint32_t)oa_table_remove_at(&h->index, at));
+                release_block(h, oa_table32_remove_at(&h->index, at));
         if (ret_size)
                 *ret_size = (uint64_t)size << HEAP_GRANULE_SHIFT;
         return 0;
@@ -432,7 +432,7 @@ void heap_quick_flush(struct heap *h)
         for (uint32_t size = 1; size <= HEAP_QUICK_MAX && h->quick_blocks; size++)
                 while (h->quick_head[size]) {
                         uint32_t idx = quick_pop(h, size);
-                        oa_table_remove(&h->index, h->blocks[idx].offset);
+                        oa_table32_remove(&h->index, h->blocks[idx].offset);
                         release_block(h, idx);
                 }
 }

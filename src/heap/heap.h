@@ -56,7 +56,7 @@ struct heap {
         uint32_t spare;            /* chain of recycled descriptor indices */
         uint32_t last;             /* descriptor of the highest block, 0 if none */
 
-        struct oa_table index; /* live block offset (granules) -> descriptor */
+        struct oa_table32 index; /* live block offset (granules) -> descriptor */
 
         uint32_t fl_bitmap;
         uint32_t sl_bitmap[HEAP_FL_COUNT];
