@@ -408,6 +408,59 @@ static void test_heap_quick_lists_are_bounded(void **state)
         assert_int_equal(heap_check(h), 0);
 }
 
+/* Kept blocks are bounded in number and in bytes, whatever the sizes. */
+static void test_heap_quick_lists_total_bounds(void **state)
+{
+        (void)state;
+        struct heap big;
+        enum { SIZES = 80, EACH = 4 };
+        static uint64_t off[SIZES * EACH];
+        assert_int_equal(heap_init(&big, &mem, 64 << 20), 0);
+        assert_int_equal(heap_extend(&big, 64 << 20), 0);
+        for (unsigned i = 0; i < SIZES * EACH; i++)
+                assert_int_equal(heap_alloc(&big, 16 * (i / EACH + 1), &off[i], NULL), 0);
+        for (unsigned i = 0; i < SIZES * EACH; i++)
+                assert_int_equal(heap_free(&big, off[i], NULL), 0);
+        assert_int_equal(big.quick_blocks, HEAP_QUICK_BLOCKS_MAX);
+        assert_int_equal(heap_check(&big), 0);
+        heap_destroy(&big);
+
+        /* 64 KiB managed: at most 2 KiB kept, so two blocks of 1 KiB. */
+        struct heap *h = *state;
+        assert_int_equal(heap_extend(h, 65536), 0);
+        for (unsigned i = 0; i < 4; i++)
+                assert_int_equal(heap_alloc(h, 1024, &off[i], NULL), 0);
+        for (unsigned i = 0; i < 4; i++)
+                assert_int_equal(heap_free(h, off[i], NULL), 0);
+        assert_int_equal(h->quick_blocks, 2);
+        assert_int_equal(h->quick_granules, 128);
+        assert_int_equal(heap_check(h), 0);
+}
+
+/* When nothing free fits, kept blocks go back the largest first and only
+ * until one fits: the rest stay kept. */
+static void test_heap_quick_released_until_fit(void **state)
+{
+        struct heap *h = *state;
+        enum { N = 65536 / 256 };
+        uint64_t off[N], got;
+        assert_int_equal(heap_extend(h, 65536), 0);
+        for (unsigned i = 0; i < N; i++)
+                assert_int_equal(heap_alloc(h, 256, &off[i], NULL), 0);
+        for (unsigned i = 10; i <= 40; i += 10) /* kept: the depth of their size */
+                assert_int_equal(heap_free(h, off[i], NULL), 0);
+        assert_int_equal(h->quick_blocks, HEAP_QUICK_DEPTH_DEFAULT);
+        assert_int_equal(heap_free(h, off[50], NULL), 0); /* free: the list is full */
+        assert_int_equal(heap_free(h, off[11], NULL), 0); /* free, beside kept 10 */
+        assert_int_equal(heap_free(h, off[21], NULL), 0); /* free, beside kept 20 */
+        assert_int_equal(h->quick_blocks, HEAP_QUICK_DEPTH_DEFAULT);
+        /* 272 B: no free block fits; 40, 30, 20 go back, and 20 merges with 21. */
+        assert_int_equal(heap_alloc(h, 272, &got, NULL), 0);
+        assert_int_equal(got, off[20]);
+        assert_int_equal(h->quick_blocks, 1);
+        assert_int_equal(heap_check(h), 0);
+}
+
 /* Kept blocks never make the heap report -ENOSPC: a request that only fits
  * once they are merged back gets its block, and the heap fills exactly. */
 static void test_heap_quick_flushed_before_enospc(void **state)
@@ -480,6 +533,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_heap_quick_block_is_free_to_the_api, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_quick_lists_are_bounded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_quick_flushed_before_enospc, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_quick_lists_total_bounds, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_quick_released_until_fit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_check_detects_quick_corruption, setup, teardown),
         };
         return cmocka_run_group_tests_name("heap", tests, NULL, NULL);

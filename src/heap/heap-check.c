@@ -91,8 +91,8 @@ static int check_lists(const struct heap *h, uint64_t free_blocks)
  * deeper than allowed; check_chain() has matched the total to the chain. */
 static int check_quick(const struct heap *h)
 {
-        uint64_t listed = 0;
-        CHECK(h->quick_depth <= HEAP_QUICK_DEPTH_MAX);
+        uint64_t listed = 0, granules = 0;
+        CHECK(h->quick_depth <= HEAP_QUICK_DEPTH_MAX && h->quick_blocks <= HEAP_QUICK_BLOCKS_MAX);
         CHECK(h->quick_head[0] == 0 && h->quick_count[0] == 0);
         for (uint32_t size = 1; size <= HEAP_QUICK_MAX; size++) {
                 uint32_t n = 0;
@@ -102,11 +102,12 @@ static int check_quick(const struct heap *h)
                         const struct heap_block *b = &h->blocks[i];
                         CHECK(heap_block_is_quick(b) && !heap_block_is_free(b));
                         CHECK(heap_block_granules(b) == size);
+                        granules += size;
                 }
                 CHECK(n == h->quick_count[size] && n <= h->quick_depth);
                 listed += n;
         }
-        CHECK(listed == h->quick_blocks);
+        CHECK(listed == h->quick_blocks && granules == h->quick_granules);
         return 0;
 }
 

@@ -192,6 +192,14 @@ __attribute__((always_inline)) static inline uint32_t find_free(const struct hea
  * A kept block stays in the index and the physical chain exactly as a live
  * one, but is marked (HEAP_QUICK_MARK) and counted as free. */
 
+/* Whether a freed block of size granules may be kept. */
+static bool quick_takes(const struct heap *h, uint32_t size)
+{
+        return size <= HEAP_QUICK_MAX && h->quick_count[size] < h->quick_depth &&
+               h->quick_blocks < HEAP_QUICK_BLOCKS_MAX &&
+               h->quick_granules + size <= h->limit >> HEAP_QUICK_SHARE_SHIFT;
+}
+
 static void quick_push(struct heap *h, uint32_t idx, uint32_t size)
 {
         struct heap_block *b = &h->blocks[idx];
@@ -200,6 +208,7 @@ static void quick_push(struct heap *h, uint32_t idx, uint32_t size)
         h->quick_head[size] = idx;
         h->quick_count[size]++;
         h->quick_blocks++;
+        h->quick_granules += size;
 }
 
 static uint32_t quick_pop(struct heap *h, uint32_t size)
@@ -210,8 +219,11 @@ static uint32_t quick_pop(struct heap *h, uint32_t size)
         b->prev_free = b->next_free = 0;
         h->quick_count[size]--;
         h->quick_blocks--;
+        h->quick_granules -= size;
         return idx;
 }
+
+static uint32_t quick_release_until_fit(struct heap *h, uint32_t need);
 
 /* The bookkeeping of every block handed out. */
 static int handed_out(struct heap *h, uint32_t idx, uint32_t need, uint64_t *ret_offset, uint64_t *ret_size)
@@ -315,11 +327,8 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
         if (r < 0)
                 return r;
         uint32_t idx = find_free(h, need);
-        if (!idx && h->quick_blocks) {
-                /* Kept blocks are free space: use it before anyone grows. */
-                heap_quick_flush(h);
-                idx = find_free(h, need);
-        }
+        if (!idx && h->quick_blocks)
+                idx = quick_release_until_fit(h, need);
         if (!idx)
                 return -ENOSPC;
 
@@ -418,12 +427,29 @@ int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
         uint32_t size = heap_block_granules(b);
         h->in_use -= size;
         h->live--;
-        if (size <= HEAP_QUICK_MAX && h->quick_count[size] < h->quick_depth)
+        if (quick_takes(h, size))
                 quick_push(h, idx, size);
         else
                 release_block(h, oa_table32_remove_at(&h->index, at));
         if (ret_size)
                 *ret_size = (uint64_t)size << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
+/* Kept blocks are free space: before anyone grows for want of a fit, give
+ * them back, merged, the largest first, until one fits need. Rare, and
+ * bounded by HEAP_QUICK_BLOCKS_MAX; out of line, off the hot path. */
+__attribute__((noinline)) static uint32_t quick_release_until_fit(struct heap *h, uint32_t need)
+{
+        for (uint32_t size = HEAP_QUICK_MAX; size >= 1 && h->quick_blocks; size--)
+                while (h->quick_head[size]) {
+                        uint32_t idx = quick_pop(h, size);
+                        oa_table32_remove(&h->index, h->blocks[idx].offset);
+                        release_block(h, idx);
+                        uint32_t fit = find_free(h, need);
+                        if (fit)
+                                return fit;
+                }
         return 0;
 }
 
