@@ -397,7 +397,7 @@ static void test_hostile_scribble_on_kept_small_block_child(void **state)
 {
         (void)state;
         const uint32_t flags[] = { 0, LSASHM_SECTION_NO_WIPE };
-        const size_t sizes[] = { 16, 100, 256, 272 };
+        const size_t sizes[] = { 16, 100, 256, 272, 4096, 4112 };
 
         for (size_t f = 0; f < 2; f++) {
                 lsashm_section_t *s = make(1 * MiB, 64 * KiB, flags[f]);
