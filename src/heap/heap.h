@@ -10,8 +10,9 @@
  * nothing they write can reach the allocator.
  *
  * Units: offsets and sizes are bytes at the API, granules (16 bytes) inside.
- * Every operation is O(1), except when a metadata array doubles (amortised)
- * and heap_check(), which walks everything.
+ * Every operation is O(1), except when a metadata array doubles (amortised),
+ * when kept blocks go back to the free lists (at most HEAP_QUICK_BLOCKS_MAX,
+ * and only when nothing free fits) and heap_check(), which walks everything.
  */
 #ifndef LSASHM_HEAP_H
 #define LSASHM_HEAP_H
