@@ -243,10 +243,13 @@ static void test_hostile_overwrite_while_growing(void **state)
         /* -ENOSPC means no room even at the reserved size: whatever is left
          * uncommitted is too small for the request (at most 8 KiB) */
         assert_true(4 * MiB - stats_of(s).committed < 8192 + tu_page_size());
+        /* Only the committed part is mapped: the last request may have
+         * been refused with a few pages still uncommitted. */
+        uint64_t committed = stats_of(s).committed;
         while (n > 0) {
                 assert_int_equal(lsashm_section_free(s, held[--n].p), 0);
                 if (n % 64 == 0)
-                        clobber(base, 4 * MiB, n / 64, &r);
+                        clobber(base, committed, n / 64, &r);
         }
         assert_int_equal(lsashm_section_check(s), 0);
         void *all = NULL;
@@ -369,6 +372,127 @@ static void test_hostile_scribble_on_free_block_lsa_child(void **state)
         unsigned char *q = LsaAllocateSharedMemory(base, 3000);
         assert_ptr_equal(q, p);
         assert_true(tu_all_zero(q, 3000));
+        assert_int_equal(LsaDeleteSharedMemory(base), TRUE);
+}
+
+/* Small blocks are kept whole after a free and handed back for the next
+ * request of their size. One kept while another process scribbles on it
+ * through its own writable mapping must still come back zero-filled, with
+ * wiping on and off, natively and through the LSA callbacks. */
+static void scribble_in_child(int fd, off_t off, size_t len)
+{
+        pid_t pid = tu_fork();
+        char why[64];
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                unsigned char *w = mmap(NULL, (size_t)off + len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+                CHILD_CHECK(w != MAP_FAILED);
+                memset(w + off, 0xc5, len);
+                _exit(0);
+        }
+        int status = tu_wait(pid, 30, NULL);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("writer %s", tu_describe_status(status, why, sizeof(why)));
+}
+
+static void test_hostile_scribble_on_kept_small_block_child(void **state)
+{
+        (void)state;
+        const uint32_t flags[] = { 0, LSASHM_SECTION_NO_WIPE };
+        const size_t sizes[] = { 16, 100, 256, 272, 4096, 4112 };
+
+        for (size_t f = 0; f < 2; f++) {
+                lsashm_section_t *s = make(1 * MiB, 64 * KiB, flags[f]);
+                unsigned char *base = lsashm_section_base(s);
+                int fd = lsashm_section_fd(s);
+                assert_true(fd >= 0);
+                for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+                        unsigned char *p, *q;
+                        assert_int_equal(lsashm_section_alloc(s, sizes[k], (void **)&p), 0);
+                        memset(p, 0x11, sizes[k]);
+                        assert_int_equal(lsashm_section_free(s, p), 0);
+                        scribble_in_child(fd, p - base, sizes[k]);
+                        assert_int_equal(p[0], 0xc5);
+                        assert_int_equal(lsashm_section_alloc(s, sizes[k], (void **)&q), 0);
+                        assert_ptr_equal(q, p);
+                        if (!tu_all_zero(q, round16(sizes[k])))
+                                fail_msg("kept block of %zu bytes came back dirty (flags %u)", sizes[k],
+                                         (unsigned)flags[f]);
+                        assert_int_equal(lsashm_section_free(s, q), 0);
+                }
+                close(fd);
+                assert_int_equal(lsashm_section_check(s), 0);
+                assert_int_equal(lsashm_section_delete(s), 0);
+        }
+
+        PVOID lbase = LsaCreateSharedMemory(256 * 1024, 4096);
+        assert_non_null(lbase);
+        int fd = lsashm_shared_memory_fd(lbase);
+        assert_true(fd >= 0);
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+                unsigned char *p = LsaAllocateSharedMemory(lbase, (ULONG)sizes[k]);
+                assert_non_null(p);
+                memset(p, 0x22, sizes[k]);
+                LsaFreeSharedMemory(lbase, p);
+                scribble_in_child(fd, p - (unsigned char *)lbase, sizes[k]);
+                unsigned char *q = LsaAllocateSharedMemory(lbase, (ULONG)sizes[k]);
+                assert_ptr_equal(q, p);
+                assert_true(tu_all_zero(q, round16(sizes[k])));
+                LsaFreeSharedMemory(lbase, q);
+        }
+        close(fd);
+        assert_int_equal(lsashm_shared_memory_check(lbase), 0);
+        assert_int_equal(LsaDeleteSharedMemory(lbase), TRUE);
+}
+
+/* With wiping on, a kept block is wiped when its free returns, like any
+ * other: a reader sees zeros before anyone allocates it again. */
+static void test_kept_small_block_wiped_at_free(void **state)
+{
+        (void)state;
+        lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0);
+        unsigned char *p;
+        assert_int_equal(lsashm_section_alloc(s, 200, (void **)&p), 0);
+        memset(p, 0x5a, 200);
+        assert_int_equal(lsashm_section_free(s, p), 0);
+        assert_true(tu_all_zero(p, 208));
+        assert_int_equal(lsashm_section_delete(s), 0);
+}
+
+/* A kept block is free: a second free is refused and counted, natively and
+ * through LsaFreeSharedMemory, and the stats count it as free. */
+static void test_kept_small_block_double_free_refused(void **state)
+{
+        (void)state;
+        lsashm_section_t *s = make(1 * MiB, 64 * KiB, 0);
+        void *keep, *p;
+        assert_int_equal(lsashm_section_alloc(s, 64, &keep), 0);
+        struct lsashm_section_stats before = stats_of(s);
+        assert_int_equal(lsashm_section_alloc(s, 64, &p), 0);
+        assert_int_equal(lsashm_section_free(s, p), 0);
+        assert_int_equal(lsashm_section_free(s, p), -EINVAL);
+        assert_int_equal(lsashm_section_free(s, (char *)p + 16), -EINVAL);
+        struct lsashm_section_stats after = stats_of(s);
+        assert_int_equal(after.refused_frees, before.refused_frees + 2);
+        assert_int_equal(after.in_use, before.in_use);
+        assert_int_equal(after.live_blocks, before.live_blocks);
+        assert_int_equal(after.free, before.free);
+        assert_int_equal(after.largest_free, before.largest_free);
+        assert_int_equal(lsashm_section_check(s), 0);
+        assert_int_equal(lsashm_section_delete(s), 0);
+
+        PVOID base = LsaCreateSharedMemory(256 * 1024, 4096);
+        assert_non_null(base);
+        void *q = LsaAllocateSharedMemory(base, 48);
+        assert_non_null(q);
+        LsaFreeSharedMemory(base, q);
+        LsaFreeSharedMemory(base, q);
+        struct lsashm_section_stats st;
+        assert_int_equal(lsashm_shared_memory_stats(base, &st), 0);
+        assert_int_equal(st.refused_frees, 1);
+        assert_int_equal(st.live_blocks, 0);
+        assert_int_equal(st.in_use, 0);
+        assert_int_equal(lsashm_shared_memory_check(base), 0);
         assert_int_equal(LsaDeleteSharedMemory(base), TRUE);
 }
 
@@ -937,6 +1061,9 @@ int main(void)
                 cmocka_unit_test(test_hostile_alloc_still_zero_filled),
                 cmocka_unit_test(test_hostile_scribble_on_free_block_then_realloc),
                 cmocka_unit_test(test_hostile_scribble_on_free_block_lsa_child),
+                cmocka_unit_test(test_hostile_scribble_on_kept_small_block_child),
+                cmocka_unit_test(test_kept_small_block_wiped_at_free),
+                cmocka_unit_test(test_kept_small_block_double_free_refused),
                 cmocka_unit_test(test_wipe_fast_path_blocks_zero),
                 cmocka_unit_test(test_hostile_overwrite_lsa),
                 cmocka_unit_test(test_hostile_delete_after_overwrite),

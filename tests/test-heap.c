@@ -337,6 +337,183 @@ static void test_heap_check_detects_corruption(void **state)
         assert_int_equal(heap_check(h), 0);
 }
 
+/* ---- quick lists: small blocks kept whole for their next request ---- */
+
+/* A kept block is free to the API: a second free, a size query and a free
+ * of its interior are refused, and the counters exclude it. */
+static void test_heap_quick_block_is_free_to_the_api(void **state)
+{
+        struct heap *h = *state;
+        uint64_t a, keep, size;
+        struct heap_stats before, after;
+        assert_int_equal(heap_extend(h, 8192), 0);
+        assert_int_equal(heap_alloc(h, 48, &keep, NULL), 0);
+        heap_stats(h, &before);
+        assert_int_equal(heap_alloc(h, 48, &a, NULL), 0);
+        assert_int_equal(heap_free(h, a, &size), 0);
+        assert_int_equal(size, 48);
+        assert_int_equal(h->quick_blocks, 1);
+
+        assert_int_equal(heap_free(h, a, NULL), -EINVAL);      /* double */
+        assert_int_equal(heap_free(h, a + 16, NULL), -EINVAL); /* interior */
+        assert_int_equal(heap_block_size(h, a, &size), -EINVAL);
+        heap_stats(h, &after);
+        assert_int_equal(after.in_use, before.in_use);
+        assert_int_equal(after.live_blocks, before.live_blocks);
+        assert_int_equal(after.free, before.free);
+        assert_int_equal(heap_check(h), 0);
+
+        /* The same size takes it back; then it is live again in every way. */
+        uint64_t b;
+        assert_int_equal(heap_alloc(h, 40, &b, &size), 0);
+        assert_int_equal(b, a);
+        assert_int_equal(size, 48);
+        assert_int_equal(h->quick_blocks, 0);
+        assert_int_equal(heap_block_size(h, b, &size), 0);
+        assert_int_equal(heap_check(h), 0);
+        assert_int_equal(heap_free(h, b, NULL), 0);
+        assert_int_equal(heap_free(h, b, NULL), -EINVAL);
+        assert_int_equal(heap_free(h, keep, NULL), 0);
+        heap_quick_flush(h);
+        heap_stats(h, &after);
+        assert_int_equal(after.in_use, 0);
+        assert_int_equal(after.largest_free, 8192);
+        assert_int_equal(heap_check(h), 0);
+}
+
+/* Each size keeps at most quick_depth blocks; past that, blocks go back to
+ * the free lists, merged. Depth 0 keeps none; beyond the maximum: -EINVAL. */
+static void test_heap_quick_lists_are_bounded(void **state)
+{
+        struct heap *h = *state;
+        uint64_t off[3 * HEAP_QUICK_DEPTH_MAX];
+        assert_int_equal(heap_extend(h, 65536), 0);
+        for (unsigned i = 0; i < 3 * HEAP_QUICK_DEPTH_MAX; i++)
+                assert_int_equal(heap_alloc(h, 256, &off[i], NULL), 0);
+        for (unsigned i = 0; i < 3 * HEAP_QUICK_DEPTH_MAX; i++)
+                assert_int_equal(heap_free(h, off[i], NULL), 0);
+        assert_int_equal(h->quick_count[16], h->quick_depth);
+        assert_int_equal(h->quick_blocks, h->quick_depth);
+        assert_int_equal(heap_check(h), 0);
+
+        assert_int_equal(heap_set_quick(h, HEAP_QUICK_DEPTH_MAX + 1), -EINVAL);
+        assert_int_equal(heap_set_quick(h, 0), 0); /* flushes */
+        assert_int_equal(h->quick_blocks, 0);
+        struct heap_stats st;
+        heap_stats(h, &st);
+        assert_int_equal(st.largest_free, 65536);
+        assert_int_equal(heap_alloc(h, 16, &off[0], NULL), 0);
+        assert_int_equal(heap_free(h, off[0], NULL), 0);
+        assert_int_equal(h->quick_blocks, 0);
+        assert_int_equal(heap_check(h), 0);
+}
+
+/* Kept blocks are bounded in number and in bytes, whatever the sizes. */
+static void test_heap_quick_lists_total_bounds(void **state)
+{
+        (void)state;
+        struct heap big;
+        enum { SIZES = 80, EACH = 4 };
+        static uint64_t off[SIZES * EACH];
+        assert_int_equal(heap_init(&big, &mem, 64 << 20), 0);
+        assert_int_equal(heap_extend(&big, 64 << 20), 0);
+        for (unsigned i = 0; i < SIZES * EACH; i++)
+                assert_int_equal(heap_alloc(&big, 16 * (i / EACH + 1), &off[i], NULL), 0);
+        for (unsigned i = 0; i < SIZES * EACH; i++)
+                assert_int_equal(heap_free(&big, off[i], NULL), 0);
+        assert_int_equal(big.quick_blocks, HEAP_QUICK_BLOCKS_MAX);
+        assert_int_equal(heap_check(&big), 0);
+        heap_destroy(&big);
+
+        /* 64 KiB managed: at most 2 KiB kept, so two blocks of 1 KiB. */
+        struct heap *h = *state;
+        assert_int_equal(heap_extend(h, 65536), 0);
+        for (unsigned i = 0; i < 4; i++)
+                assert_int_equal(heap_alloc(h, 1024, &off[i], NULL), 0);
+        for (unsigned i = 0; i < 4; i++)
+                assert_int_equal(heap_free(h, off[i], NULL), 0);
+        assert_int_equal(h->quick_blocks, 2);
+        assert_int_equal(h->quick_granules, 128);
+        assert_int_equal(heap_check(h), 0);
+}
+
+/* When nothing free fits, kept blocks go back the largest first and only
+ * until one fits: the rest stay kept. */
+static void test_heap_quick_released_until_fit(void **state)
+{
+        struct heap *h = *state;
+        enum { N = 65536 / 256 };
+        uint64_t off[N], got;
+        assert_int_equal(heap_extend(h, 65536), 0);
+        for (unsigned i = 0; i < N; i++)
+                assert_int_equal(heap_alloc(h, 256, &off[i], NULL), 0);
+        for (unsigned i = 10; i <= 40; i += 10) /* kept: the depth of their size */
+                assert_int_equal(heap_free(h, off[i], NULL), 0);
+        assert_int_equal(h->quick_blocks, HEAP_QUICK_DEPTH_DEFAULT);
+        assert_int_equal(heap_free(h, off[50], NULL), 0); /* free: the list is full */
+        assert_int_equal(heap_free(h, off[11], NULL), 0); /* free, beside kept 10 */
+        assert_int_equal(heap_free(h, off[21], NULL), 0); /* free, beside kept 20 */
+        assert_int_equal(h->quick_blocks, HEAP_QUICK_DEPTH_DEFAULT);
+        /* 272 B: no free block fits; 40, 30, 20 go back, and 20 merges with 21. */
+        assert_int_equal(heap_alloc(h, 272, &got, NULL), 0);
+        assert_int_equal(got, off[20]);
+        assert_int_equal(h->quick_blocks, 1);
+        assert_int_equal(heap_check(h), 0);
+}
+
+/* Kept blocks never make the heap report -ENOSPC: a request that only fits
+ * once they are merged back gets its block, and the heap fills exactly. */
+static void test_heap_quick_flushed_before_enospc(void **state)
+{
+        struct heap *h = *state;
+        enum { N = 4096 / 16 };
+        uint64_t off[N], big;
+        assert_int_equal(heap_extend(h, 4096), 0);
+        for (unsigned i = 0; i < N; i++)
+                assert_int_equal(heap_alloc(h, 16, &off[i], NULL), 0);
+        /* Free a run of adjacent blocks: some are kept, the rest merge. */
+        for (unsigned i = 0; i < 32; i++)
+                assert_int_equal(heap_free(h, off[100 + i], NULL), 0);
+        assert_true(h->quick_blocks > 0);
+        assert_int_equal(heap_extension_needed(h, 512), 512);
+        assert_int_equal(heap_alloc(h, 512, &big, NULL), 0);
+        assert_int_equal(big, off[100]);
+        assert_int_equal(h->quick_blocks, 0);
+        assert_int_equal(heap_check(h), 0);
+        uint64_t none;
+        assert_int_equal(heap_alloc(h, 16, &none, NULL), -ENOSPC);
+}
+
+/* heap_check() sees a broken quick list too. */
+static void test_heap_check_detects_quick_corruption(void **state)
+{
+        struct heap *h = *state;
+        uint64_t a, b, keep;
+        assert_int_equal(heap_extend(h, 8192), 0);
+        assert_int_equal(heap_alloc(h, 32, &a, NULL), 0);
+        assert_int_equal(heap_alloc(h, 32, &b, NULL), 0);
+        assert_int_equal(heap_alloc(h, 32, &keep, NULL), 0);
+        assert_int_equal(heap_free(h, a, NULL), 0);
+        assert_int_equal(heap_free(h, b, NULL), 0);
+        assert_int_equal(heap_check(h), 0);
+
+        uint32_t ib = h->quick_head[2];
+        h->blocks[ib].next_free = ib; /* a cycle */
+        assert_int_equal(heap_check(h), -EUCLEAN);
+        h->blocks[ib].next_free = heap_index_lookup(h, (uint32_t)(a / 16));
+        assert_int_equal(heap_check(h), 0);
+
+        h->quick_count[2]++; /* count disagrees with the list */
+        assert_int_equal(heap_check(h), -EUCLEAN);
+        h->quick_count[2]--;
+
+        uint32_t ik = heap_index_lookup(h, (uint32_t)(keep / 16));
+        h->blocks[ik].prev_free = HEAP_QUICK_MARK; /* marked but in no list */
+        assert_int_equal(heap_check(h), -EUCLEAN);
+        h->blocks[ik].prev_free = 0;
+        assert_int_equal(heap_check(h), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -353,6 +530,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_heap_metadata_failure_loses_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_random_ops_never_overlap, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heap_check_detects_corruption, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_quick_block_is_free_to_the_api, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_quick_lists_are_bounded, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_quick_flushed_before_enospc, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_quick_lists_total_bounds, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_quick_released_until_fit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heap_check_detects_quick_corruption, setup, teardown),
         };
         return cmocka_run_group_tests_name("heap", tests, NULL, NULL);
 }

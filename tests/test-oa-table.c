@@ -54,6 +54,15 @@ static size_t slot_of(const struct oa_table *t, uint64_t key)
         return SIZE_MAX;
 }
 
+/* The same in the heap's compact instance. */
+static size_t slot32_of(const struct oa_table32 *t, uint32_t key)
+{
+        for (size_t i = 0; i < oa_table32_capacity(t); i++)
+                if (t->slots[i].value && t->slots[i].key == key)
+                        return i;
+        return SIZE_MAX;
+}
+
 static void test_oa_table_insert_find_remove(void **state)
 {
         (void)state;
@@ -349,6 +358,62 @@ static void test_oa_table_check_detects_corruption(void **state)
         assert_int_equal(m.live, 0);
 }
 
+/* The compact instance (the heap's index) against a plain array too, with
+ * removes through locate + remove_at as the heap does them. */
+static void test_oa_table32_random_ops_match_shadow(void **state)
+{
+        (void)state;
+        struct test_mem m = { 0 };
+        struct oa_table_mem mem = { test_resize, &m };
+        struct oa_table32 t = { 0 };
+        enum { KEYS = 1024, OPS = 200000 };
+        static uint32_t shadow[KEYS];
+        static uint32_t pool[KEYS];
+        size_t present = 0;
+        uint64_t rng = 0x2545F4914F6CDD1Dull;
+
+        for (unsigned i = 0; i < KEYS; i++)
+                pool[i] = (uint32_t)xorshift(&rng);
+        assert_int_equal(sizeof(struct oa_slot32), 8);
+
+        for (int op = 0; op < OPS; op++) {
+                uint64_t r = xorshift(&rng);
+                unsigned k = (unsigned)(r % KEYS);
+                uint32_t key = pool[k];
+                uint32_t value = (uint32_t)(r >> 40) | 1;
+                bool insert = (r >> 20) % OPS > (uint64_t)op;
+                if (insert) {
+                        assert_int_equal(oa_table32_reserve(&t, &mem, 1), 0);
+                        int rc = oa_table32_insert(&t, key, value);
+                        assert_int_equal(rc, shadow[k] ? -EEXIST : 0);
+                        if (!shadow[k]) {
+                                shadow[k] = value;
+                                present++;
+                        }
+                } else {
+                        size_t at = oa_table32_locate(&t, key);
+                        if (shadow[k]) {
+                                assert_true(at != SIZE_MAX);
+                                assert_int_equal(oa_table32_remove_at(&t, at), shadow[k]);
+                                present--;
+                        } else {
+                                assert_true(at == SIZE_MAX);
+                                assert_int_equal(oa_table32_remove(&t, key), 0);
+                        }
+                        shadow[k] = 0;
+                }
+                assert_int_equal(t.count, present);
+                if (op % 4096 == 0) {
+                        assert_int_equal(oa_table32_check(&t), 0);
+                        for (unsigned i = 0; i < KEYS; i++)
+                                assert_int_equal(oa_table32_find(&t, pool[i]), shadow[i]);
+                }
+        }
+        assert_int_equal(oa_table32_check(&t), 0);
+        oa_table32_destroy(&t, &mem);
+        assert_int_equal(m.live, 0);
+}
+
 /* The heap's offset index is an oa_table: heap_check() answers for the
  * table's invariants as well as for what the entries say about blocks. */
 static void test_oa_table_heap_check_covers_the_index(void **state)
@@ -363,11 +428,11 @@ static void test_oa_table_heap_check_covers_the_index(void **state)
         assert_int_equal(heap_alloc(&h, 64, &a, NULL), 0);
         assert_int_equal(heap_alloc(&h, 64, &b, NULL), 0);
         assert_int_equal(heap_check(&h), 0);
-        struct oa_slot *sa = &h.index.slots[slot_of(&h.index, a / 16)];
-        struct oa_slot *sb = &h.index.slots[slot_of(&h.index, b / 16)];
+        struct oa_slot32 *sa = &h.index.slots[slot32_of(&h.index, (uint32_t)(a / 16))];
+        struct oa_slot32 *sb = &h.index.slots[slot32_of(&h.index, (uint32_t)(b / 16))];
 
         /* An entry that names another block than the one at its offset. */
-        uintptr_t saved = sa->value;
+        uint32_t saved = sa->value;
         sa->value = sb->value;
         assert_int_equal(heap_check(&h), -EUCLEAN);
         sa->value = saved;
@@ -396,6 +461,7 @@ int main(void)
                 cmocka_unit_test(test_oa_table_collisions_wrap),
                 cmocka_unit_test(test_oa_table_remove_shifts_only_movable_keys),
                 cmocka_unit_test(test_oa_table_random_ops_match_shadow),
+                cmocka_unit_test(test_oa_table32_random_ops_match_shadow),
                 cmocka_unit_test(test_oa_table_check_detects_corruption),
                 cmocka_unit_test(test_oa_table_heap_check_covers_the_index),
         };

@@ -18,6 +18,15 @@ struct heap_block {
         uint32_t next_free; /* chains recycled descriptors */
 };
 
+/* prev_free of a block kept in a quick list (its next_free links the list).
+ * Live blocks have prev_free 0, and no descriptor index reaches it. */
+#define HEAP_QUICK_MARK UINT32_MAX
+
+static inline bool heap_block_is_quick(const struct heap_block *b)
+{
+        return b->prev_free == HEAP_QUICK_MARK;
+}
+
 static inline uint32_t heap_block_granules(const struct heap_block *b)
 {
         return b->size_flag & ~HEAP_FREE_BIT;
@@ -45,7 +54,7 @@ static inline void heap_mapping(uint32_t size, uint32_t *fl, uint32_t *sl)
  * is never used, so it doubles as the table's "empty" value. */
 static inline uint32_t heap_index_lookup(const struct heap *h, uint32_t offset)
 {
-        return (uint32_t)oa_table_find(&h->index, offset);
+        return (uint32_t)oa_table32_find(&h->index, offset);
 }
 
 #endif

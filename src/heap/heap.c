@@ -35,7 +35,7 @@ static struct oa_table_mem index_mem(const struct heap *h)
  * twice: the physical chain tiles the range. */
 static void index_insert(struct heap *h, uint32_t offset, uint32_t block)
 {
-        int r = oa_table_insert(&h->index, offset, block);
+        int r = oa_table32_insert(&h->index, offset, block);
         assert(r == 0);
         (void)r;
 }
@@ -80,7 +80,7 @@ int heap_reserve(struct heap *h)
                         return r;
         }
         struct oa_table_mem mem = index_mem(h);
-        return oa_table_reserve(&h->index, &mem, 1);
+        return oa_table32_reserve(&h->index, &mem, 1);
 }
 
 /* --- free lists ---
@@ -147,8 +147,9 @@ static void relist(struct heap *h, uint32_t idx, uint32_t old_size)
         list_insert(h, idx);
 }
 
-/* A free block of at least need granules, or 0. */
-static uint32_t find_free(const struct heap *h, uint32_t need)
+/* A free block of at least need granules, or 0. Inlined into both of
+ * heap_alloc's searches: the second one is rare, the first one hot. */
+__attribute__((always_inline)) static inline uint32_t find_free(const struct heap *h, uint32_t need)
 {
         uint32_t fl, sl;
 
@@ -187,6 +188,56 @@ static uint32_t find_free(const struct heap *h, uint32_t need)
         return 0;
 }
 
+/* --- quick lists: whole small blocks kept for a request of their size ---
+ * A kept block stays in the index and the physical chain exactly as a live
+ * one, but is marked (HEAP_QUICK_MARK) and counted as free. */
+
+/* Whether a freed block of size granules may be kept. */
+static bool quick_takes(const struct heap *h, uint32_t size)
+{
+        return size <= HEAP_QUICK_MAX && h->quick_count[size] < h->quick_depth &&
+               h->quick_blocks < HEAP_QUICK_BLOCKS_MAX &&
+               h->quick_granules + size <= h->limit >> HEAP_QUICK_SHARE_SHIFT;
+}
+
+static void quick_push(struct heap *h, uint32_t idx, uint32_t size)
+{
+        struct heap_block *b = &h->blocks[idx];
+        b->prev_free = HEAP_QUICK_MARK;
+        b->next_free = h->quick_head[size];
+        h->quick_head[size] = idx;
+        h->quick_count[size]++;
+        h->quick_blocks++;
+        h->quick_granules += size;
+}
+
+static uint32_t quick_pop(struct heap *h, uint32_t size)
+{
+        uint32_t idx = h->quick_head[size];
+        struct heap_block *b = &h->blocks[idx];
+        h->quick_head[size] = b->next_free;
+        b->prev_free = b->next_free = 0;
+        h->quick_count[size]--;
+        h->quick_blocks--;
+        h->quick_granules -= size;
+        return idx;
+}
+
+static uint32_t quick_release_until_fit(struct heap *h, uint32_t need);
+
+/* The bookkeeping of every block handed out. */
+static int handed_out(struct heap *h, uint32_t idx, uint32_t need, uint64_t *ret_offset, uint64_t *ret_size)
+{
+        h->in_use += need;
+        h->live++;
+        if (h->in_use > h->peak_in_use)
+                h->peak_in_use = h->in_use;
+        *ret_offset = (uint64_t)h->blocks[idx].offset << HEAP_GRANULE_SHIFT;
+        if (ret_size)
+                *ret_size = (uint64_t)need << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
 /* --- public --- */
 
 int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_bytes)
@@ -198,11 +249,12 @@ int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_
         h->mem = *mem;
         h->capacity = (uint32_t)(capacity_bytes >> HEAP_GRANULE_SHIFT);
         h->blocks_used = 1; /* index 0 means "none" */
+        h->quick_depth = HEAP_QUICK_DEPTH_DEFAULT;
         int r = blocks_resize(h, INITIAL_BLOCKS);
         if (r < 0)
                 return r;
         struct oa_table_mem index_ops = index_mem(h);
-        r = oa_table_reserve(&h->index, &index_ops, INITIAL_INDEX / 2);
+        r = oa_table32_reserve(&h->index, &index_ops, INITIAL_INDEX / 2);
         if (r < 0) {
                 mem_resize(h, h->blocks, 0);
                 h->blocks = NULL;
@@ -217,7 +269,7 @@ void heap_destroy(struct heap *h)
                 return;
         mem_resize(h, h->blocks, 0);
         struct oa_table_mem mem = index_mem(h);
-        oa_table_destroy(&h->index, &mem);
+        oa_table32_destroy(&h->index, &mem);
         memset(h, 0, sizeof(*h));
 }
 
@@ -264,11 +316,19 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
                 return -E2BIG;
         uint32_t need = (uint32_t)((size + HEAP_GRANULE - 1) >> HEAP_GRANULE_SHIFT);
 
+        if (need <= HEAP_QUICK_MAX && h->quick_head[need]) {
+                /* Still indexed and in the chain: nothing to reserve. */
+                uint32_t idx = quick_pop(h, need);
+                return handed_out(h, idx, need, ret_offset, ret_size);
+        }
+
         /* Reserve before touching anything, so -ENOMEM leaves the heap as it was. */
         int r = heap_reserve(h);
         if (r < 0)
                 return r;
         uint32_t idx = find_free(h, need);
+        if (!idx && h->quick_blocks)
+                idx = quick_release_until_fit(h, need);
         if (!idx)
                 return -ENOSPC;
 
@@ -298,16 +358,9 @@ int heap_alloc(struct heap *h, uint64_t size, uint64_t *ret_offset, uint64_t *re
                 b = &h->blocks[idx];
         }
         index_insert(h, b->offset, idx);
-        h->in_use += need;
-        h->live++;
-        if (h->in_use > h->peak_in_use)
-                h->peak_in_use = h->in_use;
         if (b->offset + need > h->high_water)
                 h->high_water = b->offset + need;
-        *ret_offset = (uint64_t)b->offset << HEAP_GRANULE_SHIFT;
-        if (ret_size)
-                *ret_size = (uint64_t)need << HEAP_GRANULE_SHIFT;
-        return 0;
+        return handed_out(h, idx, need, ret_offset, ret_size);
 }
 
 /* Take block out of the physical chain; its neighbours now touch. */
@@ -323,21 +376,16 @@ static void unlink_phys(struct heap *h, uint32_t idx)
         release_descriptor(h, idx);
 }
 
-int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
+/* Give the block idx, already out of the index, back to the free lists,
+ * merged with its free neighbours. Inlined into heap_free, whose hot path
+ * it is, as well as into the rare heap_quick_flush. */
+__attribute__((always_inline)) static inline void release_block(struct heap *h, uint32_t idx)
 {
-        if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
-                return -EINVAL;
-        uint32_t idx = (uint32_t)oa_table_remove(&h->index, offset >> HEAP_GRANULE_SHIFT);
-        if (!idx)
-                return -EINVAL;
-
         struct heap_block *b = &h->blocks[idx];
         uint32_t size = heap_block_granules(b);
         uint32_t prev = b->prev_phys, next = b->next_phys;
         bool prev_free = prev && heap_block_is_free(&h->blocks[prev]);
         bool next_free = next && heap_block_is_free(&h->blocks[next]);
-        h->in_use -= size;
-        h->live--;
 
         /* Merge into a free neighbour's descriptor rather than listing a new
          * one: the neighbour keeps its list unless its class changes. */
@@ -362,8 +410,65 @@ int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
         } else {
                 list_insert(h, idx);
         }
+}
+
+int heap_free(struct heap *h, uint64_t offset, uint64_t *ret_size)
+{
+        if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
+                return -EINVAL;
+        size_t at = oa_table32_locate(&h->index, offset >> HEAP_GRANULE_SHIFT);
+        if (at == SIZE_MAX)
+                return -EINVAL;
+        uint32_t idx = h->index.slots[at].value;
+        struct heap_block *b = &h->blocks[idx];
+        /* A kept block is free: freeing it again is a double free. */
+        if (heap_block_is_quick(b))
+                return -EINVAL;
+        uint32_t size = heap_block_granules(b);
+        h->in_use -= size;
+        h->live--;
+        if (quick_takes(h, size))
+                quick_push(h, idx, size);
+        else
+                release_block(h, oa_table32_remove_at(&h->index, at));
         if (ret_size)
                 *ret_size = (uint64_t)size << HEAP_GRANULE_SHIFT;
+        return 0;
+}
+
+/* Kept blocks are free space: before anyone grows for want of a fit, give
+ * them back, merged, the largest first, until one fits need. Rare, and
+ * bounded by HEAP_QUICK_BLOCKS_MAX; out of line, off the hot path. */
+__attribute__((noinline)) static uint32_t quick_release_until_fit(struct heap *h, uint32_t need)
+{
+        for (uint32_t size = HEAP_QUICK_MAX; size >= 1 && h->quick_blocks; size--)
+                while (h->quick_head[size]) {
+                        uint32_t idx = quick_pop(h, size);
+                        oa_table32_remove(&h->index, h->blocks[idx].offset);
+                        release_block(h, idx);
+                        uint32_t fit = find_free(h, need);
+                        if (fit)
+                                return fit;
+                }
+        return 0;
+}
+
+void heap_quick_flush(struct heap *h)
+{
+        for (uint32_t size = 1; size <= HEAP_QUICK_MAX && h->quick_blocks; size++)
+                while (h->quick_head[size]) {
+                        uint32_t idx = quick_pop(h, size);
+                        oa_table32_remove(&h->index, h->blocks[idx].offset);
+                        release_block(h, idx);
+                }
+}
+
+int heap_set_quick(struct heap *h, uint32_t depth)
+{
+        if (depth > HEAP_QUICK_DEPTH_MAX)
+                return -EINVAL;
+        heap_quick_flush(h);
+        h->quick_depth = depth;
         return 0;
 }
 
@@ -372,7 +477,7 @@ int heap_block_size(const struct heap *h, uint64_t offset, uint64_t *ret_size)
         if (offset % HEAP_GRANULE || (offset >> HEAP_GRANULE_SHIFT) >= h->limit)
                 return -EINVAL;
         uint32_t idx = heap_index_lookup(h, (uint32_t)(offset >> HEAP_GRANULE_SHIFT));
-        if (!idx)
+        if (!idx || heap_block_is_quick(&h->blocks[idx]))
                 return -EINVAL;
         *ret_size = (uint64_t)heap_block_granules(&h->blocks[idx]) << HEAP_GRANULE_SHIFT;
         return 0;

@@ -10,8 +10,9 @@
  * nothing they write can reach the allocator.
  *
  * Units: offsets and sizes are bytes at the API, granules (16 bytes) inside.
- * Every operation is O(1), except when a metadata array doubles (amortised)
- * and heap_check(), which walks everything.
+ * Every operation is O(1), except when a metadata array doubles (amortised),
+ * when kept blocks go back to the free lists (at most HEAP_QUICK_BLOCKS_MAX,
+ * and only when nothing free fits) and heap_check(), which walks everything.
  */
 #ifndef LSASHM_HEAP_H
 #define LSASHM_HEAP_H
@@ -35,6 +36,15 @@
 
 /* Where the heap gets its private metadata memory: resize(ctx, old, n) works
  * like realloc(old, n) and frees for n == 0. Tests inject failures here. */
+/* Quick lists hold blocks of 1..HEAP_QUICK_MAX granules (16 B..4 KiB): at
+ * most depth of each size, HEAP_QUICK_BLOCKS_MAX in all, and together no
+ * more than 1/2^HEAP_QUICK_SHARE_SHIFT of the managed range. */
+#define HEAP_QUICK_MAX 256u
+#define HEAP_QUICK_DEPTH_MAX 8u
+#define HEAP_QUICK_DEPTH_DEFAULT 4u
+#define HEAP_QUICK_BLOCKS_MAX 256u
+#define HEAP_QUICK_SHARE_SHIFT 5u
+
 struct heap_mem_ops {
         void *(*resize)(void *ctx, void *old, size_t size);
         void *ctx;
@@ -50,7 +60,7 @@ struct heap {
         uint32_t spare;            /* chain of recycled descriptor indices */
         uint32_t last;             /* descriptor of the highest block, 0 if none */
 
-        struct oa_table index; /* live block offset (granules) -> descriptor */
+        struct oa_table32 index; /* live block offset (granules) -> descriptor */
 
         uint32_t fl_bitmap;
         uint32_t sl_bitmap[HEAP_FL_COUNT];
@@ -62,6 +72,14 @@ struct heap {
         uint64_t peak_in_use;
         uint64_t live;
         uint32_t high_water; /* end of the highest block ever handed out */
+
+        /* The quick lists: small blocks freed recently, kept whole for the
+         * next request of exactly their size (heap_set_quick). */
+        uint32_t quick_depth; /* most blocks per list; 0: no quick lists */
+        uint32_t quick_blocks; /* blocks held in all the lists */
+        uint32_t quick_granules; /* their total size */
+        uint32_t quick_head[HEAP_QUICK_MAX + 1]; /* by size in granules */
+        uint8_t quick_count[HEAP_QUICK_MAX + 1];
 };
 
 struct heap_stats {
@@ -81,6 +99,26 @@ struct heap_stats {
  * -EINVAL bad capacity; -ENOMEM metadata. */
 int heap_init(struct heap *h, const struct heap_mem_ops *mem, uint64_t capacity_bytes);
 void heap_destroy(struct heap *h);
+
+/*
+ * Quick lists: heap_free() keeps blocks of up to HEAP_QUICK_MAX granules
+ * whole, in a LIFO per size (at most depth of each, HEAP_QUICK_BLOCKS_MAX and
+ * 1/32 of the managed range in all), and heap_alloc() hands them out again
+ * for a request of exactly that size without touching the free lists, the
+ * index or the chain. A block so kept is free for every purpose of the API:
+ * its bytes count as free (in_use, live, free), heap_free() and
+ * heap_block_size() refuse its offset as they refuse any free one, and when
+ * no free block fits a request heap_alloc() gives kept blocks back to the
+ * free lists, merged, before it reports -ENOSPC, so they never make a
+ * section grow. It is only not merged with its free neighbours while kept:
+ * largest_free and tail_free see it once heap_quick_flush() has run.
+ * heap_init() sets the depth to HEAP_QUICK_DEPTH_DEFAULT; 0 turns them off;
+ * it is at most HEAP_QUICK_DEPTH_MAX (-EINVAL). Setting it flushes.
+ */
+int heap_set_quick(struct heap *h, uint32_t depth);
+/* Give every kept block back to the free lists, merged. O(kept blocks),
+ * at most HEAP_QUICK_BLOCKS_MAX. */
+void heap_quick_flush(struct heap *h);
 
 /* Make sure the next heap_extend() or heap_alloc() cannot fail for want of
  * metadata. -ENOMEM leaves the heap unchanged. */

@@ -29,24 +29,15 @@ PVOID NTAPI LsaCreateSharedMemory(ULONG MaxSize, ULONG InitialSize)
 
 PVOID NTAPI LsaAllocateSharedMemory(PVOID SharedMem, ULONG Size)
 {
-        lsashm_section_t *s = registry_acquire(SharedMem);
-        if (!s)
-                return NULL;
         void *p = NULL;
-        int r = section_alloc_locked(s, Size, &p);
-        section_unlock(s);
-        return r < 0 ? NULL : p;
+        return registry_alloc(SharedMem, Size, &p) < 0 ? NULL : p;
 }
 
 VOID NTAPI LsaFreeSharedMemory(PVOID SharedMem, PVOID Memory)
 {
         if (!Memory)
                 return;
-        lsashm_section_t *s = registry_acquire(SharedMem);
-        if (!s)
-                return;
-        (void)section_free_locked(s, Memory); /* refusals are counted in the stats */
-        section_unlock(s);
+        (void)registry_free(SharedMem, Memory); /* refusals are counted in the stats */
 }
 
 BOOLEAN NTAPI LsaDeleteSharedMemory(PVOID SharedMem)

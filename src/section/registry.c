@@ -61,7 +61,11 @@ static struct lsashm_section *lookup_locked_registry(const void *base, bool take
         return s;
 }
 
-struct lsashm_section *registry_acquire(const void *base)
+static struct lsashm_section *acquire_uncached(const void *base);
+
+/* Inlined into the allocate and free paths below: the thread's last section
+ * again, checked under its own lock, costs no call and no registry lock. */
+static inline struct lsashm_section *acquire(const void *base)
 {
         if (!base)
                 return NULL;
@@ -72,6 +76,37 @@ struct lsashm_section *registry_acquire(const void *base)
                         return s;
                 section_lock_release(s);
         }
+        return acquire_uncached(base);
+}
+
+struct lsashm_section *registry_acquire(const void *base)
+{
+        return acquire(base);
+}
+
+int registry_alloc(const void *base, uint64_t size, void **ret_ptr)
+{
+        struct lsashm_section *s = acquire(base);
+        if (!s)
+                return -ENOENT;
+        int r = section_alloc_locked(s, size, ret_ptr);
+        section_lock_release(s);
+        return r;
+}
+
+int registry_free(const void *base, void *ptr)
+{
+        struct lsashm_section *s = acquire(base);
+        if (!s)
+                return -ENOENT;
+        int r = section_free_locked(s, ptr);
+        section_lock_release(s);
+        return r;
+}
+
+static struct lsashm_section *acquire_uncached(const void *base)
+{
+        struct lsashm_section *s;
         pthread_mutex_lock(&registry_lock);
         s = lookup_locked_registry(base, false);
         pthread_mutex_unlock(&registry_lock);

@@ -54,6 +54,11 @@ int section_root_in_range(lsashm_section_t *s, uint64_t id, uint64_t root);
 int registry_add(lsashm_section_t *s);
 /* The live registered section whose base is exactly base, locked; or NULL. */
 lsashm_section_t *registry_acquire(const void *base);
+/* registry_acquire, section_alloc_locked or section_free_locked, unlock:
+ * the allocate and free of LSA's callbacks in one call. -ENOENT when no live
+ * registered section has that base; else what the operation returned. */
+int registry_alloc(const void *base, uint64_t size, void **ret_ptr);
+int registry_free(const void *base, void *ptr);
 /* Same, and removed from the registry so no new call can find it. */
 lsashm_section_t *registry_take(const void *base);
 

@@ -304,6 +304,9 @@ int section_free_locked(struct lsashm_section *s, void *ptr)
 void section_stats_locked(struct lsashm_section *s, struct lsashm_section_stats *ret)
 {
         struct heap_stats hs;
+        /* Blocks kept for reuse count as free either way; merged back, they
+         * also count in the largest free block. */
+        heap_quick_flush(&s->heap);
         heap_stats(&s->heap, &hs);
         *ret = (struct lsashm_section_stats){
                 .reserved = s->reserved,

@@ -34,6 +34,12 @@
  * long-lived heap or host never has to rehash to sweep tombstones away, and
  * a search for an absent key (every refused free) stops at the first hole.
  *
+ * Instances: oa_table (64-bit keys, pointer-sized values) for the registry
+ * and the host's tables, oa_table32 (32-bit keys and values: 8-byte slots,
+ * half the cache lines) for the heap's offset index, which has a key and a
+ * value of 32 bits and sits on every free. Both are util/oa-table-impl.h,
+ * included once for each: one implementation, two widths.
+ *
  * Pure and header-only: no syscall, no lock, no logging, and no memory of its
  * own. The array comes through the caller's resize hook (the heap's metadata
  * hook, or oa-table-libc.h), so the heap stays as pure as it was. Header-only
@@ -56,37 +62,12 @@
 /* 2^64 / golden ratio, odd: multiplying by it permutes the 64-bit keys. */
 #define OA_TABLE_FIBONACCI UINT64_C(0x9E3779B97F4A7C15)
 
-struct oa_slot {
-        uint64_t key;
-        uintptr_t value; /* 0: empty */
-};
-
-/* All zeroes is an empty table with no array: valid for find, remove,
- * check and destroy; reserve allocates on first use. */
-struct oa_table {
-        struct oa_slot *slots;
-        size_t mask;    /* capacity - 1, or 0 with no array */
-        unsigned shift; /* 64 - log2(capacity) */
-        size_t count;   /* full slots */
-};
-
 /* resize(ctx, NULL, n) returns n bytes or NULL; resize(ctx, old, 0) frees.
  * The same shape as the heap's heap_mem_ops. */
 struct oa_table_mem {
         void *(*resize)(void *ctx, void *old, size_t size);
         void *ctx;
 };
-
-static inline size_t oa_table_capacity(const struct oa_table *t)
-{
-        return t->slots ? t->mask + 1 : 0;
-}
-
-/* Only meaningful with an array (capacity > 0). */
-static inline size_t oa_table_home(const struct oa_table *t, uint64_t key)
-{
-        return (size_t)((key * OA_TABLE_FIBONACCI) >> t->shift);
-}
 
 /* Is the home of the key held at j cyclically in (hole, j]? Then the key
  * cannot move back into the hole without leaving its own run (I3). */
@@ -95,147 +76,26 @@ static inline bool oa_table_home_between(size_t home, size_t hole, size_t j)
         return hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
 }
 
-/* The value held for key, or 0. */
-static inline uintptr_t oa_table_find(const struct oa_table *t, uint64_t key)
-{
-        if (t->count == 0)
-                return 0;
-        for (size_t i = oa_table_home(t, key);; i = (i + 1) & t->mask) {
-                const struct oa_slot *s = &t->slots[i];
-                if (s->value == 0)
-                        return 0; /* I3: the key would sit before this hole */
-                if (s->key == key)
-                        return s->value;
-        }
-}
+/* oa_table: 64-bit keys, pointer-sized values. */
+#define OA_T oa_table
+#define OA_SLOT oa_slot
+#define OA_KEY uint64_t
+#define OA_VALUE uintptr_t
+#include "util/oa-table-impl.h"
+#undef OA_T
+#undef OA_SLOT
+#undef OA_KEY
+#undef OA_VALUE
 
-/* Place a key known to be absent into an array of the table's geometry. */
-static inline void oa_table_put(struct oa_table *t, uint64_t key, uintptr_t value)
-{
-        size_t i = oa_table_home(t, key);
-        while (t->slots[i].value != 0)
-                i = (i + 1) & t->mask;
-        t->slots[i] = (struct oa_slot){ .key = key, .value = value };
-}
-
-/* The slow half of oa_table_reserve(): a new array of at least need slots.
- * Out of line, so that the fast half inlines into the heap's every alloc;
- * "unused" because a file may include this header and never reserve. */
-__attribute__((noinline, cold, unused)) static int oa_table_grow(struct oa_table *t,
-                                                                 const struct oa_table_mem *mem, size_t need)
-{
-        size_t old_cap = oa_table_capacity(t);
-        size_t cap = old_cap ? old_cap : OA_TABLE_MIN_CAPACITY;
-        unsigned log2 = (unsigned)__builtin_ctzll((unsigned long long)cap);
-        while (cap < need) {
-                if (cap > SIZE_MAX / 2 / sizeof(struct oa_slot))
-                        return -ENOMEM;
-                cap *= 2;
-                log2++;
-        }
-        struct oa_slot *fresh = mem->resize(mem->ctx, NULL, cap * sizeof(*fresh));
-        if (!fresh)
-                return -ENOMEM;
-        memset(fresh, 0, cap * sizeof(*fresh));
-        struct oa_table grown = { .slots = fresh, .mask = cap - 1, .shift = 64u - log2, .count = t->count };
-        for (size_t i = 0; i < old_cap; i++)
-                if (t->slots[i].value != 0)
-                        oa_table_put(&grown, t->slots[i].key, t->slots[i].value);
-        if (t->slots)
-                mem->resize(mem->ctx, t->slots, 0);
-        *t = grown;
-        return 0;
-}
-
-/* Make room for extra more keys, doubling the array until count + extra
- * keeps I2. 0, or -ENOMEM with the table unchanged. The heap calls this
- * before every allocation: the test that there is room already comes first
- * and cannot overflow (I2 makes capacity / 2 - count >= 0). */
-static inline int oa_table_reserve(struct oa_table *t, const struct oa_table_mem *mem, size_t extra)
-{
-        if (extra <= oa_table_capacity(t) / 2 - t->count)
-                return 0;
-        if (extra > SIZE_MAX / 2 - t->count)
-                return -ENOMEM;
-        return oa_table_grow(t, mem, (t->count + extra) * 2);
-}
-
-/* Add key -> value (value != 0). The caller reserved room first, so this
- * never allocates and never fails for memory: callers that must not fail
- * half-way reserve before they change anything else. -EEXIST if key is
- * already held (I4); the table is then unchanged. */
-static inline int oa_table_insert(struct oa_table *t, uint64_t key, uintptr_t value)
-{
-        assert(value != 0);
-        assert(t->slots && (t->count + 1) * 2 <= t->mask + 1); /* oa_table_reserve() ran */
-        size_t i = oa_table_home(t, key);
-        for (; t->slots[i].value != 0; i = (i + 1) & t->mask)
-                if (t->slots[i].key == key)
-                        return -EEXIST;
-        t->slots[i] = (struct oa_slot){ .key = key, .value = value };
-        t->count++;
-        return 0;
-}
-
-/* Remove key; returns the value it had, or 0 when absent (table unchanged). */
-static inline uintptr_t oa_table_remove(struct oa_table *t, uint64_t key)
-{
-        if (t->count == 0)
-                return 0;
-        size_t hole = oa_table_home(t, key);
-        for (;; hole = (hole + 1) & t->mask) {
-                if (t->slots[hole].value == 0)
-                        return 0;
-                if (t->slots[hole].key == key)
-                        break;
-        }
-        uintptr_t value = t->slots[hole].value;
-        for (size_t j = (hole + 1) & t->mask; t->slots[j].value != 0; j = (j + 1) & t->mask) {
-                if (!oa_table_home_between(oa_table_home(t, t->slots[j].key), hole, j)) {
-                        t->slots[hole] = t->slots[j];
-                        hole = j;
-                }
-        }
-        t->slots[hole] = (struct oa_slot){ 0 };
-        t->count--;
-        return value;
-}
-
-/* Free the array; the table is empty and reusable (all zeroes). */
-static inline void oa_table_destroy(struct oa_table *t, const struct oa_table_mem *mem)
-{
-        if (t->slots)
-                mem->resize(mem->ctx, t->slots, 0);
-        *t = (struct oa_table){ 0 };
-}
-
-/* Verify I1-I4; 0 or -EUCLEAN. O(count * run length): tests and heap_check()
- * only, never a hot path. */
-static inline int oa_table_check(const struct oa_table *t)
-{
-        if (!t->slots)
-                return t->mask == 0 && t->count == 0 ? 0 : -EUCLEAN;
-        size_t cap = t->mask + 1;
-        /* I1 */
-        if (cap < OA_TABLE_MIN_CAPACITY || (cap & t->mask) != 0 ||
-            t->shift != 64u - (unsigned)__builtin_ctzll((unsigned long long)cap))
-                return -EUCLEAN;
-        size_t full = 0;
-        for (size_t i = 0; i < cap; i++) {
-                const struct oa_slot *s = &t->slots[i];
-                if (s->value == 0)
-                        continue;
-                full++;
-                /* I3 and I4: every slot from home up to i is full and holds
-                 * another key, so a search for this one reaches it. */
-                for (size_t j = oa_table_home(t, s->key); j != i; j = (j + 1) & t->mask)
-                        if (t->slots[j].value == 0 || t->slots[j].key == s->key)
-                                return -EUCLEAN;
-        }
-        /* I2 */
-        if (full != t->count || full * 2 > cap)
-                return -EUCLEAN;
-        return 0;
-}
+/* oa_table32: 32-bit keys and values. */
+#define OA_T oa_table32
+#define OA_SLOT oa_slot32
+#define OA_KEY uint32_t
+#define OA_VALUE uint32_t
+#include "util/oa-table-impl.h"
+#undef OA_T
+#undef OA_SLOT
+#undef OA_KEY
+#undef OA_VALUE
 
 #endif
