@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -37,6 +38,7 @@
 #include <lsashm/ntsecapi.h>
 
 #include "../examples/records-protocol.h"
+#include "bench-results.h"
 
 #ifndef LSASHMD_PATH
 #error "LSASHMD_PATH must name the lsashmd binary"
@@ -194,7 +196,9 @@ static void pin(int cpu)
         sched_setaffinity(0, sizeof(set), &set);
 }
 
-static double socket_floor(long trips, int server_cpu)
+/* Each trip is timed on its own, as the calls are, so that the two means
+ * carry the same clock reads; the samples go to the final report's plot. */
+static double socket_floor(long trips, int server_cpu, uint64_t *lat)
 {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -213,9 +217,11 @@ static double socket_floor(long trips, int server_cpu)
         char buf[64] = { 0 };
         uint64_t t0 = now_ns();
         for (long i = 0; i < trips; i++) {
+                uint64_t a = now_ns();
                 if (write(sv[0], buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
                     read(sv[0], buf, sizeof(buf)) != (ssize_t)sizeof(buf))
                         die("echo", STATUS_UNSUCCESSFUL);
+                lat[i] = now_ns() - a;
         }
         uint64_t t1 = now_ns();
         close(sv[0]);
@@ -248,6 +254,7 @@ static pid_t start_host(const char *sock, int cpu)
 
 struct result {
         const char *placement;
+        const char *series; /* the final report's latency plot */
         double call_ns, read_ns, floor_ns, connect_ns;
         uint64_t p50, p99;
         int host_status;
@@ -303,7 +310,8 @@ static int measure(int client_cpu, int server_cpu, struct result *res)
         qsort(lat, (size_t)trips, sizeof(*lat), cmp_u64);
         res->p50 = lat[trips / 2];
         res->p99 = lat[trips * 99 / 100];
-        free(lat);
+        bench_series_latencies(res->series, "lsashm: LsaCallAuthenticationPackage + LsaFreeReturnBuffer", lat,
+                               (size_t)trips);
 
         struct table_view t;
         map_table(h, pkg, &t);
@@ -314,7 +322,9 @@ static int measure(int client_cpu, int server_cpu, struct result *res)
                 sink += read_once(&t, (unsigned)((i * 7919) % RECORDS));
         res->read_ns = (double)(now_ns() - t0) / (double)reads;
 
-        res->floor_ns = socket_floor(trips, server_cpu);
+        res->floor_ns = socket_floor(trips, server_cpu, lat);
+        bench_series_latencies(res->series, "floor: bare SEQPACKET request + reply", lat, (size_t)trips);
+        free(lat);
 
         /* Connecting, for a client that would connect per lookup. */
         long conns = quick ? 200 : 2000;
@@ -540,6 +550,24 @@ static void measure_slow(struct slow_result *res)
         rmdir(dir);
 }
 
+/* For the final report of scripts/bench (bench-results.h). A machine with
+ * one CPU has no second placement: that target shows n/a. */
+static void record_targets(const struct result *r, int runs)
+{
+        static const char *const ids[2] = { "call-same-cpu", "call-two-cpus" };
+        static const char *const whats[2] = { "call round trip, lsashmd on the client's CPU",
+                                              "call round trip, lsashmd on another CPU" };
+        for (int i = 0; i < 2; i++)
+                bench_target(&(struct bench_target){ .id = ids[i],
+                                                     .what = whats[i],
+                                                     .figure = i < runs ? r[i].call_ns : NAN,
+                                                     .unit = "ns",
+                                                     .ref_name = "bare SEQPACKET round trip",
+                                                     .ref_figure = i < runs ? r[i].floor_ns : NAN,
+                                                     .op = BENCH_AT_MOST,
+                                                     .limit = 1.3 });
+}
+
 int main(int argc, char **argv)
 {
         for (int i = 1; i < argc; i++) {
@@ -552,7 +580,8 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
-        struct result r[2] = { { .placement = "same CPU" }, { .placement = "two CPUs" } };
+        struct result r[2] = { { .placement = "same CPU", .series = "call-latency-same-cpu" },
+                               { .placement = "two CPUs", .series = "call-latency-two-cpus" } };
         int sink = measure(0, 0, &r[0]);
         int runs = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
         if (runs == 2)
@@ -571,6 +600,8 @@ int main(int argc, char **argv)
         int nslow = geteuid() == 0 ? 4 : 2;
         for (int i = 0; i < nslow; i++)
                 measure_slow(&slow[i]);
+
+        record_targets(r, runs);
 
         if (json) {
                 printf("[");

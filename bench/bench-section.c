@@ -47,6 +47,7 @@
 #include "lsashm/ntsecpkg.h"
 #include "lsashm/section.h"
 
+#include "bench-results.h"
 #include "bench.h"
 
 /* ------------------------------------------------------------------------ */
@@ -998,6 +999,13 @@ static void sample(const struct bench_impl *im, void *ctx)
                 im->sample(ctx);
 }
 
+/* The implementations whose allocation latencies the final report plots:
+ * lsashm as a package sees it, and the peers the targets name. */
+static bool plots_alloc_latency(const struct bench_impl *im)
+{
+        return im == &lsa_impl || im == &glibc_calloc_impl || im == &glibc_malloc_impl || im == &bench_boost_impl;
+}
+
 /* churn (timed as a whole) or latency (every operation timed). */
 static void run_churn(const struct bench_impl *im, bool timed)
 {
@@ -1082,6 +1090,8 @@ static void run_churn(const struct bench_impl *im, bool timed)
                         fail(r, "out of memory");
                         goto out_drain;
                 }
+                if (plots_alloc_latency(im))
+                        bench_series_latencies32("alloc-latency", im->name, lat_alloc, steps);
                 r->ns_per_op = la.mean;
                 r->p50 = la.p50, r->p99 = la.p99, r->p999 = la.p999, r->max = la.max;
                 r->ops = steps;
@@ -1190,6 +1200,83 @@ static void run_threads(const struct bench_impl *im)
 out:
         for (unsigned i = 0; i < inited; i++)
                 churn_release(&w[i].c);
+        pthread_barrier_destroy(&barrier);
+        if ((ret = im->destroy(ctx)) < 0)
+                fail(r, "destroy: %s", strerror(-ret));
+}
+
+/* threads-pairs: THREADS workers run the pairs loop at once on one shared
+ * heap, so every allocation and free meets the other thread's at the heap's
+ * lock; the figure is pairs per second of all threads together. */
+struct pair_worker {
+        const struct bench_impl *im;
+        void *ctx;
+        uint64_t pairs;
+        uint64_t done;
+        pthread_barrier_t *barrier;
+};
+
+static void *pair_worker_main(void *arg)
+{
+        struct pair_worker *w = arg;
+        pthread_barrier_wait(w->barrier); /* start together */
+        uint64_t i;
+        for (i = 0; i < w->pairs; i++) {
+                void *p = w->im->alloc(w->ctx, PAIRS_MIN + PAIRS_STEP * (size_t)(i % PAIRS_SIZES));
+                if (!p)
+                        break;
+                sink = p;
+                w->im->free(w->ctx, p);
+        }
+        w->done = i;
+        pthread_barrier_wait(w->barrier); /* stop when the last one is done */
+        return NULL;
+}
+
+static void run_thread_pairs(const struct bench_impl *im)
+{
+        struct row *r = new_row("threads-pairs", im);
+        uint64_t pairs = scaled(PAIRS_COUNT / THREADS);
+        unsigned long refused0 = atomic_load(&free_errors);
+        struct pair_worker w[THREADS];
+        pthread_t tid[THREADS];
+        pthread_barrier_t barrier;
+        void *ctx;
+        int ret;
+
+        progress(r->workload, im);
+        ret = im->create(&ctx, SECTION_MAX, SECTION_INITIAL);
+        if (ret < 0) {
+                fail(r, "create: %s", strerror(-ret));
+                return;
+        }
+        pthread_barrier_init(&barrier, NULL, THREADS + 1);
+        for (unsigned i = 0; i < THREADS; i++) {
+                w[i] = (struct pair_worker){ .im = im, .ctx = ctx, .pairs = pairs, .barrier = &barrier };
+                if ((ret = pthread_create(&tid[i], NULL, pair_worker_main, &w[i])) != 0) {
+                        /* As in run_threads: the barrier needs every party. */
+                        fprintf(stderr, "bench: pthread_create: %s\n", strerror(ret));
+                        exit(2);
+                }
+        }
+        pthread_barrier_wait(&barrier);
+        uint64_t t0 = now_ns();
+        pthread_barrier_wait(&barrier);
+        uint64_t elapsed = now_ns() - t0;
+        bool ok = true;
+        for (unsigned i = 0; i < THREADS; i++) {
+                pthread_join(tid[i], NULL);
+                if (w[i].done < pairs) {
+                        fail(r, "thread %u: allocation failed at pair %" PRIu64, i, w[i].done);
+                        ok = false;
+                }
+        }
+        if (ok) {
+                set_rate(r, pairs * THREADS, elapsed);
+                note(r, "%u threads x %" PRIu64 " pairs of %u..%u B, one heap", THREADS, pairs, PAIRS_MIN,
+                     PAIRS_MIN + PAIRS_STEP * (PAIRS_SIZES - 1));
+        }
+        audit(r, im, ctx, atomic_load(&free_errors) - refused0);
         pthread_barrier_destroy(&barrier);
         if ((ret = im->destroy(ctx)) < 0)
                 fail(r, "destroy: %s", strerror(-ret));
@@ -1315,6 +1402,82 @@ static void evaluate_targets(void)
                         rows[i].target = binding ? (state ? "PASS" : "MISS")
                                                  : (state ? "(PASS)" : "(MISS)");
         }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The final report's targets (bench-results.h): judged on the LSA API, the  */
+/* one packages call (wipe on), except churn with NO_WIPE, which only the    */
+/* native API offers.                                                        */
+
+static double row_rate(const char *workload, const char *impl)
+{
+        const struct row *r = find_row(workload, impl);
+        return r ? r->ops_per_s : NAN;
+}
+
+/* A target whose workload --only left out is not recorded: the final table
+ * then says "not run" rather than n/a. */
+static void record_results(void)
+{
+        const char *lsa = lsa_impl.name, *calloc_name = glibc_calloc_impl.name;
+        const char *boost = bench_boost_impl.name, *touch = bare_memfd_touch_impl.name;
+        double churn_lsa = row_ns("churn", lsa), churn_boost = row_ns("churn", boost);
+        double tp_lsa = row_rate("threads-pairs", lsa), tp_boost = row_rate("threads-pairs", boost);
+        double cd_lsa = row_ns("create-delete", lsa) / 1000.0;
+
+        if (opt.only & W_CHURN)
+                bench_target(&(struct bench_target){
+                        .id = "churn-wipe-calloc", .what = "churn, wipe on (LSA API) vs glibc calloc",
+                        .figure = churn_lsa, .unit = "ns/step", .ref_name = calloc_name,
+                        .ref_figure = row_ns("churn", calloc_name), .op = BENCH_AT_MOST, .limit = 1.0 });
+        if (opt.only & W_CHURN)
+                bench_target(&(struct bench_target){
+                        .id = "churn-wipe-boost", .what = "churn, wipe on (LSA API): speed-up over Boost",
+                        .figure = churn_lsa, .unit = "ns/step", .ref_name = boost, .ref_figure = churn_boost,
+                        .inverse = true, .op = BENCH_AT_LEAST, .limit = 3.5 });
+        if (opt.only & W_CHURN)
+                bench_target(&(struct bench_target){
+                        .id = "churn-wipe-boost-stretch", .what = "churn, wipe on (LSA API): speed-up over Boost, stretch",
+                        .figure = churn_lsa, .unit = "ns/step", .ref_name = boost, .ref_figure = churn_boost,
+                        .inverse = true, .op = BENCH_AT_LEAST, .limit = 4.0, .info = true });
+        if (opt.only & W_CHURN)
+                bench_target(&(struct bench_target){
+                        .id = "churn-nowipe-calloc", .what = "churn, NO_WIPE (native API) vs glibc calloc",
+                        .figure = row_ns("churn", native_impl.name), .unit = "ns/step", .ref_name = calloc_name,
+                        .ref_figure = row_ns("churn", calloc_name), .op = BENCH_AT_MOST, .limit = 0.9 });
+        if (opt.only & W_PAIRS)
+                bench_target(&(struct bench_target){
+                        .id = "pairs-calloc", .what = "pairs, allocate + free 16-256 B (LSA API) vs glibc calloc",
+                        .figure = row_ns("pairs", lsa), .unit = "ns/pair", .ref_name = calloc_name,
+                        .ref_figure = row_ns("pairs", calloc_name), .op = BENCH_AT_MOST, .limit = 1.0 });
+        if (opt.only & W_THREADS)
+                bench_target(&(struct bench_target){
+                        .id = "threads-boost", .what = "pairs, 2 threads on one heap (LSA API) vs Boost",
+                        .figure = tp_lsa, .unit = "pairs/s", .ref_name = boost, .ref_figure = tp_boost,
+                        .op = BENCH_AT_LEAST, .limit = 1.0 });
+        if (opt.only & W_THREADS)
+                bench_target(&(struct bench_target){
+                        .id = "threads-boost-stretch", .what = "pairs, 2 threads on one heap (LSA API) vs Boost, stretch",
+                        .figure = tp_lsa, .unit = "pairs/s", .ref_name = boost, .ref_figure = tp_boost,
+                        .op = BENCH_AT_LEAST, .limit = 2.0, .info = true });
+        if (opt.only & W_CREATE_DELETE)
+                bench_target(&(struct bench_target){
+                        .id = "create-delete-boost", .what = "create + delete 64 KiB (LSA API) vs Boost",
+                        .figure = cd_lsa, .unit = "us", .ref_name = boost,
+                        .ref_figure = row_ns("create-delete", boost) / 1000.0, .op = BENCH_BELOW, .limit = 1.0 });
+        if (opt.only & W_CREATE_DELETE)
+                bench_target(&(struct bench_target){
+                        .id = "create-delete-memfd", .what = "create + delete 64 KiB (LSA API) vs memfd + one page",
+                        .figure = cd_lsa, .unit = "us", .ref_name = "bare memfd, one page touched",
+                        .ref_figure = row_ns("create-delete", touch) / 1000.0, .op = BENCH_AT_MOST, .limit = 2.0 });
+        if (opt.only & W_LATENCY)
+                bench_target(&(struct bench_target){
+                        .id = "alloc-p999", .what = "allocate p99.9 in churn, timer included (LSA API)",
+                        .figure = row_p999("lat-alloc", lsa), .unit = "ns", .op = BENCH_AT_MOST, .limit = 1000 });
+        if (opt.only & W_CHURN)
+                bench_target(&(struct bench_target){
+                        .id = "committed-live", .what = "churn, peak committed / peak live (LSA API)",
+                        .figure = row_mem("churn", lsa), .unit = "ratio", .op = BENCH_AT_MOST, .limit = 1.25 });
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1696,14 +1859,18 @@ int main(int argc, char **argv)
         if (opt.only & W_LATENCY)
                 for (size_t i = 0; i < ARRAY_SIZE(heap_impls); i++)
                         run_churn(heap_impls[i], true);
-        if (opt.only & W_THREADS)
+        if (opt.only & W_THREADS) {
                 for (size_t i = 0; i < ARRAY_SIZE(heap_impls); i++)
                         run_threads(heap_impls[i]);
+                for (size_t i = 0; i < ARRAY_SIZE(heap_impls); i++)
+                        run_thread_pairs(heap_impls[i]);
+        }
         if (opt.only & W_CREATE_DELETE)
                 for (size_t i = 0; i < ARRAY_SIZE(section_impls); i++)
                         run_create_delete(section_impls[i]);
 
         evaluate_targets();
+        record_results();
         if (opt.json) {
                 print_json();
         } else {
