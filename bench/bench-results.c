@@ -93,7 +93,7 @@ static const char *const op_text[] = {
         [BENCH_ABOVE] = ">",    [BENCH_NO_LIMIT] = "-",
 };
 
-static double target_ratio(const struct bench_target *t)
+double bench_ratio(const struct bench_target *t)
 {
         if (!t->ref_name)
                 return NAN;
@@ -135,7 +135,7 @@ int bench_target(const struct bench_target *t)
         int ret = results_path(path, sizeof(path), "targets.tsv");
         if (ret < 0)
                 return ret == -ENOENT ? 0 : ret;
-        double ratio = target_ratio(t);
+        double ratio = bench_ratio(t);
         field(id, sizeof(id), t->id);
         field(what, sizeof(what), t->what);
         field(unit, sizeof(unit), t->unit);

@@ -134,6 +134,10 @@ int bench_series_xy(const char *series, const char *label, const char *x_unit, c
 /* The results directory, or NULL when results are not being collected. */
 const char *bench_results_dir(void);
 
+/* The ratio bench_target() records: figure / ref_figure, or the inverse;
+ * NAN when there is no ref_name (an absolute limit). */
+double bench_ratio(const struct bench_target *t);
+
 /* The verdict bench_target() gives: "PASS", "MISS", "n/a" or "info". */
 const char *bench_verdict(const struct bench_target *t, double ratio);
 

@@ -11,11 +11,16 @@
  *   pairs          allocate and free one block, sizes 16..256 B in 16 B steps
  *   churn          10,000 live blocks of 16 B..4 KiB, one replaced per step
  *   latency        churn again, every allocate and free timed on its own
- *   threads        two threads churning on one shared heap
+ *   threads        two threads churning on one shared heap; then two threads
+ *                  running pairs on one shared heap (row threads-pairs)
  *   create-delete  a 64 KiB section made and thrown away
  *
  * Every random choice comes from one xorshift64 stream with a fixed seed, so
  * every implementation sees the same sizes in the same slots.
+ *
+ * The targets (collect_targets) are printed under the table and recorded
+ * for the final report of scripts/bench (bench-results.h), with the
+ * allocation latencies of lsashm's LSA API, glibc and Boost for its plot.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -1310,27 +1315,31 @@ static void run_create_delete(const struct bench_impl *im)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Targets: the figures lsashm (wipe off) is meant to reach.                */
+/* Targets: judged on the LSA API, the one packages call (wipe on), except  */
+/* churn with NO_WIPE, which only the native API offers. One list feeds    */
+/* this program's table and the final report of scripts/bench.             */
 
-struct target {
-        const char *impl;
-        const char *row;  /* the row the verdict is shown on */
-        const char *what;
-        double value;     /* NAN: could not be evaluated */
-        double limit;
-        bool at_most;     /* value <= limit, else value >= limit */
-        const char *unit; /* "x" or " ns" */
-        bool binding;     /* the NO_WIPE section; the others are for information */
+struct section_target {
+        struct bench_target t;
+        const char *impl; /* the row of the table the verdict is shown on */
+        const char *row;
+        unsigned workload; /* W_*: the run that measures it */
 };
 
-#define MAX_TARGETS 32
-static struct target targets[MAX_TARGETS];
+#define MAX_TARGETS 16
+static struct section_target targets[MAX_TARGETS];
 static size_t ntargets;
 
 static double row_ns(const char *workload, const char *impl)
 {
         const struct row *r = find_row(workload, impl);
         return r ? r->ns_per_op : NAN;
+}
+
+static double row_rate(const char *workload, const char *impl)
+{
+        const struct row *r = find_row(workload, impl);
+        return r ? r->ops_per_s : NAN;
 }
 
 static double row_p999(const char *workload, const char *impl)
@@ -1345,139 +1354,124 @@ static double row_mem(const char *workload, const char *impl)
         return r ? r->mem_ratio : NAN;
 }
 
-static void add_target(const char *impl, const char *row, const char *what, double value,
-                       double limit, bool at_most, const char *unit, bool binding)
+/* A target whose workload --only left out is left out too: the final table
+ * then says "not run" rather than n/a. */
+static void add_target(const char *impl, const char *row, unsigned workload, struct bench_target t)
 {
-        if (ntargets == MAX_TARGETS)
+        if (ntargets == MAX_TARGETS || !(opt.only & workload))
                 return;
-        targets[ntargets++] =
-                (struct target){ impl, row, what, value, limit, at_most, unit, binding };
+        targets[ntargets++] = (struct section_target){ t, impl, row, workload };
 }
 
-static int target_state(const struct target *t) /* -1 n/a, 0 miss, 1 pass */
+/* The verdict, as the final report computes it. */
+static const char *target_verdict(const struct section_target *st)
 {
-        if (isnan(t->value))
-                return -1;
-        return t->at_most ? t->value <= t->limit : t->value >= t->limit;
+        return bench_verdict(&st->t, bench_ratio(&st->t));
+}
+
+static void collect_targets(void)
+{
+        const char *lsa = lsa_impl.name, *native = native_impl.name, *calloc_name = glibc_calloc_impl.name;
+        const char *boost = bench_boost_impl.name, *touch = bare_memfd_touch_impl.name;
+        double churn_lsa = row_ns("churn", lsa), churn_boost = row_ns("churn", boost);
+        double churn_calloc = row_ns("churn", calloc_name);
+        double tp_lsa = row_rate("threads-pairs", lsa), tp_boost = row_rate("threads-pairs", boost);
+        double cd_lsa = row_ns("create-delete", lsa) / 1000.0;
+
+        add_target(lsa, "churn", W_CHURN,
+                   (struct bench_target){ .id = "churn-wipe-calloc", .what = "churn, wipe on (LSA API) vs glibc calloc",
+                                          .figure = churn_lsa, .unit = "ns/step", .ref_name = calloc_name,
+                                          .ref_figure = churn_calloc, .op = BENCH_AT_MOST, .limit = 1.0 });
+        add_target(lsa, "churn", W_CHURN,
+                   (struct bench_target){ .id = "churn-wipe-boost",
+                                          .what = "churn, wipe on (LSA API): speed-up over Boost",
+                                          .figure = churn_lsa, .unit = "ns/step", .ref_name = boost,
+                                          .ref_figure = churn_boost, .inverse = true, .op = BENCH_AT_LEAST,
+                                          .limit = 3.5 });
+        add_target(lsa, "churn", W_CHURN,
+                   (struct bench_target){ .id = "churn-wipe-boost-stretch",
+                                          .what = "churn, wipe on (LSA API): speed-up over Boost, stretch",
+                                          .figure = churn_lsa, .unit = "ns/step", .ref_name = boost,
+                                          .ref_figure = churn_boost, .inverse = true, .op = BENCH_AT_LEAST,
+                                          .limit = 4.0, .info = true });
+        add_target(native, "churn", W_CHURN,
+                   (struct bench_target){ .id = "churn-nowipe-calloc",
+                                          .what = "churn, NO_WIPE (native API) vs glibc calloc",
+                                          .figure = row_ns("churn", native), .unit = "ns/step",
+                                          .ref_name = calloc_name, .ref_figure = churn_calloc,
+                                          .op = BENCH_AT_MOST, .limit = 0.9 });
+        add_target(lsa, "pairs", W_PAIRS,
+                   (struct bench_target){ .id = "pairs-calloc",
+                                          .what = "pairs, allocate + free 16-256 B (LSA API) vs glibc calloc",
+                                          .figure = row_ns("pairs", lsa), .unit = "ns/pair", .ref_name = calloc_name,
+                                          .ref_figure = row_ns("pairs", calloc_name), .op = BENCH_AT_MOST,
+                                          .limit = 1.0 });
+        add_target(lsa, "threads-pairs", W_THREADS,
+                   (struct bench_target){ .id = "threads-boost",
+                                          .what = "pairs, 2 threads on one heap (LSA API) vs Boost",
+                                          .figure = tp_lsa, .unit = "pairs/s", .ref_name = boost,
+                                          .ref_figure = tp_boost, .op = BENCH_AT_LEAST, .limit = 1.0 });
+        add_target(lsa, "threads-pairs", W_THREADS,
+                   (struct bench_target){ .id = "threads-boost-stretch",
+                                          .what = "pairs, 2 threads on one heap (LSA API) vs Boost, stretch",
+                                          .figure = tp_lsa, .unit = "pairs/s", .ref_name = boost,
+                                          .ref_figure = tp_boost, .op = BENCH_AT_LEAST, .limit = 2.0,
+                                          .info = true });
+        add_target(lsa, "create-delete", W_CREATE_DELETE,
+                   (struct bench_target){ .id = "create-delete-boost",
+                                          .what = "create + delete 64 KiB (LSA API) vs Boost", .figure = cd_lsa,
+                                          .unit = "us", .ref_name = boost,
+                                          .ref_figure = row_ns("create-delete", boost) / 1000.0,
+                                          .op = BENCH_BELOW, .limit = 1.0 });
+        add_target(lsa, "create-delete", W_CREATE_DELETE,
+                   (struct bench_target){ .id = "create-delete-memfd",
+                                          .what = "create + delete 64 KiB (LSA API) vs memfd + one page",
+                                          .figure = cd_lsa, .unit = "us", .ref_name = "bare memfd, one page touched",
+                                          .ref_figure = row_ns("create-delete", touch) / 1000.0,
+                                          .op = BENCH_AT_MOST, .limit = 2.0 });
+        add_target(lsa, "lat-alloc", W_LATENCY,
+                   (struct bench_target){ .id = "alloc-p999",
+                                          .what = "allocate p99.9 in churn, timer included (LSA API)",
+                                          .figure = row_p999("lat-alloc", lsa), .unit = "ns", .op = BENCH_AT_MOST,
+                                          .limit = 1000 });
+        add_target(lsa, "churn", W_CHURN,
+                   (struct bench_target){ .id = "committed-live",
+                                          .what = "churn, peak committed / peak live (LSA API)",
+                                          .figure = row_mem("churn", lsa), .unit = "ratio", .op = BENCH_AT_MOST,
+                                          .limit = 1.25 });
 }
 
 static void evaluate_targets(void)
 {
-        const char *malloc_name = glibc_malloc_impl.name, *boost_name = bench_boost_impl.name;
-        const char *memfd_name = bare_memfd_impl.name;
-        const struct bench_impl *judged[] = { &native_impl, &native_wipe_impl, &lsa_impl };
-        for (size_t k = 0; k < ARRAY_SIZE(judged); k++) {
-                const char *n = judged[k]->name;
-                bool b = judged[k] == &native_impl;
-                add_target(n, "churn", "churn ns/step vs glibc malloc",
-                           row_ns("churn", n) / row_ns("churn", malloc_name), 1.0, true, "x", b);
-                add_target(n, "churn", "churn speed-up over boost",
-                           row_ns("churn", boost_name) / row_ns("churn", n), 4.0, false, "x", b);
-                add_target(n, "pairs", "pairs ns/pair vs glibc malloc",
-                           row_ns("pairs", n) / row_ns("pairs", malloc_name), 2.0, true, "x", b);
-                add_target(n, "lat-alloc", "churn allocate p99.9", row_p999("lat-alloc", n),
-                           1000.0, true, " ns", b);
-                add_target(n, "lat-free", "churn free p99.9", row_p999("lat-free", n), 1000.0,
-                           true, " ns", b);
-                add_target(n, "churn", "churn committed/live at peak", row_mem("churn", n), 1.25,
-                           true, "x", b);
-                add_target(n, "create-delete", "create-delete vs bare memfd",
-                           row_ns("create-delete", n) / row_ns("create-delete", memfd_name), 1.5,
-                           true, "x", b);
-        }
-        /* A row shows MISS when any of its targets is missed. */
+        collect_targets();
+        /* A row shows MISS when any of its targets is missed; a stretch
+         * goal's verdict in parentheses. */
         for (size_t i = 0; i < nrows; i++) {
-                int state = -1;
-                bool binding = false;
+                const char *shown = NULL;
                 for (size_t k = 0; k < ntargets; k++) {
-                        const struct target *t = &targets[k];
-                        if (strcmp(t->impl, rows[i].impl) || strcmp(t->row, rows[i].workload))
+                        const struct section_target *st = &targets[k];
+                        if (strcmp(st->impl, rows[i].impl) || strcmp(st->row, rows[i].workload))
                                 continue;
-                        int s = target_state(t);
-                        binding = t->binding;
-                        if (s == 0 || (s == 1 && state == -1))
-                                state = s;
+                        const char *v = target_verdict(st);
+                        bool pass = !strcmp(v, "PASS"), miss = !strcmp(v, "MISS");
+                        if (st->t.info) {
+                                if (!shown && (pass || miss))
+                                        shown = pass ? "(PASS)" : "(MISS)";
+                        } else if (miss) {
+                                shown = "MISS";
+                        } else if (pass && (!shown || shown[0] == '(')) {
+                                shown = "PASS";
+                        }
                 }
-                if (state >= 0)
-                        rows[i].target = binding ? (state ? "PASS" : "MISS")
-                                                 : (state ? "(PASS)" : "(MISS)");
+                rows[i].target = shown;
         }
 }
 
-/* ------------------------------------------------------------------------ */
-/* The final report's targets (bench-results.h): judged on the LSA API, the  */
-/* one packages call (wipe on), except churn with NO_WIPE, which only the    */
-/* native API offers.                                                        */
-
-static double row_rate(const char *workload, const char *impl)
-{
-        const struct row *r = find_row(workload, impl);
-        return r ? r->ops_per_s : NAN;
-}
-
-/* A target whose workload --only left out is not recorded: the final table
- * then says "not run" rather than n/a. */
+/* For the final report of scripts/bench (bench-results.h). */
 static void record_results(void)
 {
-        const char *lsa = lsa_impl.name, *calloc_name = glibc_calloc_impl.name;
-        const char *boost = bench_boost_impl.name, *touch = bare_memfd_touch_impl.name;
-        double churn_lsa = row_ns("churn", lsa), churn_boost = row_ns("churn", boost);
-        double tp_lsa = row_rate("threads-pairs", lsa), tp_boost = row_rate("threads-pairs", boost);
-        double cd_lsa = row_ns("create-delete", lsa) / 1000.0;
-
-        if (opt.only & W_CHURN)
-                bench_target(&(struct bench_target){
-                        .id = "churn-wipe-calloc", .what = "churn, wipe on (LSA API) vs glibc calloc",
-                        .figure = churn_lsa, .unit = "ns/step", .ref_name = calloc_name,
-                        .ref_figure = row_ns("churn", calloc_name), .op = BENCH_AT_MOST, .limit = 1.0 });
-        if (opt.only & W_CHURN)
-                bench_target(&(struct bench_target){
-                        .id = "churn-wipe-boost", .what = "churn, wipe on (LSA API): speed-up over Boost",
-                        .figure = churn_lsa, .unit = "ns/step", .ref_name = boost, .ref_figure = churn_boost,
-                        .inverse = true, .op = BENCH_AT_LEAST, .limit = 3.5 });
-        if (opt.only & W_CHURN)
-                bench_target(&(struct bench_target){
-                        .id = "churn-wipe-boost-stretch", .what = "churn, wipe on (LSA API): speed-up over Boost, stretch",
-                        .figure = churn_lsa, .unit = "ns/step", .ref_name = boost, .ref_figure = churn_boost,
-                        .inverse = true, .op = BENCH_AT_LEAST, .limit = 4.0, .info = true });
-        if (opt.only & W_CHURN)
-                bench_target(&(struct bench_target){
-                        .id = "churn-nowipe-calloc", .what = "churn, NO_WIPE (native API) vs glibc calloc",
-                        .figure = row_ns("churn", native_impl.name), .unit = "ns/step", .ref_name = calloc_name,
-                        .ref_figure = row_ns("churn", calloc_name), .op = BENCH_AT_MOST, .limit = 0.9 });
-        if (opt.only & W_PAIRS)
-                bench_target(&(struct bench_target){
-                        .id = "pairs-calloc", .what = "pairs, allocate + free 16-256 B (LSA API) vs glibc calloc",
-                        .figure = row_ns("pairs", lsa), .unit = "ns/pair", .ref_name = calloc_name,
-                        .ref_figure = row_ns("pairs", calloc_name), .op = BENCH_AT_MOST, .limit = 1.0 });
-        if (opt.only & W_THREADS)
-                bench_target(&(struct bench_target){
-                        .id = "threads-boost", .what = "pairs, 2 threads on one heap (LSA API) vs Boost",
-                        .figure = tp_lsa, .unit = "pairs/s", .ref_name = boost, .ref_figure = tp_boost,
-                        .op = BENCH_AT_LEAST, .limit = 1.0 });
-        if (opt.only & W_THREADS)
-                bench_target(&(struct bench_target){
-                        .id = "threads-boost-stretch", .what = "pairs, 2 threads on one heap (LSA API) vs Boost, stretch",
-                        .figure = tp_lsa, .unit = "pairs/s", .ref_name = boost, .ref_figure = tp_boost,
-                        .op = BENCH_AT_LEAST, .limit = 2.0, .info = true });
-        if (opt.only & W_CREATE_DELETE)
-                bench_target(&(struct bench_target){
-                        .id = "create-delete-boost", .what = "create + delete 64 KiB (LSA API) vs Boost",
-                        .figure = cd_lsa, .unit = "us", .ref_name = boost,
-                        .ref_figure = row_ns("create-delete", boost) / 1000.0, .op = BENCH_BELOW, .limit = 1.0 });
-        if (opt.only & W_CREATE_DELETE)
-                bench_target(&(struct bench_target){
-                        .id = "create-delete-memfd", .what = "create + delete 64 KiB (LSA API) vs memfd + one page",
-                        .figure = cd_lsa, .unit = "us", .ref_name = "bare memfd, one page touched",
-                        .ref_figure = row_ns("create-delete", touch) / 1000.0, .op = BENCH_AT_MOST, .limit = 2.0 });
-        if (opt.only & W_LATENCY)
-                bench_target(&(struct bench_target){
-                        .id = "alloc-p999", .what = "allocate p99.9 in churn, timer included (LSA API)",
-                        .figure = row_p999("lat-alloc", lsa), .unit = "ns", .op = BENCH_AT_MOST, .limit = 1000 });
-        if (opt.only & W_CHURN)
-                bench_target(&(struct bench_target){
-                        .id = "committed-live", .what = "churn, peak committed / peak live (LSA API)",
-                        .figure = row_mem("churn", lsa), .unit = "ratio", .op = BENCH_AT_MOST, .limit = 1.25 });
+        for (size_t k = 0; k < ntargets; k++)
+                bench_target(&targets[k].t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1644,30 +1638,39 @@ static void print_table(void)
 
 static void print_targets_text(void)
 {
-        char v[32], l[32];
-        printf("\ntargets (binding: lsashm native = NO_WIPE; wipe-on rows in parentheses are for "
-               "information)\n");
-        printf("  %-20s %-32s %10s %12s  %s\n", "impl", "target", "measured", "limit", "result");
+        char v[48], l[48];
+        printf("\ntargets (LSA API, wipe on; churn NO_WIPE on the native API; stretch goals in parentheses)\n");
+        printf("  %-24s %-58s %12s %10s  %s\n", "id", "target", "measured", "limit", "result");
         unsigned pass = 0, miss = 0, na = 0;
         for (size_t k = 0; k < ntargets; k++) {
-                const struct target *t = &targets[k];
-                int s = target_state(t);
-                if (isnan(t->value))
+                const struct bench_target *t = &targets[k].t;
+                const char *res = target_verdict(&targets[k]);
+                const char *op = t->op == BENCH_AT_MOST ? "<=" : t->op == BENCH_BELOW ? "<" : ">=";
+                /* A ratio to a peer, or the figure itself against an absolute limit. */
+                double m = t->ref_name ? bench_ratio(t) : t->figure;
+                if (isnan(m))
                         snprintf(v, sizeof(v), "n/a");
+                else if (t->ref_name)
+                        snprintf(v, sizeof(v), "%.2fx", m);
                 else
-                        snprintf(v, sizeof(v), t->unit[0] == 'x' ? "%.2f%s" : "%.0f%s", t->value,
-                                 t->unit);
-                snprintf(l, sizeof(l), t->unit[0] == 'x' ? "%s %.2f%s" : "%s %.0f%s",
-                         t->at_most ? "<=" : ">=", t->limit, t->unit);
-                const char *res = s < 0 ? "n/a" : s ? "PASS" : "MISS";
-                if (t->binding) {
-                        printf("  %-20s %-32s %10s %12s  %s\n", t->impl, t->what, v, l, res);
-                        s < 0 ? na++ : s ? pass++ : miss++;
-                } else {
-                        printf("  %-20s %-32s %10s %12s  (%s)\n", t->impl, t->what, v, l, res);
+                        snprintf(v, sizeof(v), "%.4g %s", m, t->unit);
+                if (t->ref_name)
+                        snprintf(l, sizeof(l), "%s %.2fx", op, t->limit);
+                else
+                        snprintf(l, sizeof(l), "%s %g %s", op, t->limit, t->unit);
+                if (t->info) {
+                        printf("  %-24s %-58s %12s %10s  (%s)\n", t->id, t->what, v, l, res);
+                        continue;
                 }
+                printf("  %-24s %-58s %12s %10s  %s\n", t->id, t->what, v, l, res);
+                if (!strcmp(res, "PASS"))
+                        pass++;
+                else if (!strcmp(res, "MISS"))
+                        miss++;
+                else
+                        na++;
         }
-        printf("binding targets: %u PASS, %u MISS, %u n/a\n", pass, miss, na);
+        printf("targets: %u PASS, %u MISS, %u n/a\n", pass, miss, na);
 }
 
 static void json_str(const char *s)
@@ -1766,20 +1769,30 @@ static void print_json(void)
         }
         printf("  ],\n  \"targets\": [\n");
         for (size_t k = 0; k < ntargets; k++) {
-                const struct target *t = &targets[k];
-                int s = target_state(t);
-                printf("    {\"impl\": ");
-                json_str(t->impl);
+                const struct bench_target *t = &targets[k].t;
+                printf("    {\"id\": ");
+                json_str(t->id);
+                printf(", \"impl\": ");
+                json_str(targets[k].impl);
                 printf(", \"target\": ");
                 json_str(t->what);
-                printf(", \"measured\": ");
-                json_num(t->value);
+                printf(", \"figure\": ");
+                json_num(t->figure);
+                printf(", \"unit\": ");
+                json_str(t->unit);
+                printf(", \"ref\": ");
+                if (t->ref_name)
+                        json_str(t->ref_name);
+                else
+                        printf("null");
+                printf(", \"ref_figure\": ");
+                json_num(t->ref_name ? t->ref_figure : NAN);
+                printf(", \"ratio\": ");
+                json_num(bench_ratio(t));
                 printf(", \"limit\": ");
                 json_num(t->limit);
-                printf(", \"at_most\": %s, \"unit\": ", t->at_most ? "true" : "false");
-                json_str(t->unit[0] == 'x' ? "x" : "ns");
-                printf(", \"binding\": %s, \"result\": ", t->binding ? "true" : "false");
-                json_str(s < 0 ? "n/a" : s ? "PASS" : "MISS");
+                printf(", \"binding\": %s, \"result\": ", t->info ? "false" : "true");
+                json_str(target_verdict(&targets[k]));
                 printf("}%s\n", k + 1 < ntargets ? "," : "");
         }
         printf("  ]\n}\n");
