@@ -12,5 +12,5 @@ set ylabel "calls/s, all clients together"
 set yrange [0:*]
 set format y "%.0s%c"
 set grid xtics ytics lc rgb "#dddddd"
-set key top left noenhanced box opaque
+set key below noenhanced
 plot for [i=1:n] word(files, i) using 1:2 with linespoints lw 2 pt 7 title word(titles, i)

@@ -15,7 +15,7 @@ set ylabel "latency, ns (log; k = 1,000)"
 set format y "%.0s %c"
 set xtics ("p0" 1, "p50" 2, "p90" 10, "p99" 100, "p99.9" 1000, "p99.99" 10000, "p99.999" 100000)
 set grid xtics ytics mxtics mytics lc rgb "#dddddd"
-set key top left noenhanced box opaque
+set key below noenhanced
 # The last line of a file is the maximum (quantile 1): no finite x, left out.
 x_of(q) = q < 1 ? 1 / (1 - q) : NaN
 if (exists("limit_ns")) {
