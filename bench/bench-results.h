@@ -56,7 +56,8 @@
  *                   clients, cps, 4);
  *
  * Target ids the final table expects, in its order (a missing one shows as
- * "not run"; any other id is shown after them):
+ * "not run"; any other id is shown after them; the list the report uses is
+ * report_expected_ids in bench-report-load.c):
  *   churn-wipe-calloc churn-wipe-boost churn-wipe-boost-stretch
  *   churn-nowipe-calloc pairs-calloc threads-boost threads-boost-stretch
  *   create-delete-boost create-delete-memfd read-memcpy open-floor
