@@ -22,6 +22,7 @@
 #ifndef LSASHM_SHARE_H
 #define LSASHM_SHARE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -242,6 +243,52 @@ LSASHM_PUBLIC int lsashm_client_dispatch(lsashm_client_t *c);
 
 /* Close the connection. Views stay mapped until closed, and become stale. */
 LSASHM_PUBLIC void lsashm_client_close(lsashm_client_t *c);
+
+/*
+ * The inline read path. A view starts with this head, which the library
+ * keeps up to date: base and size never change while the view is open, and
+ * stale turns true when a notice (read by any call on the client) or the end
+ * of the connection says the view was revoked. Read it only through the two
+ * functions below, from the thread that uses the client; never write it.
+ */
+struct lsashm_view_head {
+        const uint8_t *base;
+        size_t size;
+        bool stale;
+};
+
+/*
+ * The whole view without a call: *ret_base and *ret_size, to index with
+ * offsets checked against *ret_size. 0, or -EINVAL (v NULL) or -ESTALE (the
+ * view is known to be revoked, or its client is closed or gone; outputs
+ * untouched). It makes no system call, so it sees a revocation only once
+ * some other call has read the notice: lsashm_view_state() is the one that
+ * asks. A closed view is freed memory: passing one is the caller's bug, as
+ * with free().
+ */
+static inline int lsashm_view_span(const lsashm_view_t *v, const void **ret_base, size_t *ret_size)
+{
+        const struct lsashm_view_head *h = (const struct lsashm_view_head *)(const void *)v;
+        if (!h)
+                return -EINVAL;
+        if (h->stale)
+                return -ESTALE;
+        *ret_base = h->base;
+        *ret_size = h->size;
+        return 0;
+}
+
+/* lsashm_view_ptr() inline: [offset, offset+len) inside the view, or NULL,
+ * and NULL also once the view is known to be stale (see lsashm_view_span). */
+static inline const void *lsashm_view_span_ptr(const lsashm_view_t *v, uint64_t offset, size_t len)
+{
+        const struct lsashm_view_head *h = (const struct lsashm_view_head *)(const void *)v;
+        uint64_t end;
+        if (!h || h->stale || __builtin_add_overflow(offset, (uint64_t)len, &end) || end > h->size ||
+            offset >= h->size)
+                return NULL;
+        return h->base + offset;
+}
 
 /* [offset, offset+len) inside the view, or NULL (overflow-safe). */
 LSASHM_PUBLIC const void *lsashm_view_ptr(const lsashm_view_t *v, uint64_t offset, size_t len);

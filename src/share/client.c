@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,21 +41,22 @@ struct lsashm_client {
 };
 
 struct lsashm_view {
+        /* First: share.h's inline readers see the view as this head. */
+        struct lsashm_view_head head;
         struct lsashm_client *client; /* NULL once the client is closed */
         struct lsashm_view *prev, *next;
         uint32_t id;
-        uint8_t *base;
-        size_t size;
         uint64_t root;
         bool writable;
-        bool stale;
 };
+
+_Static_assert(offsetof(struct lsashm_view, head) == 0, "the inline readers cast a view to its head");
 
 static void mark_all_stale(struct lsashm_client *c)
 {
         c->gone = true;
         for (struct lsashm_view *v = c->views; v; v = v->next)
-                v->stale = true;
+                v->head.stale = true;
 }
 
 /* A server that did not answer in time may still answer later, and that
@@ -71,7 +73,7 @@ static void handle_revoked(struct lsashm_client *c, uint32_t view)
 {
         for (struct lsashm_view *v = c->views; v; v = v->next)
                 if (v->id == view)
-                        v->stale = true;
+                        v->head.stale = true;
 }
 
 /* Receive one message; notices are handled on the way. A reply (anything but
@@ -256,8 +258,8 @@ static int open_view(lsashm_client_t *c, const char *name, uint32_t flags, lsash
                 if (base == MAP_FAILED) {
                         r = -errno;
                 } else {
-                        *v = (struct lsashm_view){ .client = c, .id = m.open_reply.view, .base = base,
-                                                   .size = (size_t)m.open_reply.size,
+                        *v = (struct lsashm_view){ .head = { .base = base, .size = (size_t)m.open_reply.size },
+                                                   .client = c, .id = m.open_reply.view,
                                                    .root = m.open_reply.root, .writable = writable };
                 }
         }
@@ -325,7 +327,7 @@ void lsashm_client_close(lsashm_client_t *c)
                 return;
         for (struct lsashm_view *v = c->views; v; v = v->next) {
                 v->client = NULL;
-                v->stale = true;
+                v->head.stale = true;
         }
         close(c->fd);
         free(c);
@@ -334,9 +336,10 @@ void lsashm_client_close(lsashm_client_t *c)
 const void *lsashm_view_ptr(const lsashm_view_t *v, uint64_t offset, size_t len)
 {
         uint64_t end;
-        if (!v || __builtin_add_overflow(offset, (uint64_t)len, &end) || end > v->size || offset >= v->size)
+        if (!v || __builtin_add_overflow(offset, (uint64_t)len, &end) || end > v->head.size ||
+            offset >= v->head.size)
                 return NULL;
-        return v->base + offset;
+        return v->head.base + offset;
 }
 
 void *lsashm_view_ptr_mut(const lsashm_view_t *v, uint64_t offset, size_t len)
@@ -348,7 +351,7 @@ void *lsashm_view_ptr_mut(const lsashm_view_t *v, uint64_t offset, size_t len)
 
 size_t lsashm_view_size(const lsashm_view_t *v)
 {
-        return v ? v->size : 0;
+        return v ? v->head.size : 0;
 }
 
 uint64_t lsashm_view_root(const lsashm_view_t *v)
@@ -367,7 +370,7 @@ int lsashm_view_state(const lsashm_view_t *v)
                 return -EINVAL;
         if (v->client && !v->client->gone)
                 (void)lsashm_client_dispatch(v->client);
-        return v->stale ? -ESTALE : 0;
+        return v->head.stale ? -ESTALE : 0;
 }
 
 void lsashm_view_close(lsashm_view_t *v)
@@ -376,7 +379,7 @@ void lsashm_view_close(lsashm_view_t *v)
                 return;
         struct lsashm_client *c = v->client;
         if (c) {
-                if (!c->gone && !v->stale) {
+                if (!c->gone && !v->head.stale) {
                         struct wire_message m = { .type = WIRE_CLOSE };
                         m.close.view = v->id;
                         uint8_t buf[WIRE_MAX_MESSAGE];
@@ -395,6 +398,6 @@ void lsashm_view_close(lsashm_view_t *v)
                 if (v->next)
                         v->next->prev = v->prev;
         }
-        munmap(v->base, v->size);
+        munmap((void *)(uintptr_t)v->head.base, v->head.size);
         free(v);
 }
