@@ -21,7 +21,7 @@ enum hostile_kind {
         H_RESERVED_HEADER, H_RESERVED_HELLO, H_RESERVED_OPEN, H_RESERVED_CLOSE,
         H_TYPE_UNKNOWN, H_TYPE_ZERO, H_TYPE_HIGH, H_TYPE_HELLO_REPLY, H_TYPE_OPEN_REPLY, H_TYPE_REVOKED,
         H_OPEN_BEFORE_HELLO, H_CLOSE_BEFORE_HELLO, H_HELLO_TWICE,
-        H_VERSION_2, H_VERSION_0, H_VERSION_MAX, H_FEATURES_1, H_FEATURES_HIGH,
+        H_VERSION_2, H_VERSION_0, H_VERSION_MAX, H_FEATURES_UNKNOWN, H_FEATURES_HIGH,
         H_NAME_EMPTY, H_NAME_SLASH, H_NAME_CONTROL, H_NAME_SPACE, H_NAME_DEL, H_NAME_HIGH, H_NAME_NUL,
         H_NAME_LEN_LONG, H_NAME_LEN_SHORT, H_NAME_TOO_LONG_PACKET, H_OPEN_FLAGS,
 };
@@ -147,8 +147,9 @@ static size_t build_hostile(enum hostile_kind kind, uint8_t *pkt)
         case H_VERSION_MAX:
                 len = enc_hello(buf, 0xffff, WIRE_FEATURES);
                 break;
-        case H_FEATURES_1:
-                len = enc_hello(buf, WIRE_VERSION, 1);
+        case H_FEATURES_UNKNOWN:
+                /* the lowest bit this server does not know */
+                len = enc_hello(buf, WIRE_VERSION, (WIRE_FEATURES + 1) & ~WIRE_FEATURES);
                 break;
         case H_FEATURES_HIGH:
                 len = enc_hello(buf, WIRE_VERSION, 0x80000000u);
@@ -327,7 +328,7 @@ static void test_malformed_refused(void **state)
                 { "version 2", H_VERSION_2, false, 0 },
                 { "version 0", H_VERSION_0, false, 0 },
                 { "version 0xffff", H_VERSION_MAX, false, 0 },
-                { "feature bit 0", H_FEATURES_1, false, 0 },
+                { "unknown feature bit", H_FEATURES_UNKNOWN, false, 0 },
                 { "feature bit 31", H_FEATURES_HIGH, false, 0 },
                 { "empty name", H_NAME_EMPTY, true, 0 },
                 { "name with '/'", H_NAME_SLASH, true, 0 },

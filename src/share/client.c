@@ -37,7 +37,13 @@ struct lsashm_client {
         int timeout_ms;      /* for each request and its reply, and for a CLOSE */
         uint32_t next_request;
         bool gone;
+        uint32_t features;   /* agreed at HELLO */
         struct lsashm_view *views;
+        /* Views closed here whose CLOSE rides on the next request
+         * (WIRE_FEATURE_DEFERRED_CLOSE): the server counts them against the
+         * limit until then, which the next OPEN lifts before it is served. */
+        uint32_t closed[WIRE_MAX_CLOSED];
+        uint8_t n_closed;
 };
 
 struct lsashm_view {
@@ -83,10 +89,11 @@ static void handle_revoked(struct lsashm_client *c, uint32_t view)
 static int receive(struct lsashm_client *c, bool nonblocking, int64_t deadline, struct wire_message *ret,
                    int *ret_fd)
 {
-        for (;;) {
+        for (bool first = true;; first = false) {
                 uint8_t buf[WIRE_MAX_MESSAGE + 1];
                 int fd = -1;
                 ssize_t n = nonblocking ? fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, true)
+                            : first     ? deadline_recv_reply(c->fd, buf, sizeof(buf), &fd, true, deadline)
                                         : deadline_recv(c->fd, buf, sizeof(buf), &fd, true, deadline);
                 if (n == -EAGAIN)
                         return -EAGAIN;
@@ -131,6 +138,35 @@ static int connect_to(const char *path, int64_t deadline, int *ret_fd)
         return 0;
 }
 
+/* Connect and exchange hellos, asking for features. A server takes any it
+ * knows and answers with those: newer servers serve older clients. */
+static int greet(struct lsashm_client *c, const char *path, int64_t deadline, uint32_t features)
+{
+        int r = connect_to(path, deadline, &c->fd);
+        if (r < 0)
+                return r;
+        struct wire_message hello = { .type = WIRE_HELLO };
+        hello.hello.version = WIRE_VERSION;
+        hello.hello.features = features;
+        uint8_t buf[WIRE_MAX_MESSAGE];
+        r = deadline_send(c->fd, buf, wire_encode(&hello, buf), deadline);
+        struct wire_message reply;
+        int fd = -1;
+        if (r == 0)
+                r = receive(c, false, deadline, &reply, &fd);
+        if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION ||
+                       (reply.hello_reply.features & ~features)))
+                r = -EPROTO;
+        if (fd >= 0)
+                close(fd);
+        if (r < 0) {
+                close(c->fd);
+                return r == -EPIPE ? -ECONNRESET : r;
+        }
+        c->features = reply.hello_reply.features;
+        return 0;
+}
+
 int lsashm_client_connect_timeout(const char *path, int timeout_ms, lsashm_client_t **ret)
 {
         if (!path || !ret || timeout_ms <= 0)
@@ -143,29 +179,10 @@ int lsashm_client_connect_timeout(const char *path, int timeout_ms, lsashm_clien
         /* One deadline for the connect and the hellos: a full backlog
          * followed by a silent server is still one timeout. */
         int64_t deadline = deadline_after_ms(timeout_ms);
-        int r = connect_to(path, deadline, &c->fd);
+        int r = greet(c, path, deadline, WIRE_FEATURES);
         if (r < 0) {
                 free(c);
                 return r;
-        }
-        struct wire_message hello = { .type = WIRE_HELLO };
-        hello.hello.version = WIRE_VERSION;
-        hello.hello.features = WIRE_FEATURES;
-        uint8_t buf[WIRE_MAX_MESSAGE];
-        r = deadline_send(c->fd, buf, wire_encode(&hello, buf), deadline);
-        struct wire_message reply;
-        int fd = -1;
-        if (r == 0)
-                r = receive(c, false, deadline, &reply, &fd);
-        if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION ||
-                       (reply.hello_reply.features & ~hello.hello.features)))
-                r = -EPROTO;
-        if (fd >= 0)
-                close(fd);
-        if (r < 0) {
-                close(c->fd);
-                free(c);
-                return r == -EPIPE ? -ECONNRESET : r;
         }
         *ret = c;
         return 0;
@@ -230,9 +247,15 @@ static int open_view(lsashm_client_t *c, const char *name, uint32_t flags, lsash
         req.open.flags = flags;
         req.open.name_len = (uint8_t)strlen(name);
         memcpy(req.open.name, name, req.open.name_len);
+        /* The views closed since the last request: the server closes them
+         * before it serves this open, whatever the open's outcome. */
+        req.open.n_closed = c->n_closed;
+        memcpy(req.open.closed, c->closed, c->n_closed * sizeof(*c->closed));
         uint8_t buf[WIRE_MAX_MESSAGE];
         int64_t deadline = deadline_after_ms(c->timeout_ms);
         int r = deadline_send(c->fd, buf, wire_encode(&req, buf), deadline);
+        /* Sent, or the connection is given up below, which closes them all. */
+        c->n_closed = 0;
         if (r < 0) {
                 free(v);
                 if (r == -ETIMEDOUT)
@@ -379,9 +402,17 @@ void lsashm_view_close(lsashm_view_t *v)
                 return;
         struct lsashm_client *c = v->client;
         if (c) {
-                if (!c->gone && !v->head.stale) {
+                if (!c->gone && !v->head.stale && (c->features & WIRE_FEATURE_DEFERRED_CLOSE) &&
+                    c->n_closed < WIRE_MAX_CLOSED) {
+                        /* The next OPEN carries it: no system call now. */
+                        c->closed[c->n_closed++] = v->id;
+                } else if (!c->gone && !v->head.stale) {
+                        /* This one and every deferred one, in one CLOSE. */
                         struct wire_message m = { .type = WIRE_CLOSE };
                         m.close.view = v->id;
+                        m.close.n_more = c->n_closed;
+                        memcpy(m.close.more, c->closed, c->n_closed * sizeof(*c->closed));
+                        c->n_closed = 0;
                         uint8_t buf[WIRE_MAX_MESSAGE];
                         /* Waits for room: a CLOSE lost to a full buffer would
                          * leave the view counted against this connection's

@@ -147,3 +147,11 @@ ssize_t deadline_recv(int fd, void *buf, size_t cap, int *ret_fd, bool allow_fd,
                         return r;
         }
 }
+
+ssize_t deadline_recv_reply(int fd, void *buf, size_t cap, int *ret_fd, bool allow_fd, int64_t deadline)
+{
+        int r = wait_for(fd, POLLIN, deadline);
+        if (r < 0)
+                return r;
+        return deadline_recv(fd, buf, cap, ret_fd, allow_fd, deadline);
+}

@@ -43,5 +43,8 @@ int deadline_send_fd(int fd, const void *buf, size_t len, int pass_fd, int64_t d
 /* fdpass_recv(), waiting at most until deadline for a packet. Its return
  * values, or -ETIMEDOUT with nothing received. */
 ssize_t deadline_recv(int fd, void *buf, size_t cap, int *ret_fd, bool allow_fd, int64_t deadline);
+/* The same for the reply to a request just sent: it waits first, as the
+ * receive that would find nothing yet is one system call for nothing. */
+ssize_t deadline_recv_reply(int fd, void *buf, size_t cap, int *ret_fd, bool allow_fd, int64_t deadline);
 
 #endif
