@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ struct lsashm_client {
         uint32_t next_request;
         bool gone;
         uint32_t features;   /* agreed at HELLO */
+        int64_t wait_ns;     /* the socket's SO_RCVTIMEO; 0: none set */
         struct lsashm_view *views;
         /* Views closed here whose CLOSE rides on the next request
          * (WIRE_FEATURE_DEFERRED_CLOSE): the server counts them against the
@@ -92,8 +94,18 @@ static int receive(struct lsashm_client *c, bool nonblocking, int64_t deadline, 
         for (bool first = true;; first = false) {
                 uint8_t buf[WIRE_MAX_MESSAGE + 1];
                 int fd = -1;
-                ssize_t n = nonblocking ? fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, true)
-                            : first     ? deadline_recv_reply(c->fd, buf, sizeof(buf), &fd, true, deadline)
+                ssize_t n = -EAGAIN;
+                /* A reply just asked for: one blocking receive, which the
+                 * socket's timeout keeps inside the deadline, rather than a
+                 * receive that finds nothing, a poll and a receive. Whatever
+                 * is left of the deadline after it is waited for below. */
+                if (!nonblocking && first && c->wait_ns && deadline_remaining_ns(deadline) >= c->wait_ns) {
+                        n = fdpass_recv_wait(c->fd, buf, sizeof(buf), &fd, true);
+                        if (n == -EINTR)
+                                n = -EAGAIN;
+                }
+                if (n == -EAGAIN)
+                        n = nonblocking ? fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, true)
                                         : deadline_recv(c->fd, buf, sizeof(buf), &fd, true, deadline);
                 if (n == -EAGAIN)
                         return -EAGAIN;
@@ -138,6 +150,19 @@ static int connect_to(const char *path, int64_t deadline, int *ret_fd)
         return 0;
 }
 
+/* The socket's SO_RCVTIMEO a little under the timeout, so that one blocking
+ * receive started with a whole timeout left ends before the deadline. */
+static void set_wait(struct lsashm_client *c)
+{
+        c->wait_ns = 0;
+        if (c->timeout_ms < 2)
+                return;
+        int64_t us = ((int64_t)c->timeout_ms - 1) * 1000;
+        struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000) };
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0)
+                c->wait_ns = us * 1000;
+}
+
 /* Connect and exchange hellos, asking for features. A server takes any it
  * knows and answers with those: newer servers serve older clients. */
 static int greet(struct lsashm_client *c, const char *path, int64_t deadline, uint32_t features)
@@ -164,6 +189,7 @@ static int greet(struct lsashm_client *c, const char *path, int64_t deadline, ui
                 return r == -EPIPE ? -ECONNRESET : r;
         }
         c->features = reply.hello_reply.features;
+        set_wait(c);
         return 0;
 }
 
@@ -198,6 +224,7 @@ int lsashm_client_set_timeout(lsashm_client_t *c, int timeout_ms)
         if (!c || timeout_ms <= 0)
                 return -EINVAL;
         c->timeout_ms = timeout_ms;
+        set_wait(c);
         return 0;
 }
 

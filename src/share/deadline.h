@@ -22,6 +22,9 @@
 
 /* timeout_ms (> 0) from now, in nanoseconds on CLOCK_MONOTONIC. */
 int64_t deadline_after_ms(int timeout_ms);
+/* Nanoseconds left before deadline (INT64_MAX for DEADLINE_NEVER); 0 once
+ * it has passed. */
+int64_t deadline_remaining_ns(int64_t deadline);
 
 /* The timeout a client uses unless its program chooses one: $LSASHM_TIMEOUT_MS
  * (read with secure_getenv) when it is a whole number from 1 to INT_MAX,
@@ -43,8 +46,5 @@ int deadline_send_fd(int fd, const void *buf, size_t len, int pass_fd, int64_t d
 /* fdpass_recv(), waiting at most until deadline for a packet. Its return
  * values, or -ETIMEDOUT with nothing received. */
 ssize_t deadline_recv(int fd, void *buf, size_t cap, int *ret_fd, bool allow_fd, int64_t deadline);
-/* The same for the reply to a request just sent: it waits first, as the
- * receive that would find nothing yet is one system call for nothing. */
-ssize_t deadline_recv_reply(int fd, void *buf, size_t cap, int *ret_fd, bool allow_fd, int64_t deadline);
 
 #endif
