@@ -7,8 +7,9 @@
  * it read-only or read-write (default: deny). A client connects, is identified
  * by the kernel (SO_PEERCRED, SO_PEERGROUPS, SO_PEERPIDFD where there is one:
  * never by anything it sends), opens a section by name and receives its memfd
- * over SCM_RIGHTS: read-only clients get a second descriptor opened O_RDONLY,
- * which cannot be turned into a writable mapping. Processes exchange offsets,
+ * over SCM_RIGHTS: read-only clients get a descriptor opened O_RDONLY (one
+ * per publication, shared by its readers), which cannot be turned into a
+ * writable mapping. Processes exchange offsets,
  * never pointers: each maps the section at its own address.
  *
  * Deleting or unpublishing a section revokes it: every client holding a view
@@ -106,7 +107,8 @@ struct lsashm_server_config {
 
 struct lsashm_server_stats {
         uint64_t connections;      /* open now */
-        uint64_t views;            /* open now, over all connections */
+        uint64_t views;            /* open now, over all connections (a close a client has
+                                    * not sent yet counts: see lsashm_view_close) */
         uint64_t published;        /* sections published now */
         uint64_t accepted;         /* connections accepted since creation */
         uint64_t refused;          /* connections refused by a limit */
@@ -300,6 +302,10 @@ LSASHM_PUBLIC bool lsashm_view_writable(const lsashm_view_t *v);
 /* 0 while valid; -ESTALE once revoked or once the server is gone. Reads any
  * pending notice first, so no separate dispatch call is needed to see it. */
 LSASHM_PUBLIC int lsashm_view_state(const lsashm_view_t *v);
+/* Unmap the view and free it. The server is told with the client's next
+ * open (up to 16 closes wait; the 17th sends them all), so a close costs
+ * no message of its own; until then the view still counts in the server's
+ * stats and against the connection's limit, which that open lifts first. */
 LSASHM_PUBLIC void lsashm_view_close(lsashm_view_t *v);
 
 #ifdef __cplusplus
