@@ -327,7 +327,7 @@ static void measure_open(const char *lpath, const char *fpath, pid_t owner_pid, 
         pin(0, 0);
         pin(owner_pid, server_cpu);
         pin(floor_pid, server_cpu);
-        int rounds = quick ? 5 : MAX_ROUNDS, n = quick ? 300 : 1000;
+        int rounds = quick ? 9 : MAX_ROUNDS, n = quick ? 200 : 1000;
         int fsock = connect_to(fpath);
         lsashm_client_t *cl;
         if (lsashm_client_connect(lpath, &cl) < 0)
