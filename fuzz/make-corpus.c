@@ -61,7 +61,7 @@ static void share_seeds(void)
         share("open-reply-readonly", &m);
         m = (struct wire_message){ .type = WIRE_OPEN_REPLY, .open_reply = { .request = 8, .status = -2 } };
         share("open-reply-enoent", &m);
-        m = (struct wire_message){ .type = WIRE_CLOSE, .close = { 1 } };
+        m = (struct wire_message){ .type = WIRE_CLOSE, .close = { .view = 1 } };
         share("close", &m);
         m = (struct wire_message){ .type = WIRE_OPEN, .open = { .request = 9, .name_len = 4, .n_closed = 3 } };
         memcpy(m.open.name, "keys", 4);
