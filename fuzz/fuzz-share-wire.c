@@ -30,14 +30,17 @@ static bool message_equal(const struct wire_message *a, const struct wire_messag
         case WIRE_OPEN:
                 return a->open.request == b->open.request && a->open.flags == b->open.flags &&
                        a->open.name_len == b->open.name_len &&
-                       memcmp(a->open.name, b->open.name, a->open.name_len + 1u) == 0;
+                       memcmp(a->open.name, b->open.name, a->open.name_len + 1u) == 0 &&
+                       a->open.n_closed == b->open.n_closed &&
+                       memcmp(a->open.closed, b->open.closed, a->open.n_closed * sizeof(uint32_t)) == 0;
         case WIRE_OPEN_REPLY:
                 return a->open_reply.request == b->open_reply.request &&
                        a->open_reply.status == b->open_reply.status && a->open_reply.view == b->open_reply.view &&
                        a->open_reply.access == b->open_reply.access && a->open_reply.size == b->open_reply.size &&
                        a->open_reply.root == b->open_reply.root && a->open_reply.seals == b->open_reply.seals;
         case WIRE_CLOSE:
-                return a->close.view == b->close.view;
+                return a->close.view == b->close.view && a->close.n_more == b->close.n_more &&
+                       memcmp(a->close.more, b->close.more, a->close.n_more * sizeof(uint32_t)) == 0;
         case WIRE_REVOKED:
                 return a->revoked.view == b->revoked.view;
         }
@@ -58,7 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (m.type == WIRE_OPEN) {
                         FUZZ_CHECK(m.open.name[m.open.name_len] == '\0');
                         FUZZ_CHECK(wire_check_name(m.open.name, m.open.name_len) == 0);
+                        FUZZ_CHECK(m.open.n_closed <= WIRE_MAX_CLOSED);
                 }
+                if (m.type == WIRE_CLOSE)
+                        FUZZ_CHECK(m.close.n_more <= WIRE_MAX_CLOSED);
                 size_t len = wire_encode(&m, buf);
                 FUZZ_CHECK(len == size && memcmp(buf, data, size) == 0);
                 FUZZ_CHECK(wire_decode(buf, len, to_server, &again) == 0);

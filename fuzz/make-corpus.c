@@ -61,8 +61,20 @@ static void share_seeds(void)
         share("open-reply-readonly", &m);
         m = (struct wire_message){ .type = WIRE_OPEN_REPLY, .open_reply = { .request = 8, .status = -2 } };
         share("open-reply-enoent", &m);
-        m = (struct wire_message){ .type = WIRE_CLOSE, .close = { 1 } };
+        m = (struct wire_message){ .type = WIRE_CLOSE, .close = { .view = 1 } };
         share("close", &m);
+        m = (struct wire_message){ .type = WIRE_OPEN, .open = { .request = 9, .name_len = 4, .n_closed = 3 } };
+        memcpy(m.open.name, "keys", 4);
+        m.open.closed[0] = 1, m.open.closed[1] = 2, m.open.closed[2] = 0xffffffffu;
+        share("open-closing-three", &m);
+        m.open.n_closed = WIRE_MAX_CLOSED;
+        for (unsigned i = 0; i < WIRE_MAX_CLOSED; i++)
+                m.open.closed[i] = 100 + i;
+        share("open-closing-most", &m);
+        m = (struct wire_message){ .type = WIRE_CLOSE, .close = { .view = 1, .n_more = WIRE_MAX_CLOSED } };
+        for (unsigned i = 0; i < WIRE_MAX_CLOSED; i++)
+                m.close.more[i] = 2 + i;
+        share("close-many", &m);
         m = (struct wire_message){ .type = WIRE_REVOKED, .revoked = { 1 } };
         share("revoked", &m);
 }

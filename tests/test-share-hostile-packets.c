@@ -21,9 +21,10 @@ enum hostile_kind {
         H_RESERVED_HEADER, H_RESERVED_HELLO, H_RESERVED_OPEN, H_RESERVED_CLOSE,
         H_TYPE_UNKNOWN, H_TYPE_ZERO, H_TYPE_HIGH, H_TYPE_HELLO_REPLY, H_TYPE_OPEN_REPLY, H_TYPE_REVOKED,
         H_OPEN_BEFORE_HELLO, H_CLOSE_BEFORE_HELLO, H_HELLO_TWICE,
-        H_VERSION_2, H_VERSION_0, H_VERSION_MAX, H_FEATURES_1, H_FEATURES_HIGH,
+        H_VERSION_2, H_VERSION_0, H_VERSION_MAX, H_FEATURES_UNKNOWN, H_FEATURES_HIGH,
         H_NAME_EMPTY, H_NAME_SLASH, H_NAME_CONTROL, H_NAME_SPACE, H_NAME_DEL, H_NAME_HIGH, H_NAME_NUL,
         H_NAME_LEN_LONG, H_NAME_LEN_SHORT, H_NAME_TOO_LONG_PACKET, H_OPEN_FLAGS,
+        H_OPEN_CLOSED_TOO_MANY, H_OPEN_CLOSED_SHORT, H_CLOSE_MORE_TOO_MANY, H_CLOSE_MORE_SHORT,
 };
 
 struct hostile {
@@ -147,8 +148,9 @@ static size_t build_hostile(enum hostile_kind kind, uint8_t *pkt)
         case H_VERSION_MAX:
                 len = enc_hello(buf, 0xffff, WIRE_FEATURES);
                 break;
-        case H_FEATURES_1:
-                len = enc_hello(buf, WIRE_VERSION, 1);
+        case H_FEATURES_UNKNOWN:
+                /* the lowest bit this server does not know */
+                len = enc_hello(buf, WIRE_VERSION, (WIRE_FEATURES + 1) & ~WIRE_FEATURES);
                 break;
         case H_FEATURES_HIGH:
                 len = enc_hello(buf, WIRE_VERSION, 0x80000000u);
@@ -195,6 +197,32 @@ static size_t build_hostile(enum hostile_kind kind, uint8_t *pkt)
                 pkt[16] = 255;
                 memset(pkt + 20, 'a', 255 + 8);
                 return 20 + 255 + 8;
+        case H_OPEN_CLOSED_TOO_MANY:
+        case H_OPEN_CLOSED_SHORT: {
+                /* WIRE_MAX_CLOSED + 1 closed ids, all there; or 2 announced
+                 * and 1 there */
+                uint32_t n = kind == H_OPEN_CLOSED_TOO_MANY ? WIRE_MAX_CLOSED + 1 : 1;
+                pkt[0] = WIRE_OPEN;
+                put32le(pkt + 4, 20 + 4 + 4 * n);
+                put32le(pkt + 8, 7);
+                pkt[16] = 4;
+                pkt[17] = (uint8_t)(kind == H_OPEN_CLOSED_TOO_MANY ? n : 2);
+                memcpy(pkt + 20, "good", 4);
+                for (uint32_t i = 0; i < n; i++)
+                        put32le(pkt + 24 + 4 * i, i + 1);
+                return 20 + 4 + 4 * n;
+        }
+        case H_CLOSE_MORE_TOO_MANY:
+        case H_CLOSE_MORE_SHORT: {
+                uint32_t n = kind == H_CLOSE_MORE_TOO_MANY ? WIRE_MAX_CLOSED + 1 : 1;
+                pkt[0] = WIRE_CLOSE;
+                put32le(pkt + 4, 16 + 4 * n);
+                put32le(pkt + 8, 1);
+                pkt[12] = (uint8_t)(kind == H_CLOSE_MORE_TOO_MANY ? n : 2);
+                for (uint32_t i = 0; i < n; i++)
+                        put32le(pkt + 16 + 4 * i, i + 2);
+                return 16 + 4 * n;
+        }
         case H_OPEN_FLAGS:
                 len = enc_open(buf, 7, 1u << 1, "good");
                 break;
@@ -327,7 +355,7 @@ static void test_malformed_refused(void **state)
                 { "version 2", H_VERSION_2, false, 0 },
                 { "version 0", H_VERSION_0, false, 0 },
                 { "version 0xffff", H_VERSION_MAX, false, 0 },
-                { "feature bit 0", H_FEATURES_1, false, 0 },
+                { "unknown feature bit", H_FEATURES_UNKNOWN, false, 0 },
                 { "feature bit 31", H_FEATURES_HIGH, false, 0 },
                 { "empty name", H_NAME_EMPTY, true, 0 },
                 { "name with '/'", H_NAME_SLASH, true, 0 },
@@ -340,6 +368,10 @@ static void test_malformed_refused(void **state)
                 { "name_len shorter than the packet", H_NAME_LEN_SHORT, true, 0 },
                 { "255-byte name and junk after it", H_NAME_TOO_LONG_PACKET, true, 0 },
                 { "unknown OPEN flag", H_OPEN_FLAGS, true, 0 },
+                { "OPEN closing one view too many", H_OPEN_CLOSED_TOO_MANY, true, 0 },
+                { "OPEN closing fewer views than it says", H_OPEN_CLOSED_SHORT, true, 0 },
+                { "CLOSE of one view too many", H_CLOSE_MORE_TOO_MANY, true, 0 },
+                { "CLOSE of fewer views than it says", H_CLOSE_MORE_SHORT, true, 0 },
         };
         good_open(f, "good");
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -7,8 +7,9 @@
  * it read-only or read-write (default: deny). A client connects, is identified
  * by the kernel (SO_PEERCRED, SO_PEERGROUPS, SO_PEERPIDFD where there is one:
  * never by anything it sends), opens a section by name and receives its memfd
- * over SCM_RIGHTS: read-only clients get a second descriptor opened O_RDONLY,
- * which cannot be turned into a writable mapping. Processes exchange offsets,
+ * over SCM_RIGHTS: read-only clients get a descriptor opened O_RDONLY (one
+ * per publication, shared by its readers), which cannot be turned into a
+ * writable mapping. Processes exchange offsets,
  * never pointers: each maps the section at its own address.
  *
  * Deleting or unpublishing a section revokes it: every client holding a view
@@ -22,6 +23,7 @@
 #ifndef LSASHM_SHARE_H
 #define LSASHM_SHARE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -105,7 +107,8 @@ struct lsashm_server_config {
 
 struct lsashm_server_stats {
         uint64_t connections;      /* open now */
-        uint64_t views;            /* open now, over all connections */
+        uint64_t views;            /* open now, over all connections (a close a client has
+                                    * not sent yet counts: see lsashm_view_close) */
         uint64_t published;        /* sections published now */
         uint64_t accepted;         /* connections accepted since creation */
         uint64_t refused;          /* connections refused by a limit */
@@ -243,6 +246,52 @@ LSASHM_PUBLIC int lsashm_client_dispatch(lsashm_client_t *c);
 /* Close the connection. Views stay mapped until closed, and become stale. */
 LSASHM_PUBLIC void lsashm_client_close(lsashm_client_t *c);
 
+/*
+ * The inline read path. A view starts with this head, which the library
+ * keeps up to date: base and size never change while the view is open, and
+ * stale turns true when a notice (read by any call on the client) or the end
+ * of the connection says the view was revoked. Read it only through the two
+ * functions below, from the thread that uses the client; never write it.
+ */
+struct lsashm_view_head {
+        const uint8_t *base;
+        size_t size;
+        bool stale;
+};
+
+/*
+ * The whole view without a call: *ret_base and *ret_size, to index with
+ * offsets checked against *ret_size. 0, or -EINVAL (v NULL) or -ESTALE (the
+ * view is known to be revoked, or its client is closed or gone; outputs
+ * untouched). It makes no system call, so it sees a revocation only once
+ * some other call has read the notice: lsashm_view_state() is the one that
+ * asks. A closed view is freed memory: passing one is the caller's bug, as
+ * with free().
+ */
+static inline int lsashm_view_span(const lsashm_view_t *v, const void **ret_base, size_t *ret_size)
+{
+        const struct lsashm_view_head *h = (const struct lsashm_view_head *)(const void *)v;
+        if (!h)
+                return -EINVAL;
+        if (h->stale)
+                return -ESTALE;
+        *ret_base = h->base;
+        *ret_size = h->size;
+        return 0;
+}
+
+/* lsashm_view_ptr() inline: [offset, offset+len) inside the view, or NULL,
+ * and NULL also once the view is known to be stale (see lsashm_view_span). */
+static inline const void *lsashm_view_span_ptr(const lsashm_view_t *v, uint64_t offset, size_t len)
+{
+        const struct lsashm_view_head *h = (const struct lsashm_view_head *)(const void *)v;
+        uint64_t end;
+        if (!h || h->stale || __builtin_add_overflow(offset, (uint64_t)len, &end) || end > h->size ||
+            offset >= h->size)
+                return NULL;
+        return h->base + offset;
+}
+
 /* [offset, offset+len) inside the view, or NULL (overflow-safe). */
 LSASHM_PUBLIC const void *lsashm_view_ptr(const lsashm_view_t *v, uint64_t offset, size_t len);
 /* The same for writing; NULL also when the view is read-only. */
@@ -253,6 +302,10 @@ LSASHM_PUBLIC bool lsashm_view_writable(const lsashm_view_t *v);
 /* 0 while valid; -ESTALE once revoked or once the server is gone. Reads any
  * pending notice first, so no separate dispatch call is needed to see it. */
 LSASHM_PUBLIC int lsashm_view_state(const lsashm_view_t *v);
+/* Unmap the view and free it. The server is told with the client's next
+ * open (up to 16 closes wait; the 17th sends them all), so a close costs
+ * no message of its own; until then the view still counts in the server's
+ * stats and against the connection's limit, which that open lifts first. */
 LSASHM_PUBLIC void lsashm_view_close(lsashm_view_t *v);
 
 #ifdef __cplusplus

@@ -42,6 +42,14 @@ struct section_share {
  * a writable one is made the section is committed in full and sealed against
  * growing: -ENOMEM/-ENOSPC if that fails. -ENODATA: nothing committed. */
 int section_share(lsashm_section_t *s, uint64_t id, bool writable, struct section_share *ret);
+/* The same for a reader, through a read-only descriptor the caller keeps for
+ * this section: *ro_fd, made here the first time (while it is -1) and the
+ * caller's to close once it stops sharing the section. ret->fd is *ro_fd,
+ * lent, not a new one. Every reader so shares one open file description;
+ * a read-only one has nothing a reader could use against another (its
+ * offset and status flags matter to read(2), not to a mapping). -ESTALE if
+ * the section is no longer id: *ro_fd must not be passed on then. */
+int section_share_reader(lsashm_section_t *s, uint64_t id, int *ro_fd, struct section_share *ret);
 /* 0 if root is an offset inside the committed part, else -ERANGE. */
 int section_root_in_range(lsashm_section_t *s, uint64_t id, uint64_t root);
 

@@ -740,54 +740,83 @@ void section_unwatch(struct lsashm_section *s, uint64_t id, section_watch_fn fn,
         section_lock_release(s);
 }
 
+/* Checks and commits common to every descriptor a client gets, the section
+ * locked; writable may come back false (readers-only, frozen). */
+static int prepare_share(struct lsashm_section *s, bool *writable)
+{
+        if (s->committed == 0 && s->first_commit == 0)
+                /* Nothing to map yet, nor asked for at create: mmap of zero
+                 * bytes is no view. */
+                return -ENODATA;
+        /* Readers-only sections carry F_SEAL_FUTURE_WRITE: nobody may get a
+         * writable view of one, whatever the policy says. */
+        if (s->flags & LSASHM_SECTION_READERS_ONLY)
+                *writable = false;
+        /* Frozen: nobody may write; the descriptor says so too. */
+        if (s->frozen)
+                *writable = false;
+        /* A writable description can extend the file (fallocate, ftruncate):
+         * it leaves only once there is nothing left to extend. A read-only
+         * one cannot, so read-only clients share a file that still grows. */
+        if (*writable)
+                return commit_all_and_seal(s);
+        if (s->committed == 0)
+                /* Not grown yet (create commits nothing): the reader sees
+                 * what it would have seen had create committed eagerly,
+                 * initial_size of zeros. */
+                return commit_to(s, s->first_commit, 0);
+        return 0;
+}
+
+/* Always a new open file description, never a dup of ours: the client must
+ * not share our file status flags. A read-only one cannot become a writable
+ * mapping (mmap PROT_WRITE, mprotect, write and fallocate all need a writable
+ * description), and the inode's mode (0600) keeps other users from reopening
+ * it for writing through /proc. */
+static int reopen(const struct lsashm_section *s, bool writable)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+        int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static void fill_share(const struct lsashm_section *s, int fd, bool writable, struct section_share *ret)
+{
+        int seals = fcntl(s->fd, F_GET_SEALS);
+        *ret = (struct section_share){ .fd = fd, .size = s->committed, .seals = seals < 0 ? 0u : (unsigned)seals,
+                                       .writable = writable };
+}
+
 int section_share(struct lsashm_section *s, uint64_t id, bool writable, struct section_share *ret)
 {
         int r = lock_identity(s, id);
         if (r < 0)
                 return r;
-        if (s->committed == 0 && s->first_commit == 0) {
-                /* Nothing to map yet, nor asked for at create: mmap of zero
-                 * bytes is no view. */
-                section_lock_release(s);
-                return -ENODATA;
-        }
-        /* Readers-only sections carry F_SEAL_FUTURE_WRITE: nobody may get a
-         * writable view of one, whatever the policy says. */
-        if (s->flags & LSASHM_SECTION_READERS_ONLY)
-                writable = false;
-        /* Frozen: nobody may write; the descriptor says so too. */
-        if (s->frozen)
-                writable = false;
-        /* A writable description can extend the file (fallocate, ftruncate):
-         * it leaves only once there is nothing left to extend. A read-only
-         * one cannot, so read-only clients share a file that still grows. */
-        if (writable)
-                r = commit_all_and_seal(s);
-        else if (s->committed == 0)
-                /* Not grown yet (create commits nothing): the reader sees
-                 * what it would have seen had create committed eagerly,
-                 * initial_size of zeros. */
-                r = commit_to(s, s->first_commit, 0);
-        if (r < 0) {
-                section_lock_release(s);
+        r = prepare_share(s, &writable);
+        int fd = r < 0 ? r : reopen(s, writable);
+        if (fd >= 0)
+                fill_share(s, fd, writable, ret);
+        section_lock_release(s);
+        return fd < 0 ? fd : 0;
+}
+
+int section_share_reader(struct lsashm_section *s, uint64_t id, int *ro_fd, struct section_share *ret)
+{
+        int r = lock_identity(s, id);
+        if (r < 0)
                 return r;
+        bool writable = false;
+        r = prepare_share(s, &writable);
+        if (r == 0 && *ro_fd < 0) {
+                int fd = reopen(s, false);
+                if (fd < 0)
+                        r = fd;
+                else
+                        *ro_fd = fd;
         }
-        /* Always a new open file description, never a dup of ours: the client
-         * must not share our file status flags. A read-only one cannot become
-         * a writable mapping (mmap PROT_WRITE, mprotect, write and fallocate
-         * all need a writable description), and the inode's mode (0600) keeps
-         * other users from reopening it for writing through /proc. */
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
-        int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-        } else {
-                int seals = fcntl(s->fd, F_GET_SEALS);
-                *ret = (struct section_share){ .fd = fd, .size = s->committed,
-                                               .seals = seals < 0 ? 0u : (unsigned)seals,
-                                               .writable = writable };
-        }
+        if (r == 0)
+                fill_share(s, *ro_fd, false, ret);
         section_lock_release(s);
         return r;
 }

@@ -8,11 +8,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -36,25 +38,33 @@ struct lsashm_client {
         int timeout_ms;      /* for each request and its reply, and for a CLOSE */
         uint32_t next_request;
         bool gone;
+        uint32_t features;   /* agreed at HELLO */
+        int64_t wait_ns;     /* the socket's SO_RCVTIMEO; 0: none set */
         struct lsashm_view *views;
+        /* Views closed here whose CLOSE rides on the next request
+         * (WIRE_FEATURE_DEFERRED_CLOSE): the server counts them against the
+         * limit until then, which the next OPEN lifts before it is served. */
+        uint32_t closed[WIRE_MAX_CLOSED];
+        uint8_t n_closed;
 };
 
 struct lsashm_view {
+        /* First: share.h's inline readers see the view as this head. */
+        struct lsashm_view_head head;
         struct lsashm_client *client; /* NULL once the client is closed */
         struct lsashm_view *prev, *next;
         uint32_t id;
-        uint8_t *base;
-        size_t size;
         uint64_t root;
         bool writable;
-        bool stale;
 };
+
+_Static_assert(offsetof(struct lsashm_view, head) == 0, "the inline readers cast a view to its head");
 
 static void mark_all_stale(struct lsashm_client *c)
 {
         c->gone = true;
         for (struct lsashm_view *v = c->views; v; v = v->next)
-                v->stale = true;
+                v->head.stale = true;
 }
 
 /* A server that did not answer in time may still answer later, and that
@@ -71,7 +81,7 @@ static void handle_revoked(struct lsashm_client *c, uint32_t view)
 {
         for (struct lsashm_view *v = c->views; v; v = v->next)
                 if (v->id == view)
-                        v->stale = true;
+                        v->head.stale = true;
 }
 
 /* Receive one message; notices are handled on the way. A reply (anything but
@@ -81,10 +91,21 @@ static void handle_revoked(struct lsashm_client *c, uint32_t view)
 static int receive(struct lsashm_client *c, bool nonblocking, int64_t deadline, struct wire_message *ret,
                    int *ret_fd)
 {
-        for (;;) {
+        for (bool first = true;; first = false) {
                 uint8_t buf[WIRE_MAX_MESSAGE + 1];
                 int fd = -1;
-                ssize_t n = nonblocking ? fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, true)
+                ssize_t n = -EAGAIN;
+                /* A reply just asked for: one blocking receive, which the
+                 * socket's timeout keeps inside the deadline, rather than a
+                 * receive that finds nothing, a poll and a receive. Whatever
+                 * is left of the deadline after it is waited for below. */
+                if (!nonblocking && first && c->wait_ns && deadline_remaining_ns(deadline) >= c->wait_ns) {
+                        n = fdpass_recv_wait(c->fd, buf, sizeof(buf), &fd, true);
+                        if (n == -EINTR)
+                                n = -EAGAIN;
+                }
+                if (n == -EAGAIN)
+                        n = nonblocking ? fdpass_recv(c->fd, buf, sizeof(buf), &fd, true, true)
                                         : deadline_recv(c->fd, buf, sizeof(buf), &fd, true, deadline);
                 if (n == -EAGAIN)
                         return -EAGAIN;
@@ -129,6 +150,49 @@ static int connect_to(const char *path, int64_t deadline, int *ret_fd)
         return 0;
 }
 
+/* The socket's SO_RCVTIMEO a little under the timeout, so that one blocking
+ * receive started with a whole timeout left ends before the deadline. */
+static void set_wait(struct lsashm_client *c)
+{
+        c->wait_ns = 0;
+        if (c->timeout_ms < 2)
+                return;
+        int64_t us = ((int64_t)c->timeout_ms - 1) * 1000;
+        struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000) };
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0)
+                c->wait_ns = us * 1000;
+}
+
+/* Connect and exchange hellos, asking for features. A server takes any it
+ * knows and answers with those: newer servers serve older clients. */
+static int greet(struct lsashm_client *c, const char *path, int64_t deadline, uint32_t features)
+{
+        int r = connect_to(path, deadline, &c->fd);
+        if (r < 0)
+                return r;
+        struct wire_message hello = { .type = WIRE_HELLO };
+        hello.hello.version = WIRE_VERSION;
+        hello.hello.features = features;
+        uint8_t buf[WIRE_MAX_MESSAGE];
+        r = deadline_send(c->fd, buf, wire_encode(&hello, buf), deadline);
+        struct wire_message reply;
+        int fd = -1;
+        if (r == 0)
+                r = receive(c, false, deadline, &reply, &fd);
+        if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION ||
+                       (reply.hello_reply.features & ~features)))
+                r = -EPROTO;
+        if (fd >= 0)
+                close(fd);
+        if (r < 0) {
+                close(c->fd);
+                return r == -EPIPE ? -ECONNRESET : r;
+        }
+        c->features = reply.hello_reply.features;
+        set_wait(c);
+        return 0;
+}
+
 int lsashm_client_connect_timeout(const char *path, int timeout_ms, lsashm_client_t **ret)
 {
         if (!path || !ret || timeout_ms <= 0)
@@ -141,29 +205,10 @@ int lsashm_client_connect_timeout(const char *path, int timeout_ms, lsashm_clien
         /* One deadline for the connect and the hellos: a full backlog
          * followed by a silent server is still one timeout. */
         int64_t deadline = deadline_after_ms(timeout_ms);
-        int r = connect_to(path, deadline, &c->fd);
+        int r = greet(c, path, deadline, WIRE_FEATURES);
         if (r < 0) {
                 free(c);
                 return r;
-        }
-        struct wire_message hello = { .type = WIRE_HELLO };
-        hello.hello.version = WIRE_VERSION;
-        hello.hello.features = WIRE_FEATURES;
-        uint8_t buf[WIRE_MAX_MESSAGE];
-        r = deadline_send(c->fd, buf, wire_encode(&hello, buf), deadline);
-        struct wire_message reply;
-        int fd = -1;
-        if (r == 0)
-                r = receive(c, false, deadline, &reply, &fd);
-        if (r == 0 && (fd >= 0 || reply.type != WIRE_HELLO_REPLY || reply.hello_reply.version != WIRE_VERSION ||
-                       (reply.hello_reply.features & ~hello.hello.features)))
-                r = -EPROTO;
-        if (fd >= 0)
-                close(fd);
-        if (r < 0) {
-                close(c->fd);
-                free(c);
-                return r == -EPIPE ? -ECONNRESET : r;
         }
         *ret = c;
         return 0;
@@ -179,6 +224,7 @@ int lsashm_client_set_timeout(lsashm_client_t *c, int timeout_ms)
         if (!c || timeout_ms <= 0)
                 return -EINVAL;
         c->timeout_ms = timeout_ms;
+        set_wait(c);
         return 0;
 }
 
@@ -228,9 +274,15 @@ static int open_view(lsashm_client_t *c, const char *name, uint32_t flags, lsash
         req.open.flags = flags;
         req.open.name_len = (uint8_t)strlen(name);
         memcpy(req.open.name, name, req.open.name_len);
+        /* The views closed since the last request: the server closes them
+         * before it serves this open, whatever the open's outcome. */
+        req.open.n_closed = c->n_closed;
+        memcpy(req.open.closed, c->closed, c->n_closed * sizeof(*c->closed));
         uint8_t buf[WIRE_MAX_MESSAGE];
         int64_t deadline = deadline_after_ms(c->timeout_ms);
         int r = deadline_send(c->fd, buf, wire_encode(&req, buf), deadline);
+        /* Sent, or the connection is given up below, which closes them all. */
+        c->n_closed = 0;
         if (r < 0) {
                 free(v);
                 if (r == -ETIMEDOUT)
@@ -256,8 +308,8 @@ static int open_view(lsashm_client_t *c, const char *name, uint32_t flags, lsash
                 if (base == MAP_FAILED) {
                         r = -errno;
                 } else {
-                        *v = (struct lsashm_view){ .client = c, .id = m.open_reply.view, .base = base,
-                                                   .size = (size_t)m.open_reply.size,
+                        *v = (struct lsashm_view){ .head = { .base = base, .size = (size_t)m.open_reply.size },
+                                                   .client = c, .id = m.open_reply.view,
                                                    .root = m.open_reply.root, .writable = writable };
                 }
         }
@@ -325,7 +377,7 @@ void lsashm_client_close(lsashm_client_t *c)
                 return;
         for (struct lsashm_view *v = c->views; v; v = v->next) {
                 v->client = NULL;
-                v->stale = true;
+                v->head.stale = true;
         }
         close(c->fd);
         free(c);
@@ -334,9 +386,10 @@ void lsashm_client_close(lsashm_client_t *c)
 const void *lsashm_view_ptr(const lsashm_view_t *v, uint64_t offset, size_t len)
 {
         uint64_t end;
-        if (!v || __builtin_add_overflow(offset, (uint64_t)len, &end) || end > v->size || offset >= v->size)
+        if (!v || __builtin_add_overflow(offset, (uint64_t)len, &end) || end > v->head.size ||
+            offset >= v->head.size)
                 return NULL;
-        return v->base + offset;
+        return v->head.base + offset;
 }
 
 void *lsashm_view_ptr_mut(const lsashm_view_t *v, uint64_t offset, size_t len)
@@ -348,7 +401,7 @@ void *lsashm_view_ptr_mut(const lsashm_view_t *v, uint64_t offset, size_t len)
 
 size_t lsashm_view_size(const lsashm_view_t *v)
 {
-        return v ? v->size : 0;
+        return v ? v->head.size : 0;
 }
 
 uint64_t lsashm_view_root(const lsashm_view_t *v)
@@ -367,7 +420,7 @@ int lsashm_view_state(const lsashm_view_t *v)
                 return -EINVAL;
         if (v->client && !v->client->gone)
                 (void)lsashm_client_dispatch(v->client);
-        return v->stale ? -ESTALE : 0;
+        return v->head.stale ? -ESTALE : 0;
 }
 
 void lsashm_view_close(lsashm_view_t *v)
@@ -376,9 +429,17 @@ void lsashm_view_close(lsashm_view_t *v)
                 return;
         struct lsashm_client *c = v->client;
         if (c) {
-                if (!c->gone && !v->stale) {
+                if (!c->gone && !v->head.stale && (c->features & WIRE_FEATURE_DEFERRED_CLOSE) &&
+                    c->n_closed < WIRE_MAX_CLOSED) {
+                        /* The next OPEN carries it: no system call now. */
+                        c->closed[c->n_closed++] = v->id;
+                } else if (!c->gone && !v->head.stale) {
+                        /* This one and every deferred one, in one CLOSE. */
                         struct wire_message m = { .type = WIRE_CLOSE };
                         m.close.view = v->id;
+                        m.close.n_more = c->n_closed;
+                        memcpy(m.close.more, c->closed, c->n_closed * sizeof(*c->closed));
+                        c->n_closed = 0;
                         uint8_t buf[WIRE_MAX_MESSAGE];
                         /* Waits for room: a CLOSE lost to a full buffer would
                          * leave the view counted against this connection's
@@ -395,6 +456,6 @@ void lsashm_view_close(lsashm_view_t *v)
                 if (v->next)
                         v->next->prev = v->prev;
         }
-        munmap(v->base, v->size);
+        munmap((void *)(uintptr_t)v->head.base, v->head.size);
         free(v);
 }

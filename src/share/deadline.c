@@ -34,7 +34,7 @@ int64_t deadline_after_ms(int timeout_ms)
 }
 
 /* Nanoseconds left before deadline; 0 once it has passed. */
-static int64_t remaining_ns(int64_t deadline)
+int64_t deadline_remaining_ns(int64_t deadline)
 {
         if (deadline == DEADLINE_NEVER)
                 return INT64_MAX;
@@ -65,7 +65,7 @@ static int wait_for(int fd, short events, int64_t deadline)
         for (;;) {
                 struct timespec ts, *left = NULL;
                 if (deadline != DEADLINE_NEVER) {
-                        int64_t ns = remaining_ns(deadline);
+                        int64_t ns = deadline_remaining_ns(deadline);
                         if (ns == 0)
                                 return -ETIMEDOUT;
                         ts.tv_sec = (time_t)(ns / NSEC_PER_SEC);
@@ -97,7 +97,7 @@ int deadline_connect(int fd, const char *path, int64_t deadline)
         for (;;) {
                 struct timeval tv = { 0, 0 }; /* 0: no limit */
                 if (deadline != DEADLINE_NEVER) {
-                        int64_t ns = remaining_ns(deadline);
+                        int64_t ns = deadline_remaining_ns(deadline);
                         if (ns == 0)
                                 return -ETIMEDOUT;
                         int64_t us = (ns + 999) / 1000;

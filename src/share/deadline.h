@@ -22,6 +22,9 @@
 
 /* timeout_ms (> 0) from now, in nanoseconds on CLOCK_MONOTONIC. */
 int64_t deadline_after_ms(int timeout_ms);
+/* Nanoseconds left before deadline (INT64_MAX for DEADLINE_NEVER); 0 once
+ * it has passed. */
+int64_t deadline_remaining_ns(int64_t deadline);
 
 /* The timeout a client uses unless its program chooses one: $LSASHM_TIMEOUT_MS
  * (read with secure_getenv) when it is a whole number from 1 to INT_MAX,

@@ -47,7 +47,7 @@ static bool peer_gone(int sock)
         return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
 }
 
-ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd, bool nonblocking)
+static ssize_t recv_packet(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd, int flags, bool retry_eintr)
 {
         struct iovec iov = { .iov_base = buf, .iov_len = cap };
         union {
@@ -62,8 +62,8 @@ ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd,
         };
         ssize_t n;
         do
-                n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | (nonblocking ? MSG_DONTWAIT : 0));
-        while (n < 0 && errno == EINTR);
+                n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+        while (n < 0 && errno == EINTR && retry_eintr);
         if (n < 0)
                 return -errno;
 
@@ -87,4 +87,14 @@ ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd,
         }
         *ret_fd = n_got ? got[0] : -1;
         return n;
+}
+
+ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd, bool nonblocking)
+{
+        return recv_packet(sock, buf, cap, ret_fd, allow_fd, nonblocking ? MSG_DONTWAIT : 0, true);
+}
+
+ssize_t fdpass_recv_wait(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd)
+{
+        return recv_packet(sock, buf, cap, ret_fd, allow_fd, 0, false);
 }

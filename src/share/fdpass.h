@@ -23,4 +23,9 @@ int fdpass_send(int sock, const void *buf, size_t len, int fd, bool nonblocking)
  */
 ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd, bool nonblocking);
 
+/* One blocking receive, bounded by the socket's SO_RCVTIMEO: the same
+ * returns, -EAGAIN when that ran out and -EINTR for a signal (not retried,
+ * so that the caller can reckon with its own deadline). */
+ssize_t fdpass_recv_wait(int sock, void *buf, size_t cap, int *ret_fd, bool allow_fd);
+
 #endif

@@ -56,6 +56,10 @@ struct published {
         struct lsashm_rule *rules;
         size_t n_rules;
         uint64_t root;
+        /* The read-only description every read-only open of this publication
+         * passes on, made at the first one (section_share_reader): one open
+         * of /proc/self/fd less per open. -1 until then. */
+        int ro_fd;
 };
 
 struct view_ref {
@@ -75,6 +79,7 @@ struct conn {
         struct view_ref *views;
         uint32_t n_views, cap_views;
         uint32_t next_view;
+        uint32_t features; /* agreed at HELLO */
         struct queued *queue; /* ring, allocated the first time a send would block */
         uint32_t q_head, q_len;
         uint32_t q_fds; /* queued messages that carry a descriptor */
@@ -258,9 +263,11 @@ static int handle_hello(struct lsashm_server *srv, struct conn *c, const struct 
         if (m->hello.version != WIRE_VERSION || (m->hello.features & ~WIRE_FEATURES))
                 return close_conn(srv, c, "unknown protocol version or features");
         conn_handshaken(&srv->cs, &c->peer);
+        /* Only what the client asked for: an older client refuses any other bit. */
+        c->features = m->hello.features;
         struct wire_message reply = { .type = WIRE_HELLO_REPLY };
         reply.hello_reply.version = WIRE_VERSION;
-        reply.hello_reply.features = WIRE_FEATURES;
+        reply.hello_reply.features = c->features;
         reply.hello_reply.max_views = srv->limits.views_per_connection;
         return send_message(srv, c, &reply, -1);
 }
@@ -271,8 +278,20 @@ static void drop_view(struct lsashm_server *srv, struct conn *c, uint32_t i)
         srv->stats.views--;
 }
 
+/* A view this connection holds, or none: ids are per connection, so a client
+ * can only ever close its own. An unknown id is no error: a revocation and
+ * the close crossed, or the client named one twice. */
+static void close_view(struct lsashm_server *srv, struct conn *c, uint32_t view)
+{
+        for (uint32_t i = 0; i < c->n_views; i++)
+                if (c->views[i].view == view) {
+                        drop_view(srv, c, i);
+                        return;
+                }
+}
+
 static int open_view(struct lsashm_server *srv, struct conn *c, const struct wire_open *req,
-                     struct wire_open_reply *reply, struct section_share *share)
+                     struct wire_open_reply *reply, struct section_share *share, bool *borrowed)
 {
         struct published *p = find_by_name(srv, req->name);
         if (!p)
@@ -294,7 +313,13 @@ static int open_view(struct lsashm_server *srv, struct conn *c, const struct wir
                 c->views = v;
                 c->cap_views = cap;
         }
-        int r = section_share(p->section, p->section_id, access == LSASHM_ACCESS_READ_WRITE, share);
+        int r;
+        if (access == LSASHM_ACCESS_READ) {
+                r = section_share_reader(p->section, p->section_id, &p->ro_fd, share);
+                *borrowed = r == 0;
+        } else {
+                r = section_share(p->section, p->section_id, true, share);
+        }
         if (r < 0)
                 return r == -ESTALE ? -ENOENT : r; /* deleted; its revocation is on the way */
         uint32_t view = c->next_view++;
@@ -310,10 +335,17 @@ static int open_view(struct lsashm_server *srv, struct conn *c, const struct wir
 
 static int handle_open(struct lsashm_server *srv, struct conn *c, const struct wire_message *m)
 {
+        if (m->open.n_closed && !(c->features & WIRE_FEATURE_DEFERRED_CLOSE))
+                return close_conn(srv, c, "closes carried without the feature");
+        /* The closes first: they free room for this open under the limit. */
+        for (unsigned i = 0; i < m->open.n_closed; i++)
+                close_view(srv, c, m->open.closed[i]);
         struct wire_message reply = { .type = WIRE_OPEN_REPLY };
         struct section_share share = { .fd = -1 };
+        /* borrowed: share.fd is the publication's, not ours to close */
+        bool borrowed = false;
         reply.open_reply.request = m->open.request;
-        reply.open_reply.status = open_view(srv, c, &m->open, &reply.open_reply, &share);
+        reply.open_reply.status = open_view(srv, c, &m->open, &reply.open_reply, &share, &borrowed);
         if (share.fd >= 0 && c->q_len == 0) {
                 /* Too many descriptors in flight for the server's user is the
                  * server's shortage, not this peer's fault: refuse the open,
@@ -321,34 +353,37 @@ static int handle_open(struct lsashm_server *srv, struct conn *c, const struct w
                 uint8_t buf[WIRE_MAX_MESSAGE];
                 int sent = fdpass_send(c->peer.fd, buf, wire_encode(&reply, buf), share.fd, true);
                 if (sent == 0 || (sent != -ETOOMANYREFS && sent != -EAGAIN)) {
-                        close(share.fd);
+                        if (!borrowed)
+                                close(share.fd);
                         if (sent < 0)
                                 close_conn(srv, c, hangup_reason(sent, "send failed"));
                         return sent < 0 ? CONN_GONE : 0;
                 }
                 if (sent == -ETOOMANYREFS) {
-                        close(share.fd);
+                        if (!borrowed)
+                                close(share.fd);
                         share.fd = -1;
                         drop_view(srv, c, c->n_views - 1);
                         reply.open_reply = (struct wire_open_reply){ .request = m->open.request,
                                                                      .status = -ENFILE };
                 }
         }
+        /* A queued reply holds a duplicate (queue_message). */
         int r = send_message(srv, c, &reply, share.fd);
         /* SCM_RIGHTS gave the client its own reference: keep none per view. */
-        if (share.fd >= 0)
+        if (share.fd >= 0 && !borrowed)
                 close(share.fd);
         return r;
 }
 
 static int handle_close(struct lsashm_server *srv, struct conn *c, const struct wire_message *m)
 {
-        for (uint32_t i = 0; i < c->n_views; i++)
-                if (c->views[i].view == m->close.view) {
-                        drop_view(srv, c, i);
-                        return 0;
-                }
-        return 0; /* already revoked: the notice and the close crossed */
+        if (m->close.n_more && !(c->features & WIRE_FEATURE_DEFERRED_CLOSE))
+                return close_conn(srv, c, "closes carried without the feature");
+        close_view(srv, c, m->close.view);
+        for (unsigned i = 0; i < m->close.n_more; i++)
+                close_view(srv, c, m->close.more[i]);
+        return 0;
 }
 
 /* What each request needs, and who answers it. */
@@ -364,39 +399,39 @@ static const struct {
 
 static void handle_readable(struct lsashm_server *srv, struct conn *c)
 {
-        /* A bounded number of packets per wakeup keeps one busy client from
-         * starving the others; epoll will report it again. */
-        for (int budget = 16; budget > 0; budget--) {
-                uint8_t buf[WIRE_MAX_MESSAGE + 1];
-                int fd = -1;
-                ssize_t n = fdpass_recv(c->peer.fd, buf, sizeof(buf), &fd, false, true);
-                if (n == -EAGAIN)
-                        return;
-                if (n == 0) {
-                        close_conn(srv, c, NULL);
-                        return;
-                }
-                if (n < 0) {
-                        close_conn(srv, c, n == -EBADMSG ? "descriptors, truncated or foreign control data"
-                                                         : "receive failed");
-                        return;
-                }
-                struct wire_message m;
-                int r = wire_decode(buf, (size_t)n, 1, &m);
-                if (r < 0) {
-                        close_conn(srv, c, "malformed or oversized message");
-                        return;
-                }
-                size_t i = 0;
-                while (i < sizeof(handlers) / sizeof(handlers[0]) && handlers[i].type != m.type)
-                        i++;
-                if (i == sizeof(handlers) / sizeof(handlers[0]) || handlers[i].needs_hello != c->peer.handshaken) {
-                        close_conn(srv, c, "message out of sequence");
-                        return;
-                }
-                if (handlers[i].handle(srv, c, &m) < 0)
-                        return; /* the connection is gone */
+        /* One packet per event: epoll is level-triggered and reports a
+         * client with more queued again, so no receive is spent learning
+         * that the queue is empty (most clients send one request and wait),
+         * and one busy client cannot starve the others. */
+        uint8_t buf[WIRE_MAX_MESSAGE + 1];
+        int fd = -1;
+        ssize_t n = fdpass_recv(c->peer.fd, buf, sizeof(buf), &fd, false, true);
+        if (n == -EAGAIN)
+                return;
+        if (n == 0) {
+                close_conn(srv, c, NULL);
+                return;
         }
+        if (n < 0) {
+                close_conn(srv, c, n == -EBADMSG ? "descriptors, truncated or foreign control data"
+                                                 : "receive failed");
+                return;
+        }
+        struct wire_message m;
+        int r = wire_decode(buf, (size_t)n, 1, &m);
+        if (r < 0) {
+                close_conn(srv, c, "malformed or oversized message");
+                return;
+        }
+        size_t i = 0;
+        while (i < sizeof(handlers) / sizeof(handlers[0]) && handlers[i].type != m.type)
+                i++;
+        if (i == sizeof(handlers) / sizeof(handlers[0]) || handlers[i].needs_hello != c->peer.handshaken) {
+                close_conn(srv, c, "message out of sequence");
+                return;
+        }
+        if (handlers[i].handle(srv, c, &m) < 0)
+                return; /* the connection is gone */
 }
 
 /* ---- revocation ---- */
@@ -433,6 +468,8 @@ static void unpublish(struct lsashm_server *srv, struct published *p, bool watch
                 section_unwatch(p->section, p->section_id, note_deleted, srv);
         revoke_views(srv, p->pub_id);
         srv->stats.published--;
+        if (p->ro_fd >= 0)
+                close(p->ro_fd);
         free(p->rules);
         free(p);
 }
@@ -682,6 +719,7 @@ int lsashm_server_publish(lsashm_server_t *srv, const char *name, lsashm_section
         }
         strcpy(p->name, name);
         p->section = s;
+        p->ro_fd = -1;
         pthread_mutex_lock(&srv->lock);
         revoke_pending(srv); /* a deleted section must not block its name */
         if (find_by_name(srv, name)) {

@@ -7,7 +7,8 @@
 #include "share/wire.h"
 #include "util/le-cursor.h"
 
-/* Body sizes, fixed per type. OPEN is followed by name_len name bytes. */
+/* Body sizes, fixed per type. OPEN is followed by name_len name bytes, then
+ * n_closed view ids; CLOSE by n_more view ids. */
 #define HELLO_SIZE (WIRE_HEADER_SIZE + 8u)
 #define HELLO_REPLY_SIZE (WIRE_HEADER_SIZE + 16u)
 #define OPEN_SIZE (WIRE_HEADER_SIZE + 12u)
@@ -15,7 +16,9 @@
 #define CLOSE_SIZE (WIRE_HEADER_SIZE + 8u)
 #define REVOKED_SIZE (WIRE_HEADER_SIZE + 8u)
 
-_Static_assert(OPEN_SIZE + LSASHM_NAME_MAX <= WIRE_MAX_MESSAGE, "every message fits the buffer");
+_Static_assert(OPEN_SIZE + LSASHM_NAME_MAX + 4 * WIRE_MAX_CLOSED <= WIRE_MAX_MESSAGE, "every message fits the buffer");
+_Static_assert(CLOSE_SIZE + 4 * WIRE_MAX_CLOSED <= WIRE_MAX_MESSAGE, "every message fits the buffer");
+_Static_assert(WIRE_MAX_CLOSED <= 255, "counts are one byte");
 
 static void put_header(struct le_writer *w, enum wire_type type, size_t len)
 {
@@ -43,12 +46,16 @@ size_t wire_encode(const struct wire_message *m, uint8_t *buf)
                 le_put_zeros(&w, 4);
                 break;
         case WIRE_OPEN:
-                put_header(&w, m->type, OPEN_SIZE + m->open.name_len);
+                assert(m->open.n_closed <= WIRE_MAX_CLOSED);
+                put_header(&w, m->type, OPEN_SIZE + m->open.name_len + 4u * m->open.n_closed);
                 le_put_u32(&w, m->open.request);
                 le_put_u32(&w, m->open.flags);
                 le_put_u8(&w, m->open.name_len);
-                le_put_zeros(&w, 3);
+                le_put_u8(&w, m->open.n_closed);
+                le_put_zeros(&w, 2);
                 le_put_bytes(&w, m->open.name, m->open.name_len);
+                for (unsigned i = 0; i < m->open.n_closed; i++)
+                        le_put_u32(&w, m->open.closed[i]);
                 break;
         case WIRE_OPEN_REPLY:
                 put_header(&w, m->type, OPEN_REPLY_SIZE);
@@ -62,9 +69,13 @@ size_t wire_encode(const struct wire_message *m, uint8_t *buf)
                 le_put_zeros(&w, 4);
                 break;
         case WIRE_CLOSE:
-                put_header(&w, m->type, CLOSE_SIZE);
+                assert(m->close.n_more <= WIRE_MAX_CLOSED);
+                put_header(&w, m->type, CLOSE_SIZE + 4u * m->close.n_more);
                 le_put_u32(&w, m->close.view);
-                le_put_zeros(&w, 4);
+                le_put_u8(&w, m->close.n_more);
+                le_put_zeros(&w, 3);
+                for (unsigned i = 0; i < m->close.n_more; i++)
+                        le_put_u32(&w, m->close.more[i]);
                 break;
         case WIRE_REVOKED:
                 put_header(&w, m->type, REVOKED_SIZE);
@@ -122,11 +133,14 @@ int wire_decode(const uint8_t *buf, size_t len, int to_server, struct wire_messa
                 m.open.request = le_get_u32(&r);
                 m.open.flags = le_get_u32(&r);
                 m.open.name_len = le_get_u8(&r);
-                ok = le_get_zeros(&r, 3) && !(m.open.flags & ~(uint32_t)WIRE_OPEN_READONLY) &&
-                     le_get_bytes(&r, m.open.name, m.open.name_len);
+                m.open.n_closed = le_get_u8(&r);
+                ok = le_get_zeros(&r, 2) && !(m.open.flags & ~(uint32_t)WIRE_OPEN_READONLY) &&
+                     m.open.n_closed <= WIRE_MAX_CLOSED && le_get_bytes(&r, m.open.name, m.open.name_len);
                 /* name holds LSASHM_NAME_MAX + 1 bytes and name_len is a u8. */
                 m.open.name[m.open.name_len] = '\0';
                 ok = ok && wire_check_name(m.open.name, m.open.name_len) == 0;
+                for (unsigned i = 0; ok && i < m.open.n_closed; i++)
+                        m.open.closed[i] = le_get_u32(&r);
                 break;
         case WIRE_OPEN_REPLY:
                 m.open_reply.request = le_get_u32(&r);
@@ -145,7 +159,10 @@ int wire_decode(const uint8_t *buf, size_t len, int to_server, struct wire_messa
                 break;
         case WIRE_CLOSE:
                 m.close.view = le_get_u32(&r);
-                ok = le_get_zeros(&r, 4);
+                m.close.n_more = le_get_u8(&r);
+                ok = le_get_zeros(&r, 3) && m.close.n_more <= WIRE_MAX_CLOSED;
+                for (unsigned i = 0; ok && i < m.close.n_more; i++)
+                        m.close.more[i] = le_get_u32(&r);
                 break;
         case WIRE_REVOKED:
                 m.revoked.view = le_get_u32(&r);

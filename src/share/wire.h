@@ -18,7 +18,12 @@
 #include "lsashm/share.h"
 
 #define WIRE_VERSION 1u
-#define WIRE_FEATURES 0u /* none defined yet; unknown bits are refused */
+/* OPEN carries the ids of views closed since the last request, and CLOSE
+ * may carry several: a close costs the server nothing until the next open. */
+#define WIRE_FEATURE_DEFERRED_CLOSE (1u << 0)
+#define WIRE_FEATURES WIRE_FEATURE_DEFERRED_CLOSE /* every feature we know; unknown bits are refused */
+/* Closed view ids an OPEN may carry; a CLOSE carries up to one more. */
+#define WIRE_MAX_CLOSED 16u
 #define WIRE_HEADER_SIZE 8u
 #define WIRE_MAX_MESSAGE 512u /* larger than any valid message */
 #define WIRE_MAX_FDS 1u       /* per message, and only in OPEN_REPLY */
@@ -51,7 +56,9 @@ struct wire_open {
         uint32_t request;
         uint32_t flags;
         uint8_t name_len;
+        uint8_t n_closed; /* nonzero only with WIRE_FEATURE_DEFERRED_CLOSE */
         char name[LSASHM_NAME_MAX + 1]; /* NUL-terminated after decoding */
+        uint32_t closed[WIRE_MAX_CLOSED]; /* views to close before this open */
 };
 
 struct wire_open_reply {
@@ -66,6 +73,8 @@ struct wire_open_reply {
 
 struct wire_close {
         uint32_t view;
+        uint8_t n_more; /* nonzero only with WIRE_FEATURE_DEFERRED_CLOSE */
+        uint32_t more[WIRE_MAX_CLOSED];
 };
 
 struct wire_revoked {
