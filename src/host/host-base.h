@@ -76,48 +76,41 @@
 struct host_package; /* host-packages.h */
 struct host_section; /* host-sections.h */
 
-/* ---- workers.c: the pool that runs package calls ----
- * A job is queued by the host's thread, run by one worker, and handed back
- * (the done queue, and done_fd becomes readable) for the host's thread to
- * finish: send the reply, serve the connection again. */
-struct host_job {
-        struct host_job *next;
-        void (*run)(struct host_job *j); /* on a worker */
-};
+/* ---- workers.c: the threads that serve connections ----
+ * Each waits on one shared epoll set whose descriptors are armed with
+ * EPOLLONESHOT, and calls serve for the one that woke it: serve owns that
+ * descriptor until it re-arms it (host_workers_arm) or gives it up. rx and
+ * tx are the worker's own buffers of buf_size bytes. */
+typedef void host_serve_fn(void *ctx, void *ptr, uint8_t *rx, uint8_t *tx);
 
 struct host_workers {
-        pthread_mutex_t lock;
-        pthread_cond_t work;          /* a job queued, or stopping */
-        pthread_cond_t idle;          /* in_flight fell to 0 */
-        struct host_job *queue, **queue_tail;
-        struct host_job *done, **done_tail;
-        int done_fd;                  /* eventfd: a job is done */
-        pthread_t *threads;           /* NULL until the first job */
+        int epoll_fd;                 /* the set the workers wait on */
+        int stop_fd;                  /* eventfd in it, written once: every worker leaves */
+        host_serve_fn *serve;
+        void *ctx;
+        size_t buf_size;
+        pthread_t *threads;           /* NULL until the first descriptor is added */
         unsigned nthreads, size;
         pid_t pid;                    /* the process that started them */
-        unsigned in_flight;           /* queued or running */
-        bool stopping;
+        unsigned active;              /* atomic: workers inside serve now */
 };
 
 /* The default pool size: twice the CPUs this process may run on (package
  * calls mostly wait: on a directory, a disk, an OTP server), at least 4 and
  * at most 64. */
 unsigned host_workers_default(void);
-/* A pool of n threads (1..HOST_MAX_WORKERS), started with the first job
- * (see workers.c: fork). 0 or -errno; host_workers_stop is safe either way. */
-int host_workers_init(struct host_workers *w, unsigned n);
-/* Queue j. 0, or -errno: no worker could be started (j is not queued). */
-int host_workers_submit(struct host_workers *w, struct host_job *j);
-/* The jobs done since the last call, oldest first (NULL: none); clears
- * done_fd. */
-struct host_job *host_workers_take_done(struct host_workers *w);
-/* Queued or running jobs now. */
-unsigned host_workers_in_flight(struct host_workers *w);
-/* Wait until no job is queued or running: at most timeout_ms (-1: for
- * ever). 0 or -ETIMEDOUT. */
-int host_workers_wait(struct host_workers *w, int timeout_ms);
-/* Run what is queued, then join every worker. Safe on a pool that never
- * started, and twice. */
+/* A pool of n threads (1..HOST_MAX_WORKERS), started with the first
+ * descriptor added (see workers.c: fork). 0 or -errno; host_workers_stop is
+ * safe either way. */
+int host_workers_init(struct host_workers *w, unsigned n, size_t buf_size, host_serve_fn *serve, void *ctx);
+/* Arm fd, one-shot, for serve(ctx, ptr, ...): add it to the set (add), or
+ * re-arm it from the serve that owns it. 0 or -errno (no worker could be
+ * started, epoll_ctl failed). */
+int host_workers_arm(struct host_workers *w, int fd, void *ptr, bool add);
+/* Workers inside serve now. */
+unsigned host_workers_active(struct host_workers *w);
+/* Let every worker finish what it serves, then join them. Safe on a pool
+ * that never started, and twice. */
 void host_workers_stop(struct host_workers *w);
 #define HOST_MAX_WORKERS 256u
 
@@ -160,11 +153,17 @@ struct host {
         /* host.c */
         struct conn_set cs;           /* the connections; its epoll_fd is the host's */
         uint64_t next_serial;
-        uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request */
+        uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request
+                                       * (the host's thread's; each worker has its own) */
         uint8_t *tx;                  /* the same, for replies */
         uint64_t calls;               /* atomic: bumped by the workers */
         struct host_workers workers;
-        bool draining;                /* host_drain: no request is read any more */
+        bool draining;                /* atomic: host_drain, no request is read any more */
+        pthread_mutex_t cs_lock;      /* cs (single-threaded): held by the host's thread while
+                                       * it dispatches, by a worker to log a client's doing */
+        pthread_mutex_t back_lock;    /* back: connections workers gave up, to be closed */
+        struct host_conn *back;
+        int back_fd;                  /* eventfd in cs.epoll_fd: back is not empty */
         pthread_mutex_t log_lock;     /* one line at a time, from any thread */
         struct timespec started;      /* CLOCK_BOOTTIME at host_create, for the report's uptime */
 
