@@ -524,9 +524,11 @@ static int client_request(struct host *h, struct host_conn *c, const struct lsa_
 }
 
 /* A worker woken for c (host_serve_fn): its requests, up to
- * REQUESTS_PER_TURN, each answered before the next is read; after a reply
- * the client waits for it, so the connection is re-armed at once rather
- * than read again. */
+ * REQUESTS_PER_TURN, each answered before the next is read, then c is
+ * re-armed. After a reply it looks once more without waiting: a client on
+ * this CPU ran as soon as the reply woke it and has often sent its next
+ * request already, which is then served without a trip through epoll
+ * (re-arm, another worker woken, this one put to sleep). */
 static void serve_client(void *ctx, void *ptr, uint8_t *rx, uint8_t *tx)
 {
         struct host *h = ctx;
@@ -568,8 +570,6 @@ static void serve_client(void *ctx, void *ptr, uint8_t *rx, uint8_t *tx)
                         hand_back(h, c, why);
                         return;
                 }
-                if (r > 0)
-                        break;
         }
         __atomic_add_fetch(&c->handoff, 1, __ATOMIC_RELEASE);
         if (host_workers_arm(&h->workers, c->peer.fd, c, false) < 0)
