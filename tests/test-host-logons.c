@@ -206,7 +206,7 @@ static void child_ex2_logon(void *arg, int index)
         CHECK(d == NULL);
 
         /* lsashm sessions lists it. */
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 1u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 1u), 1u);
         CHECK_EQ(ask(Q_SESSIONS_REPORT, 0), 1u);
 
         /* Closing the token ends the session: LogonTerminated with its id. */
@@ -216,7 +216,7 @@ static void child_ex2_logon(void *arg, int index)
         CHECK_EQ(s.Terminated, before.Terminated + 1);
         CHECK(luid_eq(s.LastTerminated, r.id));
         CHECK(!listed(r.id));
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0u), 0u);
         UCHAR buf[64];
         ULONG need;
         CHECK_ST(NtQueryInformationToken(r.token, TokenUser, buf, sizeof(buf), &need), STATUS_INVALID_HANDLE);
@@ -284,7 +284,7 @@ static void child_plain_logon(void *arg, int index)
 
         TAP_STATS_REPLY s = c_stats(h, pkg);
         CHECK_EQ(s.LogonUserCalls, before.LogonUserCalls + 2);
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 2u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 2u), 2u);
         /* Every package hears of every session's end: two more to come. */
         ask(Q_PUT, s.Terminated + 2);
         /* Exiting with both tokens open: the host ends both sessions. */
@@ -391,7 +391,7 @@ static void child_statuses(void *arg, int index)
         }
         TAP_STATS_REPLY after = c_stats(h, pkg);
         CHECK_EQ(after.Terminated, s.Terminated + (ULONG)(sizeof(bad) / sizeof(bad[0])));
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0u), 0u);
 
         /* Refused before the host sees them. */
         struct auth a;
@@ -501,7 +501,7 @@ static void child_unwalkable(void *arg, int index)
         CHECK_ST(r.st, STATUS_INTERNAL_ERROR);
         r = c_logon_user(h, pkg, TAP_USER_BAD_TYPE, TAP_PASSWORD);
         CHECK_ST(r.st, STATUS_INTERNAL_ERROR);
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0u), 0u);
         /* The host still serves. */
         r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
         CHECK_ST(r.st, STATUS_SUCCESS);
@@ -557,7 +557,7 @@ static void child_killed_mid_logon(void *arg, int index)
         CHECK_EQ(after.Terminated, before.Terminated + 1);
         CHECK(luid_eq(after.LastTerminated, after.LastLogon));
         CHECK(!luid_eq(after.LastLogon, before.LastLogon));
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0u), 0u);
         CHECK_EQ(ask(Q_DROPPED, 0), dropped + 1);
         CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
 }
@@ -646,7 +646,7 @@ static void child_large_auth(void *arg, int index)
         munmap(none, 2 * LSA_WIRE_MAX_SUBMIT);
         /* The connection is as good as before. */
         big_logon(h, pkg, 3u << 18, STATUS_SUCCESS);
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0u), 0u);
         CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
 }
 
@@ -936,7 +936,7 @@ static void child_token_outlives_handle(void *arg, int index)
         CHECK_EQ(((const TAP_PROFILE *)r.profile)->MessageType, TAP_PROFILE_TYPE);
         check_alice_token(r.token, r.id);
         CHECK(listed(r.id));
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 1u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 1u), 1u);
         /* Others: uid 1000 sees its own session, nobody none. */
         for (int who = 0; who < 2; who++) {
                 pid_t pid = tu_fork();
@@ -981,16 +981,16 @@ static void child_token_names_its_session(void *arg, int index)
         struct logon r = c_logon_user(h, pkg, TAP_USER_OK, TAP_PASSWORD);
         CHECK_ST(r.st, STATUS_SUCCESS);
         CHECK_ST(c_session_op(h, pkg, TAP_DELETE_SESSION, r.id), STATUS_SUCCESS);
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0u), 0u);
         struct logon again = c_logon_user(h, pkg, TAP_USER_RECREATE, TAP_PASSWORD);
         CHECK_ST(again.st, STATUS_SUCCESS);
         CHECK(luid_eq(again.id, r.id));
         CHECK_ST(c_session_op(h, pkg, TAP_CREATE_SESSION, r.id), STATUS_LOGON_SESSION_COLLISION);
         CHECK_ST(LsashmCloseToken(r.token), STATUS_SUCCESS);
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 1u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 1u), 1u);
         CHECK(listed(again.id));
         CHECK_ST(LsashmCloseToken(again.token), STATUS_SUCCESS);
-        CHECK_EQ(ask(Q_LOGON_SESSIONS, 0), 0u);
+        CHECK_EQ(ask_until(Q_LOGON_SESSIONS, 0, 0u), 0u);
         CHECK_ST(c_session_op(h, pkg, TAP_DELETE_SESSION, r.id), STATUS_NO_SUCH_LOGON_SESSION);
         CHECK_ST(LsaFreeReturnBuffer(r.profile), STATUS_SUCCESS);
         CHECK_ST(LsaFreeReturnBuffer(again.profile), STATUS_SUCCESS);
