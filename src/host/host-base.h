@@ -23,25 +23,38 @@
  * so table members find it through host_global).
  *
  * Threads. The host's thread (whoever calls host_dispatch) accepts, reads
- * and decodes every request, answers those that call no package (CONNECT,
- * LOOKUP, FREE, MAP, UNMAP, STATUS) and sends every reply. A request that
- * calls into a package (CALL, LOGON) goes to the worker pool (workers.c): while it
- * runs, the host stops reading that connection, so its requests are still
- * answered one by one, in order, and a FREE or UNMAP sent behind a call is
- * read only once the call has been answered. The worker running a
- * connection's call owns the connection (its client buffers, reply section,
- * call counter) until the host's thread takes the finished call back; the
- * host's thread does not touch it meanwhile, and closes it, if the client
- * left, only then. Other connections' calls run at the same time, on other
- * workers. Package threads (CreateThread, or their own) reach only what
- * has a lock below, or their own thread-local state.
+ * each connection's CONNECT, serves admin connections (STATUS: the report
+ * walks every connection) and closes connections: the connection skeleton
+ * (conn_set) is single-threaded, and it is the host's thread's. A client
+ * connection, once connected, is handed to the workers (workers.c): they
+ * share one epoll set in which it is armed with EPOLLONESHOT, so one event
+ * wakes one worker, which reads, decodes and answers the connection's
+ * requests (CALL and LOGON run the package there; LOOKUP, FREE, MAP, UNMAP,
+ * CLOSE_TOKEN and the session queries are answered there too, under the
+ * locks below), sends each reply itself and re-arms the connection. Until
+ * it re-arms it, that worker owns the connection (its client buffers,
+ * reply section, tokens, mappings, call counter; the report reads what a
+ * lock guards), so one connection's requests are answered one by one, in
+ * order, while other connections are served on other workers. A worker
+ * that finds its client gone, or drops it, hands the connection back
+ * (host->back, back_fd) and the host's thread closes it; nothing else
+ * closes a client connection but host_destroy, after the workers have
+ * stopped. The hand-over through epoll is invisible to the memory model
+ * (and to TSan): host_conn.handoff, bumped with release before each arming
+ * and read with acquire by the worker woken, orders it. Package threads
+ * (CreateThread, or their own) reach only what has a lock below, or their
+ * own thread-local state.
  *
  * What is per thread: the call in progress (calls.c: GetClientInfo,
  * GetCallInfo, client buffers), the package and entry point running
- * (crash context), the failure-reason ledger.
+ * (crash context), the failure-reason ledger, a worker's receive and send
+ * buffers.
  *
  * Locks, in the order they may be taken (a lock is never taken while one
  * below it in this list is held):
+ *   0 cs_lock             (host.c) the connection skeleton: held by the
+ *                         host's thread while it dispatches, by a worker
+ *                         only to log a line its client caused
  *   1 host_conn.lock      (host-calls.h) a connection's client-buffer table
  *                         and reply section, against the status report
  *   2 sections_lock       the sections packages made, and every
@@ -49,8 +62,12 @@
  *   3 a section's own lock, then the section registry's (src/section)
  *   4 sessions_lock       (logon-sessions.c) never held across package code
  *   5 heap_lock           (lsa-heap.c) the LSA heap's block table
- *   6 workers.lock        (workers.c) the queues; nothing is called under it
+ *   6 back_lock           (host.c) the connections handed back; nothing is
+ *                         called under it
  *   7 log_lock            one log line at a time; nothing is taken under it
+ * The configuration a worker reads per request (max_submit, admin_gid) is
+ * stored and loaded atomically (host_reload); the rest of it, and the
+ * package list, do not change while clients are served.
  * Counters that several threads bump (calls, failed calls, refused frees)
  * are atomics, read with relaxed loads by the report.
  */

@@ -2,10 +2,10 @@
 /*
  * The host's side of its connections (accepted, identified and limited by
  * the skeleton, src/share/conn.c): read one request at a time, answer it.
- * A request that calls into a package is answered on a worker (host_defer):
- * its connection is not read again until the reply has gone, so one
- * connection's requests are answered in order while other connections'
- * calls run beside it (host-base.h, "Threads").
+ * The host's thread takes a connection's CONNECT, then hands a client
+ * connection to the workers, which serve it from then on, one worker at a
+ * time (EPOLLONESHOT), and hand it back to be closed; admin connections
+ * stay on the host's thread (host-base.h, "Threads").
  * Every packet goes through lsa_wire_decode; a client that sends
  * something malformed, or a request out of order, is dropped with a log
  * line naming its pid and uid (such lines are rate-limited: a client can
