@@ -243,9 +243,12 @@ static inline uint64_t answer(uint32_t code, uint64_t arg)
                 pthread_mutex_unlock(&h->sections_lock);
                 return n;
         case Q_CONN_MAPS:
+                /* A worker changes a connection's table under this. */
+                pthread_mutex_lock(&h->sections_lock);
                 for (struct conn_peer *p = h->cs.peers; p; p = p->next)
                         if ((uint64_t)p->pid == arg)
                                 n += ((struct host_conn *)p)->nmaps;
+                pthread_mutex_unlock(&h->sections_lock);
                 return n;
         case Q_PUT:
                 g_mailbox = arg;

@@ -996,24 +996,38 @@ static void child_token_names_its_session(void *arg, int index)
         CHECK_ST(LsaFreeReturnBuffer(again.profile), STATUS_SUCCESS);
 }
 
+/* Sessions end on whichever worker closes their last token. */
+static pthread_mutex_t g_deleted_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned g_deleted;
 static LUID g_last_deleted;
 
 static void count_deleted(const LUID *id)
 {
+        pthread_mutex_lock(&g_deleted_lock);
         g_deleted++;
         g_last_deleted = *id;
+        pthread_mutex_unlock(&g_deleted_lock);
+}
+
+static unsigned deleted_count(void)
+{
+        pthread_mutex_lock(&g_deleted_lock);
+        unsigned n = g_deleted;
+        pthread_mutex_unlock(&g_deleted_lock);
+        return n;
 }
 
 static void test_logons_token_names_its_session(void **state)
 {
         (void)state;
-        unsigned before = g_deleted;
+        unsigned before = deleted_count();
         expect_client_ok(child_token_names_its_session, NULL);
         assert_int_equal(host_sessions_count(), 0);
         /* The hook for what is kept per session ran for both. */
-        assert_int_equal(g_deleted - before, 2);
+        assert_int_equal(deleted_count() - before, 2);
+        pthread_mutex_lock(&g_deleted_lock);
         assert_int_equal(g_last_deleted.HighPart, 0x7A7A);
+        pthread_mutex_unlock(&g_deleted_lock);
 }
 
 /* The AP-only packages: loaded by name, their names freed at unload (one of
