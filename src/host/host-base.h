@@ -124,6 +124,9 @@ int host_workers_init(struct host_workers *w, unsigned n, size_t buf_size, host_
  * re-arm it from the serve that owns it. 0 or -errno (no worker could be
  * started, epoll_ctl failed). */
 int host_workers_arm(struct host_workers *w, int fd, void *ptr, bool add);
+/* Take fd out of the set, before its close (a copy of it in another
+ * process, a fork's, would keep it registered). */
+void host_workers_forget(struct host_workers *w, int fd);
 /* Workers inside serve now. */
 unsigned host_workers_active(struct host_workers *w);
 /* Let every worker finish what it serves, then join them. Safe on a pool

@@ -332,10 +332,7 @@ static void close_handed_back(struct host *h)
         pthread_mutex_unlock(&h->back_lock);
         while (c) {
                 struct host_conn *next = c->back_next;
-                /* Out of the workers' set before the close: a copy of the
-                 * descriptor in another process (a fork) would keep it
-                 * registered there. */
-                epoll_ctl(h->workers.epoll_fd, EPOLL_CTL_DEL, c->peer.fd, NULL);
+                host_workers_forget(&h->workers, c->peer.fd);
                 conn_close(&h->cs, &c->peer, c->back_why);
                 c = next;
         }

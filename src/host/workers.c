@@ -112,6 +112,28 @@ static int start(struct host_workers *w)
         return 0;
 }
 
+/* ThreadSanitizer takes epoll_ctl's ADD for a release on the epoll set,
+ * and epoll_wait for an acquire, but not MOD: a re-arm, and the worker's
+ * use of the descriptor before it, would look unordered with the close
+ * that follows the next worker's hand-back, which the kernel orders (the
+ * event the re-arm makes comes after it). Under TSan only, the re-arm and
+ * host_workers_forget take a lock that tells it so. */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_EPOLL_ORDER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_EPOLL_ORDER 1
+#endif
+#endif
+#ifdef TSAN_EPOLL_ORDER
+static pthread_mutex_t tsan_epoll_lock = PTHREAD_MUTEX_INITIALIZER;
+#define tsan_epoll_lock() pthread_mutex_lock(&tsan_epoll_lock)
+#define tsan_epoll_unlock() pthread_mutex_unlock(&tsan_epoll_lock)
+#else
+#define tsan_epoll_lock() ((void)0)
+#define tsan_epoll_unlock() ((void)0)
+#endif
+
 int host_workers_arm(struct host_workers *w, int fd, void *ptr, bool add)
 {
         if (add && !started_here(w)) {
@@ -120,7 +142,17 @@ int host_workers_arm(struct host_workers *w, int fd, void *ptr, bool add)
                         return r;
         }
         struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = ptr };
-        return epoll_ctl(w->epoll_fd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+        tsan_epoll_lock();
+        int r = epoll_ctl(w->epoll_fd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+        tsan_epoll_unlock();
+        return r;
+}
+
+void host_workers_forget(struct host_workers *w, int fd)
+{
+        tsan_epoll_lock();
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        tsan_epoll_unlock();
 }
 
 unsigned host_workers_active(struct host_workers *w)
