@@ -107,6 +107,7 @@ struct host_workers {
         void *ctx;
         size_t buf_size;
         pthread_t *threads;           /* NULL until the first descriptor is added */
+        struct host_worker *workers;  /* workers.c's: each thread's own buffers */
         unsigned nthreads, size;
         pid_t pid;                    /* the process that started them */
         unsigned active;              /* atomic: workers inside serve now */

@@ -37,14 +37,22 @@ unsigned host_workers_default(void)
         return n < 4 ? 4 : n > 64 ? 64 : n;
 }
 
+/* What a worker starts with: the pool, and its own receive and send
+ * buffers (requests are decoded in place, so no two workers may share
+ * one), allocated by start() rather than by the new thread: a thread that
+ * allocates while another forks (the tests fork clients) could leave the
+ * child an allocator lock that is never released. */
+struct host_worker {
+        struct host_workers *w;
+        uint8_t *rx, *tx;
+};
+
 static void *worker_main(void *arg)
 {
-        struct host_workers *w = arg;
-        /* This thread's own receive and send buffers: requests are decoded
-         * in place, so no two workers may share one. */
-        uint8_t *rx = malloc(w->buf_size), *tx = malloc(w->buf_size);
-        /* Without them this thread serves nothing; the others serve. */
-        while (rx && tx) {
+        struct host_worker *me = arg;
+        struct host_workers *w = me->w;
+        uint8_t *rx = me->rx, *tx = me->tx;
+        for (;;) {
                 struct epoll_event ev;
                 int n = epoll_wait(w->epoll_fd, &ev, 1, -1);
                 if (n < 0 && errno == EINTR)
@@ -60,8 +68,6 @@ static void *worker_main(void *arg)
                 w->serve(w->ctx, ev.data.ptr, rx, tx);
                 __atomic_sub_fetch(&w->active, 1, __ATOMIC_SEQ_CST);
         }
-        free(rx);
-        free(tx);
         return NULL;
 }
 
@@ -89,22 +95,42 @@ static bool started_here(const struct host_workers *w)
         return w->threads && w->pid == getpid();
 }
 
+static void workers_free(struct host_workers *w)
+{
+        if (w->workers)
+                for (unsigned i = 0; i < w->size; i++)
+                        free(w->workers[i].rx); /* tx is in the same block */
+        free(w->workers);
+        free(w->threads);
+        w->workers = NULL;
+        w->threads = NULL;
+}
+
 static int start(struct host_workers *w)
 {
         /* A forked copy: the parent's threads are not here to join. */
         w->threads = calloc(w->size, sizeof(*w->threads));
+        w->workers = calloc(w->size, sizeof(*w->workers));
         w->nthreads = 0;
         w->active = 0;
-        if (!w->threads)
+        bool ok = w->threads && w->workers;
+        for (unsigned i = 0; ok && i < w->size; i++) {
+                w->workers[i].w = w;
+                w->workers[i].rx = malloc(2 * w->buf_size);
+                w->workers[i].tx = w->workers[i].rx + w->buf_size;
+                ok = w->workers[i].rx != NULL;
+        }
+        if (!ok) {
+                workers_free(w);
                 return -ENOMEM;
+        }
         w->pid = getpid();
         for (unsigned i = 0; i < w->size; i++) {
-                int e = pthread_create(&w->threads[i], NULL, worker_main, w);
+                int e = pthread_create(&w->threads[i], NULL, worker_main, &w->workers[i]);
                 if (e) {
                         if (w->nthreads)
                                 return 0; /* fewer than asked, but serving */
-                        free(w->threads);
-                        w->threads = NULL;
+                        workers_free(w);
                         return -e;
                 }
                 w->nthreads++;
@@ -169,9 +195,10 @@ void host_workers_stop(struct host_workers *w)
                 }
                 for (unsigned i = 0; i < w->nthreads; i++)
                         pthread_join(w->threads[i], NULL);
-                free(w->threads);
+                workers_free(w);
         }
         w->threads = NULL;
+        w->workers = NULL;
         w->nthreads = 0;
         if (w->stop_fd >= 0)
                 close(w->stop_fd);
