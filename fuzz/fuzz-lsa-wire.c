@@ -31,6 +31,11 @@ static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t len)
         return (a == NULL) == (b == NULL) && (!a || memcmp(a, b, len) == 0);
 }
 
+static bool frees_equal(const struct lsa_wire_frees *a, const struct lsa_wire_frees *b)
+{
+        return a->n == b->n && memcmp(a->offset, b->offset, a->n * sizeof(a->offset[0])) == 0;
+}
+
 static bool call_reply_equal(const struct lsa_wire_call_reply *a, const struct lsa_wire_call_reply *b)
 {
         return a->status == b->status && a->protocol_status == b->protocol_status &&
@@ -77,11 +82,12 @@ static bool message_equal(const struct lsa_wire_message *a, const struct lsa_wir
                 return a->call.package == b->call.package && a->call.thread_id == b->call.thread_id &&
                        a->call.submit_base == b->call.submit_base && a->call.length == b->call.length &&
                        (a->call.data == NULL) == (b->call.data == NULL) &&
-                       (!a->call.data || memcmp(a->call.data, b->call.data, a->call.length) == 0);
+                       (!a->call.data || memcmp(a->call.data, b->call.data, a->call.length) == 0) &&
+                       frees_equal(&a->call.frees, &b->call.frees);
         case LSA_WIRE_CALL_REPLY:
                 return call_reply_equal(&a->call_reply, &b->call_reply);
         case LSA_WIRE_FREE:
-                return a->free.offset == b->free.offset;
+                return a->free.offset == b->free.offset && frees_equal(&a->free.more, &b->free.more);
         case LSA_WIRE_MAP:
                 return a->map.section_id == b->map.section_id;
         case LSA_WIRE_MAP_REPLY:
@@ -133,15 +139,23 @@ static void check_invariants(const struct lsa_wire_message *m, const uint8_t *da
                 FUZZ_CHECK(m->lookup.name_len >= 1 && m->lookup.name_len <= LSA_WIRE_MAX_NAME);
                 FUZZ_CHECK(strlen(m->lookup.name) == m->lookup.name_len);
                 break;
-        case LSA_WIRE_CALL:
+        case LSA_WIRE_CALL: {
                 FUZZ_CHECK(m->call.length <= LSA_WIRE_MAX_SUBMIT_MEMFD);
                 /* Past LSA_WIRE_MAX_SUBMIT the bytes are in a memfd, none inline. */
                 FUZZ_CHECK((m->call.length == 0 || m->call.length > LSA_WIRE_MAX_SUBMIT) == (m->call.data == NULL));
                 FUZZ_CHECK(lsa_wire_carries_fd(m) == (m->call.length > LSA_WIRE_MAX_SUBMIT));
+                /* The frees trailer, if any, ends the packet: 1 to 16 offsets. */
+                FUZZ_CHECK(m->call.frees.n <= LSA_WIRE_MAX_FREES);
+                size_t trailer = m->call.frees.n ? 4u + 8u * m->call.frees.n : 0;
                 if (m->call.data)
-                        FUZZ_CHECK(m->call.data >= data && m->call.data + m->call.length == data + size);
+                        FUZZ_CHECK(m->call.data >= data && m->call.data + m->call.length + trailer == data + size);
                 else
-                        FUZZ_CHECK(size == LSA_WIRE_HEADER_SIZE + 20);
+                        FUZZ_CHECK(size == LSA_WIRE_HEADER_SIZE + 20 + trailer);
+                break;
+        }
+        case LSA_WIRE_FREE:
+                FUZZ_CHECK(m->free.more.n <= LSA_WIRE_MAX_FREES);
+                FUZZ_CHECK(size == LSA_WIRE_HEADER_SIZE + 8 + (m->free.more.n ? 4u + 8u * m->free.more.n : 0));
                 break;
         case LSA_WIRE_LOGON:
                 FUZZ_CHECK(m->logon.auth_len <= LSA_WIRE_MAX_AUTH);

@@ -147,21 +147,37 @@ static void lsa_seeds(void)
         m = (struct lsa_wire_message){ .type = LSA_WIRE_LOOKUP_REPLY, .lookup_reply = { 0, 3 } };
         lsa("lookup-reply", &m);
         m = (struct lsa_wire_message){ .type = LSA_WIRE_CALL,
-                                       .call = { 3, 1234, 0x5555000010, sizeof(submit), submit } };
+                                       .call = { .package = 3, .thread_id = 1234, .submit_base = 0x5555000010,
+                                                 .length = sizeof(submit), .data = submit } };
         lsa("call", &m);
         m.call.length = 0;
         m.call.data = NULL;
         lsa("call-empty", &m);
         m.call.length = LSA_WIRE_MAX_SUBMIT + 1; /* in a memfd: no bytes here */
         lsa("call-memfd", &m);
+        m.call.frees.n = 2; /* with frees held back */
+        m.call.frees.offset[0] = 4096;
+        m.call.frees.offset[1] = 8192;
+        lsa("call-memfd-frees", &m);
+        m.call.length = sizeof(submit);
+        m.call.data = submit;
+        m.call.frees.n = LSA_WIRE_MAX_FREES;
+        for (unsigned i = 0; i < LSA_WIRE_MAX_FREES; i++)
+                m.call.frees.offset[i] = 4096u * (i + 1);
+        lsa("call-frees-most", &m);
         m = (struct lsa_wire_message){ .type = LSA_WIRE_CALL_REPLY,
                                        .call_reply = { 0, 0, 4096, 16,
                                                        LSA_WIRE_REPLY_SECTION | LSA_WIRE_REPLY_HAS_BUFFER } };
         lsa("call-reply-section-buffer", &m);
         m.call_reply = (struct lsa_wire_call_reply){ (int32_t)0xC0000002u, 0, 0, 0, 0 };
         lsa("call-reply-not-implemented", &m);
-        m = (struct lsa_wire_message){ .type = LSA_WIRE_FREE, .free = { 4096 } };
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_FREE, .free = { .offset = 4096 } };
         lsa("free", &m);
+        m.free.more.n = 3;
+        m.free.more.offset[0] = 8192;
+        m.free.more.offset[1] = 12288;
+        m.free.more.offset[2] = 16384;
+        lsa("free-more", &m);
         m = (struct lsa_wire_message){ .type = LSA_WIRE_MAP, .map = { 42 } };
         lsa("map", &m);
         m = (struct lsa_wire_message){ .type = LSA_WIRE_MAP_REPLY, .map_reply = { 0, 1, 8192, 0x1f } };

@@ -243,9 +243,12 @@ static inline uint64_t answer(uint32_t code, uint64_t arg)
                 pthread_mutex_unlock(&h->sections_lock);
                 return n;
         case Q_CONN_MAPS:
+                /* A worker changes a connection's table under this. */
+                pthread_mutex_lock(&h->sections_lock);
                 for (struct conn_peer *p = h->cs.peers; p; p = p->next)
                         if ((uint64_t)p->pid == arg)
                                 n += ((struct host_conn *)p)->nmaps;
+                pthread_mutex_unlock(&h->sections_lock);
                 return n;
         case Q_PUT:
                 g_mailbox = arg;
@@ -406,6 +409,19 @@ static inline void c_expect_no_buffer(struct res r, NTSTATUS st, NTSTATUS proto)
 static inline void c_free(PVOID buf)
 {
         CHECK_ST(LsaFreeReturnBuffer(buf), STATUS_SUCCESS);
+}
+
+/* LsaFreeReturnBuffer holds its frees back for h's next request: one that
+ * sends them at once (a lookup), for a test that looks at the host's side. */
+static inline void c_flush_frees(HANDLE h)
+{
+        c_lookup(h, TP_NAME_OK);
+}
+
+static inline void c_free_now(HANDLE h, PVOID buf)
+{
+        c_free(buf);
+        c_flush_frees(h);
 }
 
 static inline void write_one_byte(void *p)

@@ -56,7 +56,7 @@ static void child_two_level(void *arg, int index)
         CHECK(r.buf != NULL);
         CHECK_EQ(r.len, sizeof(TP_REQUEST));
         CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 1), 1);
-        c_free(r.buf);
+        c_free_now(h, r.buf);
         CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
 
         /* The largest submit buffer the packet carries, and one byte more
@@ -135,7 +135,7 @@ static void child_embedded(void *arg, int index)
         /* The other buffer is not a return buffer of its own. */
         CHECK_ST(LsaFreeReturnBuffer(mr.Other), STATUS_INVALID_PARAMETER);
         CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 2), 2);
-        c_free(r.buf);
+        c_free_now(h, r.buf);
         /* Freeing the return buffer released the whole group, wiped. */
         CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
         CHECK(tu_all_zero(mr.Other, mr.OtherLength));
@@ -188,7 +188,7 @@ static void child_buffers_released(void *arg, int index)
                 c_free(r.buf);
         else
                 c_expect_no_buffer(r, STATUS_NO_MEMORY, STATUS_SUCCESS);
-        c_free(buf);
+        c_free_now(h, buf);
         CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
         /* All of it came back. */
         TP_ALLOC_REPLY again = c_alloc_until_full(h, id, 4096, 0, &buf);
@@ -211,7 +211,7 @@ static void child_buffers_released(void *arg, int index)
         a = c_alloc_until_full(h, id, 2u << 20, 0, &buf);
         CHECK_EQ(a.Count, 0);
         CHECK_ST(a.Final, STATUS_NO_MEMORY);
-        c_free(buf);
+        c_free_now(h, buf);
         CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
 }
 
@@ -219,6 +219,54 @@ static void test_host_client_buffers_released(void **state)
 {
         (void)state;
         expect_client_ok(child_buffers_released, NULL);
+}
+
+/* LsaFreeReturnBuffer holds its frees back for the next request, at most
+ * 16: the 17th sends them all. A client that dies holding some loses
+ * nothing to anyone: its connection, buffers and all, is released, and the
+ * client beside it is served throughout. */
+static void child_frees_held(void *arg, int index)
+{
+        (void)arg;
+        HANDLE h = c_untrusted();
+        ULONG id = c_lookup(h, TP_NAME_OK);
+        pid_t me = getpid();
+        enum { N = LSA_WIRE_MAX_FREES + 1 };
+        PVOID b[N];
+        for (int i = 0; i < N; i++)
+                b[i] = c_expect_buffer(c_msg(h, id, TpEcho, (ULONG)i, 0, 0, 0), sizeof(TP_REQUEST));
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, N), N);
+        if (index == 0) {
+                /* Dies with three frees held, none sent. */
+                for (int i = 0; i < 3; i++)
+                        c_free(b[i]);
+                CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), N);
+                _exit(0);
+        }
+        for (int i = 0; i < N - 1; i++)
+                c_free(b[i]);
+        CHECK_EQ(ask(Q_BUFFERS, (uint64_t)me), N);
+        c_free(b[N - 1]);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
+        /* And the connection goes on: a call, its free riding on the next. */
+        struct res r = c_msg(h, id, TpEcho, 1, 0, 0, 0);
+        c_free(c_expect_buffer(r, sizeof(TP_REQUEST)));
+        r = c_msg(h, id, TpEcho, 2, 0, 0, 0);
+        c_expect_buffer(r, sizeof(TP_REQUEST));
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 1), 1);
+        c_free_now(h, r.buf);
+        CHECK_EQ(ask_until(Q_BUFFERS, (uint64_t)me, 0), 0);
+        CHECK_ST(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+}
+
+static void test_host_frees_held_back(void **state)
+{
+        (void)state;
+        uint64_t dropped = g_host->cs.dropped;
+        expect_clients_ok(child_frees_held, NULL, 2, NULL);
+        pump_idle(20);
+        assert_int_equal(g_host->cs.n, 0);
+        assert_int_equal(g_host->cs.dropped, dropped);
 }
 
 static void child_garbage_return(void *arg, int index)
@@ -598,6 +646,7 @@ int main(void)
                 cmocka_unit_test_setup(test_host_two_level_status, setup),
                 cmocka_unit_test_setup(test_host_return_buffers_embedded_pointers_and_groups, setup),
                 cmocka_unit_test_setup(test_host_client_buffers_released, setup),
+                cmocka_unit_test_setup(test_host_frees_held_back, setup),
                 cmocka_unit_test_setup(test_host_package_garbage_return_refused, setup),
                 cmocka_unit_test_setup(test_host_copy_to_client_checked, setup),
                 cmocka_unit_test_setup(test_host_copy_from_client_checked, setup),

@@ -196,6 +196,15 @@ static struct lsa_wire_message raw_call_msg(uint32_t id, const TP_REQUEST *req, 
         return m;
 }
 
+/* A worker changes them under the connection's lock. */
+static unsigned nbuffers_of(struct host_conn *c)
+{
+        pthread_mutex_lock(&c->lock);
+        unsigned n = c->nbuffers;
+        pthread_mutex_unlock(&c->lock);
+        return n;
+}
+
 static struct host_conn *only_conn(void)
 {
         assert_int_equal(g_host->cs.n, 1);
@@ -219,7 +228,7 @@ static void test_workers_one_connection_in_order(void **state)
         assert_true(r.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER);
         uint64_t first = r.call_reply.return_offset;
         struct host_conn *c = only_conn();
-        assert_int_equal(c->nbuffers, 1);
+        assert_int_equal(nbuffers_of(c), 1);
 
         /* CALL (sleeps), FREE of the first buffer, LOOKUP: at once. */
         TP_REQUEST sleep = tp_req(TpSleep, 400, 0, 0, 0);
@@ -234,10 +243,8 @@ static void test_workers_one_connection_in_order(void **state)
         raw_send(s, &m, -1);
         /* While the call runs, the FREE waits behind it. */
         int64_t end = tu_now_ms() + 200;
-        while (tu_now_ms() < end) {
+        while (tu_now_ms() < end)
                 pump(5);
-                assert_true(c->busy);
-        }
         pthread_mutex_lock(&c->lock);
         unsigned during = c->nbuffers;
         pthread_mutex_unlock(&c->lock);
@@ -249,7 +256,10 @@ static void test_workers_one_connection_in_order(void **state)
         assert_int_equal(r.type, LSA_WIRE_LOOKUP_REPLY);
         assert_int_equal(r.lookup_reply.status, STATUS_SUCCESS);
         /* The FREE, answered nothing, was served between the two. */
-        assert_int_equal(c->nbuffers, 1);
+        pthread_mutex_lock(&c->lock);
+        unsigned after = c->nbuffers;
+        pthread_mutex_unlock(&c->lock);
+        assert_int_equal(after, 1);
         close(s);
         pump_idle(20);
         assert_int_equal(g_host->cs.n, 0);
@@ -426,12 +436,148 @@ static void test_workers_wire_large_call(void **state)
         assert_false(lsa_wire_carries_fd(&f));
 }
 
+/* The codec: the frees trailer of CALL and FREE, 1 to 16 offsets after
+ * everything else; a count of 0 or past 16, or a count the bytes do not
+ * match, is malformed. */
+static void test_workers_wire_frees(void **state)
+{
+        (void)state;
+        static uint8_t buf[LSA_WIRE_MAX_MESSAGE];
+        uint8_t data[3] = { 7, 8, 9 };
+        struct lsa_wire_message m = { .type = LSA_WIRE_CALL }, d;
+        m.call.package = 3;
+        m.call.length = sizeof(data);
+        m.call.data = data;
+        m.call.frees.n = LSA_WIRE_MAX_FREES;
+        for (unsigned i = 0; i < LSA_WIRE_MAX_FREES; i++)
+                m.call.frees.offset[i] = 4096u * i + 1;
+        size_t len = lsa_wire_encode(&m, buf);
+        assert_int_equal(len, LSA_WIRE_HEADER_SIZE + 20 + sizeof(data) + 4 + 8 * LSA_WIRE_MAX_FREES);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_memory_equal(d.call.data, data, sizeof(data));
+        assert_int_equal(d.call.frees.n, LSA_WIRE_MAX_FREES);
+        assert_memory_equal(d.call.frees.offset, m.call.frees.offset, sizeof(m.call.frees.offset));
+        /* One offset short of its count, or one more. */
+        buf[4] = (uint8_t)(len - 8);
+        assert_int_equal(lsa_wire_decode(buf, len - 8, 1, &d), -EBADMSG);
+        m.call.frees.n = LSA_WIRE_MAX_FREES + 1;
+        assert_int_equal(lsa_wire_encode(&m, buf), 0);
+        /* A count of 0 is no trailer: malformed when sent. */
+        m.call.frees.n = 1;
+        len = lsa_wire_encode(&m, buf);
+        size_t count_at = LSA_WIRE_HEADER_SIZE + 20 + sizeof(data);
+        buf[count_at] = 0;
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), -EBADMSG);
+        buf[count_at] = 17;
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), -EBADMSG);
+        buf[count_at] = 2;
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), -EBADMSG);
+        /* None: the message as it always was. */
+        m.call.frees.n = 0;
+        len = lsa_wire_encode(&m, buf);
+        assert_int_equal(len, count_at);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_int_equal(d.call.frees.n, 0);
+        /* FREE: its offset, then more. */
+        struct lsa_wire_message f = { .type = LSA_WIRE_FREE };
+        f.free.offset = 8192;
+        len = lsa_wire_encode(&f, buf);
+        assert_int_equal(len, LSA_WIRE_HEADER_SIZE + 8);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_int_equal(d.free.more.n, 0);
+        f.free.more.n = 2;
+        f.free.more.offset[0] = 1;
+        f.free.more.offset[1] = 2;
+        len = lsa_wire_encode(&f, buf);
+        assert_int_equal(lsa_wire_decode(buf, len, 1, &d), 0);
+        assert_int_equal(d.free.offset, 8192);
+        assert_int_equal(d.free.more.n, 2);
+        assert_int_equal(d.free.more.offset[1], 2);
+        buf[4] = (uint8_t)(len - 1);
+        assert_int_equal(lsa_wire_decode(buf, len - 1, 1, &d), -EBADMSG);
+}
+
+/* Frees a CALL carries are applied before it runs: the buffer is gone and
+ * its room serves the call. Forged ones (interior, unknown, past the
+ * region) free nothing and harm nothing: the call is answered, the
+ * connection goes on. */
+static void test_workers_frees_ride_on_call(void **state)
+{
+        (void)state;
+        uint32_t id;
+        int s = raw_client(&id);
+        TP_REQUEST echo = tp_req(TpEcho, 0, 0, 0, 0);
+        struct lsa_wire_message m = raw_call_msg(id, &echo, sizeof(echo));
+        raw_send(s, &m, -1);
+        struct lsa_wire_message r = raw_reply(s);
+        assert_int_equal(r.call_reply.status, STATUS_SUCCESS);
+        assert_true(r.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER);
+        uint64_t first = r.call_reply.return_offset;
+        struct host_conn *c = only_conn();
+        assert_int_equal(nbuffers_of(c), 1);
+
+        m.call.frees.n = 1;
+        m.call.frees.offset[0] = first;
+        raw_send(s, &m, -1);
+        r = raw_reply(s);
+        assert_int_equal(r.call_reply.status, STATUS_SUCCESS);
+        assert_true(r.call_reply.flags & LSA_WIRE_REPLY_HAS_BUFFER);
+        /* Freed first, so the same room served the call. */
+        assert_int_equal(r.call_reply.return_offset, first);
+        assert_int_equal(nbuffers_of(c), 1);
+
+        m.call.frees.n = 4;
+        m.call.frees.offset[0] = first + 1;          /* interior */
+        m.call.frees.offset[1] = first + (1u << 20); /* no buffer there */
+        m.call.frees.offset[2] = UINT64_MAX;         /* past everything */
+        m.call.frees.offset[3] = first + 4096;       /* next page: nothing */
+        raw_send(s, &m, -1);
+        r = raw_reply(s);
+        assert_int_equal(r.call_reply.status, STATUS_SUCCESS);
+        assert_int_not_equal(r.call_reply.return_offset, first);
+        assert_int_equal(nbuffers_of(c), 2);
+        /* The same offset twice: the second frees nothing. */
+        m.call.frees.n = 2;
+        m.call.frees.offset[0] = first;
+        m.call.frees.offset[1] = first;
+        raw_send(s, &m, -1);
+        r = raw_reply(s);
+        assert_int_equal(r.call_reply.status, STATUS_SUCCESS);
+        assert_int_equal(nbuffers_of(c), 2);
+        /* FREE with more: every one released. */
+        uint64_t second = r.call_reply.return_offset;
+        m.call.frees.n = 0;
+        raw_send(s, &m, -1);
+        r = raw_reply(s);
+        assert_int_equal(nbuffers_of(c), 3);
+        struct lsa_wire_message f = { .type = LSA_WIRE_FREE };
+        f.free.offset = r.call_reply.return_offset;
+        f.free.more.n = 2;
+        f.free.more.offset[0] = second;
+        f.free.more.offset[1] = 12345;
+        raw_send(s, &f, -1);
+        m = (struct lsa_wire_message){ .type = LSA_WIRE_LOOKUP };
+        m.lookup.name_len = (uint8_t)strlen(TP_NAME_OK);
+        memcpy(m.lookup.name, TP_NAME_OK, m.lookup.name_len);
+        raw_send(s, &m, -1);
+        r = raw_reply(s);
+        assert_int_equal(r.type, LSA_WIRE_LOOKUP_REPLY);
+        assert_int_equal(r.lookup_reply.status, STATUS_SUCCESS);
+        assert_int_equal(nbuffers_of(c), 1);
+        assert_int_equal(g_host->cs.dropped, 0);
+        close(s);
+        pump_idle(20);
+        assert_int_equal(g_host->cs.n, 0);
+}
+
 int main(void)
 {
         if (!host_fixture_root("test-host-workers"))
                 return 0;
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_workers_wire_large_call),
+                cmocka_unit_test(test_workers_wire_frees),
+                cmocka_unit_test_setup(test_workers_frees_ride_on_call, workers_setup),
                 cmocka_unit_test_setup(test_workers_one_connection_in_order, workers_setup),
                 cmocka_unit_test_setup(test_workers_memfd_checked, workers_setup),
                 cmocka_unit_test_setup(test_workers_memfd_protocol, workers_setup),

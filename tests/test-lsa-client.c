@@ -107,7 +107,9 @@ struct fake {
         struct lsa_wire_call last_call;   /* data points into last_submit */
         uint8_t last_submit[256];
         uint64_t frees[MAX_RECORD];
-        unsigned n_frees;
+        unsigned n_frees;         /* atomic: every free, however it came */
+        unsigned n_call_frees;    /* atomic: those that came in a CALL */
+        unsigned n_free_packets;  /* atomic: FREE packets */
         uint64_t unmaps[64];
         unsigned n_unmaps;
         char error[256];          /* the fake's own failures, for the test to report */
@@ -215,8 +217,20 @@ static int reply_section_fd(struct fake *f, uint64_t size)
  * [the submit bytes], the pointer being the client's address, as a package
  * computes it from ClientBufferBase.
  */
+static void fake_record_free(struct fake *f, uint64_t offset)
+{
+        if (f->n_frees < MAX_RECORD) {
+                f->frees[f->n_frees] = offset;
+                __atomic_store_n(&f->n_frees, f->n_frees + 1, __ATOMIC_RELEASE);
+        }
+}
+
 static bool fake_call(struct fake *f, const struct lsa_wire_call *call)
 {
+        /* The frees it carries come first, as lsashmd applies them. */
+        for (uint32_t i = 0; i < call->frees.n; i++)
+                fake_record_free(f, call->frees.offset[i]);
+        __atomic_add_fetch(&f->n_call_frees, call->frees.n, __ATOMIC_RELEASE);
         uint64_t size = fake_reply_size(f);
         struct lsa_wire_message m = { .type = LSA_WIRE_CALL_REPLY };
         int fd = -1;
@@ -338,10 +352,10 @@ static bool fake_answer(struct fake *f, const struct lsa_wire_message *req)
         case LSA_WIRE_CALL:
                 return fake_call(f, &req->call);
         case LSA_WIRE_FREE: /* a notice: no reply */
-                if (f->n_frees < MAX_RECORD) {
-                        f->frees[f->n_frees] = req->free.offset;
-                        __atomic_store_n(&f->n_frees, f->n_frees + 1, __ATOMIC_RELEASE);
-                }
+                fake_record_free(f, req->free.offset);
+                for (uint32_t i = 0; i < req->free.more.n; i++)
+                        fake_record_free(f, req->free.more.offset[i]);
+                __atomic_add_fetch(&f->n_free_packets, 1, __ATOMIC_RELEASE);
                 return true;
         case LSA_WIRE_MAP:
                 return fake_map(f, req->map.section_id);
@@ -785,18 +799,33 @@ static void test_client_call_return_buffer(void **state)
         assert_int_equal(f->last_call.submit_base, 0);
 
         assert_int_equal(LsaFreeReturnBuffer(b1), STATUS_SUCCESS);
-        assert_int_equal(seen(&f->n_frees, 1), 1);
-        assert_int_equal(f->frees[0], (uintptr_t)b1 - base);
         /* Freed already, interior, or never handed out. */
         assert_int_equal(LsaFreeReturnBuffer(b1), STATUS_INVALID_PARAMETER);
         assert_int_equal(LsaFreeReturnBuffer((char *)b2 + 1), STATUS_INVALID_PARAMETER);
         assert_int_equal(LsaFreeReturnBuffer((void *)(base + FAKE_REPLY_SIZE - 64)), STATUS_INVALID_PARAMETER);
-        assert_int_equal(seen(&f->n_frees, 1), 1);
         assert_int_equal(LsaFreeReturnBuffer(b2), STATUS_SUCCESS);
-        assert_int_equal(LsaFreeReturnBuffer(b3), STATUS_SUCCESS);
-        assert_int_equal(seen(&f->n_frees, 3), 3);
+        /* Held back: nothing went to the host yet. */
+        assert_int_equal(__atomic_load_n(&f->n_frees, __ATOMIC_ACQUIRE), 0);
+        /* The next CALL carries them, ahead of itself. */
+        PVOID b4 = NULL;
+        ULONG l4 = 0;
+        assert_int_equal(LsaCallAuthenticationPackage(h, 7, submit2, (ULONG)strlen(submit2), &b4, &l4, &proto),
+                         STATUS_SUCCESS);
+        assert_int_equal(seen(&f->n_frees, 2), 2);
+        assert_int_equal(__atomic_load_n(&f->n_call_frees, __ATOMIC_ACQUIRE), 2);
+        assert_int_equal(__atomic_load_n(&f->n_free_packets, __ATOMIC_ACQUIRE), 0);
+        assert_int_equal(f->frees[0], (uintptr_t)b1 - base);
         assert_int_equal(f->frees[1], (uintptr_t)b2 - base);
-        assert_int_equal(f->count[LSA_WIRE_CALL], 3);
+        assert_int_equal(LsaFreeReturnBuffer(b3), STATUS_SUCCESS);
+        assert_int_equal(LsaFreeReturnBuffer(b4), STATUS_SUCCESS);
+        /* Any other request sends them first, in one FREE. */
+        LSA_STRING name;
+        ULONG pkg;
+        lsa_string(&name, "pkg");
+        (void)LsaLookupAuthenticationPackage(h, &name, &pkg);
+        assert_int_equal(seen(&f->n_frees, 4), 4);
+        assert_int_equal(__atomic_load_n(&f->n_free_packets, __ATOMIC_ACQUIRE), 1);
+        assert_int_equal(f->count[LSA_WIRE_CALL], 4);
 
         assert_int_equal(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
         fake_join(f);
@@ -1088,6 +1117,50 @@ static void test_client_map_wrong_access_refused(void **state)
         assert_int_equal(tu_count_fds(), fds);
 }
 
+/* LsaFreeReturnBuffer holds at most LSA_WIRE_MAX_FREES frees: the one
+ * after them sends them all with itself, in one FREE; a free on a broken
+ * connection is the broken connection's. */
+static void test_client_frees_held_at_most_16(void **state)
+{
+        (void)state;
+        int fds = tu_count_fds();
+        struct fake *f = fake_start(M_NONE);
+        HANDLE h = connect_ok();
+        enum { N = LSA_WIRE_MAX_FREES + 1 };
+        PVOID b[N];
+        char submit[] = "x";
+        NTSTATUS proto;
+        for (int i = 0; i < N; i++) {
+                ULONG len = 0;
+                assert_int_equal(LsaCallAuthenticationPackage(h, 7, submit, 1, &b[i], &len, &proto), STATUS_SUCCESS);
+        }
+        uintptr_t base = (uintptr_t)f->connect.reply_base;
+        for (int i = 0; i < N - 1; i++)
+                assert_int_equal(LsaFreeReturnBuffer(b[i]), STATUS_SUCCESS);
+        assert_int_equal(__atomic_load_n(&f->n_frees, __ATOMIC_ACQUIRE), 0);
+        assert_int_equal(LsaFreeReturnBuffer(b[N - 1]), STATUS_SUCCESS);
+        assert_int_equal(seen(&f->n_frees, N), N);
+        assert_int_equal(__atomic_load_n(&f->n_free_packets, __ATOMIC_ACQUIRE), 1);
+        /* Each exactly once. */
+        for (int i = 0; i < N; i++) {
+                int found = 0;
+                for (int k = 0; k < N; k++)
+                        found += f->frees[k] == (uintptr_t)b[i] - base;
+                assert_int_equal(found, 1);
+        }
+        /* None held now: a call carries nothing. */
+        ULONG len = 0;
+        assert_int_equal(LsaCallAuthenticationPackage(h, 7, submit, 1, &b[0], &len, &proto), STATUS_SUCCESS);
+        assert_int_equal(__atomic_load_n(&f->n_call_frees, __ATOMIC_ACQUIRE), 0);
+        assert_int_equal(LsaFreeReturnBuffer(b[0]), STATUS_SUCCESS);
+        /* Held when the handle goes: the socket's close releases it. */
+        assert_int_equal(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
+        fake_join(f);
+        assert_int_equal(__atomic_load_n(&f->n_frees, __ATOMIC_ACQUIRE), N);
+        fake_free(f);
+        assert_int_equal(tu_count_fds(), fds);
+}
+
 /* ---- threads ---- */
 
 #define THREADS 4
@@ -1140,6 +1213,11 @@ static void test_client_threads_share_handle(void **state)
                 pthread_join(t[i], NULL);
                 assert_int_equal(c[i].failures, 0);
         }
+        /* The frees still held go out ahead of a lookup. */
+        LSA_STRING name;
+        ULONG pkg;
+        lsa_string(&name, "pkg");
+        (void)LsaLookupAuthenticationPackage(h, &name, &pkg);
         assert_int_equal(LsaDeregisterLogonProcess(h), STATUS_SUCCESS);
         fake_join(f);
         assert_int_equal(f->count[LSA_WIRE_CALL], THREADS * CALLS_PER_THREAD);
@@ -1168,6 +1246,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_client_zombie_buffer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_client_map_sections, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_client_map_wrong_access_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_client_frees_held_at_most_16, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_client_threads_share_handle, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

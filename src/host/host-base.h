@@ -23,25 +23,38 @@
  * so table members find it through host_global).
  *
  * Threads. The host's thread (whoever calls host_dispatch) accepts, reads
- * and decodes every request, answers those that call no package (CONNECT,
- * LOOKUP, FREE, MAP, UNMAP, STATUS) and sends every reply. A request that
- * calls into a package (CALL, LOGON) goes to the worker pool (workers.c): while it
- * runs, the host stops reading that connection, so its requests are still
- * answered one by one, in order, and a FREE or UNMAP sent behind a call is
- * read only once the call has been answered. The worker running a
- * connection's call owns the connection (its client buffers, reply section,
- * call counter) until the host's thread takes the finished call back; the
- * host's thread does not touch it meanwhile, and closes it, if the client
- * left, only then. Other connections' calls run at the same time, on other
- * workers. Package threads (CreateThread, or their own) reach only what
- * has a lock below, or their own thread-local state.
+ * each connection's CONNECT, serves admin connections (STATUS: the report
+ * walks every connection) and closes connections: the connection skeleton
+ * (conn_set) is single-threaded, and it is the host's thread's. A client
+ * connection, once connected, is handed to the workers (workers.c): they
+ * share one epoll set in which it is armed with EPOLLONESHOT, so one event
+ * wakes one worker, which reads, decodes and answers the connection's
+ * requests (CALL and LOGON run the package there; LOOKUP, FREE, MAP, UNMAP,
+ * CLOSE_TOKEN and the session queries are answered there too, under the
+ * locks below), sends each reply itself and re-arms the connection. Until
+ * it re-arms it, that worker owns the connection (its client buffers,
+ * reply section, tokens, mappings, call counter; the report reads what a
+ * lock guards), so one connection's requests are answered one by one, in
+ * order, while other connections are served on other workers. A worker
+ * that finds its client gone, or drops it, hands the connection back
+ * (host->back, back_fd) and the host's thread closes it; nothing else
+ * closes a client connection but host_destroy, after the workers have
+ * stopped. The hand-over through epoll is invisible to the memory model
+ * (and to TSan): host_conn.handoff, bumped with release before each arming
+ * and read with acquire by the worker woken, orders it. Package threads
+ * (CreateThread, or their own) reach only what has a lock below, or their
+ * own thread-local state.
  *
  * What is per thread: the call in progress (calls.c: GetClientInfo,
  * GetCallInfo, client buffers), the package and entry point running
- * (crash context), the failure-reason ledger.
+ * (crash context), the failure-reason ledger, a worker's receive and send
+ * buffers.
  *
  * Locks, in the order they may be taken (a lock is never taken while one
  * below it in this list is held):
+ *   0 cs_lock             (host.c) the connection skeleton: held by the
+ *                         host's thread while it dispatches, by a worker
+ *                         only to log a line its client caused
  *   1 host_conn.lock      (host-calls.h) a connection's client-buffer table
  *                         and reply section, against the status report
  *   2 sections_lock       the sections packages made, and every
@@ -49,8 +62,12 @@
  *   3 a section's own lock, then the section registry's (src/section)
  *   4 sessions_lock       (logon-sessions.c) never held across package code
  *   5 heap_lock           (lsa-heap.c) the LSA heap's block table
- *   6 workers.lock        (workers.c) the queues; nothing is called under it
+ *   6 back_lock           (host.c) the connections handed back; nothing is
+ *                         called under it
  *   7 log_lock            one log line at a time; nothing is taken under it
+ * The configuration a worker reads per request (max_submit, admin_gid) is
+ * stored and loaded atomically (host_reload); the rest of it, and the
+ * package list, do not change while clients are served.
  * Counters that several threads bump (calls, failed calls, refused frees)
  * are atomics, read with relaxed loads by the report.
  */
@@ -76,48 +93,45 @@
 struct host_package; /* host-packages.h */
 struct host_section; /* host-sections.h */
 
-/* ---- workers.c: the pool that runs package calls ----
- * A job is queued by the host's thread, run by one worker, and handed back
- * (the done queue, and done_fd becomes readable) for the host's thread to
- * finish: send the reply, serve the connection again. */
-struct host_job {
-        struct host_job *next;
-        void (*run)(struct host_job *j); /* on a worker */
-};
+/* ---- workers.c: the threads that serve connections ----
+ * Each waits on one shared epoll set whose descriptors are armed with
+ * EPOLLONESHOT, and calls serve for the one that woke it: serve owns that
+ * descriptor until it re-arms it (host_workers_arm) or gives it up. rx and
+ * tx are the worker's own buffers of buf_size bytes. */
+typedef void host_serve_fn(void *ctx, void *ptr, uint8_t *rx, uint8_t *tx);
 
 struct host_workers {
-        pthread_mutex_t lock;
-        pthread_cond_t work;          /* a job queued, or stopping */
-        pthread_cond_t idle;          /* in_flight fell to 0 */
-        struct host_job *queue, **queue_tail;
-        struct host_job *done, **done_tail;
-        int done_fd;                  /* eventfd: a job is done */
-        pthread_t *threads;           /* NULL until the first job */
+        int epoll_fd;                 /* the set the workers wait on */
+        int stop_fd;                  /* eventfd in it, written once: every worker leaves */
+        host_serve_fn *serve;
+        void *ctx;
+        size_t buf_size;
+        pthread_t *threads;           /* NULL until the first descriptor is added */
+        struct host_worker *workers;  /* workers.c's: each thread's own buffers */
         unsigned nthreads, size;
         pid_t pid;                    /* the process that started them */
-        unsigned in_flight;           /* queued or running */
-        bool stopping;
+        unsigned active;              /* atomic: workers inside serve now */
 };
 
 /* The default pool size: twice the CPUs this process may run on (package
  * calls mostly wait: on a directory, a disk, an OTP server), at least 4 and
  * at most 64. */
 unsigned host_workers_default(void);
-/* A pool of n threads (1..HOST_MAX_WORKERS), started with the first job
- * (see workers.c: fork). 0 or -errno; host_workers_stop is safe either way. */
-int host_workers_init(struct host_workers *w, unsigned n);
-/* Queue j. 0, or -errno: no worker could be started (j is not queued). */
-int host_workers_submit(struct host_workers *w, struct host_job *j);
-/* The jobs done since the last call, oldest first (NULL: none); clears
- * done_fd. */
-struct host_job *host_workers_take_done(struct host_workers *w);
-/* Queued or running jobs now. */
-unsigned host_workers_in_flight(struct host_workers *w);
-/* Wait until no job is queued or running: at most timeout_ms (-1: for
- * ever). 0 or -ETIMEDOUT. */
-int host_workers_wait(struct host_workers *w, int timeout_ms);
-/* Run what is queued, then join every worker. Safe on a pool that never
- * started, and twice. */
+/* A pool of n threads (1..HOST_MAX_WORKERS), started with the first
+ * descriptor added (see workers.c: fork). 0 or -errno; host_workers_stop is
+ * safe either way. */
+int host_workers_init(struct host_workers *w, unsigned n, size_t buf_size, host_serve_fn *serve, void *ctx);
+/* Arm fd, one-shot, for serve(ctx, ptr, ...): add it to the set (add), or
+ * re-arm it from the serve that owns it. 0 or -errno (no worker could be
+ * started, epoll_ctl failed). */
+int host_workers_arm(struct host_workers *w, int fd, void *ptr, bool add);
+/* Take fd out of the set, before its close (a copy of it in another
+ * process, a fork's, would keep it registered). */
+void host_workers_forget(struct host_workers *w, int fd);
+/* Workers inside serve now. */
+unsigned host_workers_active(struct host_workers *w);
+/* Let every worker finish what it serves, then join them. Safe on a pool
+ * that never started, and twice. */
 void host_workers_stop(struct host_workers *w);
 #define HOST_MAX_WORKERS 256u
 
@@ -160,11 +174,17 @@ struct host {
         /* host.c */
         struct conn_set cs;           /* the connections; its epoll_fd is the host's */
         uint64_t next_serial;
-        uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request */
+        uint8_t *rx;                  /* LSA_WIRE_MAX_MESSAGE bytes, wiped after each request
+                                       * (the host's thread's; each worker has its own) */
         uint8_t *tx;                  /* the same, for replies */
         uint64_t calls;               /* atomic: bumped by the workers */
         struct host_workers workers;
-        bool draining;                /* host_drain: no request is read any more */
+        bool draining;                /* atomic: host_drain, no request is read any more */
+        pthread_mutex_t cs_lock;      /* cs (single-threaded): held by the host's thread while
+                                       * it dispatches, by a worker to log a client's doing */
+        pthread_mutex_t back_lock;    /* back: connections workers gave up, to be closed */
+        struct host_conn *back;
+        int back_fd;                  /* eventfd in cs.epoll_fd: back is not empty */
         pthread_mutex_t log_lock;     /* one line at a time, from any thread */
         struct timespec started;      /* CLOCK_BOOTTIME at host_create, for the report's uptime */
 

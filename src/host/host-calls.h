@@ -28,9 +28,11 @@ struct client_buffer {
         bool head;              /* this block holds the return buffer: its group is the client's */
 };
 
-/* peer.handshaken: past CONNECT. busy: a worker runs a call of this
- * connection and owns it (host-base.h, "Threads"); the host's thread reads
- * nothing from its socket and leaves it open until the call is back. */
+/* peer.handshaken: past CONNECT. A client connection is served by the
+ * workers from its CONNECT on, one worker at a time (host-base.h,
+ * "Threads"): that worker owns everything here but what a lock or an atomic
+ * guards, until it re-arms the connection or hands it back (back_next,
+ * back_why) for the host's thread to close. */
 struct host_conn {
         struct conn_peer peer;        /* first: the skeleton allocates and frees us */
         uint64_t serial;              /* never reused within the host's life */
@@ -38,7 +40,11 @@ struct host_conn {
         char name[LSA_WIRE_MAX_NAME + 1]; /* logon process name */
         uint64_t reply_base;          /* the client's reserved region */
         uint64_t reply_size;          /* what the host uses of it */
-        bool busy;                    /* host's thread only */
+        unsigned handoff;             /* atomic: bumped (release) by whoever arms the
+                                       * connection, read (acquire) by the worker it wakes:
+                                       * the hand-over through epoll, made visible */
+        struct host_conn *back_next;  /* in host->back, under back_lock */
+        const char *back_why;         /* why it is to be dropped; NULL: the client left */
         pthread_mutex_t lock;         /* reply, buffers, nbuffers: changed under it (the report reads) */
         lsashm_section_t *reply;      /* created on the first client buffer */
         bool reply_announced;         /* its fd has gone to the client */
@@ -85,21 +91,6 @@ struct host_call {
         size_t heap_len[HOST_CALL_HEAP_BLOCKS];
         unsigned nheap;
 };
-
-/* A request that calls into a package is answered on a worker (deferred
- * by the layer above): fn runs there, owning c (host-base.h, "Threads"), with m
- * (its pointers into the packet cleared, or pointing at copies the deferred
- * job owns: the packet is gone by then) and submit, the request's buffer,
- * private (host_submit_take), released after fn. fn fills reply, whose type
- * is set already, and may set *reply_fd to a descriptor to send with it
- * (closed after sending) and *reply_held to memory (malloc) the reply points
- * into, freed once the reply is sent. The host's thread sends the reply,
- * then reads c's next request; a client gone meanwhile gets none, and its
- * connection is released then. CALL and LOGON are answered so, and any
- * request that runs package code is to be. */
-typedef void host_deferred_fn(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-                              struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd,
-                              void **reply_held);
 
 /* ---- calls.c: call contexts, client buffers, package-to-package calls ---- */
 struct host_call *host_call_current(void);

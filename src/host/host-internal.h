@@ -20,15 +20,6 @@ void host_config_defaults(struct host_config *cfg);
  * slots: the admin and logon groups that are set. Their number. */
 size_t host_privileged_gids(const struct host_config *cfg, gid_t ret[2]);
 
-/* On the host's thread, for a request of c just decoded (after
- * host_submit_take of its buffer): have fn answer it on a worker
- * (host_deferred_fn, host-calls.h). submit is taken over (emptied). 0, or
- * CONN_GONE (out of memory, no worker: c was dropped). What the message
- * points to in the packet is cleared here (CALL's data, LOGON's auth: they
- * are submit) or copied into the deferred job (LOGON's LocalGroups). */
-int host_defer(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-               struct host_submit *submit, host_deferred_fn *fn);
-
 /* ---- table.c: the LSA_SECPKG_FUNCTION_TABLE every package gets ---- */
 /* Fill t; every member non-NULL. */
 void host_table_fill(LSA_SECPKG_FUNCTION_TABLE *t);

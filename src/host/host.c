@@ -2,10 +2,10 @@
 /*
  * The host's side of its connections (accepted, identified and limited by
  * the skeleton, src/share/conn.c): read one request at a time, answer it.
- * A request that calls into a package is answered on a worker (host_defer):
- * its connection is not read again until the reply has gone, so one
- * connection's requests are answered in order while other connections'
- * calls run beside it (host-base.h, "Threads").
+ * The host's thread takes a connection's CONNECT, then hands a client
+ * connection to the workers, which serve it from then on, one worker at a
+ * time (EPOLLONESHOT), and hand it back to be closed; admin connections
+ * stay on the host's thread (host-base.h, "Threads").
  * Every packet goes through lsa_wire_decode; a client that sends
  * something malformed, or a request out of order, is dropped with a log
  * line naming its pid and uid (such lines are rate-limited: a client can
@@ -36,6 +36,7 @@
 #define REQUESTS_PER_TURN 16
 
 static int conn_opened(void *ctx, struct conn_peer *p);
+static void serve_client(void *ctx, void *ptr, uint8_t *rx, uint8_t *tx);
 static void conn_closing(void *ctx, struct conn_peer *p);
 
 static void log_sink(void *ctx, const char *line)
@@ -123,8 +124,12 @@ static void host_release(struct host *h, bool close_listener)
         }
         if (close_listener && h->listen_fd >= 0)
                 close(h->listen_fd);
+        if (h->back_fd >= 0)
+                close(h->back_fd);
         free(h->rx);
         free(h->tx);
+        pthread_mutex_destroy(&h->back_lock);
+        pthread_mutex_destroy(&h->cs_lock);
         pthread_mutex_destroy(&h->sections_lock);
         pthread_mutex_destroy(&h->log_lock);
 }
@@ -146,7 +151,10 @@ int host_create(const struct host_config *cfg, struct host **ret)
         h->cs.epoll_fd = h->cs.timer_fd = h->cs.spare_fd = -1;
         h->wake_fd = -1;
         h->next_serial = 1;
-        h->workers.done_fd = -1;
+        h->workers.epoll_fd = h->workers.stop_fd = -1;
+        h->back_fd = -1;
+        pthread_mutex_init(&h->cs_lock, NULL);
+        pthread_mutex_init(&h->back_lock, NULL);
         pthread_mutex_init(&h->sections_lock, NULL);
         pthread_mutex_init(&h->log_lock, NULL);
 
@@ -195,10 +203,11 @@ int host_create(const struct host_config *cfg, struct host **ret)
                 r = -errno;
                 goto fail;
         }
-        if ((r = host_workers_init(&h->workers, h->cfg.worker_threads)) < 0)
+        if ((r = host_workers_init(&h->workers, h->cfg.worker_threads, LSA_WIRE_MAX_MESSAGE, serve_client, h)) < 0)
                 goto fail;
-        struct epoll_event done = { .events = EPOLLIN, .data.ptr = &h->workers.done_fd };
-        if (epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_ADD, h->workers.done_fd, &done) < 0) {
+        struct epoll_event back = { .events = EPOLLIN, .data.ptr = &h->back_fd };
+        h->back_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (h->back_fd < 0 || epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_ADD, h->back_fd, &back) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -249,9 +258,8 @@ static void conn_closing(void *ctx, struct conn_peer *p)
 {
         struct host *h = ctx;
         struct host_conn *c = (struct host_conn *)p;
-        /* Never while a worker owns it: its client left, or it was dropped,
-         * only once the call came back (finish_deferred). */
-        assert(!c->busy);
+        /* Never while a worker owns it: a worker hands it back first
+         * (hand_back), or all have stopped (host_destroy). */
         /* Its tokens first: LogonTerminated may still look at client
          * buffers of the connection. */
         host_conn_release_tokens(c);
@@ -265,159 +273,91 @@ static int conn_drop(struct host *h, struct host_conn *c, const char *why)
         return conn_close(&h->cs, &c->peer, why);
 }
 
-/* Is the peer root or in gid (primary or supplementary group)? */
-static bool peer_in_group(const struct host_conn *c, gid_t gid)
+/* Encode m into tx and send it (and maybe an fd, which we close either
+ * way), without blocking. NULL, or why the client is to be dropped. */
+static const char *send_reply(struct host_conn *c, const struct lsa_wire_message *m, int fd, uint8_t *tx)
 {
-        return c->peer.uid == 0 || (gid != (gid_t)-1 && conn_peer_in_group(&c->peer, gid));
-}
-
-/* Send a reply (and maybe an fd, which we close either way). */
-static int send_reply(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int fd)
-{
-        size_t len = lsa_wire_encode(m, h->tx);
-        int r = len ? fdpass_send(c->peer.fd, h->tx, len, fd, true) : -EINVAL;
+        size_t len = lsa_wire_encode(m, tx);
+        int r = len ? fdpass_send(c->peer.fd, tx, len, fd, true) : -EINVAL;
         if (fd >= 0)
                 close(fd);
         if (r < 0)
-                return conn_drop(h, c, r == -EAGAIN ? "not reading its replies" : "could not send a reply");
-        return 0;
+                return r == -EAGAIN ? "not reading its replies" : "could not send a reply";
+        return NULL;
 }
 
-/* ---- requests answered on a worker ---- */
-
-struct host_deferred {
-        struct host_job job; /* first: the pool hands it back */
-        struct host *h;
-        struct host_conn *c;
-        host_deferred_fn *fn;
-        struct lsa_wire_message m;
-        struct host_submit submit;
-        uint8_t *request_held; /* what m points to that was in the packet (LOGON's LocalGroups) */
-        struct lsa_wire_message reply;
-        int reply_fd;
-        void *reply_held; /* what reply points to (LOGON_REPLY's SIDs): freed once it is sent */
-};
-
-static void run_deferred(struct host_job *j)
+/* On the host's thread. */
+static int host_send_reply(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int fd)
 {
-        struct host_deferred *d = (struct host_deferred *)j;
-        d->fn(d->h, d->c, &d->m, &d->submit, &d->reply, &d->reply_fd, &d->reply_held);
-        host_submit_release(&d->submit);
-}
-
-static void deferred_free(struct host_deferred *d)
-{
-        free(d->request_held);
-        free(d->reply_held);
-        free(d);
-}
-
-int host_defer(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-               struct host_submit *submit, host_deferred_fn *fn)
-{
-        struct host_deferred *d = calloc(1, sizeof(*d));
-        if (!d) {
-                host_submit_release(submit);
-                return conn_drop(h, c, "out of memory for its request");
-        }
-        d->job.run = run_deferred;
-        d->h = h;
-        d->c = c;
-        d->fn = fn;
-        d->m = *m;
-        /* Nothing may point into the packet, which the worker never sees. */
-        if (d->m.type == LSA_WIRE_CALL)
-                d->m.call.data = NULL;
-        if (d->m.type == LSA_WIRE_LOGON) {
-                d->m.logon.auth = NULL; /* it is submit */
-                if (m->logon.local_len) {
-                        d->request_held = malloc(m->logon.local_len);
-                        if (!d->request_held) {
-                                free(d);
-                                host_submit_release(submit);
-                                return conn_drop(h, c, "out of memory for its request");
-                        }
-                        memcpy(d->request_held, m->logon.local, m->logon.local_len);
-                }
-                d->m.logon.local = d->request_held;
-        }
-        /* Not read again until the reply has gone: its next requests, a
-         * FREE of this call's buffer among them, wait in the socket. */
-        if (epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_DEL, c->peer.fd, NULL) < 0) {
-                deferred_free(d);
-                host_submit_release(submit);
-                return conn_drop(h, c, "could not pause its connection");
-        }
-        d->submit = *submit;
-        memset(submit, 0, sizeof(*submit));
-        d->reply.type = lsa_wire_reply_type(m->type);
-        d->reply_fd = -1;
-        c->busy = true;
-        if (host_workers_submit(&h->workers, &d->job) < 0) {
-                c->busy = false;
-                host_submit_release(&d->submit);
-                deferred_free(d);
-                return conn_drop(h, c, "no worker thread to run its call");
-        }
-        return 0;
-}
-
-/* On the host's thread: the calls the workers finished, answered; their
- * connections served again (unless draining: then they only get their
- * replies). */
-static void finish_deferred(struct host *h)
-{
-        struct host_job *j = host_workers_take_done(&h->workers);
-        while (j) {
-                struct host_deferred *d = (struct host_deferred *)j;
-                j = j->next;
-                struct host_conn *c = d->c;
-                c->busy = false;
-                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->peer };
-                if (send_reply(h, c, &d->reply, d->reply_fd) == 0 && !h->draining &&
-                    epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_ADD, c->peer.fd, &ev) < 0)
-                        conn_drop(h, c, "could not resume its connection");
-                deferred_free(d);
-        }
+        const char *why = send_reply(c, m, fd, h->tx);
+        return why ? conn_drop(h, c, why) : 0;
 }
 
 static struct host_package *package_by_id(struct host *h, uint32_t id)
 {
+        /* The package list is fixed while clients are served. */
         for (unsigned i = 0; i < h->npackages; i++)
                 if (h->packages[i]->id == id)
                         return h->packages[i];
         return NULL;
 }
 
-static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_wire_connect *m)
+/* ---- client connections, on the workers ---- */
+
+/* A worker gives c up: the host's thread closes it (the skeleton is
+ * single-threaded), with why in the log (NULL: the client left). */
+static void hand_back(struct host *h, struct host_conn *c, const char *why)
 {
-        struct lsa_wire_message r = { .type = LSA_WIRE_CONNECT_REPLY };
-        NTSTATUS st = STATUS_SUCCESS;
-        if (m->mode == LSA_WIRE_MODE_LOGON && !peer_in_group(c, h->cfg.logon_gid))
-                st = STATUS_PORT_CONNECTION_REFUSED;
-        else if (m->mode == LSA_WIRE_MODE_ADMIN && !peer_in_group(c, h->cfg.admin_gid))
-                st = STATUS_ACCESS_DENIED;
-        r.connect_reply.status = st;
-        if (st != STATUS_SUCCESS) {
-                conn_logf(&h->cs, "refused %s connection from pid %d uid %u",
-                          m->mode == LSA_WIRE_MODE_LOGON ? "logon process" : "admin", (int)c->peer.pid,
-                          (unsigned)c->peer.uid);
-                if (send_reply(h, c, &r, -1) == 0)
-                        conn_close(&h->cs, &c->peer, NULL);
-                return CONN_GONE;
+        c->back_why = why;
+        pthread_mutex_lock(&h->back_lock);
+        c->back_next = h->back;
+        h->back = c;
+        pthread_mutex_unlock(&h->back_lock);
+        uint64_t one = 1;
+        if (write(h->back_fd, &one, sizeof(one)) < 0) {
+                /* the counter is non-zero already: the host wakes */
         }
-        conn_handshaken(&h->cs, &c->peer);
-        c->mode = (int)m->mode;
-        memcpy(c->name, m->name, m->name_len);
-        c->name[m->name_len] = '\0';
-        c->reply_base = m->reply_base;
-        c->reply_size = m->reply_size < h->cfg.reply_max ? m->reply_size : h->cfg.reply_max;
-        c->reply_size -= c->reply_size % page_multiple();
-        if (m->mode != LSA_WIRE_MODE_ADMIN && c->reply_size == 0)
-                return conn_drop(h, c, "reply region smaller than a page");
-        r.connect_reply.reply_size = c->reply_size;
-        return send_reply(h, c, &r, -1);
 }
+
+/* On the host's thread: close what the workers gave up. */
+static void close_handed_back(struct host *h)
+{
+        uint64_t count;
+        if (read(h->back_fd, &count, sizeof(count)) < 0) {
+                /* nothing to clear */
+        }
+        pthread_mutex_lock(&h->back_lock);
+        struct host_conn *c = h->back;
+        h->back = NULL;
+        pthread_mutex_unlock(&h->back_lock);
+        while (c) {
+                struct host_conn *next = c->back_next;
+                host_workers_forget(&h->workers, c->peer.fd);
+                conn_close(&h->cs, &c->peer, c->back_why);
+                c = next;
+        }
+}
+
+/* Hand c, just connected, to the workers; the host's thread lets go of it
+ * (it touches c again only once a worker hands it back). 0 or CONN_GONE. */
+static int conn_to_workers(struct host *h, struct host_conn *c)
+{
+        if (epoll_ctl(h->cs.epoll_fd, EPOLL_CTL_DEL, c->peer.fd, NULL) < 0)
+                return conn_drop(h, c, "could not hand its connection over");
+        __atomic_add_fetch(&c->handoff, 1, __ATOMIC_RELEASE);
+        if (host_workers_arm(&h->workers, c->peer.fd, c, true) < 0)
+                return conn_drop(h, c, "no worker thread to serve it");
+        return 0;
+}
+
+/* A line a client caused, from a worker: the skeleton's rate limit is the
+ * host's thread's, taken under cs_lock. */
+#define worker_logf(h, ...)                               \
+        do {                                              \
+                pthread_mutex_lock(&(h)->cs_lock);        \
+                conn_logf(&(h)->cs, __VA_ARGS__);         \
+                pthread_mutex_unlock(&(h)->cs_lock);      \
+        } while (0)
 
 /* The first reply after c's reply section exists carries it: read-only,
  * for the client to map over the region it reserved. A reply whose buffer
@@ -441,34 +381,72 @@ static int announce_section(struct host_conn *c, uint32_t *flags, uint64_t offse
         return -1;
 }
 
-/* On a worker: a client's CALL. */
-static void run_call(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-                     struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd, void **reply_held)
+/* Return buffers the client freed (LsaFreeReturnBuffer, held back until
+ * this request): an offset that is no return buffer of c's frees nothing
+ * (the library never sends one). */
+static void apply_frees(struct host_conn *c, const struct lsa_wire_frees *f)
 {
-        (void)reply_held;
-        struct lsa_wire_call_reply *r = &reply->call_reply;
-        /* The package list is fixed while clients are served. */
-        struct host_package *p = package_by_id(h, m->call.package);
-        host_call_from_client(h, c, p, m->call.thread_id, m->call.submit_base, submit, r);
+        for (uint32_t i = 0; i < f->n; i++)
+                host_free_return_buffer(c, f->offset[i]);
+}
+
+/* A client's CALL: its frees first, so that their room serves this call. */
+static void client_call(struct host *h, struct host_conn *c, const struct lsa_wire_call *m, int *fd_in,
+                        struct lsa_wire_call_reply *r, int *reply_fd)
+{
+        apply_frees(c, &m->frees);
+        struct host_package *p = package_by_id(h, m->package);
+        if (!p) {
+                r->status = r->protocol_status = STATUS_NO_SUCH_PACKAGE;
+                return;
+        }
+        struct host_submit submit;
+        uint64_t max = __atomic_load_n(&h->cfg.max_submit, __ATOMIC_RELAXED);
+        NTSTATUS st = host_submit_take(m->data, m->length, *fd_in, max, &submit);
+        *fd_in = -1;
+        if (st != STATUS_SUCCESS) {
+                if (st == STATUS_INVALID_PARAMETER)
+                        worker_logf(h, "refused a call from pid %d uid %u: its submit buffer's memfd is not "
+                                       "sealed, or not of the size it said",
+                                    (int)c->peer.pid, (unsigned)c->peer.uid);
+                r->status = r->protocol_status = st;
+                return;
+        }
+        host_call_from_client(h, c, p, m->thread_id, m->submit_base, &submit, r);
+        host_submit_release(&submit);
         *reply_fd = announce_section(c, &r->flags, r->return_offset, &r->status);
         if (!(r->flags & LSA_WIRE_REPLY_HAS_BUFFER))
                 r->return_offset = r->return_length = 0;
 }
 
-/* On a worker: a client's LsaLogonUser. The token's SIDs, which the reply
- * points to, live until the reply has been sent (*reply_held). */
-static void run_logon(struct host *h, struct host_conn *c, const struct lsa_wire_message *m,
-                      struct host_submit *submit, struct lsa_wire_message *reply, int *reply_fd, void **reply_held)
+/* A client's LsaLogonUser. The token's SIDs, which the reply points to,
+ * live in sids (HOST_TOKEN_SIDS_CAP bytes) until the reply has gone. */
+static void client_logon(struct host *h, struct host_conn *c, const struct lsa_wire_logon *m, int *fd_in,
+                         uint8_t *sids, struct lsa_wire_logon_reply *r, int *reply_fd)
 {
-        struct lsa_wire_logon_reply *r = &reply->logon_reply;
-        struct host_package *p = package_by_id(h, m->logon.package);
-        uint8_t *sids = malloc(HOST_TOKEN_SIDS_CAP);
+        struct host_package *p = package_by_id(h, m->package);
+        if (!p) {
+                r->status = STATUS_NO_SUCH_PACKAGE;
+                return;
+        }
         if (!sids) {
                 r->status = STATUS_NO_MEMORY;
                 return;
         }
-        *reply_held = sids;
-        host_logon_from_client(h, c, p, &m->logon, submit, sids, HOST_TOKEN_SIDS_CAP, r);
+        struct host_submit auth;
+        uint64_t max = __atomic_load_n(&h->cfg.max_submit, __ATOMIC_RELAXED);
+        NTSTATUS st = host_submit_take(m->auth, m->auth_len, *fd_in, max, &auth);
+        *fd_in = -1;
+        if (st != STATUS_SUCCESS) {
+                if (st == STATUS_INVALID_PARAMETER)
+                        worker_logf(h, "refused a logon from pid %d uid %u: its authentication information's "
+                                       "memfd is not sealed, or not of the size it said",
+                                    (int)c->peer.pid, (unsigned)c->peer.uid);
+                r->status = st;
+                return;
+        }
+        host_logon_from_client(h, c, p, m, &auth, sids, HOST_TOKEN_SIDS_CAP, r);
+        host_submit_release(&auth);
         *reply_fd = announce_section(c, &r->flags, r->profile_offset, &r->status);
         if (!NT_SUCCESS(r->status) && r->token_id) {
                 /* The profile could not reach the client: nor may the logon. */
@@ -478,68 +456,39 @@ static void run_logon(struct host *h, struct host_conn *c, const struct lsa_wire
         }
 }
 
-/* *fd_in: the descriptor the request carried (lsa_wire_carries_fd), or -1;
- * set to -1 once taken. */
-static int handle_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int *fd_in)
+/* Is the peer root or in gid (primary or supplementary group)? */
+static bool peer_in_group(const struct host_conn *c, gid_t gid)
 {
-        if (m->type == LSA_WIRE_CONNECT) {
-                if (c->peer.handshaken)
-                        return conn_drop(h, c, "second CONNECT");
-                return handle_connect(h, c, &m->connect);
-        }
-        if (!c->peer.handshaken)
-                return conn_drop(h, c, "request before CONNECT");
-        /* Admin connections ask for status and nothing else; clients never
-         * for status. */
-        if ((c->mode == LSA_WIRE_MODE_ADMIN) != (m->type == LSA_WIRE_STATUS))
-                return conn_drop(h, c, "request not allowed on this connection");
+        return c->peer.uid == 0 || (gid != (gid_t)-1 && conn_peer_in_group(&c->peer, gid));
+}
+
+/* On the worker that owns c: one request of a connected client. 1: it was
+ * answered; 0: a notice, answered nothing; -1: c is to be dropped, *why
+ * says why. *fd_in: the descriptor the request carried, or -1; set to -1
+ * once taken. */
+static int client_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m, int *fd_in,
+                          uint8_t *tx, const char **why)
+{
         struct lsa_wire_message r = { .type = lsa_wire_reply_type(m->type) };
         int fd = -1;
+        uint8_t *held = NULL;
         switch (m->type) {
+        case LSA_WIRE_CALL:
+                client_call(h, c, &m->call, fd_in, &r.call_reply, &fd);
+                break;
+        case LSA_WIRE_LOGON:
+                held = malloc(HOST_TOKEN_SIDS_CAP);
+                client_logon(h, c, &m->logon, fd_in, held, &r.logon_reply, &fd);
+                break;
+        case LSA_WIRE_FREE:
+                host_free_return_buffer(c, m->free.offset); /* a notice */
+                apply_frees(c, &m->free.more);
+                return 0;
         case LSA_WIRE_LOOKUP: {
                 struct host_package *p = host_find_package_name(h, m->lookup.name);
                 r.lookup_reply.status = p ? STATUS_SUCCESS : STATUS_NO_SUCH_PACKAGE;
                 r.lookup_reply.package = p ? p->id : 0;
                 break;
-        }
-        case LSA_WIRE_CALL: {
-                struct host_package *p = package_by_id(h, m->call.package);
-                if (!p) {
-                        r.call_reply.status = STATUS_NO_SUCH_PACKAGE;
-                        r.call_reply.protocol_status = STATUS_NO_SUCH_PACKAGE;
-                        break;
-                }
-                struct host_submit submit;
-                NTSTATUS st = host_submit_take(m->call.data, m->call.length, *fd_in, h->cfg.max_submit, &submit);
-                *fd_in = -1;
-                if (st != STATUS_SUCCESS) {
-                        if (st == STATUS_INVALID_PARAMETER)
-                                conn_logf(&h->cs, "refused a call from pid %d uid %u: its submit buffer's "
-                                                  "memfd is not sealed, or not of the size it said",
-                                          (int)c->peer.pid, (unsigned)c->peer.uid);
-                        r.call_reply.status = st;
-                        r.call_reply.protocol_status = st;
-                        break;
-                }
-                return host_defer(h, c, m, &submit, run_call);
-        }
-        case LSA_WIRE_LOGON: {
-                if (!package_by_id(h, m->logon.package)) {
-                        r.logon_reply.status = STATUS_NO_SUCH_PACKAGE;
-                        break;
-                }
-                struct host_submit auth;
-                NTSTATUS st = host_submit_take(m->logon.auth, m->logon.auth_len, *fd_in, h->cfg.max_submit, &auth);
-                *fd_in = -1;
-                if (st != STATUS_SUCCESS) {
-                        if (st == STATUS_INVALID_PARAMETER)
-                                conn_logf(&h->cs, "refused a logon from pid %d uid %u: its authentication "
-                                                  "information's memfd is not sealed, or not of the size it said",
-                                          (int)c->peer.pid, (unsigned)c->peer.uid);
-                        r.logon_reply.status = st;
-                        break;
-                }
-                return host_defer(h, c, m, &auth, run_logon);
         }
         case LSA_WIRE_CLOSE_TOKEN:
                 host_token_close(c, m->close_token.token_id); /* a notice */
@@ -547,7 +496,7 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
         case LSA_WIRE_SESSIONS:
         case LSA_WIRE_SESSION_DATA: {
                 /* Root and the admin group see every session, others their own. */
-                bool all = peer_in_group(c, h->cfg.admin_gid);
+                bool all = peer_in_group(c, __atomic_load_n(&h->cfg.admin_gid, __ATOMIC_RELAXED));
                 struct lsa_wire_call_reply *cr = &r.call_reply;
                 if (m->type == LSA_WIRE_SESSIONS)
                         host_sessions_enumerate(c, all, cr);
@@ -556,11 +505,6 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
                 fd = announce_section(c, &cr->flags, cr->return_offset, &cr->status);
                 break;
         }
-        case LSA_WIRE_FREE:
-                /* A notice: an offset that is no return buffer frees
-                 * nothing (the library never sends one). */
-                host_free_return_buffer(c, m->free.offset);
-                return 0;
         case LSA_WIRE_MAP:
                 r.map_reply.status = host_section_map(h, c->serial, c->maps, &c->nmaps, m->map.section_id,
                                                       &fd, &r.map_reply);
@@ -568,26 +512,140 @@ static int handle_request(struct host *h, struct host_conn *c, const struct lsa_
         case LSA_WIRE_UNMAP:
                 host_section_unmap(h, c->maps, &c->nmaps, m->unmap.section_id); /* a notice, too */
                 return 0;
-        case LSA_WIRE_STATUS: {
-                uint64_t len = 0;
-                int e = m->status.format >= LSA_WIRE_STATUS_SESSIONS_TEXT
-                                ? host_report_sessions(h, m->status.format == LSA_WIRE_STATUS_SESSIONS_JSON, &fd, &len)
-                                : host_report(h, m->status.format == LSA_WIRE_STATUS_JSON, &fd, &len);
-                r.status_reply.status = e < 0 ? STATUS_INSUFFICIENT_RESOURCES : STATUS_SUCCESS;
-                r.status_reply.length = len;
-                break;
+        case LSA_WIRE_CONNECT:
+                *why = "second CONNECT";
+                return -1;
+        default: /* STATUS: admin connections only */
+                *why = "request not allowed on this connection";
+                return -1;
         }
-        default:
-                return conn_drop(h, c, "unexpected message");
-        }
-        return send_reply(h, c, &r, fd);
+        *why = send_reply(c, &r, fd, tx);
+        free(held);
+        return *why ? -1 : 1;
 }
 
-/* Serve up to REQUESTS_PER_TURN packets from c; CONN_GONE once c is gone. */
+/* A worker woken for c (host_serve_fn): its requests, up to
+ * REQUESTS_PER_TURN, each answered before the next is read, then c is
+ * re-armed. After a reply it looks once more without waiting: a client on
+ * this CPU ran as soon as the reply woke it and has often sent its next
+ * request already, which is then served without a trip through epoll
+ * (re-arm, another worker woken, this one put to sleep). */
+static void serve_client(void *ctx, void *ptr, uint8_t *rx, uint8_t *tx)
+{
+        struct host *h = ctx;
+        struct host_conn *c = ptr;
+        (void)__atomic_load_n(&c->handoff, __ATOMIC_ACQUIRE);
+        for (int i = 0; i < REQUESTS_PER_TURN; i++) {
+                /* Draining: left as it is, unread, for host_destroy. */
+                if (__atomic_load_n(&h->draining, __ATOMIC_SEQ_CST))
+                        return;
+                int fd = -1; /* only with a request that says it carries one */
+                ssize_t n = fdpass_recv(c->peer.fd, rx, LSA_WIRE_MAX_MESSAGE, &fd, true, true);
+                if (n == -EAGAIN)
+                        break;
+                if (n == 0) {
+                        hand_back(h, c, NULL); /* hung up: the usual end */
+                        return;
+                }
+                if (n < 0) {
+                        hand_back(h, c, n == -EBADMSG ? "sent a descriptor or truncated packet" : "receive failed");
+                        return;
+                }
+                const char *why = NULL;
+                struct lsa_wire_message m;
+                int r = lsa_wire_decode(rx, (size_t)n, 1, &m);
+                if (r == 0 && (fd >= 0) != lsa_wire_carries_fd(&m))
+                        r = -EBADF;
+                if (r < 0)
+                        why = r == -EPROTONOSUPPORT ? "wrong protocol version or direction"
+                              : r == -EBADF         ? "sent a descriptor it should not, or not one it should"
+                                                    : "malformed message";
+                else
+                        r = client_request(h, c, &m, &fd, tx, &why);
+                if (fd >= 0)
+                        close(fd);
+                /* The packet may have carried a password: gone before the
+                 * next one, which may be shorter, arrives. */
+                explicit_bzero(rx, (size_t)n);
+                if (r < 0) {
+                        hand_back(h, c, why);
+                        return;
+                }
+        }
+        __atomic_add_fetch(&c->handoff, 1, __ATOMIC_RELEASE);
+        if (host_workers_arm(&h->workers, c->peer.fd, c, false) < 0)
+                hand_back(h, c, "could not resume its connection");
+}
+
+/* ---- connecting, and admin connections, on the host's thread ---- */
+
+/* CONNECT: 0 (an admin connection, served here), 1 (a client connection,
+ * handed to the workers) or CONN_GONE. */
+static int handle_connect(struct host *h, struct host_conn *c, const struct lsa_wire_connect *m)
+{
+        struct lsa_wire_message r = { .type = LSA_WIRE_CONNECT_REPLY };
+        NTSTATUS st = STATUS_SUCCESS;
+        if (m->mode == LSA_WIRE_MODE_LOGON && !peer_in_group(c, h->cfg.logon_gid))
+                st = STATUS_PORT_CONNECTION_REFUSED;
+        else if (m->mode == LSA_WIRE_MODE_ADMIN && !peer_in_group(c, h->cfg.admin_gid))
+                st = STATUS_ACCESS_DENIED;
+        r.connect_reply.status = st;
+        if (st != STATUS_SUCCESS) {
+                conn_logf(&h->cs, "refused %s connection from pid %d uid %u",
+                          m->mode == LSA_WIRE_MODE_LOGON ? "logon process" : "admin", (int)c->peer.pid,
+                          (unsigned)c->peer.uid);
+                if (host_send_reply(h, c, &r, -1) == 0)
+                        conn_close(&h->cs, &c->peer, NULL);
+                return CONN_GONE;
+        }
+        conn_handshaken(&h->cs, &c->peer);
+        c->mode = (int)m->mode;
+        memcpy(c->name, m->name, m->name_len);
+        c->name[m->name_len] = '\0';
+        c->reply_base = m->reply_base;
+        c->reply_size = m->reply_size < h->cfg.reply_max ? m->reply_size : h->cfg.reply_max;
+        c->reply_size -= c->reply_size % page_multiple();
+        if (m->mode != LSA_WIRE_MODE_ADMIN && c->reply_size == 0)
+                return conn_drop(h, c, "reply region smaller than a page");
+        r.connect_reply.reply_size = c->reply_size;
+        if (host_send_reply(h, c, &r, -1) < 0)
+                return CONN_GONE;
+        if (m->mode == LSA_WIRE_MODE_ADMIN)
+                return 0;
+        return conn_to_workers(h, c) < 0 ? CONN_GONE : 1;
+}
+
+/* A request of a connection the host's thread serves: one not connected
+ * yet, or an admin connection. 0, 1 (c went to the workers), CONN_GONE. */
+static int handle_request(struct host *h, struct host_conn *c, const struct lsa_wire_message *m)
+{
+        if (m->type == LSA_WIRE_CONNECT) {
+                if (c->peer.handshaken)
+                        return conn_drop(h, c, "second CONNECT");
+                return handle_connect(h, c, &m->connect);
+        }
+        if (!c->peer.handshaken)
+                return conn_drop(h, c, "request before CONNECT");
+        /* Admin connections ask for status and nothing else. */
+        if (m->type != LSA_WIRE_STATUS)
+                return conn_drop(h, c, "request not allowed on this connection");
+        struct lsa_wire_message r = { .type = LSA_WIRE_STATUS_REPLY };
+        int fd = -1;
+        uint64_t len = 0;
+        int e = m->status.format >= LSA_WIRE_STATUS_SESSIONS_TEXT
+                        ? host_report_sessions(h, m->status.format == LSA_WIRE_STATUS_SESSIONS_JSON, &fd, &len)
+                        : host_report(h, m->status.format == LSA_WIRE_STATUS_JSON, &fd, &len);
+        r.status_reply.status = e < 0 ? STATUS_INSUFFICIENT_RESOURCES : STATUS_SUCCESS;
+        r.status_reply.length = len;
+        return host_send_reply(h, c, &r, fd);
+}
+
+/* Serve up to REQUESTS_PER_TURN packets from c, on the host's thread;
+ * CONN_GONE once c is gone. */
 static int serve_conn(struct host *h, struct host_conn *c)
 {
         for (int i = 0; i < REQUESTS_PER_TURN; i++) {
-                int fd = -1; /* only with a request that says it carries one */
+                int fd = -1;
                 ssize_t n = fdpass_recv(c->peer.fd, h->rx, LSA_WIRE_MAX_MESSAGE, &fd, true, true);
                 if (n == -EAGAIN)
                         return 0;
@@ -600,24 +658,18 @@ static int serve_conn(struct host *h, struct host_conn *c)
                 int r = lsa_wire_decode(h->rx, (size_t)n, 1, &m);
                 if (r == 0 && (fd >= 0) != lsa_wire_carries_fd(&m))
                         r = -EBADF;
+                if (fd >= 0)
+                        close(fd); /* none of CONNECT and STATUS carries one */
                 if (r < 0) {
                         explicit_bzero(h->rx, (size_t)n);
-                        if (fd >= 0)
-                                close(fd);
                         return conn_drop(h, c, r == -EPROTONOSUPPORT ? "wrong protocol version or direction"
                                                : r == -EBADF         ? "sent a descriptor it should not, or not one it should"
                                                                      : "malformed message");
                 }
-                int done = handle_request(h, c, &m, &fd);
-                if (fd >= 0)
-                        close(fd);
-                /* The packet may have carried a password: gone before the
-                 * next one, which may be shorter, arrives. */
+                int done = handle_request(h, c, &m);
                 explicit_bzero(h->rx, (size_t)n);
-                if (done < 0)
-                        return CONN_GONE;
-                if (c->busy)
-                        return 0; /* read again once its call is answered */
+                if (done != 0)
+                        return done < 0 ? CONN_GONE : 0; /* 1: a worker's now, not to be touched */
         }
         return 0;
 }
@@ -629,6 +681,7 @@ static int dispatch_wait(struct host *h, int timeout_ms)
         int n = epoll_wait(h->cs.epoll_fd, evs, 32, timeout_ms);
         if (n < 0)
                 return errno == EINTR ? 0 : -errno;
+        pthread_mutex_lock(&h->cs_lock);
         for (int i = 0; i < n; i++) {
                 if (evs[i].data.ptr == &h->wake_fd) {
                         uint64_t count;
@@ -637,16 +690,16 @@ static int dispatch_wait(struct host *h, int timeout_ms)
                         }
                         continue;
                 }
-                if (evs[i].data.ptr == &h->workers.done_fd) {
-                        finish_deferred(h);
+                if (evs[i].data.ptr == &h->back_fd) {
+                        close_handed_back(h);
                         continue;
                 }
                 struct host_conn *c = (struct host_conn *)conn_event(&h->cs, &evs[i]);
-                /* busy: paused after this round's events were fetched */
-                if (c && !c->busy && !h->draining && evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                if (c && !__atomic_load_n(&h->draining, __ATOMIC_RELAXED) && evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                         serve_conn(h, c);
         }
         conn_reap(&h->cs);
+        pthread_mutex_unlock(&h->cs_lock);
         return 0;
 }
 
@@ -681,18 +734,17 @@ int host_drain(struct host *h, unsigned timeout_ms)
 {
         if (!h)
                 return -EINVAL;
-        h->draining = true;
+        /* Seen by a worker before it reads another request: each finishes
+         * (and answers) the one it serves, then leaves its connection. */
+        __atomic_store_n(&h->draining, true, __ATOMIC_SEQ_CST);
         socket_unlink(h);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
         for (;;) {
-                finish_deferred(h);
-                unsigned left = host_workers_in_flight(&h->workers);
-                if (!left) {
-                        finish_deferred(h); /* those done since */
+                unsigned left = host_workers_active(&h->workers);
+                if (!left)
                         return 0;
-                }
                 clock_gettime(CLOCK_MONOTONIC, &ts);
                 int64_t ms = end - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
                 if (ms <= 0) {
@@ -700,8 +752,9 @@ int host_drain(struct host *h, unsigned timeout_ms)
                                   left == 1 ? "" : "s", timeout_ms);
                         return -ETIMEDOUT;
                 }
-                struct pollfd p = { .fd = h->workers.done_fd, .events = POLLIN };
-                poll(&p, 1, (int)ms);
+                /* Rare and short: a poll beats a wake-up on every request. */
+                struct timespec tick = { 0, 1000000 };
+                nanosleep(&tick, NULL);
         }
 }
 
@@ -709,14 +762,12 @@ void host_destroy(struct host *h)
 {
         if (!h)
                 return;
-        /* The calls in flight finish and are answered; then no worker is
-         * left to run package code while the packages go. */
-        h->draining = true;
-        host_workers_wait(&h->workers, -1);
-        finish_deferred(h);
+        /* The requests being served finish and are answered; then no
+         * worker is left to run package code while the packages go. */
+        __atomic_store_n(&h->draining, true, __ATOMIC_SEQ_CST);
         host_workers_stop(&h->workers);
         /* Connections hold client buffers and mappings of package
-         * sections: gone before the packages. */
+         * sections: gone before the packages (those handed back too). */
         conn_set_fini(&h->cs);
         /* Unload in reverse order of loading, as dependencies go. */
         while (h->npackages)

@@ -5,10 +5,11 @@
  * is a thin main() around this; the tests drive it in-process too.
  *
  * host_dispatch() serves whatever is ready and returns, on the caller's
- * thread (the host's thread); package calls run on a pool of worker threads
- * the host starts, several at once for different connections, and their
- * replies go out from host_dispatch when they are done. Functions return 0
- * or -errno.
+ * thread (the host's thread): new connections, their CONNECT, admin
+ * requests, connections to close. Connected clients are served by a pool
+ * of worker threads the host starts, several connections at once, each
+ * request answered by the worker that read it. Functions return 0 or
+ * -errno.
  */
 #ifndef LSASHM_HOST_H
 #define LSASHM_HOST_H
@@ -72,8 +73,8 @@ int host_run(struct host *h);
 void host_stop(struct host *h);
 
 /* Stop reading requests (the socket is unlinked: new clients fail at once)
- * and wait up to timeout_ms for the package calls in flight, sending their
- * replies as they finish. 0; or -ETIMEDOUT, logged: calls are still running
+ * and wait up to timeout_ms for the requests being served, package calls
+ * among them, each answered as it finishes. 0; or -ETIMEDOUT, logged: calls are still running
  * package code, and host_destroy, which would wait for them, is not to be
  * called: the process is to exit. After host_drain only host_destroy. */
 int host_drain(struct host *h, unsigned timeout_ms);

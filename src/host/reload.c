@@ -22,14 +22,18 @@ int host_reload(struct host *h, const struct host_config *cfg)
         h->cfg.max_connections_per_uid = next.max_connections_per_uid;
         h->cfg.reserved_connections = next.reserved_connections;
         h->cfg.logon_gid = next.logon_gid;
-        h->cfg.admin_gid = next.admin_gid;
-        /* Read by the host's thread for each call (the pool's size is
-         * fixed: its threads run calls). */
-        h->cfg.max_submit = next.max_submit;
+        /* The workers read these two for each request (the pool's size is
+         * fixed: its threads serve the connections). */
+        __atomic_store_n(&h->cfg.admin_gid, next.admin_gid, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->cfg.max_submit, next.max_submit, __ATOMIC_RELAXED);
         /* The connection skeleton holds the limits it applies, and the
          * groups whose members may take the reserved slots. */
         gid_t privileged[2];
         size_t n_privileged = host_privileged_gids(&h->cfg, privileged);
-        return conn_set_limits(&h->cs, h->cfg.max_connections, h->cfg.max_connections_per_uid,
+        /* A worker may be logging through the skeleton meanwhile. */
+        pthread_mutex_lock(&h->cs_lock);
+        int r = conn_set_limits(&h->cs, h->cfg.max_connections, h->cfg.max_connections_per_uid,
                                h->cfg.reserved_connections, privileged, n_privileged);
+        pthread_mutex_unlock(&h->cs_lock);
+        return r;
 }

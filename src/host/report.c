@@ -113,13 +113,18 @@ static uint64_t counter(const uint64_t *n)
 
 /* A connection's figures: a worker may be changing its buffers (under the
  * connection's lock). Returns its calls. */
-static uint64_t conn_figures(struct host_conn *c, unsigned *ret_buffers, struct lsashm_section_stats *ret)
+static uint64_t conn_figures(struct host *h, struct host_conn *c, unsigned *ret_buffers,
+                             struct lsashm_section_stats *ret, unsigned *ret_maps)
 {
         pthread_mutex_lock(&c->lock);
         *ret_buffers = c->nbuffers;
         if (c->reply)
                 lsashm_section_stats(c->reply, ret);
         pthread_mutex_unlock(&c->lock);
+        /* Its mapping table: the worker serving it changes it under this. */
+        pthread_mutex_lock(&h->sections_lock);
+        *ret_maps = c->nmaps;
+        pthread_mutex_unlock(&h->sections_lock);
         return counter(&c->calls);
 }
 
@@ -169,14 +174,15 @@ static void report_json(struct host *h, FILE *f)
                 struct host_conn *c = (struct host_conn *)p;
                 struct lsashm_section_stats st = { 0 };
                 unsigned nbuffers;
-                uint64_t calls = conn_figures(c, &nbuffers, &st);
+                unsigned nmaps;
+                uint64_t calls = conn_figures(h, c, &nbuffers, &st, &nmaps);
                 fprintf(f, "%s{\"id\":%" PRIu64 ",\"pid\":%d,\"uid\":%u,\"mode\":\"%s\",\"name\":",
                         first ? "" : ",", c->serial, (int)p->pid, (unsigned)p->uid,
                         p->handshaken ? mode_name(c->mode) : "connecting");
                 json_str(f, c->name);
                 fprintf(f, ",\"calls\":%" PRIu64 ",\"client_buffers\":%u,\"reply_committed\":%" PRIu64
                            ",\"reply_in_use\":%" PRIu64 ",\"sections_mapped\":%u}",
-                        calls, nbuffers, st.committed, st.in_use, c->nmaps);
+                        calls, nbuffers, st.committed, st.in_use, nmaps);
                 first = false;
         }
         struct host_heap_stats hs;
@@ -237,7 +243,8 @@ static void report_text(struct host *h, FILE *f)
                 struct host_conn *c = (struct host_conn *)p;
                 struct lsashm_section_stats st = { 0 };
                 unsigned nbuffers;
-                uint64_t calls = conn_figures(c, &nbuffers, &st);
+                unsigned nmaps;
+                uint64_t calls = conn_figures(h, c, &nbuffers, &st, &nmaps);
                 fprintf(f, "  %-6" PRIu64 " %-8d %-6u %-10s ", c->serial, (int)p->pid, (unsigned)p->uid,
                         p->handshaken ? mode_name(c->mode) : "connecting");
                 text_str(f, c->name, 20);

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The worker pool: threads that run the jobs the host's thread queues (a
- * client's package call), and hand them back through the done queue, whose
- * eventfd the host's epoll set watches. A job runs on exactly one worker;
- * the queues are first in, first out. Nothing but list operations happens
- * under the lock: a job runs, and the host finishes it, outside it.
+ * The worker pool: threads that serve connections themselves. They share
+ * one epoll set; whoever registers a descriptor there registers it with
+ * EPOLLONESHOT, so that one event wakes one worker and the descriptor
+ * stays silent until that worker re-arms it: one worker at a time serves a
+ * connection, and its requests are answered in order, while other
+ * connections are served on other workers. What serving means is the
+ * caller's (host.c: read, decode, run the package, reply, re-arm).
  *
- * The threads start with the first job, in the process that queues it: a
- * process that forks a copy of the host (the tests do) has none of its
- * parent's threads, and its copy of the pool starts its own, forgetting
- * the parent's state (jobs queued there are the parent's to run).
+ * Stopping: stop_fd, an eventfd in the set without EPOLLONESHOT and never
+ * read, wakes every worker once it is written and keeps waking them; each
+ * finishes what it serves and leaves.
+ *
+ * The threads start with the first descriptor armed in the process that
+ * arms it: a process that forks a copy of the host (the tests do) has none
+ * of its parent's threads, and its copy of the pool starts its own.
  */
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host/host-base.h"
@@ -32,49 +37,56 @@ unsigned host_workers_default(void)
         return n < 4 ? 4 : n > 64 ? 64 : n;
 }
 
+/* What a worker starts with: the pool, and its own receive and send
+ * buffers (requests are decoded in place, so no two workers may share
+ * one), allocated by start() rather than by the new thread: a thread that
+ * allocates while another forks (the tests fork clients) could leave the
+ * child an allocator lock that is never released. */
+struct host_worker {
+        struct host_workers *w;
+        uint8_t *rx, *tx;
+};
+
 static void *worker_main(void *arg)
 {
-        struct host_workers *w = arg;
-        pthread_mutex_lock(&w->lock);
+        struct host_worker *me = arg;
+        struct host_workers *w = me->w;
+        uint8_t *rx = me->rx, *tx = me->tx;
         for (;;) {
-                while (!w->queue && !w->stopping)
-                        pthread_cond_wait(&w->work, &w->lock);
-                struct host_job *j = w->queue;
-                if (!j)
-                        break; /* stopping, and nothing left to run */
-                w->queue = j->next;
-                if (!w->queue)
-                        w->queue_tail = &w->queue;
-                pthread_mutex_unlock(&w->lock);
-
-                j->run(j);
-
-                pthread_mutex_lock(&w->lock);
-                j->next = NULL;
-                *w->done_tail = j;
-                w->done_tail = &j->next;
-                if (--w->in_flight == 0)
-                        pthread_cond_broadcast(&w->idle);
-                uint64_t one = 1;
-                if (write(w->done_fd, &one, sizeof(one)) < 0) {
-                        /* the counter is already non-zero: the host wakes */
-                }
+                struct epoll_event ev;
+                int n = epoll_wait(w->epoll_fd, &ev, 1, -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 || ev.data.ptr == &w->stop_fd)
+                        break;
+                if (n == 0)
+                        continue;
+                /* Counted before the drain flag is looked at (the caller's
+                 * serve does): host_workers_active then sees this worker,
+                 * or the worker sees the flag. */
+                __atomic_add_fetch(&w->active, 1, __ATOMIC_SEQ_CST);
+                w->serve(w->ctx, ev.data.ptr, rx, tx);
+                __atomic_sub_fetch(&w->active, 1, __ATOMIC_SEQ_CST);
         }
-        pthread_mutex_unlock(&w->lock);
         return NULL;
 }
 
-int host_workers_init(struct host_workers *w, unsigned n)
+int host_workers_init(struct host_workers *w, unsigned n, size_t buf_size, host_serve_fn *serve, void *ctx)
 {
         memset(w, 0, sizeof(*w));
-        w->queue_tail = &w->queue;
-        w->done_tail = &w->done;
-        w->done_fd = -1;
-        if (n == 0 || n > HOST_MAX_WORKERS)
+        w->epoll_fd = w->stop_fd = -1;
+        if (n == 0 || n > HOST_MAX_WORKERS || !serve || !buf_size)
                 return -EINVAL;
         w->size = n;
-        w->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        return w->done_fd < 0 ? -errno : 0;
+        w->buf_size = buf_size;
+        w->serve = serve;
+        w->ctx = ctx;
+        w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (w->epoll_fd < 0 || w->stop_fd < 0)
+                return -errno;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->stop_fd };
+        return epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->stop_fd, &ev) < 0 ? -errno : 0;
 }
 
 /* Ours: started by this process (not a copy inherited through fork). */
@@ -83,35 +95,42 @@ static bool started_here(const struct host_workers *w)
         return w->threads && w->pid == getpid();
 }
 
+static void workers_free(struct host_workers *w)
+{
+        if (w->workers)
+                for (unsigned i = 0; i < w->size; i++)
+                        free(w->workers[i].rx); /* tx is in the same block */
+        free(w->workers);
+        free(w->threads);
+        w->workers = NULL;
+        w->threads = NULL;
+}
+
 static int start(struct host_workers *w)
 {
-        /* A forked copy: the parent's threads are not here to join, and
-         * its lock may have been held by one of them. */
-        w->threads = NULL;
-        w->nthreads = 0;
-        w->queue = w->done = NULL;
-        w->queue_tail = &w->queue;
-        w->done_tail = &w->done;
-        w->in_flight = 0;
-        w->stopping = false;
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* host_workers_wait's deadline */
-        pthread_mutex_init(&w->lock, NULL);
-        pthread_cond_init(&w->work, NULL);
-        pthread_cond_init(&w->idle, &ca);
-        pthread_condattr_destroy(&ca);
+        /* A forked copy: the parent's threads are not here to join. */
         w->threads = calloc(w->size, sizeof(*w->threads));
-        if (!w->threads)
+        w->workers = calloc(w->size, sizeof(*w->workers));
+        w->nthreads = 0;
+        w->active = 0;
+        bool ok = w->threads && w->workers;
+        for (unsigned i = 0; ok && i < w->size; i++) {
+                w->workers[i].w = w;
+                w->workers[i].rx = malloc(2 * w->buf_size);
+                w->workers[i].tx = w->workers[i].rx + w->buf_size;
+                ok = w->workers[i].rx != NULL;
+        }
+        if (!ok) {
+                workers_free(w);
                 return -ENOMEM;
+        }
         w->pid = getpid();
         for (unsigned i = 0; i < w->size; i++) {
-                int e = pthread_create(&w->threads[i], NULL, worker_main, w);
+                int e = pthread_create(&w->threads[i], NULL, worker_main, &w->workers[i]);
                 if (e) {
                         if (w->nthreads)
                                 return 0; /* fewer than asked, but serving */
-                        free(w->threads);
-                        w->threads = NULL;
+                        workers_free(w);
                         return -e;
                 }
                 w->nthreads++;
@@ -119,94 +138,71 @@ static int start(struct host_workers *w)
         return 0;
 }
 
-int host_workers_submit(struct host_workers *w, struct host_job *j)
+/* ThreadSanitizer takes epoll_ctl's ADD for a release on the epoll set,
+ * and epoll_wait for an acquire, but not MOD: a re-arm, and the worker's
+ * use of the descriptor before it, would look unordered with the close
+ * that follows the next worker's hand-back, which the kernel orders (the
+ * event the re-arm makes comes after it). Under TSan only, the re-arm and
+ * host_workers_forget take a lock that tells it so. */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_EPOLL_ORDER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_EPOLL_ORDER 1
+#endif
+#endif
+#ifdef TSAN_EPOLL_ORDER
+static pthread_mutex_t tsan_epoll_lock = PTHREAD_MUTEX_INITIALIZER;
+#define tsan_epoll_lock() pthread_mutex_lock(&tsan_epoll_lock)
+#define tsan_epoll_unlock() pthread_mutex_unlock(&tsan_epoll_lock)
+#else
+#define tsan_epoll_lock() ((void)0)
+#define tsan_epoll_unlock() ((void)0)
+#endif
+
+int host_workers_arm(struct host_workers *w, int fd, void *ptr, bool add)
 {
-        if (!started_here(w)) {
+        if (add && !started_here(w)) {
                 int r = start(w);
                 if (r < 0)
                         return r;
         }
-        j->next = NULL;
-        pthread_mutex_lock(&w->lock);
-        *w->queue_tail = j;
-        w->queue_tail = &j->next;
-        w->in_flight++;
-        pthread_cond_signal(&w->work);
-        pthread_mutex_unlock(&w->lock);
-        return 0;
-}
-
-struct host_job *host_workers_take_done(struct host_workers *w)
-{
-        uint64_t count;
-        if (w->done_fd >= 0 && read(w->done_fd, &count, sizeof(count)) < 0) {
-                /* nothing to clear */
-        }
-        if (!started_here(w))
-                return NULL;
-        pthread_mutex_lock(&w->lock);
-        struct host_job *j = w->done;
-        w->done = NULL;
-        w->done_tail = &w->done;
-        pthread_mutex_unlock(&w->lock);
-        return j;
-}
-
-unsigned host_workers_in_flight(struct host_workers *w)
-{
-        if (!started_here(w))
-                return 0;
-        pthread_mutex_lock(&w->lock);
-        unsigned n = w->in_flight;
-        pthread_mutex_unlock(&w->lock);
-        return n;
-}
-
-int host_workers_wait(struct host_workers *w, int timeout_ms)
-{
-        if (!started_here(w))
-                return 0;
-        struct timespec end;
-        clock_gettime(CLOCK_MONOTONIC, &end);
-        if (timeout_ms >= 0) {
-                end.tv_sec += timeout_ms / 1000;
-                end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-                if (end.tv_nsec >= 1000000000L) {
-                        end.tv_sec++;
-                        end.tv_nsec -= 1000000000L;
-                }
-        }
-        int r = 0;
-        pthread_mutex_lock(&w->lock);
-        while (w->in_flight && r == 0) {
-                if (timeout_ms < 0)
-                        pthread_cond_wait(&w->idle, &w->lock);
-                else if (pthread_cond_timedwait(&w->idle, &w->lock, &end) == ETIMEDOUT && w->in_flight)
-                        r = -ETIMEDOUT;
-        }
-        pthread_mutex_unlock(&w->lock);
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = ptr };
+        tsan_epoll_lock();
+        int r = epoll_ctl(w->epoll_fd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+        tsan_epoll_unlock();
         return r;
+}
+
+void host_workers_forget(struct host_workers *w, int fd)
+{
+        tsan_epoll_lock();
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        tsan_epoll_unlock();
+}
+
+unsigned host_workers_active(struct host_workers *w)
+{
+        return started_here(w) ? __atomic_load_n(&w->active, __ATOMIC_SEQ_CST) : 0;
 }
 
 void host_workers_stop(struct host_workers *w)
 {
         if (started_here(w)) {
-                pthread_mutex_lock(&w->lock);
-                w->stopping = true;
-                pthread_cond_broadcast(&w->work);
-                pthread_mutex_unlock(&w->lock);
+                uint64_t one = 1;
+                if (write(w->stop_fd, &one, sizeof(one)) < 0) {
+                        /* the counter is non-zero already: they wake */
+                }
                 for (unsigned i = 0; i < w->nthreads; i++)
                         pthread_join(w->threads[i], NULL);
-                free(w->threads);
-                w->threads = NULL;
-                w->nthreads = 0;
-                pthread_cond_destroy(&w->work);
-                pthread_cond_destroy(&w->idle);
-                pthread_mutex_destroy(&w->lock);
+                workers_free(w);
         }
         w->threads = NULL;
-        if (w->done_fd >= 0) {
-                close(w->done_fd);
-                w->done_fd = -1;
-        }
+        w->workers = NULL;
+        w->nthreads = 0;
+        if (w->stop_fd >= 0)
+                close(w->stop_fd);
+        if (w->epoll_fd >= 0)
+                close(w->epoll_fd);
+        w->stop_fd = w->epoll_fd = -1;
 }

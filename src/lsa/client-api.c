@@ -31,6 +31,15 @@
  * it forgets the buffer even when the host cannot be told (the connection
  * broke: STATUS_PORT_DISCONNECTED), so it is never to be freed twice.
  *
+ * Frees held back. LsaFreeReturnBuffer sends nothing: it notes the offset
+ * (up to LSA_WIRE_MAX_FREES of them), and the next CALL carries them, so a
+ * call and the free of its buffer cost one round trip and wake the host
+ * once. Any other request sends them first, in one FREE; a free that finds
+ * the list full sends it and the held ones in one FREE; closing the socket
+ * releases them all (the host releases everything a connection held). The
+ * host wipes a buffer when it frees it: later than LsaFreeReturnBuffer
+ * returns, by up to LSA_WIRE_MAX_FREES frees (docs/security.md).
+ *
  * Failures. The host is trusted no further than the kernel makes it. A send
  * or receive error, the end of the stream, a malformed or unexpected reply,
  * or a descriptor that fails its checks breaks the connection: that call and
@@ -134,6 +143,8 @@ struct lsa_conn {
         int reply_fd;               /* the reply section, once mapped: its size says what is backed */
         uint64_t reply_backed;      /* its size when last asked: it never shrinks */
         uint8_t *msg;               /* LSA_WIRE_MAX_MESSAGE bytes: each request, then its reply */
+        uint64_t held[LSA_WIRE_MAX_FREES]; /* freed return buffers the host has not heard of */
+        unsigned n_held;
 };
 
 /* A section mapped with LsashmMapSection. */
@@ -253,6 +264,10 @@ static NTSTATUS broken_status(int r)
 static int conn_transact_fd(struct lsa_conn *c, const struct lsa_wire_message *req, int pass_fd,
                             int64_t deadline, struct lsa_wire_message *ret, int *ret_fd);
 
+/* Under c->lock: the held frees, sent ahead of a request that does not
+ * carry them. */
+static int frees_flush(struct lsa_conn *c);
+
 static int conn_transact(struct lsa_conn *c, const struct lsa_wire_message *req, int64_t deadline,
                          struct lsa_wire_message *ret, int *ret_fd)
 {
@@ -269,14 +284,32 @@ static int conn_transact_fd(struct lsa_conn *c, const struct lsa_wire_message *r
         *ret_fd = -1;
         if (c->broken)
                 return -ECONNRESET;
-        size_t len = lsa_wire_encode(req, c->msg);
+        size_t len;
+        if (req->type == LSA_WIRE_CALL) {
+                /* The held frees ride along: the host applies them first. */
+                struct lsa_wire_message call = *req;
+                call.call.frees.n = c->n_held;
+                memcpy(call.call.frees.offset, c->held, c->n_held * sizeof(c->held[0]));
+                c->n_held = 0;
+                len = lsa_wire_encode(&call, c->msg);
+        } else {
+                int r = frees_flush(c);
+                if (r < 0)
+                        return r;
+                len = lsa_wire_encode(req, c->msg);
+        }
         /* Callers checked every length: a request that cannot be encoded is our bug. */
         assert(len > 0 && want != 0);
         ssize_t n = len && want ? deadline_send_fd(c->fd, c->msg, len, pass_fd, deadline) : -EINVAL;
         /* A CALL carries the submit buffer, often a password: gone from
          * our buffer as soon as it is sent. */
         explicit_bzero(c->msg, len);
-        if (n == 0)
+        /* With no deadline, one blocking receive: a poll first would cost
+         * a system call per reply for nothing (a hang-up, or
+         * LsaDeregisterLogonProcess's shutdown, still ends it). */
+        if (n == 0 && deadline == DEADLINE_NEVER)
+                n = fdpass_recv(c->fd, c->msg, LSA_WIRE_MAX_MESSAGE, &fd, reply_may_carry_fd(want), false);
+        else if (n == 0)
                 n = deadline_recv(c->fd, c->msg, LSA_WIRE_MAX_MESSAGE, &fd, reply_may_carry_fd(want), deadline);
         if (n <= 0)
                 goto broken;
@@ -293,10 +326,11 @@ broken:
         return n == -ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET;
 }
 
-/* Under c->lock: a notice (FREE, UNMAP), which the host does not answer.
- * 0, or as conn_transact when the connection is (now) broken: a host that
- * leaves no room for it within the timeout reads nothing of ours any more. */
-static int conn_notify(struct lsa_conn *c, const struct lsa_wire_message *req)
+/* Under c->lock: send a notice (FREE, UNMAP, CLOSE_TOKEN), which the host
+ * does not answer, as it is. 0, or as conn_transact when the connection is
+ * (now) broken: a host that leaves no room for it within the timeout reads
+ * nothing of ours any more. */
+static int notice_send(struct lsa_conn *c, const struct lsa_wire_message *req)
 {
         if (c->broken)
                 return -ECONNRESET;
@@ -310,7 +344,59 @@ static int conn_notify(struct lsa_conn *c, const struct lsa_wire_message *req)
         return 0;
 }
 
+/* Under c->lock: one FREE with offset and every held free; none is held
+ * after (a broken connection's host released them all anyway). */
+static int frees_send(struct lsa_conn *c, uint64_t offset)
+{
+        struct lsa_wire_message req = { .type = LSA_WIRE_FREE };
+        req.free.offset = offset;
+        req.free.more.n = c->n_held;
+        memcpy(req.free.more.offset, c->held, c->n_held * sizeof(c->held[0]));
+        c->n_held = 0;
+        return notice_send(c, &req);
+}
+
+/* All but CALL: 0 or as notice_send. */
+static int frees_flush(struct lsa_conn *c)
+{
+        if (!c->n_held)
+                return 0;
+        uint64_t first = c->held[--c->n_held];
+        return frees_send(c, first);
+}
+
+/* Under c->lock: a notice, after the held frees. */
+static int conn_notify(struct lsa_conn *c, const struct lsa_wire_message *req)
+{
+        int r = frees_flush(c);
+        return r < 0 ? r : notice_send(c, req);
+}
+
 /* ---- for logon-api.c (lsa/client-internal.h) ---- */
+
+/* This thread's id, asked of the kernel once per thread: a fork's child
+ * (whose one thread is the one that forked) asks again. */
+static _Thread_local uint32_t cached_tid;
+static pthread_once_t tid_once = PTHREAD_ONCE_INIT;
+
+static void tid_forget(void)
+{
+        cached_tid = 0;
+}
+
+static void tid_init(void)
+{
+        (void)pthread_atfork(NULL, NULL, tid_forget);
+}
+
+uint32_t lsa_thread_id(void)
+{
+        if (!cached_tid) {
+                pthread_once(&tid_once, tid_init);
+                cached_tid = (uint32_t)gettid();
+        }
+        return cached_tid;
+}
 
 struct lsa_conn *lsa_conn_get(HANDLE h)
 {
@@ -707,7 +793,7 @@ static NTSTATUS call_package(struct lsa_conn *c, ULONG package, const void *subm
         }
         struct lsa_wire_message req = { .type = LSA_WIRE_CALL }, m;
         req.call.package = package;
-        req.call.thread_id = (uint32_t)gettid();
+        req.call.thread_id = lsa_thread_id();
         req.call.submit_base = (uint64_t)(uintptr_t)submit;
         req.call.length = submit_len;
         req.call.data = submit_fd >= 0 ? NULL : submit;
@@ -812,10 +898,15 @@ NTSTATUS NTAPI LsaFreeReturnBuffer(PVOID Buffer)
                         conn_destroy(owner);
                 return STATUS_SUCCESS;
         }
-        struct lsa_wire_message req = { .type = LSA_WIRE_FREE };
-        req.free.offset = offset;
+        /* Held back for the next request (see "Frees held back"). */
+        int r = 0;
         pthread_mutex_lock(&owner->lock);
-        int r = conn_notify(owner, &req);
+        if (owner->broken)
+                r = -ECONNRESET;
+        else if (owner->n_held < LSA_WIRE_MAX_FREES)
+                owner->held[owner->n_held++] = offset;
+        else
+                r = frees_send(owner, offset);
         pthread_mutex_unlock(&owner->lock);
         conn_put(owner);
         return r < 0 ? broken_status(r) : STATUS_SUCCESS;

@@ -35,6 +35,10 @@ NTSTATUS lsa_submit_memfd(const void *buf, ULONG len, int *ret_fd);
 void lsa_conn_token_hold(struct lsa_conn *c);
 void lsa_conn_token_close(struct lsa_conn *c, uint64_t token_id);
 
+/* The calling thread's id (gettid), cached per thread: the thread_id a
+ * CALL or LOGON tells the host. */
+uint32_t lsa_thread_id(void);
+
 /* logon-api.c: a buffer LsaEnumerateLogonSessions or LsaGetLogonSessionData
  * returned is freed (true); anything else is not one (false). */
 bool lsa_local_buffer_free(void *p);

@@ -96,7 +96,7 @@ static NTSTATUS logon_user(struct lsa_conn *c, const LSA_STRING *origin, SECURIT
         req.logon.local = local_sids;
         req.logon.package = package;
         req.logon.logon_type = (uint32_t)type;
-        req.logon.thread_id = (uint32_t)gettid();
+        req.logon.thread_id = lsa_thread_id();
         req.logon.auth_base = (uint64_t)(uintptr_t)auth;
         req.logon.auth_len = auth_len;
         int auth_fd = -1; /* past LSA_WIRE_MAX_SUBMIT: the bytes go in a sealed memfd */

@@ -111,6 +111,37 @@ static int check_sids(const uint8_t *p, uint32_t len, uint16_t n)
         return pos == len ? 0 : -EBADMSG;
 }
 
+/* The optional frees trailer: nothing when n is 0. False: n is too many. */
+static bool put_frees(struct le_writer *w, const struct lsa_wire_frees *f)
+{
+        if (f->n > LSA_WIRE_MAX_FREES)
+                return false;
+        if (!f->n)
+                return true;
+        le_put_u32(w, f->n);
+        for (uint32_t i = 0; i < f->n; i++)
+                le_put_u64(w, f->offset[i]);
+        return true;
+}
+
+/* The trailer, if the message has bytes left: exactly a count of 1 to
+ * LSA_WIRE_MAX_FREES and that many offsets (le_done checks the end). The
+ * offsets are the client's word only: the host frees nothing that is not
+ * one of the connection's return buffers. */
+static int get_frees(struct le_reader *r, struct lsa_wire_frees *f)
+{
+        f->n = 0;
+        if (!le_left(r))
+                return 0;
+        uint32_t n = le_get_u32(r);
+        if (!le_ok(r) || n == 0 || n > LSA_WIRE_MAX_FREES || le_left(r) != (size_t)n * 8u)
+                return -EBADMSG;
+        for (uint32_t i = 0; i < n; i++)
+                f->offset[i] = le_get_u64(r);
+        f->n = n;
+        return 0;
+}
+
 size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
 {
         struct le_writer w = le_writer_init(buf, LSA_WIRE_MAX_MESSAGE);
@@ -152,6 +183,8 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 le_put_u32(&w, m->call.length);
                 if (m->call.length <= LSA_WIRE_MAX_SUBMIT)
                         le_put_bytes(&w, m->call.data, m->call.length);
+                if (!put_frees(&w, &m->call.frees))
+                        return 0;
                 break;
         case LSA_WIRE_CALL_REPLY:
         case LSA_WIRE_SESSIONS_REPLY:     /* a CALL_REPLY's layout */
@@ -164,6 +197,8 @@ size_t lsa_wire_encode(const struct lsa_wire_message *m, uint8_t *buf)
                 break;
         case LSA_WIRE_FREE:
                 le_put_u64(&w, m->free.offset);
+                if (!put_frees(&w, &m->free.more))
+                        return 0;
                 break;
         case LSA_WIRE_MAP:
                 le_put_u64(&w, m->map.section_id);
@@ -321,7 +356,7 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 m.call.length = le_get_u32(&c);
                 bool in_memfd = m.call.length > LSA_WIRE_MAX_SUBMIT;
                 if (!le_ok(&c) || m.call.length > LSA_WIRE_MAX_SUBMIT_MEMFD ||
-                    le_left(&c) != (in_memfd ? 0 : m.call.length))
+                    le_left(&c) < (in_memfd ? 0 : m.call.length))
                         return -EBADMSG;
                 uint64_t end;
                 if (__builtin_add_overflow(m.call.submit_base, (uint64_t)m.call.length, &end))
@@ -329,6 +364,7 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 m.call.data = in_memfd ? NULL : le_take(&c, m.call.length);
                 if (!m.call.length)
                         m.call.data = NULL;
+                r = get_frees(&c, &m.call.frees);
                 break;
         }
         case LSA_WIRE_CALL_REPLY:
@@ -344,6 +380,9 @@ int lsa_wire_decode(const uint8_t *buf, size_t len, int to_host, struct lsa_wire
                 break;
         case LSA_WIRE_FREE:
                 m.free.offset = le_get_u64(&c);
+                if (!le_ok(&c))
+                        return -EBADMSG;
+                r = get_frees(&c, &m.free.more);
                 break;
         case LSA_WIRE_MAP:
                 m.map.section_id = le_get_u64(&c);

@@ -9,7 +9,9 @@
  * from the client, each answered by exactly one reply of the matching type,
  * in order, except FREE and UNMAP: notices that need no answer (the client
  * library checks them before sending, and a round trip per
- * LsaFreeReturnBuffer would double the cost of every call). Decoding copies the packet's fields once into a private struct
+ * LsaFreeReturnBuffer would double the cost of every call); the library
+ * even holds its frees back to send them with its next CALL (struct
+ * lsa_wire_frees). Decoding copies the packet's fields once into a private struct
  * and checks every one of them: the packet's length against the body,
  * the direction, known modes and flags, zero reserved fields, name and data
  * lengths. Handlers see only checked structs; docs/host-protocol.md has a
@@ -110,12 +112,23 @@ struct lsa_wire_lookup_reply {
         uint32_t package;
 };
 
+/* Return buffers the client freed since its last request, carried by its
+ * next CALL (or, when there are more, a FREE) instead of one FREE each: an
+ * optional trailer, a u32 count (1..LSA_WIRE_MAX_FREES) and that many u64
+ * offsets, after everything else in the message. Absent: n == 0. */
+#define LSA_WIRE_MAX_FREES 16u
+struct lsa_wire_frees {
+        uint32_t n;
+        uint64_t offset[LSA_WIRE_MAX_FREES];
+};
+
 struct lsa_wire_call {
         uint32_t package;
         uint32_t thread_id;   /* the calling thread, as the client says: informative only */
         uint64_t submit_base; /* the submit buffer's address in the client (ClientBufferBase) */
         uint32_t length;      /* 0..LSA_WIRE_MAX_SUBMIT inline; more: in the memfd sent with it */
         const uint8_t *data;  /* points into the decoded packet buffer; NULL for a memfd */
+        struct lsa_wire_frees frees; /* to release before the call runs */
 };
 
 struct lsa_wire_call_reply {
@@ -128,6 +141,7 @@ struct lsa_wire_call_reply {
 
 struct lsa_wire_free {
         uint64_t offset;          /* of a return buffer in the reply region */
+        struct lsa_wire_frees more; /* more of them (the trailer), or none */
 };
 
 struct lsa_wire_map {

@@ -330,17 +330,26 @@ static NTSTATUS msg_protect(const TP_REQUEST *m, PNTSTATUS proto)
         return STATUS_SUCCESS;
 }
 
+/* LogonTerminated's count: the host calls it from whichever thread ends a
+ * session (a worker closing a client's token, the host's thread closing a
+ * connection). */
+static pthread_mutex_t terminated_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static NTSTATUS msg_logon_sessions(PLSA_CLIENT_REQUEST req, ULONGLONG v, PVOID *ret, PULONG ret_len)
 {
         LUID luid = { .LowPart = (ULONG)v, .HighPart = (LONG)(v >> 32) };
         TP_LOGON_REPLY r = { .MessageType = TpLogonSessions };
         r.Create = tp.lsa->CreateLogonSession(&luid);
         r.CreateAgain = tp.lsa->CreateLogonSession(&luid);
+        pthread_mutex_lock(&terminated_lock);
         ULONG before = tp.terminated;
+        pthread_mutex_unlock(&terminated_lock);
         r.Delete = tp.lsa->DeleteLogonSession(&luid);
         r.DeleteAgain = tp.lsa->DeleteLogonSession(&luid);
+        pthread_mutex_lock(&terminated_lock);
         r.Terminated = tp.terminated - before;
         r.TerminatedLuid = tp.terminated_luid;
+        pthread_mutex_unlock(&terminated_lock);
         return reply(req, &r, sizeof(r), ret, ret_len);
 }
 
@@ -855,8 +864,10 @@ static NTSTATUS NTAPI tp_SpInitialize(ULONG_PTR PackageId, PSECPKG_PARAMETERS Pa
 
 static VOID NTAPI tp_LogonTerminated(PLUID LogonId)
 {
+        pthread_mutex_lock(&terminated_lock);
         tp.terminated++;
         tp.terminated_luid = *LogonId;
+        pthread_mutex_unlock(&terminated_lock);
 }
 
 static NTSTATUS NTAPI tp_Shutdown(VOID)
