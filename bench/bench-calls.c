@@ -50,6 +50,7 @@
 #include <lsashm/ntsecapi.h>
 
 #include "../examples/records-protocol.h"
+#include "bench-records.h"
 #include "bench-results.h"
 
 #ifndef LSASHMD_PATH
@@ -234,22 +235,6 @@ static struct run median_run(const struct run *runs, unsigned n)
 
 /* ---- lsashmd and the records package ---- */
 
-struct add_msg {
-        RECORDS_ADD_REQUEST req;
-        char key[RECORDS_MAX_KEY];
-        char value[RECORDS_MAX_VALUE];
-};
-
-struct lookup_msg {
-        RECORDS_LOOKUP_REQUEST req;
-        char key[RECORDS_MAX_KEY];
-};
-
-static void key_of(unsigned i, char *out)
-{
-        snprintf(out, RECORDS_MAX_KEY, "user%04u", i);
-}
-
 static ULONG lookup_package(HANDLE h)
 {
         char pname[] = RECORDS_PACKAGE_NAME;
@@ -275,22 +260,9 @@ static void add_records(void)
         if (st != STATUS_SUCCESS)
                 die("LsaRegisterLogonProcess", st);
         ULONG pkg = lookup_package(h);
-        for (unsigned i = 0; i < RECORDS; i++) {
-                struct add_msg m;
-                memset(&m, 0, sizeof(m));
-                key_of(i, m.key);
-                int vlen = snprintf(m.value, sizeof(m.value), "uid=%u home=/home/user%04u shell=/bin/sh", 1000 + i, i);
-                m.req.MessageType = RecordsAddMessage;
-                m.req.Key = (LSA_STRING){ (USHORT)strlen(m.key), RECORDS_MAX_KEY, m.key };
-                m.req.Value = (LSA_STRING){ (USHORT)vlen, RECORDS_MAX_VALUE, m.value };
-                PVOID ret = NULL;
-                ULONG ret_len = 0;
-                NTSTATUS proto;
-                st = LsaCallAuthenticationPackage(h, pkg, &m, sizeof(m), &ret, &ret_len, &proto);
-                if (st != STATUS_SUCCESS || (proto != STATUS_SUCCESS && proto != RECORDS_STATUS_KEY_EXISTS))
-                        die("add", st ? st : proto);
-                LsaFreeReturnBuffer(ret);
-        }
+        st = bench_records_add(h, pkg, RECORDS);
+        if (st != STATUS_SUCCESS)
+                die("add", st);
         LsaDeregisterLogonProcess(h);
         records_added = true;
 }
@@ -299,22 +271,12 @@ static void add_records(void)
  * and the buffer freed. 0, or the NTSTATUS (as unsigned) that failed. */
 static long lookup_once(HANDLE h, ULONG pkg, unsigned i, int *sink)
 {
-        struct lookup_msg m;
-        memset(&m, 0, sizeof(m));
-        key_of(i, m.key);
-        m.req.MessageType = RecordsLookupMessage;
-        m.req.Key = (LSA_STRING){ (USHORT)strlen(m.key), RECORDS_MAX_KEY, m.key };
-        PVOID ret = NULL;
-        ULONG ret_len = 0;
         NTSTATUS proto;
-        NTSTATUS st = LsaCallAuthenticationPackage(h, pkg, &m, sizeof(m), &ret, &ret_len, &proto);
+        int v;
+        NTSTATUS st = bench_records_lookup(h, pkg, i, &proto, &v);
         if (st != STATUS_SUCCESS || (records_added && proto != STATUS_SUCCESS))
                 return (long)(uint32_t)(st != STATUS_SUCCESS ? st : proto);
-        if (proto == STATUS_SUCCESS && ret_len >= sizeof(RECORDS_LOOKUP_RESPONSE)) {
-                const RECORDS_LOOKUP_RESPONSE *r = ret;
-                *sink += r->Value.Length ? r->Value.Buffer[0] : 0;
-        }
-        LsaFreeReturnBuffer(ret);
+        *sink += v;
         return 0;
 }
 

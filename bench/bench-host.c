@@ -38,6 +38,7 @@
 #include <lsashm/ntsecapi.h>
 
 #include "../examples/records-protocol.h"
+#include "bench-records.h"
 #include "bench-results.h"
 
 #ifndef LSASHMD_PATH
@@ -78,42 +79,11 @@ static int cmp_u64(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-/* A submit buffer whose embedded pointers are this process's addresses, as
- * a Windows client would build it. */
-struct add_msg {
-        RECORDS_ADD_REQUEST req;
-        char key[RECORDS_MAX_KEY];
-        char value[RECORDS_MAX_VALUE];
-};
-
-struct lookup_msg {
-        RECORDS_LOOKUP_REQUEST req;
-        char key[RECORDS_MAX_KEY];
-};
-
-static void key_of(unsigned i, char *out)
-{
-        snprintf(out, RECORDS_MAX_KEY, "user%04u", i);
-}
-
 static void add_records(HANDLE h, ULONG pkg)
 {
-        for (unsigned i = 0; i < RECORDS; i++) {
-                struct add_msg m;
-                memset(&m, 0, sizeof(m));
-                key_of(i, m.key);
-                int vlen = snprintf(m.value, sizeof(m.value), "uid=%u home=/home/user%04u shell=/bin/sh", 1000 + i, i);
-                m.req.MessageType = RecordsAddMessage;
-                m.req.Key = (LSA_STRING){ (USHORT)strlen(m.key), RECORDS_MAX_KEY, m.key };
-                m.req.Value = (LSA_STRING){ (USHORT)vlen, RECORDS_MAX_VALUE, m.value };
-                PVOID ret = NULL;
-                ULONG ret_len = 0;
-                NTSTATUS proto;
-                NTSTATUS st = LsaCallAuthenticationPackage(h, pkg, &m, sizeof(m), &ret, &ret_len, &proto);
-                if (st != STATUS_SUCCESS || (proto != STATUS_SUCCESS && proto != RECORDS_STATUS_KEY_EXISTS))
-                        die("add", st ? st : proto);
-                LsaFreeReturnBuffer(ret);
-        }
+        NTSTATUS st = bench_records_add(h, pkg, RECORDS);
+        if (st != STATUS_SUCCESS)
+                die("add", st);
 }
 
 /* One lookup through the package: the round trip a client pays per read
@@ -121,20 +91,11 @@ static void add_records(HANDLE h, ULONG pkg)
  * cannot be optimised away). */
 static int lookup_once(HANDLE h, ULONG pkg, unsigned i)
 {
-        struct lookup_msg m;
-        memset(&m, 0, sizeof(m));
-        key_of(i, m.key);
-        m.req.MessageType = RecordsLookupMessage;
-        m.req.Key = (LSA_STRING){ (USHORT)strlen(m.key), RECORDS_MAX_KEY, m.key };
-        PVOID ret = NULL;
-        ULONG ret_len = 0;
         NTSTATUS proto;
-        NTSTATUS st = LsaCallAuthenticationPackage(h, pkg, &m, sizeof(m), &ret, &ret_len, &proto);
-        if (st != STATUS_SUCCESS || proto != STATUS_SUCCESS || ret_len < sizeof(RECORDS_LOOKUP_RESPONSE))
+        int v;
+        NTSTATUS st = bench_records_lookup(h, pkg, i, &proto, &v);
+        if (st != STATUS_SUCCESS || proto != STATUS_SUCCESS)
                 die("lookup", st ? st : proto);
-        const RECORDS_LOOKUP_RESPONSE *r = ret;
-        int v = r->Value.Length ? r->Value.Buffer[0] : 0;
-        LsaFreeReturnBuffer(ret);
         return v;
 }
 

@@ -381,6 +381,22 @@ static int announce_section(struct host_conn *c, uint32_t *flags, uint64_t offse
         return -1;
 }
 
+/* The bytes a CALL or LOGON carries (inline, or a sealed memfd past 64 KiB),
+ * taken once into private memory: *fd_in is consumed either way. A memfd
+ * that is not what the client said gets one log line, since only a client
+ * that bypasses the library sends one. */
+static NTSTATUS take_client_bytes(struct host *h, const struct host_conn *c, const char *request, const char *bytes,
+                                  const uint8_t *inline_data, uint32_t length, int *fd_in, struct host_submit *out)
+{
+        uint64_t max = __atomic_load_n(&h->cfg.max_submit, __ATOMIC_RELAXED);
+        NTSTATUS st = host_submit_take(inline_data, length, *fd_in, max, out);
+        *fd_in = -1;
+        if (st == STATUS_INVALID_PARAMETER)
+                worker_logf(h, "refused %s from pid %d uid %u: %s's memfd is not sealed, or not of the size it said",
+                            request, (int)c->peer.pid, (unsigned)c->peer.uid, bytes);
+        return st;
+}
+
 /* Return buffers the client freed (LsaFreeReturnBuffer, held back until
  * this request): an offset that is no return buffer of c's frees nothing
  * (the library never sends one). */
@@ -401,14 +417,8 @@ static void client_call(struct host *h, struct host_conn *c, const struct lsa_wi
                 return;
         }
         struct host_submit submit;
-        uint64_t max = __atomic_load_n(&h->cfg.max_submit, __ATOMIC_RELAXED);
-        NTSTATUS st = host_submit_take(m->data, m->length, *fd_in, max, &submit);
-        *fd_in = -1;
+        NTSTATUS st = take_client_bytes(h, c, "a call", "its submit buffer", m->data, m->length, fd_in, &submit);
         if (st != STATUS_SUCCESS) {
-                if (st == STATUS_INVALID_PARAMETER)
-                        worker_logf(h, "refused a call from pid %d uid %u: its submit buffer's memfd is not "
-                                       "sealed, or not of the size it said",
-                                    (int)c->peer.pid, (unsigned)c->peer.uid);
                 r->status = r->protocol_status = st;
                 return;
         }
@@ -434,14 +444,9 @@ static void client_logon(struct host *h, struct host_conn *c, const struct lsa_w
                 return;
         }
         struct host_submit auth;
-        uint64_t max = __atomic_load_n(&h->cfg.max_submit, __ATOMIC_RELAXED);
-        NTSTATUS st = host_submit_take(m->auth, m->auth_len, *fd_in, max, &auth);
-        *fd_in = -1;
+        NTSTATUS st = take_client_bytes(h, c, "a logon", "its authentication information", m->auth, m->auth_len,
+                                        fd_in, &auth);
         if (st != STATUS_SUCCESS) {
-                if (st == STATUS_INVALID_PARAMETER)
-                        worker_logf(h, "refused a logon from pid %d uid %u: its authentication information's "
-                                       "memfd is not sealed, or not of the size it said",
-                                    (int)c->peer.pid, (unsigned)c->peer.uid);
                 r->status = st;
                 return;
         }
