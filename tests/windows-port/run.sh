@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The Windows-style package and client (this directory) through a real
 # lsashmd, and lsashmd --check on them and on an unfinished port.
-# Usage: run.sh LSASHMD PACKAGE.so CLIENT BROKEN.so INIT-FAILS.so
+# Usage: run.sh LSASHMD PACKAGE.so CLIENT BROKEN.so INIT-FAILS.so LIBLSASHM.so.0
 set -u
-lsashmd=$1 package=$2 client=$3 broken=$4 init_fails=$5
+lsashmd=$1 package=$2 client=$3 broken=$4 init_fails=$5 liblsashm=$6
 dir=$(mktemp -d /tmp/lsashm-winstyle-XXXXXX) || exit 1
 pid=
 cleanup() {
@@ -63,6 +63,10 @@ grep -q "section headers past the end of the file" "$dir/bad.out" || fail "--che
 : >"$dir/empty.conf"
 chmod 755 "$dir"
 cp "$client" "$dir/client" && chmod 755 "$dir/client"
+# The client's library beside it: nobody may not be able to reach the build
+# tree its run path names (a checkout under a private directory).
+cp "$liblsashm" "$dir/" && chmod 644 "$dir/$(basename "$liblsashm")"
+export LD_LIBRARY_PATH="$dir"
 "$lsashmd" --config "$dir/empty.conf" --socket "$dir/s.sock" --package "$package" 2>"$dir/lsashmd.err" &
 pid=$!
 i=0
